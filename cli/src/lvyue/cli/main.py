@@ -1,0 +1,71 @@
+"""The `lvyue` command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lvyue.cli import runtime
+from lvyue.cli.services import SERVICES
+
+app = typer.Typer(
+    help="lvyue (履约): order-fulfilment services. `lvyue run` starts everything.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+StateDir = Annotated[
+    Path,
+    typer.Option(envvar="LVYUE_STATE_DIR", help="Embedded PostgreSQL data and runtime state."),
+]
+
+
+@app.command()
+def run(
+    state_dir: StateDir = Path(".lvyue"),
+    broker_port: Annotated[
+        int, typer.Option(envvar="LVYUE_BROKER_PORT", help="Port of the embedded broker.")
+    ] = 19092,
+    host: Annotated[str, typer.Option(help="Interface the services listen on.")] = "127.0.0.1",
+    base_port: Annotated[
+        int | None, typer.Option(help="First service port (default: 8101, 8102, ...).")
+    ] = None,
+) -> None:
+    """Start PostgreSQL, the broker and every service; Ctrl-C stops them in order.
+
+    Embedded PostgreSQL and broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set.
+    """
+    opts = runtime.RuntimeOptions(
+        state_dir=state_dir, broker_port=broker_port, http_host=host, base_port=base_port
+    )
+    raise typer.Exit(runtime.run(opts))
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[
+        str, typer.Option(envvar="DATABASE_URL", help="The PostgreSQL server (any database on it).")
+    ],
+) -> None:
+    """Create each service's database if missing and migrate it to the latest schema."""
+
+    async def upgrade_all() -> None:
+        from lvyue.common.db import ensure_database
+
+        for spec in SERVICES:
+            url = runtime.service_database_url(spec, database_url)
+            await ensure_database(url)
+            await runtime.migrate(url, spec.migrations)
+            typer.echo(f"{spec.database}: migrated")
+
+    asyncio.run(upgrade_all())
+
+
+@app.command()
+def services() -> None:
+    """List the services and their default ports."""
+    for spec in SERVICES:
+        typer.echo(f"{spec.name:<14} python -m {spec.module:<22} port {spec.default_port}")

@@ -1,0 +1,92 @@
+"""FastAPI factory: health, readiness, metrics, request context, and the kernel's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from lvyue.common.bootstrap import Kernel, start_kernel
+from lvyue.common.clock import Clock
+from lvyue.common.consumer import Subscription
+from lvyue.common.http import RequestContextMiddleware
+from lvyue.common.kafka import broker_reachable
+from lvyue.common.security import TokenRegistry
+from lvyue.common.settings import KernelSettings, dump_public
+from lvyue.common.uow import UnitOfWorkFactory
+
+log = structlog.get_logger(__name__)
+
+
+def get_kernel(request: Request) -> Kernel:
+    kernel: Kernel = request.app.state.kernel
+    return kernel
+
+
+def get_uow_factory(request: Request) -> UnitOfWorkFactory:
+    return get_kernel(request).uow
+
+
+KernelDep = Annotated[Kernel, Depends(get_kernel)]
+UowFactoryDep = Annotated[UnitOfWorkFactory, Depends(get_uow_factory)]
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/livez")
+async def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health.get("/readyz")
+async def readyz(kernel: KernelDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        async with kernel.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    checks["broker"] = "ok" if await broker_reachable(kernel.producer) else "unreachable"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@health.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(
+    settings: KernelSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    subscriptions: Sequence[Subscription] = (),
+    clock: Clock | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kernel = await start_kernel(settings, subscriptions=subscriptions, clock=clock)
+        app.state.kernel = kernel
+        log.info("service_started", settings=dump_public(settings))
+        try:
+            yield
+        finally:
+            await kernel.stop()
+            log.info("service_stopped")
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.tokens = TokenRegistry.from_mapping(settings.token_mapping())
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""SLA deadlines: due-time policy, storage, scanner and metrics."""

@@ -1,0 +1,138 @@
+"""Working-day calendars: which days count for cut-offs and "next working day" deadlines.
+
+Pure computation (no I/O). The Chinese statutory calendar comes from the
+``chinese_calendar`` package, which only knows the years it ships data for; outside
+them we fall back to a configured calendar (weekends + holidays from settings),
+log it once per year and count it in a metric, and never raise.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+import chinese_calendar
+import structlog
+from prometheus_client import Counter
+
+__all__ = [
+    "DEFAULT_MAX_SEARCH_DAYS",
+    "FALLBACK_TOTAL",
+    "ChineseCalendar",
+    "ConfiguredCalendar",
+    "WorkingCalendar",
+    "is_working_day",
+    "next_working_day",
+]
+
+_log = structlog.get_logger(__name__)
+
+FALLBACK_TOTAL = Counter(
+    "lvyue_working_calendar_fallback_total",
+    "Working-day look-ups answered by the configured fallback calendar "
+    "because the statutory calendar has no data for the year.",
+    ["year"],
+)
+
+# The longest real run of non-working days is about 9 (Spring Festival); 60 leaves room
+# for odd configurations while still catching a calendar that never has a working day.
+DEFAULT_MAX_SEARCH_DAYS = 60
+
+
+class WorkingCalendar(Protocol):
+    """Anything that can tell whether a calendar day is a working day."""
+
+    def is_working_day(self, day: date) -> bool:
+        """True if ``day`` is a working day."""
+        ...
+
+
+def _as_date(day: date) -> date:
+    """Drop the time part: a datetime would never match the date sets."""
+    return day.date() if isinstance(day, datetime) else day
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredCalendar:
+    """Weekends and holidays from configuration; extra working days override weekends."""
+
+    weekend: frozenset[int] = frozenset({5, 6})  # date.weekday(): Monday=0 ... Sunday=6
+    holidays: frozenset[date] = frozenset()
+    extra_working_days: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        bad = sorted(d for d in self.weekend if not 0 <= d <= 6)
+        if bad:
+            raise ValueError(f"weekend days must be 0 (Monday) .. 6 (Sunday), got {bad}")
+        # A day both off and on is a configuration mistake; refuse rather than guess.
+        both = sorted(self.holidays & self.extra_working_days)
+        if both:
+            raise ValueError(f"days listed both as holiday and as extra working day: {both}")
+
+    def is_working_day(self, day: date) -> bool:
+        """True unless ``day`` is a listed holiday or a weekend day not listed as working."""
+        day = _as_date(day)
+        if day in self.holidays:
+            return False
+        if day in self.extra_working_days:
+            return True
+        return day.weekday() not in self.weekend
+
+
+class ChineseCalendar:
+    """Mainland-China statutory calendar (holidays and 调休 working weekends), with fallback."""
+
+    def __init__(self, fallback: WorkingCalendar) -> None:
+        self._fallback = fallback
+        self._warned_years: set[int] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def fallback(self) -> WorkingCalendar:
+        """The calendar used for years the statutory data does not cover."""
+        return self._fallback
+
+    def is_working_day(self, day: date) -> bool:
+        """Statutory answer when known, otherwise the fallback's; never raises for a date."""
+        day = _as_date(day)
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            # chinese_calendar signals "year not covered" with NotImplementedError.
+            return self._use_fallback(day)
+
+    def _use_fallback(self, day: date) -> bool:
+        """Answer from the fallback, counting every use and warning once per year."""
+        FALLBACK_TOTAL.labels(year=str(day.year)).inc()
+        with self._lock:
+            first = day.year not in self._warned_years
+            self._warned_years.add(day.year)
+        if first:
+            _log.warning(
+                "working_calendar_fallback",
+                year=day.year,
+                reason="no statutory calendar data for this year; using configured calendar",
+            )
+        return self._fallback.is_working_day(day)
+
+
+def is_working_day(calendar: WorkingCalendar, day: date) -> bool:
+    """True if ``day`` is a working day in ``calendar``."""
+    return calendar.is_working_day(_as_date(day))
+
+
+def next_working_day(
+    calendar: WorkingCalendar, day: date, *, max_days: int = DEFAULT_MAX_SEARCH_DAYS
+) -> date:
+    """The first working day strictly after ``day``, searching at most ``max_days`` ahead."""
+    day = _as_date(day)
+    for offset in range(1, max_days + 1):
+        candidate = day + timedelta(days=offset)
+        if calendar.is_working_day(candidate):
+            return candidate
+    raise ValueError(
+        f"no working day within {max_days} days after {day.isoformat()}; "
+        "check the calendar configuration (weekend/holidays)"
+    )

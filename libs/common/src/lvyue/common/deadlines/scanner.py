@@ -1,0 +1,138 @@
+"""The deadline scanner: marks overdue deadlines breached exactly once, with any number of replicas.
+
+Rows are claimed with FOR UPDATE SKIP LOCKED and flipped from open to breached in the same
+transaction that writes the `sla.breached` event to the outbox, so a breach is recorded and
+announced once even when scanners run side by side or restart mid-scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import structlog
+from sqlalchemy import case, func, select, update
+
+from lvyue.common.deadlines import metrics
+from lvyue.common.deadlines.store import Deadline, DeadlineState
+from lvyue.common.events.catalog import SLA_BREACHED, SlaBreached
+from lvyue.common.tables import deadlines
+from lvyue.common.uow import UnitOfWorkFactory
+
+log = structlog.get_logger(__name__)
+
+
+class DeadlineScanner:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        service: str,
+        batch_size: int = 500,
+        interval_s: float = 1.0,
+        at_risk_fraction: float = 0.8,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._service = service
+        self._batch_size = batch_size
+        self._interval_s = interval_s
+        self._at_risk_fraction = at_risk_fraction
+        self._known_slas: set[str] = set()
+
+    async def scan_once(self) -> list[Deadline]:
+        """Breaches one batch of overdue deadlines; returns those this scanner breached."""
+        async with self._uow_factory() as uow:
+            now = uow.clock.now()
+            due_ids = (
+                select(deadlines.c.id)
+                .where(deadlines.c.state == "open", deadlines.c.due_at <= now)
+                .order_by(deadlines.c.due_at)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            rows = (
+                await uow.session.execute(
+                    update(deadlines)
+                    .where(deadlines.c.id.in_(due_ids), deadlines.c.state == "open")
+                    .values(state=DeadlineState.BREACHED, breached_at=now)
+                    .returning(deadlines)
+                )
+            ).all()
+            breached = [Deadline.from_row(r) for r in rows]
+            for deadline in breached:
+                await uow.emit(
+                    SLA_BREACHED,
+                    SlaBreached(
+                        deadline_id=deadline.id,
+                        sla=deadline.sla,
+                        subject=deadline.subject,
+                        service=self._service,
+                        opened_at=deadline.opened_at,
+                        due_at=deadline.due_at,
+                        breached_at=now,
+                    ),
+                    subject=deadline.subject,
+                )
+            await uow.commit()
+        for deadline in breached:
+            metrics.record_breached(deadline.sla)
+            log.warning(
+                "sla_breached", sla=deadline.sla, subject=deadline.subject, due_at=deadline.due_at
+            )
+        return breached
+
+    async def scan_until_clear(self) -> int:
+        total = 0
+        while batch := await self.scan_once():
+            total += len(batch)
+        return total
+
+    async def refresh_gauges(self) -> None:
+        """Open / at-risk / overdue per SLA, from the database: right with several replicas."""
+        async with self._uow_factory() as uow:
+            now: datetime = uow.clock.now()
+            elapsed = func.extract("epoch", now - deadlines.c.opened_at)
+            allowed = func.extract("epoch", deadlines.c.due_at - deadlines.c.opened_at)
+            rows = (
+                await uow.session.execute(
+                    select(
+                        deadlines.c.sla,
+                        func.count(),
+                        func.count(
+                            case(
+                                (
+                                    (deadlines.c.due_at > now)
+                                    & (elapsed >= allowed * self._at_risk_fraction),
+                                    1,
+                                )
+                            )
+                        ),
+                        func.count(case((deadlines.c.due_at <= now, 1))),
+                    )
+                    .where(deadlines.c.state == "open")
+                    .group_by(deadlines.c.sla)
+                )
+            ).all()
+        seen = set()
+        for sla, open_count, at_risk, overdue in rows:
+            seen.add(sla)
+            metrics.OPEN.labels(sla).set(open_count)
+            metrics.AT_RISK.labels(sla).set(at_risk)
+            metrics.OVERDUE.labels(sla).set(overdue)
+        for sla in self._known_slas - seen:
+            metrics.OPEN.labels(sla).set(0)
+            metrics.AT_RISK.labels(sla).set(0)
+            metrics.OVERDUE.labels(sla).set(0)
+        self._known_slas |= seen
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.scan_until_clear()
+                await self.refresh_gauges()
+            except Exception as exc:  # a bad scan must not kill the scanner
+                log.error("deadline_scan_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)

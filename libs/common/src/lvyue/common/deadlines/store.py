@@ -1,0 +1,148 @@
+"""Deadline rows: open, close, cancel (all SQL for the deadlines table lives here)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.common.deadlines import metrics
+from lvyue.common.tables import deadlines
+from lvyue.common.uow import UnitOfWork
+
+
+class DeadlineState(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: uuid.UUID
+    sla: str
+    subject: str
+    state: DeadlineState
+    opened_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+    breached_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Deadline:
+        return cls(
+            id=row.id,
+            sla=row.sla,
+            subject=row.subject,
+            state=DeadlineState(row.state),
+            opened_at=row.opened_at,
+            due_at=row.due_at,
+            closed_at=row.closed_at,
+            breached_at=row.breached_at,
+        )
+
+
+async def open_deadline(
+    uow: UnitOfWork, *, sla: str, subject: str, opened_at: datetime, due_at: datetime
+) -> Deadline:
+    """Opens a deadline; if one is already open for (sla, subject) that one is returned."""
+    inserted = (
+        await uow.session.execute(
+            insert(deadlines)
+            .values(
+                id=uuid.uuid4(),
+                sla=sla,
+                subject=subject,
+                state=DeadlineState.OPEN,
+                opened_at=opened_at,
+                due_at=due_at,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["sla", "subject"], index_where=deadlines.c.state == "open"
+            )
+            .returning(deadlines)
+        )
+    ).first()
+    if inserted is not None:
+        uow.after_commit(lambda: metrics.record_opened(sla))
+        return Deadline.from_row(inserted)
+    existing = await find_open(uow.session, sla=sla, subject=subject)
+    assert existing is not None  # the conflict proves it exists
+    return existing
+
+
+async def find_open(session: AsyncSession, *, sla: str, subject: str) -> Deadline | None:
+    row = (
+        await session.execute(
+            select(deadlines).where(
+                deadlines.c.sla == sla, deadlines.c.subject == subject, deadlines.c.state == "open"
+            )
+        )
+    ).first()
+    return Deadline.from_row(row) if row else None
+
+
+async def for_subject(session: AsyncSession, subject: str) -> list[Deadline]:
+    rows = await session.execute(
+        select(deadlines).where(deadlines.c.subject == subject).order_by(deadlines.c.opened_at)
+    )
+    return [Deadline.from_row(r) for r in rows]
+
+
+async def close_deadline(
+    uow: UnitOfWork, *, sla: str, subject: str, closed_at: datetime
+) -> Deadline | None:
+    """Closes the latest unclosed deadline: met if on time; a breached one keeps its breach."""
+    row = (
+        await uow.session.execute(
+            select(deadlines)
+            .where(
+                deadlines.c.sla == sla,
+                deadlines.c.subject == subject,
+                deadlines.c.closed_at.is_(None),
+                deadlines.c.state.in_(["open", "breached"]),
+            )
+            .order_by(deadlines.c.opened_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        return None
+    state = DeadlineState(row.state)
+    if state is DeadlineState.OPEN:
+        # Closing after due but before the scanner saw it is still a breach.
+        state = DeadlineState.MET if closed_at <= row.due_at else DeadlineState.BREACHED
+    breached_at = row.breached_at or (closed_at if state is DeadlineState.BREACHED else None)
+    updated = (
+        await uow.session.execute(
+            update(deadlines)
+            .where(deadlines.c.id == row.id)
+            .values(state=state, closed_at=closed_at, breached_at=breached_at)
+            .returning(deadlines)
+        )
+    ).one()
+    deadline = Deadline.from_row(updated)
+    was_open = row.state == "open"
+    uow.after_commit(lambda: metrics.record_closed(deadline, newly_breached=was_open))
+    return deadline
+
+
+async def cancel_deadline(uow: UnitOfWork, *, sla: str, subject: str, at: datetime) -> bool:
+    result = await uow.session.execute(
+        update(deadlines)
+        .where(deadlines.c.sla == sla, deadlines.c.subject == subject, deadlines.c.state == "open")
+        .values(state=DeadlineState.CANCELLED, closed_at=at)
+        .returning(deadlines.c.id)
+    )
+    cancelled = result.first() is not None
+    if cancelled:
+        uow.after_commit(lambda: metrics.record_cancelled(sla))
+    return cancelled

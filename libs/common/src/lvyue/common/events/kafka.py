@@ -1,0 +1,65 @@
+"""CloudEvents binary mode on Kafka (ce_* headers) via the cloudevents package's Kafka binding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from lvyue.common.events.envelope import Envelope
+
+_FORMAT = JSONFormat()
+
+Headers = list[tuple[str, bytes]]
+
+
+class MalformedEvent(ValueError):
+    """A Kafka message that is not a CloudEvent this system can read."""
+
+
+def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
+    """(key, value, headers) for producing an envelope; key = subject (the order id)."""
+    event = CloudEvent(
+        attributes={
+            "id": str(envelope.id),
+            "type": envelope.type,
+            "source": envelope.source,
+            "subject": envelope.subject,
+            "time": envelope.time,
+            "dataschema": envelope.dataschema,
+            "datacontenttype": envelope.datacontenttype,
+        },
+        data=envelope.data,
+    )
+    message = to_binary(event, _FORMAT, key_mapper=lambda e: e.get_subject())
+    key = message.key.encode() if isinstance(message.key, str) else (message.key or b"")
+    return key, message.value, list(message.headers.items())
+
+
+def from_kafka(
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]
+) -> Envelope:
+    try:
+        message = KafkaMessage(headers=dict(headers), key=key, value=value or b"")
+        event = from_binary(message, _FORMAT)
+        attributes: dict[str, Any] = event.get_attributes()
+        data = event.get_data()
+        if not isinstance(data, dict):
+            raise MalformedEvent("event data must be a JSON object")
+        return Envelope(
+            id=attributes["id"],
+            type=attributes["type"],
+            source=attributes["source"],
+            subject=attributes.get("subject") or "",
+            time=attributes["time"],
+            dataschema=attributes.get("dataschema") or "",
+            datacontenttype=attributes.get("datacontenttype") or "application/json",
+            data=data,
+        )
+    except MalformedEvent:
+        raise
+    except Exception as exc:  # the binding raises several types; all mean "not readable"
+        raise MalformedEvent(f"not a readable CloudEvent: {exc}") from exc

@@ -1,0 +1,174 @@
+"""Transactional outbox: events are written with the state change; a relay publishes them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.common.db import SessionFactory
+from lvyue.common.events import Envelope
+from lvyue.common.events.kafka import to_kafka
+from lvyue.common.tables import outbox
+
+log = structlog.get_logger(__name__)
+
+PUBLISHED = Counter("lvyue_outbox_published_total", "Events published from the outbox", ["topic"])
+PUBLISH_FAILURES = Counter(
+    "lvyue_outbox_publish_failures_total", "Outbox batches that failed to publish"
+)
+BACKLOG = Gauge("lvyue_outbox_backlog", "Outbox rows not yet published")
+OLDEST_AGE = Gauge(
+    "lvyue_outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet published"
+)
+
+
+async def stage(session: AsyncSession, envelope: Envelope, *, topic: str) -> None:
+    """Adds the event to the outbox inside the caller's transaction."""
+    await session.execute(
+        outbox.insert().values(
+            event_id=envelope.id,
+            topic=topic,
+            key=envelope.subject,
+            event_type=envelope.type,
+            source=envelope.source,
+            dataschema=envelope.dataschema,
+            occurred_at=envelope.time,
+            payload=envelope.data,
+        )
+    )
+
+
+def _envelope(row: Any) -> Envelope:
+    return Envelope(
+        id=row.event_id,
+        type=row.event_type,
+        source=row.source,
+        subject=row.key,
+        time=row.occurred_at,
+        dataschema=row.dataschema,
+        data=row.payload,
+    )
+
+
+class OutboxRelay:
+    """Publishes unsent rows in order, then marks them sent, all under row locks.
+
+    A crash after the publish and before the commit publishes those rows again: consumers
+    dedupe by event id, so the effect is still once. Two relays never hold the same rows:
+    the second waits on the first one's row locks and then skips what it marked sent.
+    """
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        producer: AIOKafkaProducer,
+        *,
+        topic_prefix: str = "",
+        batch_size: int = 200,
+        poll_interval_s: float = 0.05,
+    ) -> None:
+        self._sessions = session_factory
+        self._producer = producer
+        self._prefix = topic_prefix
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wakeup = asyncio.Event()
+
+    def notify(self) -> None:
+        """Hint that new rows were committed: skip the rest of the poll wait."""
+        self._wakeup.set()
+
+    async def publish_batch(self) -> int:
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(outbox)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self._batch_size)
+                    .with_for_update()
+                )
+            ).all()
+            if not rows:
+                return 0
+            deliveries = []
+            for row in rows:
+                key, value, headers = to_kafka(_envelope(row))
+                deliveries.append(
+                    await self._producer.send(
+                        self._prefix + row.topic, value=value, key=key, headers=headers
+                    )
+                )
+            await asyncio.gather(*deliveries)
+            await session.execute(
+                update(outbox)
+                .where(outbox.c.seq.in_([r.seq for r in rows]))
+                .values(sent_at=func.now())
+            )
+        for row in rows:
+            PUBLISHED.labels(row.topic).inc()
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Publishes until nothing is left: used at shutdown."""
+        total = 0
+        while (n := await self.publish_batch()) > 0:
+            total += n
+        return total
+
+    async def refresh_backlog_metrics(self) -> None:
+        async with self._sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.extract("epoch", func.now() - func.min(outbox.c.created_at)),
+                    ).where(outbox.c.sent_at.is_(None))
+                )
+            ).one()
+        BACKLOG.set(count)
+        OLDEST_AGE.set(float(oldest or 0))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = self._poll_interval_s
+        while not stop.is_set():
+            try:
+                published = await self.publish_batch()
+                backoff = self._poll_interval_s
+            except Exception as exc:
+                PUBLISH_FAILURES.inc()
+                log.warning("outbox_publish_failed", error=str(exc), retry_in_s=backoff)
+                published = 0
+                backoff = min(backoff * 2, 5.0)
+            if published >= self._batch_size:
+                continue  # more waiting: go again at once
+            self._wakeup.clear()
+            waiters = {
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(self._wakeup.wait()),
+            }
+            _, pending = await asyncio.wait(
+                waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+
+async def requeue_sent_since(session_factory: SessionFactory, since: datetime) -> int:
+    """Marks events published since `since` unsent again, so the relay publishes them anew.
+
+    For a broker that lost its log (the embedded one keeps nothing across restarts):
+    consumers dedupe by event id, so a replayed event has no second effect.
+    """
+    async with session_factory() as session, session.begin():
+        result = await session.execute(
+            update(outbox).where(outbox.c.sent_at >= since).values(sent_at=None)
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]

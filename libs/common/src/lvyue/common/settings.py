@@ -1,0 +1,118 @@
+"""Base settings shared by every service, read from environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class KernelSettings(BaseSettings):
+    """Settings every lvyue process needs; services subclass it for their own."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LVYUE_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    env: Environment = Field(
+        default=Environment.PRODUCTION,
+        description="dev and test allow empty secrets and development tokens; production never.",
+    )
+    service_name: str = "lvyue"
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_URL", "LVYUE_DATABASE_URL"),
+        description="This service's own PostgreSQL database (postgresql+asyncpg://...).",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "LVYUE_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_idempotent_producer: bool = Field(
+        default=True,
+        description="Apache Kafka supports it; the embedded Tansu broker does not (set false).",
+    )
+    topic_prefix: str = Field(default="", description="Prepended to every topic name.")
+    topic_partitions: int = Field(default=6, ge=1)
+    topic_replication_factor: int = Field(default=1, ge=1)
+
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+
+    outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
+    outbox_batch_size: int = Field(default=200, ge=1)
+    outbox_poll_interval_s: float = Field(default=0.05, gt=0)
+
+    consumers_enabled: bool = Field(default=True, description="Run this service's consumers.")
+    consumer_max_attempts: int = Field(default=5, ge=1, description="Attempts before dead-letter.")
+    consumer_retry_initial_s: float = Field(default=0.2, gt=0)
+    consumer_retry_max_s: float = Field(default=5.0, gt=0)
+
+    deadline_scanner_enabled: bool = True
+    deadline_scan_interval_s: float = Field(default=1.0, gt=0)
+    deadline_scan_batch_size: int = Field(default=500, ge=1)
+    deadline_at_risk_fraction: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="An open deadline is at risk past this share of its time.",
+    )
+
+    api_tokens: dict[str, list[SecretStr]] = Field(
+        default_factory=dict,
+        description='Bearer tokens per role, JSON: {"ops": ["..."], "warehouse": ["..."]}.',
+    )
+
+    webhook_secrets: dict[str, dict[str, SecretStr]] = Field(
+        default_factory=dict,
+        description='Webhook signing secrets per platform and shop ("*" for any shop), JSON: '
+        '{"shopify": {"*": "...", "my-shop.myshopify.com": "..."}}.',
+    )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secrets(self) -> Self:
+        if self.env is Environment.PRODUCTION:
+            for role, tokens in self.api_tokens.items():
+                if any(not t.get_secret_value().strip() for t in tokens):
+                    raise ValueError(f"LVYUE_API_TOKENS: empty token for role {role!r}")
+            for platform, shops in self.webhook_secrets.items():
+                for shop, secret in shops.items():
+                    if not secret.get_secret_value().strip():
+                        raise ValueError(
+                            f"LVYUE_WEBHOOK_SECRETS: empty secret for {platform}/{shop} "
+                            "(allowed only with LVYUE_ENV=dev)"
+                        )
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env is not Environment.PRODUCTION
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def webhook_secret(self, platform: str, shop_id: str) -> str | None:
+        """The shop's own secret, else the platform's "*" secret, else None."""
+        shops = self.webhook_secrets.get(platform, {})
+        secret = shops.get(shop_id) or shops.get("*")
+        return secret.get_secret_value() if secret is not None else None
+
+    def token_mapping(self) -> dict[str, list[str]]:
+        return {role: [t.get_secret_value() for t in ts] for role, ts in self.api_tokens.items()}
+
+
+def dump_public(settings: BaseSettings) -> dict[str, Any]:
+    """Settings without secrets, for a start-up log line."""
+    return settings.model_dump(mode="json", exclude={"api_tokens", "webhook_secrets"})

@@ -1,0 +1,105 @@
+"""The kernel's own tables, present in every service database (created by kernel migrations)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+# Service metadata objects and this one share a naming convention so constraint names are stable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+kernel_metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+outbox = Table(
+    "outbox",
+    kernel_metadata,
+    Column("seq", BigInteger, Identity(), primary_key=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("topic", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("dataschema", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Index("ix_outbox_unsent", "seq", postgresql_where=text("sent_at IS NULL")),
+    Index("ix_outbox_sent_at", "sent_at"),
+)
+
+inbox = Table(
+    "inbox",
+    kernel_metadata,
+    Column("consumer", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("consumer", "event_id"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    kernel_metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("consumer", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("key", Text),
+    Column("event_id", Text),
+    Column("event_type", Text),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+deadlines = Table(
+    "deadlines",
+    kernel_metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("sla", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("breached_at", DateTime(timezone=True)),
+    Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    CheckConstraint("state IN ('open', 'met', 'breached', 'cancelled')", name="state"),
+    # One open deadline per (sla, subject); a subject may open the same SLA again later.
+    Index(
+        "uq_deadlines_open_sla_subject",
+        "sla",
+        "subject",
+        unique=True,
+        postgresql_where=text("state = 'open'"),
+    ),
+    Index("ix_deadlines_open_due", "due_at", postgresql_where=text("state = 'open'")),
+    Index("ix_deadlines_subject", "subject"),
+)

@@ -1,0 +1,90 @@
+"""Unit of work: the one place a transaction commits; leaving it uncommitted rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.common.clock import Clock
+from lvyue.common.db import SessionFactory
+from lvyue.common.events import Envelope, EventType, new_event
+from lvyue.common.outbox import stage
+from lvyue.common.tables import inbox
+
+
+class UnitOfWork:
+    """`async with uow: ...; await uow.commit()`; events and hooks die with a rollback."""
+
+    session: AsyncSession
+
+    def __init__(self, session_factory: SessionFactory, *, source: str, clock: Clock) -> None:
+        self._session_factory = session_factory
+        self.source = source
+        self.clock = clock
+        self._after_commit: list[Callable[[], None]] = []
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self._after_commit = []
+        self._committed = False
+        await self.session.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self._committed = True
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Runs `hook` only once the transaction has committed (metrics, logs)."""
+        self._after_commit.append(hook)
+
+    async def emit(self, spec: EventType, payload: BaseModel, *, subject: str) -> Envelope:
+        """Writes an event to the outbox in this transaction; the relay publishes it later."""
+        envelope = new_event(
+            spec, payload, subject=subject, source=self.source, time=self.clock.now()
+        )
+        await stage(self.session, envelope, topic=spec.topic)
+        return envelope
+
+    async def mark_processed(self, consumer: str, event_id: str) -> bool:
+        """Records an event in the inbox; False if this consumer has processed it already."""
+        result = await self.session.execute(
+            insert(inbox)
+            .values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return result.first() is not None
+
+
+class UnitOfWorkFactory:
+    """Built once per process in bootstrap; call it for a fresh unit of work."""
+
+    def __init__(self, session_factory: SessionFactory, *, source: str, clock: Clock) -> None:
+        self.session_factory = session_factory
+        self.source = source
+        self.clock = clock
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, source=self.source, clock=self.clock)

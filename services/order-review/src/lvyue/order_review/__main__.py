@@ -1,0 +1,3 @@
+from lvyue.order_review.main import run
+
+run()

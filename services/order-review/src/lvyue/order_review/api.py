@@ -1,0 +1,162 @@
+"""Order-review's HTTP API: platform order webhooks and the operator's order view."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+from pydantic import BaseModel, ValidationError
+
+from lvyue.common.app import UowFactoryDep
+from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.security import Role, require_role
+from lvyue.common.settings import KernelSettings
+from lvyue.order_review import repository
+from lvyue.order_review.handlers import AcceptOrder, accept_order
+from lvyue.order_review.platforms import ADAPTERS, get_adapter
+from lvyue.order_review.platforms.base import PayloadError, SignatureError
+
+MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: no real order comes near it
+
+INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
+
+router = APIRouter()
+
+
+class IntakeResponse(BaseModel):
+    order_id: uuid.UUID
+    duplicate: bool
+
+
+class StatusChangeRead(BaseModel):
+    status: str
+    at: datetime
+    note: str
+    details: dict[str, Any]
+
+
+class OrderRead(BaseModel):
+    id: uuid.UUID
+    status: str
+    received_at: datetime
+    updated_at: datetime
+    order: CanonicalOrder
+    history: list[StatusChangeRead]
+
+
+def _reject(platform: str, outcome: str, code: int, detail: Any) -> HTTPException:
+    INTAKE.labels(platform, outcome).inc()
+    return HTTPException(status_code=code, detail=detail)
+
+
+async def _read_body(request: Request, platform: str) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _reject(platform, "too_large", 413, f"body over {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise _reject(platform, "too_large", 413, f"body over {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
+def _field_errors(exc: ValidationError | PayloadError) -> list[dict[str, Any]]:
+    if isinstance(exc, PayloadError):
+        return [{"loc": loc.split("."), "msg": msg} for loc, msg in exc.field_errors]
+    return [
+        {"loc": [str(p) for p in err["loc"]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+@router.post(
+    "/webhooks/{platform}/orders",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IntakeResponse,
+    responses={
+        200: {"description": "a repeated delivery: the order accepted before"},
+        401: {"description": "signature missing or wrong"},
+        404: {"description": "unknown platform"},
+        413: {"description": "body over 1 MiB"},
+        415: {"description": "not application/json"},
+        422: {"description": "malformed JSON or fields that break the order schema"},
+    },
+)
+async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> JSONResponse:
+    """Accepts a signed order webhook; it is committed before the 2xx."""
+    adapter = get_adapter(platform)
+    if adapter is None:
+        raise _reject(
+            "unknown",
+            "unknown_platform",
+            404,
+            f"unknown platform {platform!r}; known: " + ", ".join(sorted(ADAPTERS)),
+        )
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise _reject(
+            platform,
+            "unsupported_media_type",
+            415,
+            f"content-type must be application/json, got {media_type or 'none'!r}",
+        )
+    body = await _read_body(request, platform)
+    settings: KernelSettings = request.app.state.settings
+    try:
+        adapter.verify(request.headers, body, settings.webhook_secret, now=uow.clock.now())
+    except SignatureError as exc:
+        raise _reject(platform, "unauthorized", 401, str(exc)) from exc
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _reject(
+            platform, "invalid", 422, [{"loc": ["body"], "msg": f"malformed JSON: {exc}"}]
+        ) from exc
+    if not isinstance(payload, dict):
+        raise _reject(platform, "invalid", 422, [{"loc": ["body"], "msg": "must be a JSON object"}])
+    try:
+        order = adapter.to_canonical(request.headers, payload)
+    except (ValidationError, PayloadError) as exc:
+        raise _reject(platform, "invalid", 422, _field_errors(exc)) from exc
+    delivery = adapter.delivery_id(request.headers, payload) or (
+        "sha256:" + hashlib.sha256(body).hexdigest()
+    )
+    accepted = await accept_order(
+        AcceptOrder(platform=platform, delivery_id=delivery, order=order, raw_body=body.decode()),
+        uow(),
+    )
+    INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
+    return JSONResponse(
+        IntakeResponse(order_id=accepted.order_id, duplicate=not accepted.created).model_dump(
+            mode="json"
+        ),
+        status_code=201 if accepted.created else 200,
+    )
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=OrderRead,
+    dependencies=[Depends(require_role(Role.OPS))],
+)
+async def read_order(order_id: uuid.UUID, uow: UowFactoryDep) -> OrderRead:
+    """The order as accepted, its status, and its status history."""
+    async with uow() as unit:
+        record = await repository.get_order(unit.session, order_id)
+    if record is None:
+        raise HTTPException(404, f"order {order_id} not found")
+    return OrderRead(
+        id=record.id,
+        status=record.status,
+        received_at=record.received_at,
+        updated_at=record.updated_at,
+        order=record.order,
+        history=[StatusChangeRead(**vars(h)) for h in record.history],
+    )

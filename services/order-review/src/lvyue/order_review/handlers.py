@@ -1,0 +1,67 @@
+"""Order-review's handlers: one small async function per command or event."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.events.catalog import ORDER_CREATED, OrderCreated
+from lvyue.common.uow import UnitOfWork
+from lvyue.order_review import repository
+from lvyue.order_review.status import OrderStatus
+
+
+@dataclass(frozen=True)
+class AcceptOrder:
+    platform: str
+    delivery_id: str
+    order: CanonicalOrder
+    raw_body: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    order_id: uuid.UUID
+    created: bool  # False: a repeated delivery of an order already accepted
+
+
+async def accept_order(cmd: AcceptOrder, uow: UnitOfWork) -> Accepted:
+    """Stores a webhook's order and its order.created event in one transaction, at most once."""
+    async with uow:
+        known = await repository.order_for_delivery(
+            uow.session, platform=cmd.platform, delivery_id=cmd.delivery_id
+        )
+        if known is not None:
+            return Accepted(known, created=False)
+        now = uow.clock.now()
+        order_id = await repository.insert_order_if_new(
+            uow.session, order=cmd.order, received_at=now
+        )
+        created = order_id is not None
+        if order_id is None:
+            order_id = await repository.order_id_for(
+                uow.session,
+                platform=cmd.order.platform,
+                shop_id=cmd.order.shop_id,
+                platform_order_id=cmd.order.platform_order_id,
+            )
+        else:
+            await repository.add_status(
+                uow.session, order_id=order_id, status=OrderStatus.PENDING_REVIEW, at=now
+            )
+            await uow.emit(
+                ORDER_CREATED,
+                OrderCreated(order_id=order_id, received_at=now, order=cmd.order),
+                subject=str(order_id),
+            )
+        await repository.record_delivery(
+            uow.session,
+            platform=cmd.platform,
+            delivery_id=cmd.delivery_id,
+            order_id=order_id,
+            received_at=now,
+            body=cmd.raw_body,
+        )
+        await uow.commit()
+    return Accepted(order_id, created=created)

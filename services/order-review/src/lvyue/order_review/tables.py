@@ -1,0 +1,64 @@
+"""Order-review's tables: orders, their status history, and the webhook deliveries received."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from lvyue.common.tables import NAMING_CONVENTION
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("shop_id", Text, nullable=False),
+    Column("platform_order_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("promotion", Boolean, nullable=False),
+    Column("paid_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("order", JSONB, nullable=False),  # the canonical order as accepted
+    UniqueConstraint("platform", "shop_id", "platform_order_id"),
+    Index("ix_orders_status", "status"),
+)
+
+order_status_history = Table(
+    "order_status_history",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("status", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("details", JSONB, nullable=False, server_default="{}"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("platform", Text, nullable=False),
+    Column("delivery_id", Text, nullable=False),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),  # the raw webhook, kept for audit and replay
+    PrimaryKeyConstraint("platform", "delivery_id"),
+)

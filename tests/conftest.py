@@ -1,0 +1,98 @@
+"""Test infrastructure: a real PostgreSQL (pgserver) and a real Kafka-protocol broker (Tansu),
+started once per session; each test gets its own database and its own topic prefix."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
+from lvyue.common.db import ensure_database, make_engine, with_database
+from lvyue.common.migrate import migrate
+from lvyue.common.settings import Environment
+from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
+from lvyue.order_review.settings import OrderReviewSettings
+
+DATA = Path(__file__).parent / "data"
+
+WEBHOOK_SECRET = "test-webhook-secret"
+OPS_TOKEN = "test-ops-token"
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    pg.start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    b = EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "tansu.log")
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="session")
+async def order_review_template(postgres: EmbeddedPostgres) -> str:
+    """A migrated database that each test's database is copied from (fast, and migrations run)."""
+    url = postgres.url("tmpl_order_review")
+    await ensure_database(url)
+    await migrate(url, ORDER_REVIEW_MIGRATIONS)
+    return "tmpl_order_review"
+
+
+@pytest.fixture
+async def order_review_db(postgres: EmbeddedPostgres, order_review_template: str) -> str:
+    url = postgres.url(f"t_{uuid.uuid4().hex[:12]}")
+    await ensure_database(url, template=order_review_template)
+    return url
+
+
+@pytest.fixture
+async def engine(order_review_db: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(order_review_db, pool_size=2, max_overflow=2)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+@pytest.fixture
+def make_settings(
+    order_review_db: str, broker: EmbeddedBroker, topic_prefix: str
+) -> Callable[..., OrderReviewSettings]:
+    def build(**overrides: Any) -> OrderReviewSettings:
+        values: dict[str, Any] = {
+            "env": Environment.TEST,
+            "database_url": order_review_db,
+            "kafka_bootstrap_servers": broker.bootstrap_servers,
+            "kafka_idempotent_producer": False,
+            "topic_prefix": topic_prefix,
+            "topic_partitions": 2,
+            "db_pool_size": 5,
+            "outbox_poll_interval_s": 0.02,
+            "deadline_scan_interval_s": 0.2,
+            "consumer_retry_initial_s": 0.01,
+            "consumer_retry_max_s": 0.05,
+            "webhook_secrets": {"shopify": {"*": WEBHOOK_SECRET}, "lvyue": {"*": WEBHOOK_SECRET}},
+            "api_tokens": {"ops": [OPS_TOKEN]},
+        }
+        values.update(overrides)
+        return OrderReviewSettings.model_validate(values)
+
+    return build
+
+
+def database_url_on(postgres: EmbeddedPostgres, name: str) -> str:
+    return with_database(postgres.url(), name)
