@@ -143,7 +143,9 @@ class ConsumerRunner:
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(self._retry.max_attempts),
                     wait=wait_exponential_jitter(
-                        initial=self._retry.initial_s, max=self._retry.max_s
+                        multiplier=self._retry.initial_s,
+                        max=self._retry.max_s,
+                        jitter=self._retry.initial_s,
                     ),
                     reraise=True,
                 ):

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +65,7 @@ async def open_deadline(
                 due_at=due_at,
             )
             .on_conflict_do_nothing(
-                index_elements=["sla", "subject"], index_where=deadlines.c.state == "open"
+                index_elements=["sla", "subject"], index_where=text("state = 'open'")
             )
             .returning(deadlines)
         )

@@ -1,0 +1,113 @@
+"""The deadline scanner with a moved clock, against the real PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.common.clock import ManualClock
+from lvyue.common.deadlines.scanner import DeadlineScanner
+from lvyue.common.deadlines.store import DeadlineState, close_deadline, open_deadline
+from lvyue.common.events.catalog import SlaBreached
+from lvyue.common.events.kafka import from_kafka
+from lvyue.common.tables import deadlines, outbox
+from tests.support.kafka import read_topic
+from tests.support.kernel import wired
+
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def _breached_total(sla: str) -> float:
+    return REGISTRY.get_sample_value("lvyue_sla_deadlines_breached_total", {"sla": sla}) or 0.0
+
+
+async def test_overdue_deadline_is_breached_exactly_once_with_two_scanners(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    clock = ManualClock(START)
+    sla = f"contact_2h_{topic_prefix.strip('.')}"
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+        async with w.uow() as uow:
+            for n in range(40):
+                await open_deadline(
+                    uow,
+                    sla=sla,
+                    subject=f"order-{n}",
+                    opened_at=START,
+                    due_at=START + timedelta(hours=2),
+                )
+            await uow.commit()
+        scanners = [DeadlineScanner(w.uow, service="test", batch_size=7) for _ in range(2)]
+        before = _breached_total(sla)
+
+        clock.advance(timedelta(hours=1, minutes=59))
+        assert sum(len(b) for b in await asyncio.gather(*(s.scan_once() for s in scanners))) == 0
+
+        clock.advance(timedelta(minutes=2))
+        counts = await asyncio.gather(*(s.scan_until_clear() for s in scanners))
+        assert sum(counts) == 40
+        # a restart (new scanners) and more scans find nothing left to breach
+        again = [DeadlineScanner(w.uow, service="test") for _ in range(2)]
+        assert await asyncio.gather(*(s.scan_until_clear() for s in again)) == [0, 0]
+        assert _breached_total(sla) - before == 40
+
+        async with engine.connect() as conn:
+            states = (
+                await conn.execute(
+                    select(deadlines.c.state, func.count()).group_by(deadlines.c.state)
+                )
+            ).all()
+            events = (
+                await conn.execute(select(func.count()).select_from(outbox))
+            ).scalar_one()
+        assert dict(states) == {"breached": 40}
+        assert events == 40  # one sla.breached per deadline
+
+        await w.relay.drain()
+        records = await read_topic(broker.bootstrap_servers, topic_prefix + "sla.breached", expect=40)
+        subjects = sorted(
+            from_kafka(r.key, r.value, r.headers).payload(SlaBreached).subject for r in records
+        )
+        assert subjects == sorted(f"order-{n}" for n in range(40))
+
+
+async def test_closing_on_time_is_met_and_closing_late_is_breached(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    clock = ManualClock(START)
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+        async with w.uow() as uow:
+            for subject in ("on-time", "late-unscanned", "late-scanned"):
+                await open_deadline(
+                    uow, sla="s", subject=subject, opened_at=START, due_at=START + timedelta(hours=2)
+                )
+            await uow.commit()
+        async with w.uow() as uow:
+            met = await close_deadline(
+                uow, sla="s", subject="on-time", closed_at=START + timedelta(hours=1)
+            )
+            await uow.commit()
+        clock.advance(timedelta(hours=3))
+        scanner = DeadlineScanner(w.uow, service="test")
+        async with w.uow() as uow:  # closed late before any scanner saw it
+            late = await close_deadline(
+                uow, sla="s", subject="late-unscanned", closed_at=clock.now()
+            )
+            await uow.commit()
+        breached = await scanner.scan_until_clear()
+        async with w.uow() as uow:
+            after_breach = await close_deadline(
+                uow, sla="s", subject="late-scanned", closed_at=clock.now()
+            )
+            await uow.commit()
+    assert met is not None and met.state is DeadlineState.MET
+    assert late is not None and late.state is DeadlineState.BREACHED
+    assert breached == 1
+    assert after_breach is not None
+    assert after_breach.state is DeadlineState.BREACHED
+    assert after_breach.closed_at == clock.now()
