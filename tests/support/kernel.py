@@ -36,6 +36,8 @@ async def wired(
     producer = make_producer(bootstrap, idempotent=False)
     await producer.start()
     try:
-        yield Wiring(uow, producer, OutboxRelay(sessions, producer, topic_prefix=prefix), bootstrap, prefix)
+        yield Wiring(
+            uow, producer, OutboxRelay(sessions, producer, topic_prefix=prefix), bootstrap, prefix
+        )
     finally:
         await producer.stop()

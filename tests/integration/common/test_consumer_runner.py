@@ -74,10 +74,12 @@ async def test_failing_handler_retries_then_dead_letters_and_the_partition_moves
             # redeliver event 1 with its original id: the inbox makes it a no-op
             async with engine.connect() as conn:
                 first_id = (
-                    await conn.execute(select(inbox.c.event_id).order_by(inbox.c.processed_at))
-                ).scalars().first()
+                    (await conn.execute(select(inbox.c.event_id).order_by(inbox.c.processed_at)))
+                    .scalars()
+                    .first()
+                )
             assert first_id is not None
-            from lvyue.common.outbox import _envelope  # noqa: PLC0415 - rebuild the same event
+            from lvyue.common.outbox import _envelope  # rebuild the very same event
             from lvyue.common.tables import outbox
 
             async with engine.connect() as conn:

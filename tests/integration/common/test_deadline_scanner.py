@@ -62,14 +62,14 @@ async def test_overdue_deadline_is_breached_exactly_once_with_two_scanners(
                     select(deadlines.c.state, func.count()).group_by(deadlines.c.state)
                 )
             ).all()
-            events = (
-                await conn.execute(select(func.count()).select_from(outbox))
-            ).scalar_one()
+            events = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
         assert dict(states) == {"breached": 40}
         assert events == 40  # one sla.breached per deadline
 
         await w.relay.drain()
-        records = await read_topic(broker.bootstrap_servers, topic_prefix + "sla.breached", expect=40)
+        records = await read_topic(
+            broker.bootstrap_servers, topic_prefix + "sla.breached", expect=40
+        )
         subjects = sorted(
             from_kafka(r.key, r.value, r.headers).payload(SlaBreached).subject for r in records
         )
@@ -84,7 +84,11 @@ async def test_closing_on_time_is_met_and_closing_late_is_breached(
         async with w.uow() as uow:
             for subject in ("on-time", "late-unscanned", "late-scanned"):
                 await open_deadline(
-                    uow, sla="s", subject=subject, opened_at=START, due_at=START + timedelta(hours=2)
+                    uow,
+                    sla="s",
+                    subject=subject,
+                    opened_at=START,
+                    due_at=START + timedelta(hours=2),
                 )
             await uow.commit()
         async with w.uow() as uow:
@@ -105,8 +109,10 @@ async def test_closing_on_time_is_met_and_closing_late_is_breached(
                 uow, sla="s", subject="late-scanned", closed_at=clock.now()
             )
             await uow.commit()
-    assert met is not None and met.state is DeadlineState.MET
-    assert late is not None and late.state is DeadlineState.BREACHED
+    assert met is not None
+    assert met.state is DeadlineState.MET
+    assert late is not None
+    assert late.state is DeadlineState.BREACHED
     assert breached == 1
     assert after_breach is not None
     assert after_breach.state is DeadlineState.BREACHED

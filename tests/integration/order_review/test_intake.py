@@ -45,7 +45,9 @@ async def test_signed_shopify_webhook_becomes_an_order_and_one_order_created_eve
 ) -> None:
     body = shopify_sample()
     async with serve(build_app(make_settings())) as client:
-        response = await client.post(SHOPIFY, content=body, headers=shopify_headers(body, WEBHOOK_SECRET))
+        response = await client.post(
+            SHOPIFY, content=body, headers=shopify_headers(body, WEBHOOK_SECRET)
+        )
         assert response.status_code == 201, response.text
         order_id = response.json()["order_id"]
         assert response.json()["duplicate"] is False
@@ -78,7 +80,10 @@ async def test_signed_shopify_webhook_becomes_an_order_and_one_order_created_eve
     # ids above 2^53 never pass through a float
     assert b'"platform_order_id": "820982911946154508"' in record.value
     assert await _counts(engine) == {
-        "orders": 1, "order_status_history": 1, "webhook_deliveries": 1, "outbox": 1
+        "orders": 1,
+        "order_status_history": 1,
+        "webhook_deliveries": 1,
+        "outbox": 1,
     }
 
 
@@ -111,8 +116,12 @@ async def test_a_redelivery_with_a_new_delivery_id_still_maps_to_the_same_order(
 ) -> None:
     body = shopify_sample()
     async with serve(build_app(make_settings())) as client:
-        first = await client.post(SHOPIFY, content=body, headers=shopify_headers(body, WEBHOOK_SECRET))
-        second = await client.post(SHOPIFY, content=body, headers=shopify_headers(body, WEBHOOK_SECRET))
+        first = await client.post(
+            SHOPIFY, content=body, headers=shopify_headers(body, WEBHOOK_SECRET)
+        )
+        second = await client.post(
+            SHOPIFY, content=body, headers=shopify_headers(body, WEBHOOK_SECRET)
+        )
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["order_id"] == second.json()["order_id"]
     assert second.json()["duplicate"] is True
@@ -144,7 +153,14 @@ def _error_cases() -> list[tuple[str, str, bytes, dict[str, str], int, str]]:
             401,
             "X-Shopify-Hmac-Sha256",
         ),
-        ("unknown-platform", "/webhooks/amazon/orders", good, shopify_headers(good, WEBHOOK_SECRET), 404, "amazon"),
+        (
+            "unknown-platform",
+            "/webhooks/amazon/orders",
+            good,
+            shopify_headers(good, WEBHOOK_SECRET),
+            404,
+            "amazon",
+        ),
         (
             "malformed-json",
             SHOPIFY,
@@ -200,7 +216,10 @@ async def test_rejected_webhook_returns_its_status_and_leaves_no_rows(
     assert response.status_code == status, response.text
     assert names in response.text
     assert await _counts(engine) == {
-        "orders": 0, "order_status_history": 0, "webhook_deliveries": 0, "outbox": 0
+        "orders": 0,
+        "order_status_history": 0,
+        "webhook_deliveries": 0,
+        "outbox": 0,
     }
 
 

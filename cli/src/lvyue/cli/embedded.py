@@ -37,10 +37,10 @@ class EmbeddedPostgres:
     _server: Any = field(default=None, repr=False)
 
     def start(self) -> str:
-        import pgserver  # imported here: only the embedded mode needs the wheel
+        from pgserver import get_server  # type: ignore[attr-defined]  # only embedded needs it
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.data_dir.resolve(), cleanup_mode="stop")
+        self._server = get_server(self.data_dir.resolve(), cleanup_mode="stop")
         return self.url()
 
     def url(self, database: str = "postgres") -> str:

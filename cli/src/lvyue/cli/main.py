@@ -54,11 +54,12 @@ def migrate(
 
     async def upgrade_all() -> None:
         from lvyue.common.db import ensure_database
+        from lvyue.common.migrate import migrate as migrate_database
 
         for spec in SERVICES:
             url = runtime.service_database_url(spec, database_url)
             await ensure_database(url)
-            await runtime.migrate(url, spec.migrations)
+            await migrate_database(url, spec.migrations)
             typer.echo(f"{spec.database}: migrated")
 
     asyncio.run(upgrade_all())

@@ -69,7 +69,8 @@ async def insert_order_if_new(
         .on_conflict_do_nothing(index_elements=["platform", "shop_id", "platform_order_id"])
         .returning(orders.c.id)
     )
-    return result.scalar_one_or_none()
+    inserted: uuid.UUID | None = result.scalar_one_or_none()
+    return inserted
 
 
 async def order_id_for(
@@ -82,7 +83,8 @@ async def order_id_for(
             orders.c.platform_order_id == platform_order_id,
         )
     )
-    return result.scalar_one()
+    order_id: uuid.UUID = result.scalar_one()
+    return order_id
 
 
 async def record_delivery(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ class Envelope(BaseModel):
     datacontenttype: str = "application/json"
     data: dict[str, Any]
 
-    def payload(self, model: type[P]) -> P:
+    def payload(self, model: builtins.type[P]) -> P:
         return model.model_validate(self.data)
 
 

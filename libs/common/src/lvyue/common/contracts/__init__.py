@@ -1,0 +1,1 @@
+"""Data contracts shared by every lvyue service: the shapes that travel inside events."""

@@ -1,0 +1,44 @@
+"""Sales-platform webhook adapters, keyed by the platform name used in the webhook path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from .base import (
+    FieldError,
+    FieldErrors,
+    PayloadError,
+    PlatformAdapter,
+    SecretLookup,
+    SignatureError,
+    header,
+    normalize_headers,
+)
+from .canonical import CanonicalAdapter
+from .shopify import ShopifyAdapter
+
+ADAPTERS: Mapping[str, PlatformAdapter] = MappingProxyType(
+    {adapter.name: adapter for adapter in (CanonicalAdapter(), ShopifyAdapter())}
+)
+
+
+def get_adapter(name: str) -> PlatformAdapter | None:
+    """The adapter for a webhook path's platform name, or None if we do not speak it."""
+    return ADAPTERS.get(name)
+
+
+__all__ = [
+    "ADAPTERS",
+    "CanonicalAdapter",
+    "FieldError",
+    "FieldErrors",
+    "PayloadError",
+    "PlatformAdapter",
+    "SecretLookup",
+    "ShopifyAdapter",
+    "SignatureError",
+    "get_adapter",
+    "header",
+    "normalize_headers",
+]

@@ -1,0 +1,111 @@
+"""What a sales-platform adapter does: verify a webhook, name it, and map it to a CanonicalOrder.
+
+Adapters are pure: headers, raw body and parsed payload in; a CanonicalOrder or an error out.
+The webhook route persists and acknowledges; adapters never touch a database or the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from lvyue.common.contracts.order import CanonicalOrder
+
+SecretLookup = Callable[[str, str], str | None]
+"""(platform, shop_id) -> the shop's webhook secret, or None for an unknown shop."""
+
+_M = TypeVar("_M", bound=BaseModel)
+
+FieldError = tuple[str, str]
+"""(location, message); the location uses the platform's own field path or header name."""
+
+
+class SignatureError(Exception):
+    """The request cannot be authenticated: header missing, unknown shop, signature mismatch."""
+
+
+class PayloadError(Exception):
+    """The payload is authentic but unusable; field_errors name each offending field."""
+
+    def __init__(self, field_errors: Iterable[FieldError]) -> None:
+        self.field_errors: list[FieldError] = list(field_errors)
+        if not self.field_errors:
+            raise ValueError("PayloadError needs at least one field error")
+        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in self.field_errors))
+
+
+class FieldErrors:
+    """Collects field errors across a whole payload so a sender learns of all of them at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, loc: str, msg: str) -> None:
+        self.items.append((loc, msg))
+
+    def build(
+        self, model: type[_M], data: Mapping[str, Any], paths: Mapping[str, str | None]
+    ) -> _M | None:
+        """Validate data as model; report its errors under the platform's paths.
+
+        paths maps a model field to the platform's field path; None means "already
+        reported elsewhere" and drops that error; unmapped fields keep their own name.
+        """
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else ""
+                loc = paths.get(field, field)
+                if loc is not None:
+                    absent = err["type"] == "missing" or err["input"] is None
+                    self.add(loc, "required" if absent else err["msg"])
+            return None
+
+
+class PlatformAdapter(Protocol):
+    """One sales platform's webhook dialect."""
+
+    @property
+    def name(self) -> str:
+        """The platform slug, also the webhook path segment (e.g. "shopify")."""
+        ...
+
+    def verify(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: SecretLookup,
+        *,
+        now: datetime,
+    ) -> None:
+        """Authenticate the raw body or raise SignatureError saying what is wrong."""
+        ...
+
+    def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        """The platform's id of this delivery, for de-duplication; None if it sends none."""
+        ...
+
+    def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
+        """The shop the webhook belongs to; raises PayloadError if it cannot be found."""
+        ...
+
+    def to_canonical(
+        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+    ) -> CanonicalOrder:
+        """Map the payload; raises PayloadError or pydantic.ValidationError."""
+        ...
+
+
+def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header names lower-cased, values stripped: a plain dict may arrive in any case."""
+    return {key.lower(): value.strip() for key, value in headers.items()}
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, looked up case-insensitively; None when absent or blank."""
+    value = normalize_headers(headers).get(name.lower())
+    return value or None

@@ -1,0 +1,231 @@
+"""The canonical order contract: what it accepts, what it refuses, how it serializes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from lvyue.common.contracts.order import (
+    Address,
+    Amounts,
+    CanonicalOrder,
+    OrderLine,
+    canonical_order_json_schema,
+)
+
+SAMPLE = Path(__file__).parents[2] / "data" / "lvyue_order.json"
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    return data
+
+
+def _errors(exc: pytest.ExceptionInfo[ValidationError]) -> list[tuple[tuple[Any, ...], str]]:
+    return [(tuple(e["loc"]), e["type"]) for e in exc.value.errors()]
+
+
+def test_sample_order_validates(raw: dict[str, Any]) -> None:
+    order = CanonicalOrder.model_validate(raw)
+    assert order.platform == "taobao"
+    assert order.platform_order_id == "3914567281234567890"
+    assert order.receiver.address.district == "西湖区"
+    assert order.lines[0] == OrderLine(
+        sku="TEA-LJ-250G", name="明前龙井 250g", quantity=2, unit_price=Decimal("168.00")
+    )
+    assert order.amounts.paid_total == Decimal("345.90")
+    assert order.paid_at == datetime(2024, 6, 18, 14, 41, 7, tzinfo=UTC)
+    assert order.promotion
+    assert not order.urgent
+
+
+def test_json_round_trip_keeps_money_as_exact_strings(raw: dict[str, Any]) -> None:
+    order = CanonicalOrder.model_validate(raw)
+    dumped = json.loads(order.model_dump_json())
+    assert dumped["amounts"] == {
+        "currency": "CNY",
+        "goods_total": "375.90",
+        "shipping_fee": "0.00",
+        "discount": "30.00",
+        "paid_total": "345.90",
+    }
+    assert dumped["lines"][1]["unit_price"] == "39.90"
+    assert dumped["paid_at"] == "2024-06-18T22:41:07+08:00"
+    assert CanonicalOrder.model_validate_json(order.model_dump_json()) == order
+
+
+def test_money_is_normalised_to_cents() -> None:
+    amounts = Amounts(goods_total=Decimal("199"), paid_total=Decimal("199.5"))
+    assert json.loads(amounts.model_dump_json()) == {
+        "currency": "CNY",
+        "goods_total": "199.00",
+        "shipping_fee": "0.00",
+        "discount": "0.00",
+        "paid_total": "199.50",
+    }
+
+
+def test_orders_are_frozen(raw: dict[str, Any]) -> None:
+    order = CanonicalOrder.model_validate(raw)
+    with pytest.raises(ValidationError, match="frozen"):
+        order.urgent = True  # type: ignore[misc]
+
+
+def test_unknown_fields_are_ignored(raw: dict[str, Any]) -> None:
+    raw["seller_flag"] = 3
+    raw["receiver"]["address"]["geo"] = {"lat": 30.27}
+    assert not hasattr(CanonicalOrder.model_validate(raw), "seller_flag")
+
+
+def test_defaults_are_cn_cny_and_empty_optional_lines() -> None:
+    address = Address(province="上海市", city="上海市", street="世纪大道100号")
+    assert (address.country, address.district, address.detail, address.postal_code) == (
+        "CN",
+        "",
+        "",
+        "",
+    )
+    assert Amounts(goods_total=Decimal(1), paid_total=Decimal(1)).currency == "CNY"
+
+
+def test_codes_are_stripped_and_upper_cased() -> None:
+    address = Address.model_validate(
+        {
+            "country": " cn ",
+            "province": " 上海市 ",
+            "city": "上海市",
+            "street": "x",
+            "district": None,
+        }
+    )
+    assert (address.country, address.province, address.district) == ("CN", "上海市", "")
+    assert (
+        Amounts.model_validate({"currency": "usd", "goods_total": 1, "paid_total": 1}).currency
+        == "USD"
+    )
+
+
+def test_phone_is_kept_as_given(raw: dict[str, Any]) -> None:
+    raw["receiver"]["phone"] = "+86 138 0013 8000"
+    assert CanonicalOrder.model_validate(raw).receiver.phone == "+86 138 0013 8000"
+
+
+def test_paid_totals_that_do_not_add_up_are_accepted(raw: dict[str, Any]) -> None:
+    raw["amounts"]["paid_total"] = "1.00"  # platforms report odd totals: not a contract error
+    assert CanonicalOrder.model_validate(raw).amounts.paid_total == Decimal("1.00")
+
+
+def test_big_order_id_must_be_a_string(raw: dict[str, Any]) -> None:
+    raw["platform_order_id"] = 3914567281234567890
+    with pytest.raises(ValidationError) as exc:
+        CanonicalOrder.model_validate(raw)
+    assert _errors(exc) == [(("platform_order_id",), "string_type")]
+
+
+def test_naive_paid_at_is_an_error(raw: dict[str, Any]) -> None:
+    raw["paid_at"] = "2024-06-18T22:41:07"
+    with pytest.raises(ValidationError) as exc:
+        CanonicalOrder.model_validate(raw)
+    assert _errors(exc) == [(("paid_at",), "timezone_aware")]
+
+
+def test_aware_datetime_objects_are_accepted(raw: dict[str, Any]) -> None:
+    raw["paid_at"] = datetime(2024, 6, 18, 22, 41, tzinfo=timezone(timedelta(hours=8)))
+    assert CanonicalOrder.model_validate(raw).paid_at.utcoffset() == timedelta(hours=8)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected_loc", "expected_type"),
+    [
+        (("platform",), "TaoBao", ("platform",), "string_pattern_mismatch"),
+        (("shop_id",), "   ", ("shop_id",), "string_too_short"),
+        (("receiver", "phone"), "1234", ("receiver", "phone"), "string_too_short"),
+        (("receiver", "phone"), "1" * 33, ("receiver", "phone"), "string_too_long"),
+        (
+            ("receiver", "address", "country"),
+            "CHN",
+            ("receiver", "address", "country"),
+            "string_pattern_mismatch",
+        ),
+        (("receiver", "address", "city"), "", ("receiver", "address", "city"), "string_too_short"),
+        (("lines", 0, "quantity"), 0, ("lines", 0, "quantity"), "greater_than"),
+        (("lines", 0, "unit_price"), "1.005", ("lines", 0, "unit_price"), "decimal_max_places"),
+        (("lines", 0, "sku"), " ", ("lines", 0, "sku"), "string_too_short"),
+        (("amounts", "goods_total"), "-0.01", ("amounts", "goods_total"), "greater_than_equal"),
+        (("amounts", "currency"), "RMB1", ("amounts", "currency"), "string_pattern_mismatch"),
+        (("amounts", "paid_total"), "NaN", ("amounts", "paid_total"), "finite_number"),
+        (("remarks",), "备" * 2001, ("remarks",), "string_too_long"),
+    ],
+)
+def test_invalid_fields_are_rejected_with_their_location(
+    raw: dict[str, Any],
+    path: tuple[Any, ...],
+    value: Any,
+    expected_loc: tuple[Any, ...],
+    expected_type: str,
+) -> None:
+    target: Any = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValidationError) as exc:
+        CanonicalOrder.model_validate(raw)
+    assert _errors(exc) == [(expected_loc, expected_type)]
+
+
+@pytest.mark.parametrize("count", [0, 501])
+def test_line_count_must_be_between_1_and_500(raw: dict[str, Any], count: int) -> None:
+    raw["lines"] = [raw["lines"][0]] * count
+    with pytest.raises(ValidationError) as exc:
+        CanonicalOrder.model_validate(raw)
+    assert _errors(exc)[0][0] == ("lines",)
+
+
+def test_500_lines_are_accepted(raw: dict[str, Any]) -> None:
+    raw["lines"] = [raw["lines"][0]] * 500
+    assert len(CanonicalOrder.model_validate(raw).lines) == 500
+
+
+def test_json_schema_documents_every_field() -> None:
+    schema = canonical_order_json_schema()
+    assert schema == CanonicalOrder.model_json_schema()
+    assert set(schema["properties"]) == {
+        "platform",
+        "shop_id",
+        "platform_order_id",
+        "buyer_id",
+        "buyer_nick",
+        "receiver",
+        "lines",
+        "amounts",
+        "paid_at",
+        "urgent",
+        "promotion",
+        "remarks",
+    }
+    defs = schema["$defs"]
+    assert set(defs) == {"Address", "Receiver", "OrderLine", "Amounts"}
+    assert set(defs["Address"]["properties"]) == {
+        "country",
+        "province",
+        "city",
+        "district",
+        "street",
+        "detail",
+        "postal_code",
+    }
+    for model in [schema, *defs.values()]:
+        for name, prop in model["properties"].items():
+            assert prop.get("description"), f"{model['title']}.{name} has no description"
+    assert schema["properties"]["platform_order_id"]["type"] == "string"
+    assert schema["properties"]["paid_at"]["format"] == "date-time"
+    assert defs["Amounts"]["properties"]["paid_total"]["type"] == "string"
+    assert schema["properties"]["lines"]["minItems"] == 1
+    assert schema["properties"]["lines"]["maxItems"] == 500
