@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -37,6 +38,7 @@ class EmbeddedPostgres:
     _server: Any = field(default=None, repr=False)
 
     def start(self) -> str:
+        warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset
         from pgserver import get_server  # type: ignore[attr-defined]  # only embedded needs it
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)

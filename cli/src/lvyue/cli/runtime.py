@@ -181,7 +181,10 @@ def start_services(
         env = service_env(
             spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=port
         )
-        process = subprocess.Popen([sys.executable, "-m", spec.module], env=env)
+        # Own session: Ctrl-C reaches only lvyue, which stops everything in order.
+        process = subprocess.Popen(
+            [sys.executable, "-m", spec.module], env=env, start_new_session=True
+        )
         procs.append(ServiceProcess(spec, port, process))
     return procs
 

@@ -87,6 +87,8 @@ async def start_kernel(
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
     )
+    if settings.outbox_enabled:
+        uow.on_events_committed = relay.notify
     scanner = DeadlineScanner(
         uow,
         service=settings.service_name,

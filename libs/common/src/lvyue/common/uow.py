@@ -22,10 +22,18 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, session_factory: SessionFactory, *, source: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        source: str,
+        clock: Clock,
+        on_events_committed: Callable[[], None] | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self.source = source
         self.clock = clock
+        self._on_events_committed = on_events_committed
         self._after_commit: list[Callable[[], None]] = []
         self._committed = False
 
@@ -65,6 +73,9 @@ class UnitOfWork:
             spec, payload, subject=subject, source=self.source, time=self.clock.now()
         )
         await stage(self.session, envelope, topic=spec.topic)
+        hook = self._on_events_committed
+        if hook is not None and hook not in self._after_commit:
+            self._after_commit.append(hook)
         return envelope
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
@@ -85,6 +96,13 @@ class UnitOfWorkFactory:
         self.session_factory = session_factory
         self.source = source
         self.clock = clock
+        # Set by bootstrap to wake the outbox relay as soon as new events are committed.
+        self.on_events_committed: Callable[[], None] | None = None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, source=self.source, clock=self.clock)
+        return UnitOfWork(
+            self.session_factory,
+            source=self.source,
+            clock=self.clock,
+            on_events_committed=self.on_events_committed,
+        )

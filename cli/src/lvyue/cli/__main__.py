@@ -1,0 +1,3 @@
+from lvyue.cli.main import app
+
+app()

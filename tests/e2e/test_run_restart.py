@@ -1,0 +1,77 @@
+"""`lvyue run` stopped and started again: the embedded broker starts empty, nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from lvyue.cli.embedded import free_port
+from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
+from tests.support.kafka import read_topic
+from tests.support.processes import stop, wait_http
+from tests.support.webhooks import shopify_headers, shopify_sample
+
+
+def _start(state: Path, broker_port: int, base_port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} and not k.startswith("LVYUE_")
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable, "-m", "lvyue.cli", "run",
+                "--state-dir", str(state),
+                "--broker-port", str(broker_port),
+                "--base-port", str(base_port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path: Path) -> None:
+    state, broker_port, port = tmp_path / "state", free_port(), free_port()
+    bootstrap = f"127.0.0.1:{broker_port}"
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "run.log"
+    body = shopify_sample()
+
+    first = _start(state, broker_port, port, log)
+    try:
+        wait_http(f"{base}/readyz", process=first)
+        response = httpx.post(
+            f"{base}/webhooks/shopify/orders",
+            content=body,
+            headers=shopify_headers(body, DEV_WEBHOOK_SECRET),
+        )
+        assert response.status_code == 201, response.text
+        order_id = response.json()["order_id"]
+        before = await read_topic(bootstrap, "order.created", expect=1)
+        assert [r.key for r in before] == [order_id.encode()]
+    finally:
+        assert stop(first, signal.SIGINT, timeout_s=60) == 0, log.read_text()[-3000:]
+    assert "outbox_drained" in log.read_text()
+
+    second = _start(state, broker_port, port, log)
+    try:
+        wait_http(f"{base}/readyz", process=second)
+        after = await read_topic(bootstrap, "order.created", expect=1, settle_s=2.0)
+        view = httpx.get(
+            f"{base}/orders/{order_id}",
+            headers={"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"},
+        )
+    finally:
+        assert stop(second, signal.SIGINT, timeout_s=60) == 0, log.read_text()[-3000:]
+    # the new broker started empty; the event sent to the old one was published again, once
+    assert [r.key for r in after] == [order_id.encode()]
+    assert view.status_code == 200
+    assert view.json()["order"]["platform_order_id"] == "820982911946154508"

@@ -1,0 +1,229 @@
+"""Log masking: customer phones and addresses never reach a log line in clear."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import structlog
+
+from lvyue.common.logging import configure_logging, mask_phone, mask_sensitive, mask_text
+
+PHONE = "13800138000"
+MASKED = "138****8000"
+
+
+@contextmanager
+def configured(**options: Any) -> Iterator[None]:
+    """configure_logging for one block, then structlog, contextvars and the root logger restored.
+
+    Used inside the test body (not a fixture) so pytest's own per-phase log handlers are
+    saved and restored within the same phase.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    noisy = {name: logging.getLogger(name).level for name in ("aiokafka", "kafka")}
+    context = structlog.contextvars.get_contextvars()
+    try:
+        configure_logging(**options)
+        yield
+    finally:
+        structlog.reset_defaults()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**context)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, noisy_level in noisy.items():
+            logging.getLogger(name).setLevel(noisy_level)
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+# --- mask_phone / mask_text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phone", "expected"),
+    [
+        ("13800138000", "138****8000"),
+        ("138-0013-8000", "138****8000"),
+        ("010-12345678", "010****5678"),
+        ("123456", "***"),  # too short to keep any digit
+        ("", "***"),
+    ],
+)
+def test_mask_phone_keeps_only_the_first_three_and_last_four_digits(
+    phone: str, expected: str
+) -> None:
+    assert mask_phone(phone) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("请联系13800138000", f"请联系{MASKED}"),
+        ("+86 138 0013 8000", MASKED),
+        ("+8613800138000", MASKED),
+        ("call 138-0013-8000 after 6pm", f"call {MASKED} after 6pm"),
+        ("收件人 13800138000，备用 15912345678", f"收件人 {MASKED}，备用 159****5678"),
+    ],
+)
+def test_mask_text_masks_mainland_mobiles_inside_free_text(text: str, expected: str) -> None:
+    assert mask_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 3914567281234567890",  # a long platform order id is not a phone
+        "12345678901",  # 11 digits but not a mobile prefix
+        "sku TEA-LJ-250G x2",
+        "",
+    ],
+)
+def test_mask_text_leaves_text_without_a_mobile_number_alone(text: str) -> None:
+    assert mask_text(text) == text
+
+
+# --- mask_sensitive processor ----------------------------------------------------------------
+
+
+def test_mask_sensitive_masks_receiver_phone_and_address_in_nested_dicts() -> None:
+    event = {
+        "event": "order_accepted",
+        "order_id": "3914567281234567890",
+        "receiver": {
+            "name": "李娜",
+            "phone": PHONE,
+            "address": {
+                "province": "浙江省",
+                "city": "杭州市",
+                "street": "文三路 478 号 华星时代广场",
+                "detail": "A座 1203",
+            },
+        },
+    }
+    masked = mask_sensitive(None, "info", event)
+    assert masked["event"] == "order_accepted"
+    assert masked["order_id"] == "3914567281234567890"
+    receiver = masked["receiver"]
+    assert receiver["name"] == "李娜"
+    assert receiver["phone"] == MASKED
+    assert receiver["address"]["street"] == "文三***"
+    assert receiver["address"]["detail"] == "A座***"
+    assert receiver["address"]["province"] == "浙江省"
+    assert receiver["address"]["city"] == "杭州市"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("phone", PHONE, MASKED),
+        ("mobile", PHONE, MASKED),
+        ("receiver_phone", PHONE, MASKED),
+        ("Phone", PHONE, MASKED),  # keys match case-insensitively
+        ("address", "浙江省杭州市西湖区文三路 478 号", "浙江***"),
+        ("receiver_address", "杭州市文三路", "杭州***"),
+        ("address1", "150 Elgin St", "15***"),
+        ("email", "buyer@example.com", "bu***"),
+        ("street", "", ""),
+    ],
+)
+def test_mask_sensitive_masks_contact_fields_by_key(key: str, value: str, expected: str) -> None:
+    assert mask_sensitive(None, "info", {key: value})[key] == expected
+
+
+def test_mask_sensitive_masks_inside_lists_and_tuples() -> None:
+    event = {
+        "lines": [{"sku": "A-1", "note": f"请联系{PHONE}"}, {"sku": "B-2"}],
+        "phones": (PHONE, "13912345678"),
+        "receivers": [{"phone": PHONE, "quantity": 2}],
+    }
+    masked = mask_sensitive(None, "info", event)
+    assert masked["lines"] == [{"sku": "A-1", "note": f"请联系{MASKED}"}, {"sku": "B-2"}]
+    assert masked["phones"] == [MASKED, "139****5678"]
+    assert masked["receivers"] == [{"phone": MASKED, "quantity": 2}]
+
+
+def test_mask_sensitive_leaves_other_fields_untouched() -> None:
+    event: dict[str, Any] = {
+        "event": "http_request",
+        "status": 201,
+        "duration_ms": 3.5,
+        "ok": True,
+        "missing": None,
+        "route": "/webhooks/{platform}/orders",
+        "sku": "TEA-LJ-250G",
+    }
+    assert mask_sensitive(None, "info", dict(event)) == event
+
+
+# --- configure_logging -----------------------------------------------------------------------
+
+
+def test_configured_logging_writes_json_with_masked_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with configured(json=True, level="INFO", service="order-review"):
+        log = structlog.get_logger("lvyue.test.logging")  # created after configuring
+        log.info(
+            "order_accepted",
+            phone=PHONE,
+            receiver={"phone": PHONE, "address": {"street": "文三路 478 号"}},
+            remarks=f"请联系{PHONE}",
+            order_id="3914567281234567890",
+        )
+    (line,) = _json_lines(capsys.readouterr().err)
+    assert line["event"] == "order_accepted"
+    assert line["phone"] == MASKED
+    assert line["receiver"] == {"phone": MASKED, "address": {"street": "文三***"}}
+    assert line["remarks"] == f"请联系{MASKED}"
+    assert line["order_id"] == "3914567281234567890"
+    assert line["level"] == "info"
+    assert line["logger"] == "lvyue.test.logging"
+    assert line["service"] == "order-review"
+    assert "timestamp" in line
+
+
+def test_configured_logging_masks_standard_library_records_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with configured(json=True):
+        logging.getLogger("lvyue.test.stdlib").warning("buyer asked to call %s", PHONE)
+    (line,) = _json_lines(capsys.readouterr().err)
+    assert line["event"] == f"buyer asked to call {MASKED}"
+    assert line["level"] == "warning"
+    assert PHONE not in json.dumps(line)
+
+
+def test_configured_logging_drops_records_below_the_level(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with configured(json=True, level="warning"):
+        log = structlog.get_logger("lvyue.test.level")
+        log.info("quiet")
+        log.warning("loud")
+    assert [line["event"] for line in _json_lines(capsys.readouterr().err)] == ["loud"]
+
+
+def test_console_rendering_is_masked_too(capsys: pytest.CaptureFixture[str]) -> None:
+    with configured(json=False):
+        structlog.get_logger("lvyue.test.console").info("contact", phone=PHONE)
+    err = capsys.readouterr().err
+    assert MASKED in err
+    assert PHONE not in err
+
+
+def test_configuring_logging_is_undone_after_the_block() -> None:
+    root = logging.getLogger()
+    before = root.handlers[:]
+    with configured(json=True):
+        assert root.handlers != before
+    assert root.handlers == before
+    assert "service" not in structlog.contextvars.get_contextvars()
