@@ -6,12 +6,10 @@ import json
 import signal
 from pathlib import Path
 
-import httpx
-
 from lvyue.cli.embedded import EmbeddedBroker, free_port
 from tests.conftest import WEBHOOK_SECRET
 from tests.support.kafka import read_topic
-from tests.support.processes import service_process, stop
+from tests.support.processes import http, service_process, stop
 from tests.support.webhooks import shopify_headers, shopify_sample
 
 
@@ -39,7 +37,8 @@ async def test_relay_killed_after_commit_publishes_the_event_once_after_restart(
     # (LVYUE_OUTBOX_ENABLED=false) so the kill lands in exactly that window, every run.
     held = {**env, "LVYUE_OUTBOX_ENABLED": "false"}
     with service_process("lvyue.order_review", held, port=port, log=tmp_path / "1.log") as proc:
-        response = httpx.post(
+        response = await http(
+            "POST",
             f"http://127.0.0.1:{port}/webhooks/shopify/orders",
             content=body,
             headers=shopify_headers(body, WEBHOOK_SECRET),

@@ -8,12 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from lvyue.cli.embedded import free_port
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.kafka import read_topic
-from tests.support.processes import stop, wait_http
+from tests.support.processes import http, stop, wait_http
 from tests.support.webhooks import shopify_headers, shopify_sample
 
 
@@ -48,7 +46,8 @@ async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path:
     first = _start(state, broker_port, port, log)
     try:
         wait_http(f"{base}/readyz", process=first)
-        response = httpx.post(
+        response = await http(
+            "POST",
             f"{base}/webhooks/shopify/orders",
             content=body,
             headers=shopify_headers(body, DEV_WEBHOOK_SECRET),
@@ -65,7 +64,8 @@ async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path:
     try:
         wait_http(f"{base}/readyz", process=second)
         after = await read_topic(bootstrap, "order.created", expect=1, settle_s=2.0)
-        view = httpx.get(
+        view = await http(
+            "GET",
             f"{base}/orders/{order_id}",
             headers={"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"},
         )

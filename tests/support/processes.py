@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 
 
-def wait_http(url: str, *, timeout_s: float = 60.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str, *, timeout_s: float = 60.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -57,3 +59,9 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout_s: fl
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+async def http(method: str, url: str, **kwargs: object) -> httpx.Response:
+    """One request from an async test without blocking the event loop."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        return await client.request(method, url, **kwargs)  # type: ignore[arg-type]
