@@ -227,3 +227,12 @@ def test_configuring_logging_is_undone_after_the_block() -> None:
         assert root.handlers != before
     assert root.handlers == before
     assert "service" not in structlog.contextvars.get_contextvars()
+
+
+@pytest.mark.parametrize("key", ["phone", "mobile", "receiver_phone"])
+def test_mask_sensitive_masks_a_phone_given_as_a_number(key):
+    assert mask_sensitive(None, "info", {key: 13800138000})[key] == "138****8000"
+
+
+def test_mask_phone_drops_the_country_code():
+    assert mask_phone("+86 138 0013 8000") == "138****8000"

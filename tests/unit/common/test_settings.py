@@ -137,14 +137,14 @@ def test_production_refuses_an_empty_webhook_secret(
     monkeypatch: pytest.MonkeyPatch, empty: str
 ) -> None:
     monkeypatch.setenv("LVYUE_WEBHOOK_SECRETS", json.dumps({"shopify": {"*": empty}}))
-    with pytest.raises(ValidationError, match=r"LVYUE_WEBHOOK_SECRETS: empty secret for shopify/\*"):
+    with pytest.raises(
+        ValidationError, match=r"LVYUE_WEBHOOK_SECRETS: empty secret for shopify/\*"
+    ):
         KernelSettings()
 
 
 @pytest.mark.parametrize("empty", ["", "   "])
-def test_production_refuses_an_empty_api_token(
-    monkeypatch: pytest.MonkeyPatch, empty: str
-) -> None:
+def test_production_refuses_an_empty_api_token(monkeypatch: pytest.MonkeyPatch, empty: str) -> None:
     monkeypatch.setenv("LVYUE_API_TOKENS", json.dumps({"ops": ["good-token", empty]}))
     with pytest.raises(ValidationError, match="LVYUE_API_TOKENS: empty token for role 'ops'"):
         KernelSettings()
@@ -222,3 +222,8 @@ def test_dump_public_leaves_out_tokens_and_webhook_secrets() -> None:
     assert "DO-NOT-LOG" not in json.dumps(public)
     assert public["service_name"] == "order-review"
     assert public["env"] == "production"
+
+
+def test_dump_public_contains_no_database_password():
+    s = KernelSettings(database_url="postgresql://app:hunter2-DO-NOT-LOG@db:5432/orders")
+    assert "hunter2-DO-NOT-LOG" not in json.dumps(dump_public(s))

@@ -15,6 +15,7 @@ from lvyue.common.clock import Clock, SystemClock
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.db import SessionFactory, make_engine, make_session_factory
 from lvyue.common.deadlines.scanner import DeadlineScanner
+from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics, make_producer
 from lvyue.common.outbox import OutboxRelay
@@ -37,6 +38,7 @@ class Kernel:
     relay: OutboxRelay
     scanner: DeadlineScanner
     consumer: ConsumerRunner | None
+    sla: SlaPolicies
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -112,7 +114,10 @@ async def start_kernel(
             ),
         )
         await consumer.start()
-    kernel = Kernel(settings, clock, engine, sessions, producer, uow, relay, scanner, consumer)
+    kernel = Kernel(
+        settings, clock, engine, sessions, producer, uow, relay, scanner, consumer,
+        sla=settings.sla_catalog(),
+    )  # fmt: skip
     if settings.outbox_enabled:
         kernel._tasks.append(asyncio.create_task(relay.run(kernel._stop), name="outbox-relay"))
     if settings.deadline_scanner_enabled:

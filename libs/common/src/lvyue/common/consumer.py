@@ -118,7 +118,22 @@ class ConsumerRunner:
         consumer = self._consumer
         assert consumer is not None
         for message in messages:
-            await self._process(message)
+            try:
+                await self._process(message)
+            except Exception as exc:
+                # Not even dead-lettering worked (database or broker down): rewind so the
+                # message is read again instead of being skipped, and back off.
+                log.error(
+                    "message_not_processed",
+                    consumer=self.name,
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    offset=message.offset,
+                    error=repr(exc),
+                )
+                consumer.seek(tp, message.offset)
+                await asyncio.sleep(self._retry.max_s)
+                return
             try:
                 await consumer.commit({tp: message.offset + 1})
             except CommitFailedError as exc:

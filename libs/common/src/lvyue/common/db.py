@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,7 +18,10 @@ def asyncpg_url(url: str) -> str:
     """Accepts postgres://, postgresql:// or postgresql+asyncpg:// and returns the asyncpg form."""
     if not url:
         raise ValueError("DATABASE_URL is empty")
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"DATABASE_URL is not a database URL: {exc}") from None
     if parsed.get_backend_name() not in {"postgres", "postgresql"}:
         raise ValueError(
             f"DATABASE_URL must point at PostgreSQL, got {parsed.get_backend_name()!r}"

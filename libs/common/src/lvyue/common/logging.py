@@ -27,12 +27,15 @@ _SENSITIVE_KEYS = frozenset(
         "email",
     }
 )
+_PHONE_KEYS = frozenset({"phone", "mobile", "tel", "telephone", "receiver_phone"})
 # Mainland mobiles (optionally +86) and other long digit runs that look like phone numbers.
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 
 
 def mask_phone(value: str) -> str:
     digits = re.sub(r"\D", "", value)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]  # +86 country code
     if len(digits) < 7:
         return "***"
     return f"{digits[:3]}****{digits[-4:]}"
@@ -48,10 +51,12 @@ def _mask_value(key: str, value: Any) -> Any:
         return {k: _mask_value(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_mask_value(key, v) for v in value]
+    lowered = key.lower()
+    if isinstance(value, int) and lowered in _PHONE_KEYS:
+        return mask_phone(str(value))
     if not isinstance(value, str):
         return value
-    lowered = key.lower()
-    if lowered in {"phone", "mobile", "tel", "telephone", "receiver_phone"}:
+    if lowered in _PHONE_KEYS:
         return mask_phone(value)
     if lowered in _SENSITIVE_KEYS:
         return value[:2] + "***" if value else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -136,9 +137,15 @@ class OutboxRelay:
         BACKLOG.set(count)
         OLDEST_AGE.set(float(oldest or 0))
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, *, metrics_every_s: float = 5.0) -> None:
         backoff = self._poll_interval_s
+        loop = asyncio.get_running_loop()
+        next_metrics = loop.time()
         while not stop.is_set():
+            if loop.time() >= next_metrics:
+                next_metrics = loop.time() + metrics_every_s
+                with contextlib.suppress(Exception):  # metrics never stop publishing
+                    await self.refresh_backlog_metrics()
             try:
                 published = await self.publish_batch()
                 backoff = self._poll_interval_s

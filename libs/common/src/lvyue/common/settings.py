@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from lvyue.common.deadlines.sla import SlaPolicies, working_calendar
 
 
 class Environment(StrEnum):
@@ -44,7 +49,22 @@ class KernelSettings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(default="Asia/Shanghai", description="Business timezone (IANA name).")
+    working_calendar: Literal["chinese", "configured"] = Field(
+        default="chinese",
+        description="chinese: statutory holidays and 调休 days from chinese-calendar, falling "
+        "back to the configured days for years it has no data for.",
+    )
+    weekend_days: frozenset[int] = Field(default=frozenset({5, 6}), description="Monday = 0.")
+    holidays: frozenset[date] = Field(default=frozenset(), description="Extra days off.")
+    extra_working_days: frozenset[date] = Field(
+        default=frozenset(), description="Weekend days that are working days (调休)."
+    )
+    sla_policies: dict[str, str] = Field(
+        default_factory=dict,
+        description='Due-time policy overrides per SLA, JSON: {"abnormal_contact_2h": '
+        '"duration:90m", "dispatch_1600": "cutoff:17:00"}.',
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -81,6 +101,29 @@ class KernelSettings(BaseSettings):
         '{"shopify": {"*": "...", "my-shop.myshopify.com": "..."}}.',
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_sla_policies(self) -> Self:
+        self.sla_catalog()  # a bad spec, timezone or calendar fails at start-up, not at use
+        return self
+
+    def sla_catalog(self) -> SlaPolicies:
+        calendar = working_calendar(
+            self.working_calendar,
+            weekend=self.weekend_days,
+            holidays=self.holidays,
+            extra_working_days=self.extra_working_days,
+        )
+        return SlaPolicies(self.sla_policies, tz=ZoneInfo(self.timezone), calendar=calendar)
+
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> Self:
         if self.env is Environment.PRODUCTION:
@@ -115,4 +158,9 @@ class KernelSettings(BaseSettings):
 
 def dump_public(settings: BaseSettings) -> dict[str, Any]:
     """Settings without secrets, for a start-up log line."""
-    return settings.model_dump(mode="json", exclude={"api_tokens", "webhook_secrets"})
+    public = settings.model_dump(mode="json", exclude={"api_tokens", "webhook_secrets"})
+    if public.get("database_url"):
+        public["database_url"] = make_url(public["database_url"]).render_as_string(
+            hide_password=True
+        )
+    return public

@@ -42,6 +42,12 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
 def from_kafka(
     key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]
 ) -> Envelope:
+    present = {name for name, _ in headers}
+    # The binding would invent a random id and time; an id must come from the producer or
+    # every redelivery would look new to the inbox.
+    missing = [h for h in ("ce_id", "ce_time", "ce_type", "ce_source") if h not in present]
+    if missing:
+        raise MalformedEvent(f"not a CloudEvent in binary mode: missing {', '.join(missing)}")
     try:
         message = KafkaMessage(headers=dict(headers), key=key, value=value or b"")
         event = from_binary(message, _FORMAT)

@@ -1,0 +1,62 @@
+"""The SLAs of the operations manual and their due-time policies, built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from lvyue.common.deadlines.calendar import ChineseCalendar, ConfiguredCalendar, WorkingCalendar
+from lvyue.common.deadlines.policy import DuePolicy, policy_from_config
+
+# ARCHITECTURE.md "The rules"; every one can be overridden by configuration.
+DEFAULT_SLA_POLICIES: Mapping[str, str] = MappingProxyType(
+    {
+        "review_by_0900": "next_day_at:09:00",
+        "abnormal_contact_2h": "duration:2h",
+        "outbound_24h": "duration:24h",
+        "dispatch_1600": "cutoff:16:00",
+        "tracking_sync": "duration:5m",
+        "aftersale_response_24h": "duration:24h",
+        "refund_48h": "duration:48h",
+    }
+)
+
+
+def working_calendar(
+    kind: str,
+    *,
+    weekend: frozenset[int] = frozenset({5, 6}),
+    holidays: frozenset[date] = frozenset(),
+    extra_working_days: frozenset[date] = frozenset(),
+) -> WorkingCalendar:
+    """ "chinese": statutory holidays and 调休 days, falling back to the configured calendar
+    for years chinese-calendar has no data for; "configured": the configured one only."""
+    configured = ConfiguredCalendar(
+        weekend=weekend, holidays=holidays, extra_working_days=extra_working_days
+    )
+    if kind == "chinese":
+        return ChineseCalendar(fallback=configured)
+    if kind == "configured":
+        return configured
+    raise ValueError(f"unknown working calendar {kind!r}: use 'chinese' or 'configured'")
+
+
+class SlaPolicies:
+    """Due times per SLA name: the defaults with any configured overrides on top."""
+
+    def __init__(
+        self, overrides: Mapping[str, str], *, tz: ZoneInfo, calendar: WorkingCalendar
+    ) -> None:
+        self.specs = {**DEFAULT_SLA_POLICIES, **overrides}
+        self._policies: dict[str, DuePolicy] = {
+            sla: policy_from_config(spec, tz, calendar) for sla, spec in self.specs.items()
+        }
+
+    def due_at(self, sla: str, start: datetime) -> datetime:
+        try:
+            policy = self._policies[sla]
+        except KeyError:
+            raise ValueError(f"no due-time policy for SLA {sla!r}") from None
+        return policy.due_at(start)
