@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from lvyue.common.db import ensure_database, make_engine, with_database
-from lvyue.common.migrate import migrate
+from lvyue.common.migrate import MigrationSet, migrate
 from lvyue.common.settings import Environment
+from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 from lvyue.order_review.settings import OrderReviewSettings
 
@@ -40,20 +41,39 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
     b.stop()
 
 
+class Databases:
+    """Fresh databases per test, copied from a template migrated once per session."""
+
+    def __init__(self, postgres: EmbeddedPostgres) -> None:
+        self._postgres = postgres
+        self._templates: dict[str, str] = {}
+
+    async def create(self, migrations: MigrationSet) -> str:
+        template = self._templates.get(migrations.package)
+        if template is None:
+            template = "tmpl_" + migrations.package.split(".")[1]
+            url = self._postgres.url(template)
+            await ensure_database(url)
+            await migrate(url, migrations)
+            self._templates[migrations.package] = template
+        url = self._postgres.url(f"t_{uuid.uuid4().hex[:12]}")
+        await ensure_database(url, template=template)
+        return url
+
+
 @pytest.fixture(scope="session")
-async def order_review_template(postgres: EmbeddedPostgres) -> str:
-    """A migrated database that each test's database is copied from (fast, and migrations run)."""
-    url = postgres.url("tmpl_order_review")
-    await ensure_database(url)
-    await migrate(url, ORDER_REVIEW_MIGRATIONS)
-    return "tmpl_order_review"
+def databases(postgres: EmbeddedPostgres) -> Databases:
+    return Databases(postgres)
 
 
 @pytest.fixture
-async def order_review_db(postgres: EmbeddedPostgres, order_review_template: str) -> str:
-    url = postgres.url(f"t_{uuid.uuid4().hex[:12]}")
-    await ensure_database(url, template=order_review_template)
-    return url
+async def order_review_db(databases: Databases) -> str:
+    return await databases.create(ORDER_REVIEW_MIGRATIONS)
+
+
+@pytest.fixture
+async def inventory_db(databases: Databases) -> str:
+    return await databases.create(INVENTORY_MIGRATIONS)
 
 
 @pytest.fixture

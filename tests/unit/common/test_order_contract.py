@@ -206,6 +206,7 @@ def test_json_schema_documents_every_field() -> None:
         "lines",
         "amounts",
         "paid_at",
+        "paid",
         "urgent",
         "promotion",
         "remarks",

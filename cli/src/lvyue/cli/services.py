@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lvyue.common.migrate import MigrationSet
+from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 
 
@@ -27,4 +28,5 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("order-review", "lvyue.order_review", ORDER_REVIEW_MIGRATIONS, 8101),
+    ServiceSpec("inventory", "lvyue.inventory", INVENTORY_MIGRATIONS, 8102),
 )

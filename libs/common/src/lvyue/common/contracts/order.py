@@ -182,6 +182,10 @@ class CanonicalOrder(_Contract):
             "the review deadline (09:00 next day) counts from here."
         )
     )
+    paid: bool = Field(
+        default=True,
+        description="Payment confirmed by the platform; review flags an unpaid order (not_paid).",
+    )
     urgent: bool = Field(default=False, description="Urgent order (急单): shipped first.")
     promotion: bool = Field(default=False, description="Promotion order (大促): shipped first.")
     remarks: OptionalText2000 = Field(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events.registry import register
@@ -34,9 +36,146 @@ class SlaBreached(_Payload):
     breached_at: AwareDatetime
 
 
+class Priority(StrEnum):
+    """Shipping priority (急单 and 大促 orders ship first)."""
+
+    URGENT = "urgent"
+    PROMOTION = "promotion"
+    NORMAL = "normal"
+
+
+class StockLine(_Payload):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class ShortSku(_Payload):
+    sku: str
+    requested: int
+    available: int  # 0 for a SKU the warehouse does not know
+
+
+class InventoryReserved(_Payload):
+    """Every line of the order is reserved (all or none)."""
+
+    order_id: uuid.UUID
+    warehouse_id: str
+    lines: tuple[StockLine, ...]
+    reserved_at: AwareDatetime
+
+
+class InventoryRejected(_Payload):
+    """Nothing was reserved: some SKUs are short or unknown."""
+
+    order_id: uuid.UUID
+    warehouse_id: str
+    short: tuple[ShortSku, ...]
+    unknown_skus: tuple[str, ...] = ()
+    rejected_at: AwareDatetime
+
+
+class OrderUpdated(_Payload):
+    """An operator corrected the order's lines: stock is reserved again for the new lines."""
+
+    order_id: uuid.UUID
+    order: CanonicalOrder
+    updated_at: AwareDatetime
+
+
+class OrderReviewed(_Payload):
+    """The order passed review: ready to ship (待发货), stock reserved."""
+
+    order_id: uuid.UUID
+    warehouse_id: str
+    priority: Priority
+    promised_dispatch_at: AwareDatetime
+    reviewed_at: AwareDatetime
+    order: CanonicalOrder
+
+
+class OrderAbnormal(_Payload):
+    """The order failed review: every failing reason code, for the abnormal queue."""
+
+    order_id: uuid.UUID
+    reasons: tuple[str, ...]
+    flagged_at: AwareDatetime
+
+
+class OrderCancelled(_Payload):
+    order_id: uuid.UUID
+    reason: str
+    cancelled_at: AwareDatetime
+
+
+class OrderShipped(_Payload):
+    """Produced by fulfilment once the warehouse dispatched the parcel; inventory deducts."""
+
+    order_id: uuid.UUID
+    warehouse_id: str
+    lines: tuple[StockLine, ...]
+    carrier: str
+    tracking_number: str
+    dispatched_at: AwareDatetime
+
+
+class ReturnedLine(_Payload):
+    sku: str
+    quantity: int = Field(gt=0)
+    sellable: bool
+
+
+class ReturnReceived(_Payload):
+    """Produced by aftersales: returned goods arrived; sellable ones go back to stock."""
+
+    aftersale_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    lines: tuple[ReturnedLine, ...]
+    received_at: AwareDatetime
+
+
+class LowStock(_Payload):
+    """Available stock fell below the SKU's safety threshold (once per crossing)."""
+
+    sku: str
+    warehouse_id: str
+    available: int
+    threshold: int
+    suggested_replenishment: int
+
+
+class SlowMoving(_Payload):
+    """No sale of the SKU for the configured number of consecutive days."""
+
+    sku: str
+    warehouse_id: str
+    last_sale_at: datetime | None
+    days_without_sale: int
+
+
 ORDER_CREATED = register(
     "order.created", OrderCreated, description="An order was accepted; key = order id."
 )
 SLA_BREACHED = register(
     "sla.breached", SlaBreached, description="A deadline was breached; key = its subject."
+)
+ORDER_UPDATED = register("order.updated", OrderUpdated, description="Lines corrected.")
+ORDER_REVIEWED = register("order.reviewed", OrderReviewed, description="Ready to ship.")
+ORDER_ABNORMAL = register("order.abnormal", OrderAbnormal, description="Failed review.")
+ORDER_CANCELLED = register("order.cancelled", OrderCancelled, description="Cancelled.")
+ORDER_SHIPPED = register("order.shipped", OrderShipped, description="Dispatched.")
+INVENTORY_RESERVED = register(
+    "inventory.reserved", InventoryReserved, description="All lines reserved."
+)
+INVENTORY_REJECTED = register(
+    "inventory.rejected", InventoryRejected, description="Not reserved: short or unknown SKUs."
+)
+INVENTORY_LOW_STOCK = register(
+    "inventory.low_stock", LowStock, description="Below the safety threshold; key = SKU."
+)
+INVENTORY_SLOW_MOVING = register(
+    "inventory.slow_moving", SlowMoving, description="No sale for N days; key = SKU."
+)
+AFTERSALE_RETURN_RECEIVED = register(
+    "aftersale.return_received", ReturnReceived, description="Returned goods arrived."
 )

@@ -111,6 +111,8 @@ class ShopifyAdapter:
             lines=lines,
             amounts=amounts,
             paid_at=paid_at,
+            # orders/create also fires for pending payments (bank deposit, cash on delivery)
+            paid=str(payload.get("financial_status") or "paid") in PAID_STATUSES,
             urgent=not tags.isdisjoint(URGENT_TAGS),
             promotion=not tags.isdisjoint(PROMOTION_TAGS),
             # A long note must not bounce a paid order: keep the first 2000 chars.
@@ -301,6 +303,9 @@ def _amounts(
             "paid_total": "total_price",
         },
     )
+
+
+PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
 
 def _paid_at(payload: Mapping[str, Any], errors: FieldErrors) -> datetime | None:

@@ -1,0 +1,7 @@
+"""Inventory's tables (filled in by the inventory service work)."""
+
+from sqlalchemy import MetaData
+
+from lvyue.common.tables import NAMING_CONVENTION
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
