@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from lvyue.common.bootstrap import Kernel, start_kernel
+from lvyue.common.bootstrap import BackgroundJob, Kernel, start_kernel
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
 from lvyue.common.http import RequestContextMiddleware
@@ -69,11 +69,14 @@ def create_app(
     title: str,
     routers: Sequence[APIRouter],
     subscriptions: Sequence[Subscription] = (),
+    background: Sequence[BackgroundJob] = (),
     clock: Clock | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kernel = await start_kernel(settings, subscriptions=subscriptions, clock=clock)
+        kernel = await start_kernel(
+            settings, subscriptions=subscriptions, background=background, clock=clock
+        )
         app.state.kernel = kernel
         log.info("service_started", settings=dump_public(settings))
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -58,10 +58,15 @@ class Kernel:
         await self.engine.dispose()
 
 
+BackgroundJob = Callable[["Kernel", asyncio.Event], Awaitable[None]]
+"""A service's own periodic work (e.g. a daily scan); runs until the event is set."""
+
+
 async def start_kernel(
     settings: KernelSettings,
     *,
     subscriptions: Sequence[Subscription] = (),
+    background: Sequence[BackgroundJob] = (),
     clock: Clock | None = None,
 ) -> Kernel:
     clock = clock or SystemClock()
@@ -126,4 +131,6 @@ async def start_kernel(
         )
     if consumer is not None:
         kernel._tasks.append(asyncio.create_task(consumer.run(kernel._stop), name="consumer"))
+    for job in background:
+        kernel._tasks.append(asyncio.create_task(job(kernel, kernel._stop), name=job.__name__))
     return kernel
