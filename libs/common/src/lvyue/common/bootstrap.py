@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -58,7 +59,7 @@ class Kernel:
         await self.engine.dispose()
 
 
-BackgroundJob = Callable[["Kernel", asyncio.Event], Awaitable[None]]
+BackgroundJob = Callable[["Kernel", asyncio.Event], Coroutine[Any, Any, None]]
 """A service's own periodic work (e.g. a daily scan); runs until the event is set."""
 
 
