@@ -104,6 +104,7 @@ def make_settings(
             "outbox_poll_interval_s": 0.02,
             "deadline_scan_interval_s": 0.2,
             "consumer_retry_initial_s": 0.01,
+            "consumer_session_timeout_ms": 2000,
             "consumer_retry_max_s": 0.05,
             "webhook_secrets": {"shopify": {"*": WEBHOOK_SECRET}, "lvyue": {"*": WEBHOOK_SECRET}},
             "api_tokens": {"ops": [OPS_TOKEN]},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -18,7 +17,7 @@ async def read_topic(
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
-        group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        group_id=None,  # no group to join: reads every partition at once
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

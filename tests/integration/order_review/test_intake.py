@@ -28,13 +28,18 @@ OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
 
 async def _counts(engine: AsyncEngine) -> dict[str, int]:
+    """Rows intake writes; the outbox counted for order.created only (a 2024 sample order is
+    past its review deadline at once, so the scanner adds an sla.breached event too)."""
     async with engine.connect() as conn:
-        return {
+        counts = {
             table.name: int(
                 (await conn.execute(select(func.count()).select_from(table))).scalar_one()
             )
-            for table in (orders, order_status_history, webhook_deliveries, outbox)
+            for table in (orders, order_status_history, webhook_deliveries)
         }
+        created = select(func.count()).where(outbox.c.event_type == "lvyue.order.created")
+        counts["outbox"] = int((await conn.execute(created)).scalar_one())
+        return counts
 
 
 async def test_signed_shopify_webhook_becomes_an_order_and_one_order_created_event(

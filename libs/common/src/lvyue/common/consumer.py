@@ -69,6 +69,7 @@ class ConsumerRunner:
         topic_prefix: str = "",
         retry: RetryPolicy = RetryPolicy(),
         max_records: int = 500,
+        session_timeout_ms: int = 10000,
     ) -> None:
         self.name = name
         self._uow_factory = uow_factory
@@ -77,6 +78,7 @@ class ConsumerRunner:
         self._prefix = topic_prefix
         self._retry = retry
         self._max_records = max_records
+        self._session_timeout_ms = session_timeout_ms
         self._handlers = {topic_prefix + s.event.topic: s.handler for s in subscriptions}
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -92,6 +94,8 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._max_records,
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=max(300, self._session_timeout_ms // 3),
         )
         await self._consumer.start()
 

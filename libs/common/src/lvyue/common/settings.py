@@ -77,6 +77,11 @@ class KernelSettings(BaseSettings):
 
     consumers_enabled: bool = Field(default=True, description="Run this service's consumers.")
     consumer_max_attempts: int = Field(default=5, ge=1, description="Attempts before dead-letter.")
+    consumer_session_timeout_ms: int = Field(
+        default=10000,
+        ge=1000,
+        description="Group session timeout; a new member's join also waits about this long.",
+    )
     consumer_retry_initial_s: float = Field(default=0.2, gt=0)
     consumer_retry_max_s: float = Field(default=5.0, gt=0)
 

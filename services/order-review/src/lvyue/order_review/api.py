@@ -18,7 +18,7 @@ from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.order_review import repository
-from lvyue.order_review.handlers import AcceptOrder, accept_order
+from lvyue.order_review.handlers.intake import AcceptOrder, accept_order
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
 
@@ -131,6 +131,7 @@ async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> 
     accepted = await accept_order(
         AcceptOrder(platform=platform, delivery_id=delivery, order=order, raw_body=body.decode()),
         uow(),
+        request.app.state.kernel.sla,
     )
     INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
     return JSONResponse(

@@ -7,13 +7,48 @@ from fastapi import FastAPI
 
 from lvyue.common.app import create_app
 from lvyue.common.clock import Clock
+from lvyue.common.consumer import Subscription
+from lvyue.common.events.catalog import INVENTORY_REJECTED, INVENTORY_RESERVED, ORDER_SHIPPED
 from lvyue.common.logging import configure_logging
 from lvyue.order_review.api import router
+from lvyue.order_review.handlers.review import ReviewContext, inventory_handlers, on_shipped
+from lvyue.order_review.operator_api import install_error_handlers
+from lvyue.order_review.operator_api import router as operator_router
+from lvyue.order_review.rules import DEFAULT_REMARK_KEYWORDS, ReviewConfig, parse_cn_address
 from lvyue.order_review.settings import OrderReviewSettings
 
 
+def review_context(settings: OrderReviewSettings) -> ReviewContext:
+    config = ReviewConfig(
+        remark_keywords=settings.review_remark_keywords or DEFAULT_REMARK_KEYWORDS,
+        blacklist_buyers=settings.review_blacklist_buyers,
+        blacklist_phones=settings.review_blacklist_phones,
+        blacklist_address_fragments=settings.review_blacklist_address_fragments,
+        phone_region=settings.review_phone_region,
+        mobile_only=settings.review_mobile_only,
+    )
+    parse_cn_address("北京市")  # loads cpca's tables (~1 s) now, not inside the first review
+    return ReviewContext(config=config, sla=settings.sla_catalog())
+
+
 def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> FastAPI:
-    return create_app(settings, title="lvyue order-review", routers=[router], clock=clock)
+    ctx = review_context(settings)
+    on_inventory = inventory_handlers(ctx)
+    subscriptions = [
+        Subscription(INVENTORY_RESERVED, on_inventory["inventory.reserved"]),
+        Subscription(INVENTORY_REJECTED, on_inventory["inventory.rejected"]),
+        Subscription(ORDER_SHIPPED, on_shipped),
+    ]
+    app = create_app(
+        settings,
+        title="lvyue order-review",
+        routers=[router, operator_router],
+        subscriptions=subscriptions,
+        clock=clock,
+    )
+    app.state.review = ctx
+    install_error_handlers(app)
+    return app
 
 
 def run() -> None:

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.tables import deadlines
 from lvyue.order_review.status import OrderStatus
-from lvyue.order_review.tables import order_status_history, orders, webhook_deliveries
+from lvyue.order_review.tables import (
+    customer_contacts,
+    order_status_history,
+    orders,
+    webhook_deliveries,
+)
 
 
 @dataclass(frozen=True)
@@ -142,3 +148,183 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID) -> OrderRecord |
         order=CanonicalOrder.model_validate(row.order),
         history=[StatusChange(h.status, h.at, h.note, h.details) for h in history],
     )
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """What review needs of an order, read under a row lock."""
+
+    id: uuid.UUID
+    status: str
+    order: CanonicalOrder
+    stock_status: str | None
+    stock: dict[str, Any] | None
+    warehouse_id: str | None
+
+
+async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> ReviewState | None:
+    row = (
+        await session.execute(select(orders).where(orders.c.id == order_id).with_for_update())
+    ).first()
+    if row is None:
+        return None
+    return ReviewState(
+        id=row.id,
+        status=row.status,
+        order=CanonicalOrder.model_validate(row.order),
+        stock_status=row.stock_status,
+        stock=row.stock,
+        warehouse_id=row.warehouse_id,
+    )
+
+
+async def set_stock_outcome(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    stock_status: str | None,
+    stock: dict[str, Any] | None,
+    warehouse_id: str | None,
+) -> None:
+    await session.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(stock_status=stock_status, stock=stock, warehouse_id=warehouse_id)
+    )
+
+
+async def set_status(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    status: OrderStatus,
+    at: datetime,
+    findings: list[dict[str, str]] | None = None,
+    note: str = "",
+) -> None:
+    values: dict[str, Any] = {"status": status, "updated_at": at}
+    if findings is not None:
+        values["findings"] = findings
+    await session.execute(update(orders).where(orders.c.id == order_id).values(**values))
+    await add_status(
+        session,
+        order_id=order_id,
+        status=status,
+        at=at,
+        note=note,
+        details={"findings": findings} if findings else {},
+    )
+
+
+async def replace_order(
+    session: AsyncSession, *, order_id: uuid.UUID, order: CanonicalOrder, at: datetime
+) -> None:
+    await session.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(
+            order=order.model_dump(mode="json"),
+            urgent=order.urgent,
+            promotion=order.promotion,
+            updated_at=at,
+        )
+    )
+
+
+async def add_contact(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    channel: str,
+    outcome: str,
+    note: str,
+    actor: str,
+    at: datetime,
+) -> None:
+    await session.execute(
+        customer_contacts.insert().values(
+            order_id=order_id, channel=channel, outcome=outcome, note=note, actor=actor, at=at
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    order_id: uuid.UUID
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    findings: list[dict[str, str]]
+    flagged_at: datetime
+    contact_due_at: datetime | None
+    contact_deadline_state: str | None
+    contacts: int
+
+
+async def abnormal_queue(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    platform: str | None = None,
+    shop_id: str | None = None,
+    overdue: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[QueueEntry]:
+    """Abnormal orders, soonest contact deadline first (those already contacted last)."""
+    latest = (
+        select(deadlines.c.subject, deadlines.c.due_at, deadlines.c.state, deadlines.c.closed_at)
+        .where(deadlines.c.sla == "abnormal_contact_2h")
+        .ext(distinct_on(deadlines.c.subject))
+        .order_by(deadlines.c.subject, deadlines.c.opened_at.desc())
+        .subquery()
+    )
+    contact_count = (
+        select(func.count()).where(customer_contacts.c.order_id == orders.c.id).scalar_subquery()
+    )
+    query = (
+        select(
+            orders.c.id,
+            orders.c.platform,
+            orders.c.shop_id,
+            orders.c.platform_order_id,
+            orders.c.findings,
+            orders.c.updated_at,
+            latest.c.due_at,
+            latest.c.state,
+            contact_count.label("contacts"),
+        )
+        .select_from(orders.outerjoin(latest, latest.c.subject == cast(orders.c.id, Text)))
+        .where(orders.c.status == OrderStatus.ABNORMAL)
+        .order_by(latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if reason is not None:
+        query = query.where(orders.c.findings.contains([{"reason": reason}]))
+    if platform is not None:
+        query = query.where(orders.c.platform == platform)
+    if shop_id is not None:
+        query = query.where(orders.c.shop_id == shop_id)
+    if overdue is True:
+        query = query.where(latest.c.closed_at.is_(None), latest.c.due_at <= now)
+    elif overdue is False:
+        query = query.where(
+            (latest.c.closed_at.is_not(None)) | (latest.c.due_at > now) | latest.c.due_at.is_(None)
+        )
+    rows = await session.execute(query)
+    return [
+        QueueEntry(
+            order_id=r.id,
+            platform=r.platform,
+            shop_id=r.shop_id,
+            platform_order_id=r.platform_order_id,
+            findings=r.findings,
+            flagged_at=r.updated_at,
+            contact_due_at=r.due_at,
+            contact_deadline_state=r.state,
+            contacts=r.contacts,
+        )
+        for r in rows
+    ]

@@ -36,9 +36,15 @@ orders = Table(
     Column("paid_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("order", JSONB, nullable=False),  # the canonical order as accepted
+    Column("order", JSONB, nullable=False),  # the canonical order, as corrected by operators
+    # The inventory outcome review waits for: null until inventory answered.
+    Column("stock_status", Text),
+    Column("stock", JSONB),
+    Column("warehouse_id", Text),
+    Column("findings", JSONB, nullable=False, server_default="[]"),  # why it is abnormal
     UniqueConstraint("platform", "shop_id", "platform_order_id"),
     Index("ix_orders_status", "status"),
+    Index("ix_orders_platform_shop_id", "platform", "shop_id"),
 )
 
 order_status_history = Table(
@@ -61,4 +67,16 @@ webhook_deliveries = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),  # the raw webhook, kept for audit and replay
     PrimaryKeyConstraint("platform", "delivery_id"),
+)
+
+customer_contacts = Table(
+    "customer_contacts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("channel", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )

@@ -16,10 +16,24 @@ from .base import (
     normalize_headers,
 )
 from .canonical import CanonicalAdapter
+from .douyin import DouyinAdapter
+from .jd import JdAdapter
+from .pinduoduo import PinduoduoAdapter
 from .shopify import ShopifyAdapter
+from .taobao import TaobaoAdapter
 
 ADAPTERS: Mapping[str, PlatformAdapter] = MappingProxyType(
-    {adapter.name: adapter for adapter in (CanonicalAdapter(), ShopifyAdapter())}
+    {
+        adapter.name: adapter
+        for adapter in (
+            CanonicalAdapter(),
+            ShopifyAdapter(),
+            TaobaoAdapter(),
+            JdAdapter(),
+            PinduoduoAdapter(),
+            DouyinAdapter(),
+        )
+    }
 )
 
 
@@ -31,13 +45,17 @@ def get_adapter(name: str) -> PlatformAdapter | None:
 __all__ = [
     "ADAPTERS",
     "CanonicalAdapter",
+    "DouyinAdapter",
     "FieldError",
     "FieldErrors",
+    "JdAdapter",
     "PayloadError",
+    "PinduoduoAdapter",
     "PlatformAdapter",
     "SecretLookup",
     "ShopifyAdapter",
     "SignatureError",
+    "TaobaoAdapter",
     "get_adapter",
     "header",
     "normalize_headers",

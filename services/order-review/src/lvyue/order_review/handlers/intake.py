@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.deadlines.sla import SlaPolicies
+from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events.catalog import ORDER_CREATED, OrderCreated
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
@@ -26,7 +28,7 @@ class Accepted:
     created: bool  # False: a repeated delivery of an order already accepted
 
 
-async def accept_order(cmd: AcceptOrder, uow: UnitOfWork) -> Accepted:
+async def accept_order(cmd: AcceptOrder, uow: UnitOfWork, sla: SlaPolicies) -> Accepted:
     """Stores a webhook's order and its order.created event in one transaction, at most once."""
     async with uow:
         known = await repository.order_for_delivery(
@@ -49,6 +51,14 @@ async def accept_order(cmd: AcceptOrder, uow: UnitOfWork) -> Accepted:
         else:
             await repository.add_status(
                 uow.session, order_id=order_id, status=OrderStatus.PENDING_REVIEW, at=now
+            )
+            # rule review_by_0900: reviewed (or flagged) by 09:00 the day after payment
+            await open_deadline(
+                uow,
+                sla="review_by_0900",
+                subject=str(order_id),
+                opened_at=now,
+                due_at=sla.due_at("review_by_0900", cmd.order.paid_at),
             )
             await uow.emit(
                 ORDER_CREATED,

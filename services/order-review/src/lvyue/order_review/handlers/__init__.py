@@ -1,0 +1,1 @@
+"""Order-review's handlers: intake, review of inventory outcomes, operator commands."""

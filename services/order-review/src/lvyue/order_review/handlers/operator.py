@@ -1,0 +1,141 @@
+"""Operator commands on the abnormal queue: record a contact, correct an order, cancel it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver
+from lvyue.common.deadlines.store import cancel_deadline, close_deadline
+from lvyue.common.events.catalog import (
+    ORDER_CANCELLED,
+    ORDER_UPDATED,
+    OrderCancelled,
+    OrderUpdated,
+)
+from lvyue.common.uow import UnitOfWork
+from lvyue.order_review import repository
+from lvyue.order_review.handlers.review import CONTACT_SLA, REVIEW_SLA, ReviewContext, decide
+from lvyue.order_review.repository import ReviewState
+from lvyue.order_review.status import OrderStatus
+from lvyue.order_review.transitions import Action, require
+
+
+class OrderNotFound(Exception):
+    def __init__(self, order_id: uuid.UUID) -> None:
+        super().__init__(f"order {order_id} not found")
+
+
+@dataclass(frozen=True)
+class RecordContact:
+    order_id: uuid.UUID
+    channel: str
+    outcome: str
+    note: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class CorrectOrder:
+    order_id: uuid.UUID
+    receiver: Receiver | None
+    lines: tuple[OrderLine, ...] | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: uuid.UUID
+    reason: str
+    actor: str
+
+
+async def _locked(uow: UnitOfWork, order_id: uuid.UUID, action: Action) -> ReviewState:
+    state = await repository.lock_order(uow.session, order_id)
+    if state is None:
+        raise OrderNotFound(order_id)
+    require(action, state.status)
+    return state
+
+
+async def record_contact(cmd: RecordContact, uow: UnitOfWork) -> str | None:
+    """Records the contact and closes the 2 h deadline; returns how it closed (met/breached)."""
+    async with uow:
+        await _locked(uow, cmd.order_id, Action.RECORD_CONTACT)
+        now = uow.clock.now()
+        await repository.add_contact(
+            uow.session,
+            order_id=cmd.order_id,
+            channel=cmd.channel,
+            outcome=cmd.outcome,
+            note=cmd.note,
+            actor=cmd.actor,
+            at=now,
+        )
+        closed = await close_deadline(
+            uow, sla=CONTACT_SLA, subject=str(cmd.order_id), closed_at=now
+        )
+        await uow.commit()
+    return str(closed.state) if closed else None
+
+
+async def correct_order(cmd: CorrectOrder, uow: UnitOfWork, ctx: ReviewContext) -> OrderStatus:
+    """Applies the correction and reviews again; new lines first go back to inventory."""
+    async with uow:
+        state = await _locked(uow, cmd.order_id, Action.CORRECT)
+        now = uow.clock.now()
+        changes: dict[str, Any] = {}
+        if cmd.receiver is not None:
+            changes["receiver"] = cmd.receiver
+        if cmd.lines is not None:
+            changes["lines"] = cmd.lines
+        order = CanonicalOrder.model_validate({**state.order.model_dump(), **changes})
+        await repository.replace_order(uow.session, order_id=state.id, order=order, at=now)
+        note = f"corrected by {cmd.actor}: {', '.join(sorted(changes))}"
+        if cmd.lines is not None and cmd.lines != state.order.lines:
+            # stock must be reserved again for the new lines: review waits for inventory
+            await repository.set_stock_outcome(
+                uow.session, order_id=state.id, stock_status=None, stock=None, warehouse_id=None
+            )
+            await repository.set_status(
+                uow.session, order_id=state.id, status=OrderStatus.PENDING_REVIEW, at=now, note=note
+            )
+            await uow.emit(
+                ORDER_UPDATED,
+                OrderUpdated(order_id=state.id, order=order, updated_at=now),
+                subject=str(state.id),
+            )
+            status = OrderStatus.PENDING_REVIEW
+        else:
+            await repository.add_status(
+                uow.session, order_id=state.id, status=OrderStatus.ABNORMAL, at=now, note=note
+            )
+            corrected = ReviewState(
+                state.id, state.status, order, state.stock_status, state.stock, state.warehouse_id
+            )
+            status = await decide(corrected, uow, ctx)
+        await uow.commit()
+    return status
+
+
+async def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> None:
+    """Cancels before dispatch: inventory releases the stock on order.cancelled."""
+    async with uow:
+        state = await _locked(uow, cmd.order_id, Action.CANCEL)
+        now = uow.clock.now()
+        await repository.set_status(
+            uow.session,
+            order_id=state.id,
+            status=OrderStatus.CANCELLED,
+            at=now,
+            note=f"cancelled by {cmd.actor}: {cmd.reason}",
+        )
+        for sla in (REVIEW_SLA, CONTACT_SLA):
+            await cancel_deadline(uow, sla=sla, subject=str(state.id), at=now)
+        await uow.emit(
+            ORDER_CANCELLED,
+            OrderCancelled(order_id=state.id, reason=cmd.reason, cancelled_at=now),
+            subject=str(state.id),
+        )
+        await uow.commit()

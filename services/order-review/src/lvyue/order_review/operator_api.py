@@ -1,0 +1,178 @@
+"""The operators' API (role ops): the abnormal queue, contacts, corrections, cancellation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lvyue.common.app import UowFactoryDep
+from lvyue.common.contracts.order import OrderLine, Receiver
+from lvyue.common.security import Role, require_role
+from lvyue.order_review import repository
+from lvyue.order_review.handlers.operator import (
+    CancelOrder,
+    CorrectOrder,
+    OrderNotFound,
+    RecordContact,
+    cancel_order,
+    correct_order,
+    record_contact,
+)
+from lvyue.order_review.handlers.review import ReviewContext
+from lvyue.order_review.transitions import TransitionNotAllowed
+
+router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
+
+OperatorHeader = Annotated[
+    str, Header(alias="X-Operator", max_length=64, description="Who acts, for the audit trail.")
+]
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    IM = "im"  # platform chat (旺旺, 咚咚, ...)
+    EMAIL = "email"
+
+
+class ContactOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    MESSAGE_LEFT = "message_left"
+
+
+class ContactCreate(BaseModel):
+    channel: Channel
+    outcome: ContactOutcome
+    note: str = Field(default="", max_length=2000)
+
+
+class ContactRead(BaseModel):
+    order_id: uuid.UUID
+    contact_deadline: str | None = Field(description="met / breached, or null if none was open")
+
+
+class CorrectionCreate(BaseModel):
+    receiver: Receiver | None = None
+    lines: tuple[OrderLine, ...] | None = Field(default=None, min_length=1, max_length=500)
+
+
+class CancellationCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StatusRead(BaseModel):
+    order_id: uuid.UUID
+    status: str
+
+
+class Finding(BaseModel):
+    reason: str
+    detail: str
+
+
+class QueueEntryRead(BaseModel):
+    order_id: uuid.UUID
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    findings: list[Finding]
+    flagged_at: datetime
+    contact_due_at: datetime | None
+    contact_deadline_state: str | None
+    contacts: int
+
+
+@router.get("/abnormal-orders", response_model=list[QueueEntryRead])
+async def abnormal_orders(
+    uow: UowFactoryDep,
+    reason: str | None = None,
+    platform: str | None = None,
+    shop_id: str | None = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[QueueEntryRead]:
+    """The abnormal queue, soonest 2 h contact deadline first."""
+    async with uow() as unit:
+        entries = await repository.abnormal_queue(
+            unit.session,
+            now=unit.clock.now(),
+            reason=reason,
+            platform=platform,
+            shop_id=shop_id,
+            overdue=overdue,
+            limit=limit,
+            offset=offset,
+        )
+    return [QueueEntryRead.model_validate(e, from_attributes=True) for e in entries]
+
+
+@router.post("/orders/{order_id}/contacts", status_code=201, response_model=ContactRead)
+async def add_contact(
+    order_id: uuid.UUID, body: ContactCreate, uow: UowFactoryDep, operator: OperatorHeader = "ops"
+) -> ContactRead:
+    """Records a customer contact; the first one closes the 2 h contact deadline."""
+    closed = await record_contact(
+        RecordContact(order_id, body.channel, body.outcome, body.note, operator), uow()
+    )
+    return ContactRead(order_id=order_id, contact_deadline=closed)
+
+
+@router.post("/orders/{order_id}/corrections", response_model=StatusRead)
+async def correct(
+    order_id: uuid.UUID,
+    body: CorrectionCreate,
+    request: Request,
+    uow: UowFactoryDep,
+    operator: OperatorHeader = "ops",
+) -> StatusRead:
+    """Corrects receiver (address, phone) or lines, then reviews the order again."""
+    if body.receiver is None and body.lines is None:
+        raise _unprocessable("give receiver, lines or both")
+    ctx: ReviewContext = request.app.state.review
+    status = await correct_order(
+        CorrectOrder(order_id, body.receiver, body.lines, operator), uow(), ctx
+    )
+    return StatusRead(order_id=order_id, status=status)
+
+
+@router.post("/orders/{order_id}/cancel", response_model=StatusRead)
+async def cancel(
+    order_id: uuid.UUID,
+    body: CancellationCreate,
+    uow: UowFactoryDep,
+    operator: OperatorHeader = "ops",
+) -> StatusRead:
+    """Cancels an order before dispatch; stock is released. Repeating it changes nothing."""
+    try:
+        await cancel_order(CancelOrder(order_id, body.reason, operator), uow())
+    except TransitionNotAllowed as exc:
+        if exc.current != "cancelled":
+            raise
+    return StatusRead(order_id=order_id, status="cancelled")
+
+
+def _unprocessable(message: str) -> Exception:
+    from fastapi import HTTPException
+
+    return HTTPException(422, [{"loc": ["body"], "msg": message}])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def not_allowed(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, TransitionNotAllowed)
+        return JSONResponse({"detail": str(exc), "current_status": exc.current}, status_code=409)
+
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    app.add_exception_handler(TransitionNotAllowed, not_allowed)
+    app.add_exception_handler(OrderNotFound, not_found)
