@@ -85,3 +85,19 @@ def test_bad_policy_configuration_is_refused_at_start(
 def test_unknown_sla_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no due-time policy for SLA 'nope'"):
         KernelSettings().sla_catalog().due_at("nope", FRIDAY_EVENING)
+
+
+def test_a_shop_in_another_timezone_gets_its_own_local_cutoff() -> None:
+    settings = KernelSettings(shop_timezones={"shopify/berlin-shop": "Europe/Berlin"})
+    berlin = settings.shop_timezone("shopify", "berlin-shop")
+    assert berlin.key == "Europe/Berlin"
+    assert settings.shop_timezone("shopify", "other").key == "Asia/Shanghai"
+    # Friday 10:00 UTC = 11:00 Berlin: before 16:00 there, due 16:00 Berlin = 15:00 UTC
+    assert settings.sla_catalog().due_at("dispatch_1600", FRIDAY_EVENING, tz=berlin) == datetime(
+        2026, 11, 20, 15, 0, tzinfo=UTC
+    )
+
+
+def test_an_unknown_shop_timezone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="for shop 'a/b'"):
+        KernelSettings(shop_timezones={"a/b": "Nowhere/City"})

@@ -50,6 +50,11 @@ class KernelSettings(BaseSettings):
     topic_replication_factor: int = Field(default=1, ge=1)
 
     timezone: str = Field(default="Asia/Shanghai", description="Business timezone (IANA name).")
+    shop_timezones: dict[str, str] = Field(
+        default_factory=dict,
+        description='Shops outside the business timezone, JSON: '
+        '{"shopify/my-shop": "Europe/Berlin"}.',
+    )
     working_calendar: Literal["chinese", "configured"] = Field(
         default="chinese",
         description="chinese: statutory holidays and 调休 days from chinese-calendar, falling "
@@ -114,6 +119,20 @@ class KernelSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name)") from None
         return value
+
+    @field_validator("shop_timezones")
+    @classmethod
+    def _known_shop_timezones(cls, value: dict[str, str]) -> dict[str, str]:
+        for shop, zone in value.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown timezone {zone!r} for shop {shop!r}") from None
+        return value
+
+    def shop_timezone(self, platform: str, shop_id: str) -> ZoneInfo:
+        """The shop's own timezone if configured, else the business timezone."""
+        return ZoneInfo(self.shop_timezones.get(f"{platform}/{shop_id}", self.timezone))
 
     @model_validator(mode="after")
     def _check_sla_policies(self) -> Self:

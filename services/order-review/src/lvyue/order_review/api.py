@@ -132,6 +132,7 @@ async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> 
         AcceptOrder(platform=platform, delivery_id=delivery, order=order, raw_body=body.decode()),
         uow(),
         request.app.state.kernel.sla,
+        settings.shop_timezone(order.platform, order.shop_id),
     )
     INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
     return JSONResponse(

@@ -44,19 +44,36 @@ def working_calendar(
 
 
 class SlaPolicies:
-    """Due times per SLA name: the defaults with any configured overrides on top."""
+    """Due times per SLA name: the defaults with any configured overrides on top.
+
+    Cut-offs are local times: a shop in another timezone gets the same policies built for its
+    own zone (built once, on first use).
+    """
 
     def __init__(
         self, overrides: Mapping[str, str], *, tz: ZoneInfo, calendar: WorkingCalendar
     ) -> None:
         self.specs = {**DEFAULT_SLA_POLICIES, **overrides}
-        self._policies: dict[str, DuePolicy] = {
-            sla: policy_from_config(spec, tz, calendar) for sla, spec in self.specs.items()
-        }
+        self.tz = tz
+        self._calendar = calendar
+        self._by_zone: dict[str, dict[str, DuePolicy]] = {}
+        self._policies = self._for_zone(tz)
 
-    def due_at(self, sla: str, start: datetime) -> datetime:
+    def _for_zone(self, tz: ZoneInfo) -> dict[str, DuePolicy]:
+        policies = self._by_zone.get(tz.key)
+        if policies is None:
+            policies = {
+                sla: policy_from_config(spec, tz, self._calendar)
+                for sla, spec in self.specs.items()
+            }
+            self._by_zone[tz.key] = policies
+        return policies
+
+    def due_at(self, sla: str, start: datetime, *, tz: ZoneInfo | None = None) -> datetime:
+        """When `sla` started at `start` is due, in `tz` (default: the business timezone)."""
+        policies = self._policies if tz is None else self._for_zone(tz)
         try:
-            policy = self._policies[sla]
+            policy = policies[sla]
         except KeyError:
             raise ValueError(f"no due-time policy for SLA {sla!r}") from None
         return policy.due_at(start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.deadlines.sla import SlaPolicies
@@ -28,7 +29,9 @@ class Accepted:
     created: bool  # False: a repeated delivery of an order already accepted
 
 
-async def accept_order(cmd: AcceptOrder, uow: UnitOfWork, sla: SlaPolicies) -> Accepted:
+async def accept_order(
+    cmd: AcceptOrder, uow: UnitOfWork, sla: SlaPolicies, shop_tz: ZoneInfo | None = None
+) -> Accepted:
     """Stores a webhook's order and its order.created event in one transaction, at most once."""
     async with uow:
         known = await repository.order_for_delivery(
@@ -58,7 +61,7 @@ async def accept_order(cmd: AcceptOrder, uow: UnitOfWork, sla: SlaPolicies) -> A
                 sla="review_by_0900",
                 subject=str(order_id),
                 opened_at=now,
-                due_at=sla.due_at("review_by_0900", cmd.order.paid_at),
+                due_at=sla.due_at("review_by_0900", cmd.order.paid_at, tz=shop_tz),
             )
             await uow.emit(
                 ORDER_CREATED,

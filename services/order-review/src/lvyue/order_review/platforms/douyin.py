@@ -44,6 +44,9 @@ SIGN_METHOD_HEADER = "sign-method"
 PAID_STATUSES = frozenset({105, 2, 101, 3, 5})
 MAX_LINES = 500
 MAX_REMARKS = 2000
+MAX_NAME, MAX_PHONE, MAX_STREET = 64, 32, 255  # the contract's limits
+_NAME_FIELDS = ("post_receiver", "mask_post_receiver", "encrypt_post_receiver")
+_TEL_FIELDS = ("post_tel", "mask_post_tel", "encrypt_post_tel")
 _ROOT = "shop_order_detail"
 _FEN = Decimal("0.01")
 
@@ -192,8 +195,14 @@ def _remarks(*, buyer: Any, seller: Any) -> str:
     return "\n".join(parts)[:MAX_REMARKS]
 
 
-def _first_text(detail: Mapping[str, Any], *fields: str) -> str | None:
-    return next((t for t in (_text(detail.get(f)) for f in fields) if t is not None), None)
+def _fitting(limit: int, *values: str | None) -> str | None:
+    """The first value that fits the contract's limit, else the first one cut to fit.
+
+    A ciphertext can be longer than any name or phone: cut, it is as unusable as whole (review
+    flags the phone), but the paid order is still taken in; the stored raw body keeps it whole.
+    """
+    given = [value for value in values if value]
+    return next((v for v in given if len(v) <= limit), given[0][:limit] if given else None)
 
 
 def _receiver(detail: Mapping[str, Any], errors: FieldErrors) -> Receiver | None:
@@ -204,10 +213,11 @@ def _receiver(detail: Mapping[str, Any], errors: FieldErrors) -> Receiver | None
         errors.add(where, "required: the order has no delivery address")
         return None
     street = _text(_mapping(post_addr.get("street")).get("name")) or ""
-    line = (
-        _text(_mapping(plain).get("detail"))
-        or _text(_mapping(masked).get("detail"))
-        or _text(_mapping(plain).get("encrypt_detail"))
+    line = _fitting(
+        MAX_STREET - len(street),
+        _text(_mapping(plain).get("detail")),
+        _text(_mapping(masked).get("detail")),
+        _text(_mapping(plain).get("encrypt_detail")),
     )
     if line is not None and street and line.startswith(street):
         street = ""  # the detail line already names its street
@@ -229,10 +239,11 @@ def _receiver(detail: Mapping[str, Any], errors: FieldErrors) -> Receiver | None
     return errors.build(
         Receiver,
         {
-            "name": _first_text(
-                detail, "post_receiver", "mask_post_receiver", "encrypt_post_receiver"
+            "name": _fitting(
+                MAX_NAME,
+                *(_text(detail.get(f)) for f in _NAME_FIELDS),
             ),
-            "phone": _first_text(detail, "post_tel", "mask_post_tel", "encrypt_post_tel"),
+            "phone": _fitting(MAX_PHONE, *(_text(detail.get(f)) for f in _TEL_FIELDS)),
             "address": address,
         },
         {

@@ -45,6 +45,7 @@ CLIENT_ID = "client_id"
 CONFIRMED = 1  # confirm_status 1: 已成交 (paid and, for a group buy, the group is complete)
 MAX_LINES = 500
 MAX_REMARKS = 2000
+MAX_NAME, MAX_PHONE, MAX_STREET = 64, 32, 255  # the contract's limits
 _ROOT = "order_info"
 
 
@@ -184,13 +185,23 @@ def _remarks(*, buyer: Any, seller: Any) -> str:
     return "\n".join(parts)[:MAX_REMARKS]
 
 
-def _plain_or_mask(order: Mapping[str, Any], field: str) -> str | None:
-    return _text(order.get(field)) or _text(order.get(f"{field}_mask"))
+def _receiver_text(order: Mapping[str, Any], field: str, limit: int) -> str | None:
+    """The plain value, else the *_mask one, else the ciphertext cut to the contract's limit.
+
+    After 密文改造 the plain field holds a ciphertext ("~...~"): the mask is more use to people.
+    A cut ciphertext is as unusable as a whole one (review flags the phone), but the paid order
+    is still taken in; the stored raw body keeps it whole.
+    """
+    value = _text(order.get(field))
+    cipher = value if value is not None and value.startswith("~") else None
+    plain = value if cipher is None and value is not None and len(value) <= limit else None
+    fallback = cipher or value
+    return plain or _text(order.get(f"{field}_mask")) or (fallback[:limit] if fallback else None)
 
 
 def _receiver(order: Mapping[str, Any], errors: FieldErrors) -> Receiver | None:
     # receiver_address is the street line alone; address repeats province, city and town.
-    street = _plain_or_mask(order, "receiver_address") or _text(order.get("address"))
+    street = _receiver_text(order, "receiver_address", MAX_STREET) or _text(order.get("address"))
     address = errors.build(
         Address,
         {
@@ -209,8 +220,8 @@ def _receiver(order: Mapping[str, Any], errors: FieldErrors) -> Receiver | None:
     return errors.build(
         Receiver,
         {
-            "name": _plain_or_mask(order, "receiver_name"),
-            "phone": _plain_or_mask(order, "receiver_phone"),
+            "name": _receiver_text(order, "receiver_name", MAX_NAME),
+            "phone": _receiver_text(order, "receiver_phone", MAX_PHONE),
             "address": address,
         },
         {
