@@ -28,6 +28,7 @@ from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics
 from lvyue.common.migrate import migrate
 from lvyue.common.outbox import requeue_sent_since
+from lvyue.order_review.platforms import ADAPTERS
 
 console = Console(stderr=True)
 
@@ -166,7 +167,7 @@ def service_env(
     if env.get("LVYUE_ENV") == "dev":
         env.setdefault(
             "LVYUE_WEBHOOK_SECRETS",
-            json.dumps({p: {"*": DEV_WEBHOOK_SECRET} for p in ("lvyue", "shopify")}),
+            json.dumps({p: {"*": DEV_WEBHOOK_SECRET} for p in ADAPTERS}),
         )
         env.setdefault("LVYUE_API_TOKENS", json.dumps(DEV_TOKENS))
     return env
