@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from lvyue.cli.embedded import free_port
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.kafka import read_topic
-from tests.support.processes import http, stop, wait_http
+from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import shopify_headers, shopify_sample
-
-
-def _start(state: Path, broker_port: int, base_port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} and not k.startswith("LVYUE_")
-    }
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [
-                sys.executable, "-m", "lvyue.cli", "run",
-                "--state-dir", str(state),
-                "--broker-port", str(broker_port),
-                "--base-port", str(base_port),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
 
 
 async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path: Path) -> None:
@@ -43,7 +19,7 @@ async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path:
     log = tmp_path / "run.log"
     body = shopify_sample()
 
-    first = _start(state, broker_port, port, log)
+    first = start_lvyue_run(state, broker_port, port, log)
     try:
         wait_http(f"{base}/readyz", process=first)
         response = await http(
@@ -60,7 +36,7 @@ async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path:
         assert stop(first, signal.SIGINT, timeout_s=60) == 0, log.read_text()[-3000:]
     assert "outbox_drained" in log.read_text()
 
-    second = _start(state, broker_port, port, log)
+    second = start_lvyue_run(state, broker_port, port, log)
     try:
         wait_http(f"{base}/readyz", process=second)
         after = await read_topic(bootstrap, "order.created", expect=1, settle_s=2.0)

@@ -65,3 +65,27 @@ async def http(method: str, url: str, **kwargs: object) -> httpx.Response:
     """One request from an async test without blocking the event loop."""
     async with httpx.AsyncClient(timeout=10.0) as client:
         return await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+
+
+def start_lvyue_run(
+    state: Path, broker_port: int, base_port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """`lvyue run` on the embedded runtime with its own state folder and ports."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} and not k.startswith("LVYUE_")
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable, "-m", "lvyue.cli", "run",
+                "--state-dir", str(state),
+                "--broker-port", str(broker_port),
+                "--base-port", str(base_port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip

@@ -389,3 +389,11 @@ def test_registry_knows_every_platform() -> None:
     assert isinstance(get_adapter("taobao"), TaobaoAdapter)
     for name, registered in ADAPTERS.items():
         assert registered.name == name
+
+
+@pytest.mark.parametrize("status", [["WAIT_SELLER_SEND_GOODS"], {"x": 1}, None, 3.5])
+def test_a_status_of_the_wrong_type_counts_as_unpaid_not_a_crash(
+    payload: dict[str, Any], status: object
+) -> None:
+    payload["trade"]["status"] = status
+    assert adapter.to_canonical({}, payload).paid is False

@@ -109,8 +109,13 @@ async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> 
         )
     body = await _read_body(request, platform)
     settings: KernelSettings = request.app.state.settings
+    # Taobao, JD and Pinduoduo sign URL query parameters: adapters read them with the headers.
+    params = {
+        **{name.lower(): value for name, value in request.query_params.items()},
+        **dict(request.headers),  # lower-cased names; a header wins on a clash
+    }
     try:
-        adapter.verify(request.headers, body, settings.webhook_secret, now=uow.clock.now())
+        adapter.verify(params, body, settings.webhook_secret, now=uow.clock.now())
     except SignatureError as exc:
         raise _reject(platform, "unauthorized", 401, str(exc)) from exc
     try:
@@ -122,10 +127,10 @@ async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> 
     if not isinstance(payload, dict):
         raise _reject(platform, "invalid", 422, [{"loc": ["body"], "msg": "must be a JSON object"}])
     try:
-        order = adapter.to_canonical(request.headers, payload)
+        order = adapter.to_canonical(params, payload)
     except (ValidationError, PayloadError) as exc:
         raise _reject(platform, "invalid", 422, _field_errors(exc)) from exc
-    delivery = adapter.delivery_id(request.headers, payload) or (
+    delivery = adapter.delivery_id(params, payload) or (
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
     accepted = await accept_order(

@@ -18,15 +18,18 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lvyue.common.contracts.order import (
-    Address,
-    Amounts,
-    CanonicalOrder,
-    OrderLine,
-    Receiver,
-)
+from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
 from lvyue.common.security import verify_hmac_sha256
 
+from ._fields import (
+    MAX_REMARKS,
+    build_receiver,
+    id_text,
+    mapping,
+    order_lines,
+    order_parts,
+    text,
+)
 from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, header
 
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
@@ -37,8 +40,6 @@ ORDERS_CREATE = "orders/create"
 
 URGENT_TAGS = frozenset({"urgent", "加急", "急单"})
 PROMOTION_TAGS = frozenset({"promotion", "大促"})
-MAX_LINES = 500
-MAX_REMARKS = 2000
 
 
 class ShopifyAdapter:
@@ -87,58 +88,24 @@ class ShopifyAdapter:
         errors = FieldErrors()
         order_id = _order_id(payload, errors)
         receiver = _receiver(payload, errors)
-        lines = _lines(payload, errors)
+        lines = order_lines(payload.get("line_items"), "line_items", "line item", errors, _line)
         amounts = _amounts(payload, lines, errors)
         paid_at = _paid_at(payload, errors)
-        if (
-            errors.items
-            or order_id is None
-            or receiver is None
-            or lines is None
-            or amounts is None
-            or paid_at is None
-        ):
-            raise PayloadError(errors.items)
+        parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
         tags = _tags(payload.get("tags"))
-        customer = _mapping(payload.get("customer"))
+        customer = mapping(payload.get("customer"))
         return CanonicalOrder(
             platform=self.name,
-            shop_id=shop,
-            platform_order_id=order_id,
-            buyer_id=_id_text(customer.get("id")),
-            buyer_nick=_text(payload.get("email")) or _text(payload.get("contact_email")),
-            receiver=receiver,
-            lines=lines,
-            amounts=amounts,
-            paid_at=paid_at,
+            **parts,
+            buyer_id=id_text(customer.get("id")),
+            buyer_nick=text(payload.get("email")) or text(payload.get("contact_email")),
             # orders/create also fires for pending payments (bank deposit, cash on delivery)
             paid=str(payload.get("financial_status") or "paid") in PAID_STATUSES,
             urgent=not tags.isdisjoint(URGENT_TAGS),
             promotion=not tags.isdisjoint(PROMOTION_TAGS),
             # A long note must not bounce a paid order: keep the first 2000 chars.
-            remarks=(_text(payload.get("note")) or "")[:MAX_REMARKS],
+            remarks=(text(payload.get("note")) or "")[:MAX_REMARKS],
         )
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str | None:
-    """A stripped non-empty string, or None (Shopify sends null or "" for blanks)."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _id_text(value: Any) -> str | None:
-    """A Shopify numeric id as exact digits; bools and floats are not ids."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return str(value)
-    # isascii: str.isdigit() also accepts digits like "²" or "١".
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return value.strip()
-    return None
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -156,7 +123,7 @@ def _order_id(payload: Mapping[str, Any], errors: FieldErrors) -> str | None:
     if isinstance(raw, float):
         errors.add("id", "a float may have rounded the id; parse the body with json.loads")
         return None
-    order_id = _id_text(raw)
+    order_id = id_text(raw)
     if order_id is None:
         errors.add("id", "required: the order id as an integer")
     return order_id
@@ -187,60 +154,41 @@ def _receiver(payload: Mapping[str, Any], errors: FieldErrors) -> Receiver | Non
             "postal_code": "shipping_address.zip",
         },
     )
-    name = _text(ship.get("name")) or " ".join(
-        part for part in (_text(ship.get("first_name")), _text(ship.get("last_name"))) if part
+    name = text(ship.get("name")) or " ".join(
+        part for part in (text(ship.get("first_name")), text(ship.get("last_name"))) if part
     )
-    customer = _mapping(payload.get("customer"))
+    customer = mapping(payload.get("customer"))
     phone = (
-        _text(ship.get("phone"))
-        or _text(_mapping(customer.get("default_address")).get("phone"))
-        or _text(payload.get("phone"))
+        text(ship.get("phone"))
+        or text(mapping(customer.get("default_address")).get("phone"))
+        or text(payload.get("phone"))
     )
+    return build_receiver(
+        errors,
+        name=(name or None, "shipping_address.name"),
+        phone=(phone, "shipping_address.phone"),
+        address=address,
+    )
+
+
+def _line(item: Mapping[str, Any], where: str, errors: FieldErrors) -> OrderLine | None:
+    variant = id_text(item.get("variant_id"))
     return errors.build(
-        Receiver,
-        {"name": name or None, "phone": phone, "address": address},
+        OrderLine,
         {
-            "name": "shipping_address.name",
-            "phone": "shipping_address.phone",
-            "address": None,  # its fields were reported above
+            # Products without a SKU are still shippable: fall back to the variant.
+            "sku": text(item.get("sku")) or (f"variant:{variant}" if variant else None),
+            "name": text(item.get("title")) or text(item.get("name")),
+            "quantity": item.get("quantity"),
+            "unit_price": item.get("price"),
+        },
+        {
+            "sku": f"{where}.sku",
+            "name": f"{where}.title",
+            "quantity": f"{where}.quantity",
+            "unit_price": f"{where}.price",
         },
     )
-
-
-def _lines(payload: Mapping[str, Any], errors: FieldErrors) -> tuple[OrderLine, ...] | None:
-    items = payload.get("line_items")
-    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
-        errors.add("line_items", "required: at least one line item")
-        return None
-    if len(items) > MAX_LINES:
-        errors.add("line_items", f"at most {MAX_LINES} line items")
-        return None
-    lines: list[OrderLine] = []
-    for i, item in enumerate(items):
-        where = f"line_items[{i}]"
-        if not isinstance(item, Mapping):
-            errors.add(where, "must be an object")
-            continue
-        variant = _id_text(item.get("variant_id"))
-        line = errors.build(
-            OrderLine,
-            {
-                # Products without a SKU are still shippable: fall back to the variant.
-                "sku": _text(item.get("sku")) or (f"variant:{variant}" if variant else None),
-                "name": _text(item.get("title")) or _text(item.get("name")),
-                "quantity": item.get("quantity"),
-                "unit_price": item.get("price"),
-            },
-            {
-                "sku": f"{where}.sku",
-                "name": f"{where}.title",
-                "quantity": f"{where}.quantity",
-                "unit_price": f"{where}.price",
-            },
-        )
-        if line is not None:
-            lines.append(line)
-    return tuple(lines) if len(lines) == len(items) else None
 
 
 def _goods_total(
@@ -264,7 +212,7 @@ def _goods_total(
 
 def _shipping_fee(payload: Mapping[str, Any], errors: FieldErrors) -> tuple[Any, str]:
     """Shipping charged, and the Shopify field it came from."""
-    shop_money = _mapping(_mapping(payload.get("total_shipping_price_set")).get("shop_money"))
+    shop_money = mapping(mapping(payload.get("total_shipping_price_set")).get("shop_money"))
     if shop_money.get("amount") is not None:
         return shop_money["amount"], "total_shipping_price_set.shop_money.amount"
     shipping_lines = payload.get("shipping_lines")
@@ -272,7 +220,7 @@ def _shipping_fee(payload: Mapping[str, Any], errors: FieldErrors) -> tuple[Any,
         return Decimal(0), "shipping_lines"
     total = Decimal(0)
     for i, line in enumerate(shipping_lines):
-        price = _decimal(_mapping(line).get("price"))
+        price = _decimal(mapping(line).get("price"))
         if price is None:
             errors.add(f"shipping_lines[{i}].price", "must be a decimal amount")
             return None, "shipping_lines"

@@ -18,9 +18,9 @@ as name+value, then the raw body:
     sign = HEX_UPPER(hmac_sha256(secret, k1v1k2v2... + body))             sign_method=hmac-sha256
 (hmac and hmac-sha256 follow TOP's API signing rule; SpiUtils itself implements md5 only.)
 `timestamp` ("yyyy-MM-dd HH:mm:ss", GMT+8) must lie within the tolerance (default 10 minutes,
-TOP's own limit for API calls). The webhook route hands adapters headers only, so TOP's URL
-parameters (app_key, timestamp, sign, sign_method, method, v, format, customerId, ...) are
-read by name from the headers: the route or a gateway must copy the query string there.
+TOP's own limit for API calls). The webhook route hands adapters the URL query parameters and
+the headers as one mapping (a header wins on a clash), so TOP's URL parameters (app_key,
+timestamp, sign, sign_method, method, v, format, customerId, ...) are read from there by name.
 The secret is the app's: it is looked up as ("taobao", app_key). CanonicalOrder.shop_id is
 the trade's seller_nick (the shop).
 
@@ -30,20 +30,43 @@ Receiver data: since OAID, TOP returns receiver_name/receiver_mobile/receiver_ad
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
-from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
-from lvyue.common.security import verify_timestamp
+from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
 
+from ._fields import (
+    build,
+    build_receiver,
+    first_china_time,
+    id_text,
+    one_of,
+    order_parts,
+    remarks,
+    require,
+    required_section,
+    section,
+    short,
+    text,
+    yuan_amounts,
+    yuan_lines,
+)
+from ._signing import (
+    app_secret,
+    check_fresh,
+    check_sign,
+    china_timestamp,
+    given_sign,
+    hmac_upper,
+    md5_upper,
+    required_param,
+    sorted_params,
+    system_params,
+)
 from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, normalize_headers
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
 SIGN_LIST_HEADER = "top-sign-list"
 # TOP's system parameters as spelled in its docs; the spelling is part of the signed string.
@@ -77,21 +100,17 @@ PAID_STATUSES = frozenset(
 )
 NEXT_DAY_SHIPPING = "25"  # shipping_type 25: 次日必达, a delivery promise: urgent
 JUHUASUAN = "JHS"  # trade_from JHS: 聚划算, a platform promotion
-MAX_LINES = 500
-MAX_REMARKS = 2000
 _ROOT = "trade"
 
 
 def top_sign(secret: str, params: Mapping[str, str], body: bytes, sign_method: str) -> str:
     """TOP's SPI signature of params and body, upper-case hex (see the module docstring)."""
-    key = secret.encode()
-    joined = "".join(f"{name}{params[name]}" for name in sorted(params) if name != "sign")
-    message = joined.encode() + body
+    message = sorted_params(params).encode() + body
     if sign_method == "hmac":
-        return hmac.new(key, message, hashlib.md5).hexdigest().upper()
+        return hmac_upper(secret, message, "md5")
     if sign_method == "hmac-sha256":
-        return hmac.new(key, message, hashlib.sha256).hexdigest().upper()
-    return hashlib.md5(key + message + key).hexdigest().upper()
+        return hmac_upper(secret, message, "sha256")
+    return md5_upper(secret, message)
 
 
 class TaobaoAdapter:
@@ -110,37 +129,21 @@ class TaobaoAdapter:
         now: datetime,
     ) -> None:
         params = signed_params(headers)
-        sign = normalize_headers(headers).get("sign")
-        if not sign:
-            raise SignatureError("parameter sign missing")
-        app_key = params.get("app_key")
-        if not app_key:
-            raise SignatureError("parameter app_key missing")
-        timestamp = params.get("timestamp")
-        if not timestamp:
-            raise SignatureError("parameter timestamp missing")
-        moment = parse_china_time(timestamp)
-        if moment is None:
-            raise SignatureError("parameter timestamp malformed: expected yyyy-MM-dd HH:mm:ss")
+        sign = given_sign(headers)
+        app_key = required_param(params, "app_key")
+        moment = china_timestamp(params)
         sign_method = (params.get("sign_method") or "md5").lower()
         if sign_method not in SIGN_METHODS:
             raise SignatureError(f"sign_method {sign_method!r} not supported")
-        secret = secrets(self.name, app_key)
-        if not secret:
-            raise SignatureError(f"unknown app_key {app_key!r}")
-        expected = top_sign(secret, params, body, sign_method)
-        if not hmac.compare_digest(expected.encode(), sign.encode()):
-            raise SignatureError("signature mismatch")
-        # Checked after the signature so only authentic senders learn about clock skew.
-        if not verify_timestamp(moment, now, self.tolerance):
-            raise SignatureError(f"parameter timestamp outside the allowed {self.tolerance} of now")
+        secret = app_secret(secrets, self.name, app_key, "app_key")
+        check_sign(top_sign(secret, params, body, sign_method), sign)
+        check_fresh(moment, now, self.tolerance)
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # TOP sends no delivery id; the route falls back to the body's hash
 
     def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
-        trade = _mapping(payload.get(_ROOT)) if isinstance(payload, Mapping) else {}
-        shop = _text(trade.get("seller_nick"))
+        shop = text(section(payload, _ROOT).get("seller_nick"))
         if shop is None:
             raise PayloadError([(f"{_ROOT}.seller_nick", "required: the seller's shop nick")])
         return shop
@@ -148,40 +151,41 @@ class TaobaoAdapter:
     def to_canonical(
         self, headers: Mapping[str, str], payload: Mapping[str, Any]
     ) -> CanonicalOrder:
-        if not isinstance(payload, Mapping) or not isinstance(payload.get(_ROOT), Mapping):
-            raise PayloadError([(_ROOT, "required: the trade object of trade.fullinfo.get")])
-        trade: Mapping[str, Any] = payload[_ROOT]
+        trade = required_section(payload, _ROOT, "required: the trade object of trade.fullinfo.get")
         errors = FieldErrors()
-        shop = _text(trade.get("seller_nick"))
-        if shop is None:
-            errors.add(f"{_ROOT}.seller_nick", "required")
+        shop = require(text(trade.get("seller_nick")), f"{_ROOT}.seller_nick", errors)
         order_id = _order_id(trade, errors)
         receiver = _receiver(trade, errors)
-        lines = _lines(trade, errors)
-        amounts = _amounts(trade, errors)
-        paid_at = _paid_at(trade, errors)
-        if (
-            errors.items
-            or shop is None
-            or order_id is None
-            or receiver is None
-            or lines is None
-            or amounts is None
-            or paid_at is None
-        ):
-            raise PayloadError(errors.items)
+        lines = yuan_lines(
+            _order_list(trade),
+            f"{_ROOT}.orders.order",
+            "order",
+            errors,
+            codes=("outer_sku_id", "outer_iid"),
+            sku_id="sku_id",
+            name="title",
+            quantity="num",
+            unit_price="price",
+        )
+        amounts = yuan_amounts(
+            trade,
+            _ROOT,
+            errors,
+            goods_total="total_fee",
+            shipping_fee="post_fee",
+            discount="discount_fee",
+            paid_total="payment",
+        )
+        # An unpaid trade has no pay_time yet: its creation time stands in (paid=False says so).
+        paid_at = first_china_time(trade, _ROOT, errors, "pay_time", "created")
+        parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
         trade_from = {part.strip() for part in str(trade.get("trade_from") or "").split(",")}
         return CanonicalOrder(
             platform=self.name,
-            shop_id=shop,
-            platform_order_id=order_id,
-            buyer_id=_short(trade.get("buyer_open_uid")),
-            buyer_nick=_text(trade.get("buyer_nick")),
-            receiver=receiver,
-            lines=lines,
-            amounts=amounts,
-            paid_at=paid_at,
-            paid=trade.get("status") in PAID_STATUSES,
+            **parts,
+            buyer_id=short(trade.get("buyer_open_uid")),
+            buyer_nick=text(trade.get("buyer_nick")),
+            paid=one_of(trade.get("status"), PAID_STATUSES),
             urgent=str(trade.get("shipping_type") or "") == NEXT_DAY_SHIPPING,
             promotion=JUHUASUAN in trade_from,
             remarks=remarks(buyer=trade.get("buyer_message"), seller=trade.get("seller_memo")),
@@ -189,9 +193,9 @@ class TaobaoAdapter:
 
 
 def signed_params(headers: Mapping[str, str]) -> dict[str, str]:
-    """TOP's system parameters found in the headers, plus the headers top-sign-list names."""
+    """TOP's system parameters in the request, plus the headers top-sign-list names."""
+    params = system_params(headers, SYSTEM_PARAMS)
     given = normalize_headers(headers)
-    params = {name: given[name.lower()] for name in SYSTEM_PARAMS if name.lower() in given}
     for name in (given.get(SIGN_LIST_HEADER) or "").split(","):
         if name.strip():
             # SpiUtils URL-decodes the listed headers (java.net.URLDecoder: "+" is a space).
@@ -199,60 +203,8 @@ def signed_params(headers: Mapping[str, str]) -> dict[str, str]:
     return params
 
 
-def parse_china_time(value: Any) -> datetime | None:
-    """A TOP time, "yyyy-MM-dd HH:mm:ss" in GMT+8, as an aware datetime; None if malformed."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except ValueError:
-        return None
-
-
-def remarks(*, buyer: Any, seller: Any) -> str:
-    """Buyer message and seller memo as one remark, each labelled; the first 2000 chars."""
-    parts = [
-        f"{label}：{text}"
-        for label, text in (("买家留言", _text(buyer)), ("卖家备注", _text(seller)))
-        if text
-    ]
-    return "\n".join(parts)[:MAX_REMARKS]
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _short(value: Any) -> str | None:
-    """An optional id that fits the contract's 64 chars, else None (it is only informative)."""
-    text = _text(value)
-    return text if text is not None and len(text) <= 64 else None
-
-
-def _id_text(value: Any) -> str | None:
-    """A numeric id as exact digits; bools and floats are not ids."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return str(value)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return value.strip()
-    return None
-
-
-def _yuan(value: Any) -> Any:
-    """A yuan amount for the contract; a JSON float becomes the decimal it was written as."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return value
-
-
 def _order_id(trade: Mapping[str, Any], errors: FieldErrors) -> str | None:
-    order_id = _id_text(trade.get("tid_str")) or _id_text(trade.get("tid"))
+    order_id = id_text(trade.get("tid_str")) or id_text(trade.get("tid"))
     if order_id is None:
         if isinstance(trade.get("tid"), float):
             errors.add(f"{_ROOT}.tid", "a float may have rounded the id; send tid_str")
@@ -262,42 +214,31 @@ def _order_id(trade: Mapping[str, Any], errors: FieldErrors) -> str | None:
 
 
 def _receiver(trade: Mapping[str, Any], errors: FieldErrors) -> Receiver | None:
-    province = _text(trade.get("receiver_state"))
-    city = _text(trade.get("receiver_city"))
-    district = _text(trade.get("receiver_district"))
+    province = text(trade.get("receiver_state"))
+    city = text(trade.get("receiver_city"))
+    district = text(trade.get("receiver_district"))
     if city is None and district is not None:
         # TOP keeps 省直辖县级行政区 (e.g. 济源) in receiver_district: it is the city then.
         city, district = district, None
-    town = _text(trade.get("receiver_town")) or ""
-    street = _text(trade.get("receiver_address"))
+    town = text(trade.get("receiver_town")) or ""
+    street = text(trade.get("receiver_address"))
     if street is not None and town and not street.startswith(town):
         street = town + street
-    address = errors.build(
+    address = build(
+        errors,
         Address,
-        {
-            "province": province,
-            "city": city,
-            "district": district,
-            "street": street,
-            "postal_code": trade.get("receiver_zip"),
-        },
-        {
-            "province": f"{_ROOT}.receiver_state",
-            "city": f"{_ROOT}.receiver_city",
-            "district": f"{_ROOT}.receiver_district",
-            "street": f"{_ROOT}.receiver_address",
-            "postal_code": f"{_ROOT}.receiver_zip",
-        },
+        province=(province, f"{_ROOT}.receiver_state"),
+        city=(city, f"{_ROOT}.receiver_city"),
+        district=(district, f"{_ROOT}.receiver_district"),
+        street=(street, f"{_ROOT}.receiver_address"),
+        postal_code=(trade.get("receiver_zip"), f"{_ROOT}.receiver_zip"),
     )
-    phone = _text(trade.get("receiver_mobile")) or _text(trade.get("receiver_phone"))
-    return errors.build(
-        Receiver,
-        {"name": _text(trade.get("receiver_name")), "phone": phone, "address": address},
-        {
-            "name": f"{_ROOT}.receiver_name",
-            "phone": f"{_ROOT}.receiver_mobile",
-            "address": None,  # its fields were reported above
-        },
+    phone = text(trade.get("receiver_mobile")) or text(trade.get("receiver_phone"))
+    return build_receiver(
+        errors,
+        name=(text(trade.get("receiver_name")), f"{_ROOT}.receiver_name"),
+        phone=(phone, f"{_ROOT}.receiver_mobile"),
+        address=address,
     )
 
 
@@ -305,73 +246,3 @@ def _order_list(trade: Mapping[str, Any]) -> Any:
     """TOP's JSON wraps lists: "orders": {"order": [...]}; a plain list is accepted too."""
     orders = trade.get("orders")
     return orders.get("order") if isinstance(orders, Mapping) else orders
-
-
-def _lines(trade: Mapping[str, Any], errors: FieldErrors) -> tuple[OrderLine, ...] | None:
-    items = _order_list(trade)
-    where_all = f"{_ROOT}.orders.order"
-    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
-        errors.add(where_all, "required: at least one order")
-        return None
-    if len(items) > MAX_LINES:
-        errors.add(where_all, f"at most {MAX_LINES} orders")
-        return None
-    lines: list[OrderLine] = []
-    for i, item in enumerate(items):
-        where = f"{where_all}[{i}]"
-        if not isinstance(item, Mapping):
-            errors.add(where, "must be an object")
-            continue
-        sku_id = _id_text(item.get("sku_id"))
-        line = errors.build(
-            OrderLine,
-            {
-                # Items without a seller code are still shippable: fall back to TOP's ids.
-                "sku": _text(item.get("outer_sku_id"))
-                or _text(item.get("outer_iid"))
-                or (f"sku:{sku_id}" if sku_id else None),
-                "name": _text(item.get("title")),
-                "quantity": item.get("num"),
-                "unit_price": _yuan(item.get("price")),
-            },
-            {
-                "sku": f"{where}.outer_sku_id",
-                "name": f"{where}.title",
-                "quantity": f"{where}.num",
-                "unit_price": f"{where}.price",
-            },
-        )
-        if line is not None:
-            lines.append(line)
-    return tuple(lines) if len(lines) == len(items) else None
-
-
-def _amounts(trade: Mapping[str, Any], errors: FieldErrors) -> Amounts | None:
-    return errors.build(
-        Amounts,
-        {
-            "goods_total": _yuan(trade.get("total_fee")),
-            "shipping_fee": _yuan(trade.get("post_fee") or "0"),
-            "discount": _yuan(trade.get("discount_fee") or "0"),
-            "paid_total": _yuan(trade.get("payment")),
-        },
-        {
-            "goods_total": f"{_ROOT}.total_fee",
-            "shipping_fee": f"{_ROOT}.post_fee",
-            "discount": f"{_ROOT}.discount_fee",
-            "paid_total": f"{_ROOT}.payment",
-        },
-    )
-
-
-def _paid_at(trade: Mapping[str, Any], errors: FieldErrors) -> datetime | None:
-    # An unpaid trade has no pay_time yet: its creation time stands in (paid=False says so).
-    field = "pay_time" if trade.get("pay_time") else "created"
-    raw = trade.get(field)
-    if not raw:
-        errors.add(f"{_ROOT}.pay_time", "required: pay_time or created")
-        return None
-    moment = parse_china_time(raw)
-    if moment is None:
-        errors.add(f"{_ROOT}.{field}", "must be yyyy-MM-dd HH:mm:ss")
-    return moment
