@@ -71,6 +71,7 @@ def inventory_settings(
         "deadline_scan_interval_s": 0.2,
         "consumer_retry_initial_s": 0.01,
         "consumer_retry_max_s": 0.05,
+        "consumer_session_timeout_ms": 2000,
         "api_tokens": API_TOKENS,
         "default_warehouse_id": WAREHOUSE,
         "low_stock_threshold": 0,  # no alerts unless a test asks for them
@@ -90,9 +91,7 @@ def canonical_order(lines: Lines) -> CanonicalOrder:
 
 
 def _event(spec: EventType, payload: BaseModel, order_id: uuid.UUID, source: str) -> Envelope:
-    return new_event(
-        spec, payload, subject=str(order_id), source=source, time=datetime.now(UTC)
-    )
+    return new_event(spec, payload, subject=str(order_id), source=source, time=datetime.now(UTC))
 
 
 def order_created(order_id: uuid.UUID, lines: Lines) -> Envelope:

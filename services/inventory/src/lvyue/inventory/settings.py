@@ -20,3 +20,7 @@ class InventorySettings(KernelSettings):
     )
     slow_moving_days: int = Field(default=7, ge=1, description="Days without a sale to flag.")
     slow_moving_check_interval_s: float = Field(default=3600.0, gt=0)
+    slow_moving_batch_size: int = Field(default=500, ge=1, description="SKUs flagged per pass.")
+    metrics_refresh_interval_s: float = Field(
+        default=15.0, gt=0, description="How often the low-stock gauge is recounted."
+    )

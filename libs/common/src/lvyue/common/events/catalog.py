@@ -50,9 +50,11 @@ class StockLine(_Payload):
 
 
 class ShortSku(_Payload):
+    """A SKU the warehouse has, but not enough of (unknown SKUs are listed apart)."""
+
     sku: str
     requested: int
-    available: int  # 0 for a SKU the warehouse does not know
+    available: int
 
 
 class InventoryReserved(_Payload):

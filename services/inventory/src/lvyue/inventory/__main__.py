@@ -1,0 +1,3 @@
+from lvyue.inventory.main import run
+
+run()

@@ -1,0 +1,156 @@
+"""Inventory's event handlers: one small function per consumed event, wired to its topic.
+
+The consumer runner opens the unit of work, records the inbox and commits; handlers never do.
+An order's events come on several topics, so they may arrive out of order or twice under new
+ids: each handler takes the order's lock and judges the event against its allocation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import structlog
+
+from lvyue.common.consumer import Handler, Subscription
+from lvyue.common.events import Envelope
+from lvyue.common.events.catalog import (
+    AFTERSALE_RETURN_RECEIVED,
+    ORDER_CANCELLED,
+    ORDER_CREATED,
+    ORDER_SHIPPED,
+    ORDER_UPDATED,
+    OrderCancelled,
+    OrderCreated,
+    OrderShipped,
+    OrderUpdated,
+    ReturnReceived,
+)
+from lvyue.common.uow import UnitOfWork
+from lvyue.inventory import repository
+from lvyue.inventory.domain import AllocationState, StockPolicy, requested_quantities
+from lvyue.inventory.ledger import check_low_stock
+from lvyue.inventory.reservations import deduct_order, release_order, reserve_order, restock_return
+
+log = structlog.get_logger(__name__)
+
+PolicyHandler = Callable[[Envelope, UnitOfWork, StockPolicy], Awaitable[None]]
+_FINAL = (AllocationState.CANCELLED, AllocationState.SHIPPED)
+
+
+def _actor(event: Envelope) -> str:
+    return f"event:{event.type}/{event.id}"
+
+
+async def _save(
+    uow: UnitOfWork, order_id: uuid.UUID, state: AllocationState, as_of: datetime
+) -> None:
+    await repository.save_allocation(
+        uow.session, order_id=order_id, state=state, as_of=as_of, at=uow.clock.now()
+    )
+
+
+async def on_order_created(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """Reserves the order once; a redelivery or an order updated or cancelled first: no-op."""
+    created = event.payload(OrderCreated)
+    await repository.lock_order(uow.session, created.order_id)
+    known = await repository.get_allocation(uow.session, created.order_id)
+    if known is not None:
+        log.info("order_created_again", order_id=str(created.order_id), state=known.state)
+        return
+    reserved = await reserve_order(
+        uow,
+        order_id=created.order_id,
+        warehouse=policy.default_warehouse_id,
+        lines=requested_quantities((ln.sku, ln.quantity) for ln in created.order.lines),
+        actor=_actor(event),
+    )
+    state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
+    await _save(uow, created.order_id, state, created.received_at)
+    await check_low_stock(uow, policy, reserved.touched)
+
+
+async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """Releases what the order holds, then reserves its new lines, all or none."""
+    updated = event.payload(OrderUpdated)
+    await repository.lock_order(uow.session, updated.order_id)
+    known = await repository.get_allocation(uow.session, updated.order_id)
+    if known is not None and (known.state in _FINAL or known.as_of >= updated.updated_at):
+        log.info("order_update_ignored", order_id=str(updated.order_id), state=known.state)
+        return
+    held = await repository.order_reservations(uow.session, updated.order_id)
+    warehouse = policy.default_warehouse_id
+    lines = requested_quantities((ln.sku, ln.quantity) for ln in updated.order.lines)
+    # Lock old and new rows together, in order: releasing first would lock out of order.
+    await repository.lock_stock(
+        uow.session, [r.key for r in held] + [(warehouse, sku) for sku in lines]
+    )
+    released = await release_order(uow, held, actor=_actor(event), note="order updated")
+    reserved = await reserve_order(
+        uow, order_id=updated.order_id, warehouse=warehouse, lines=lines, actor=_actor(event)
+    )
+    state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
+    await _save(uow, updated.order_id, state, updated.updated_at)
+    await check_low_stock(uow, policy, released + reserved.touched)
+
+
+async def on_order_cancelled(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """Releases the order's stock; remembered, so an order.created arriving later reserves none."""
+    cancelled = event.payload(OrderCancelled)
+    await repository.lock_order(uow.session, cancelled.order_id)
+    known = await repository.get_allocation(uow.session, cancelled.order_id)
+    if known is not None and known.state is AllocationState.SHIPPED:
+        log.warning("shipped_order_cancelled_ignored", order_id=str(cancelled.order_id))
+        return
+    held = await repository.order_reservations(uow.session, cancelled.order_id)
+    note = f"order cancelled: {cancelled.reason}"
+    touched = await release_order(uow, held, actor=_actor(event), note=note)
+    as_of = known.as_of if known is not None else cancelled.cancelled_at
+    await _save(uow, cancelled.order_id, AllocationState.CANCELLED, as_of)
+    await check_low_stock(uow, policy, touched)
+
+
+async def on_order_shipped(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """The reserved units leave stock (a sale: it also ends a slow-moving streak)."""
+    shipped = event.payload(OrderShipped)
+    await repository.lock_order(uow.session, shipped.order_id)
+    held = await repository.order_reservations(uow.session, shipped.order_id)
+    touched = await deduct_order(uow, held, sold_at=shipped.dispatched_at, actor=_actor(event))
+    if not touched:
+        log.warning("shipped_without_reservation", order_id=str(shipped.order_id))
+    known = await repository.get_allocation(uow.session, shipped.order_id)
+    as_of = known.as_of if known is not None else shipped.dispatched_at
+    await _save(uow, shipped.order_id, AllocationState.SHIPPED, as_of)
+    await check_low_stock(uow, policy, touched)
+
+
+async def on_return_received(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    returned = event.payload(ReturnReceived)
+    touched = await restock_return(
+        uow,
+        aftersale_id=returned.aftersale_id,
+        order_id=returned.order_id,
+        warehouse_id=returned.warehouse_id,
+        lines=returned.lines,
+        actor=_actor(event),
+    )
+    await check_low_stock(uow, policy, touched)
+
+
+def _bind(handler: PolicyHandler, policy: StockPolicy) -> Handler:
+    async def handle(event: Envelope, uow: UnitOfWork) -> None:
+        await handler(event, uow, policy)
+
+    handle.__name__ = handler.__name__
+    return handle
+
+
+def subscriptions(policy: StockPolicy) -> list[Subscription]:
+    return [
+        Subscription(ORDER_CREATED, _bind(on_order_created, policy)),
+        Subscription(ORDER_UPDATED, _bind(on_order_updated, policy)),
+        Subscription(ORDER_CANCELLED, _bind(on_order_cancelled, policy)),
+        Subscription(ORDER_SHIPPED, _bind(on_order_shipped, policy)),
+        Subscription(AFTERSALE_RETURN_RECEIVED, _bind(on_return_received, policy)),
+    ]

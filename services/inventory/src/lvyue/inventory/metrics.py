@@ -1,0 +1,51 @@
+"""Inventory's Prometheus metrics, and the job that keeps the low-stock gauge current."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from prometheus_client import Counter, Gauge
+
+from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.inventory import repository
+
+log = structlog.get_logger(__name__)
+
+LOW_STOCK_EVENTS = Counter(
+    "lvyue_inventory_low_stock_events_total",
+    "SKUs that fell below their safety threshold (one per crossing)",
+    ["warehouse"],
+)
+RESERVATIONS = Counter(
+    "lvyue_inventory_reservations_total", "Orders decided by inventory", ["outcome"]
+)
+SLOW_MOVING_FLAGGED = Counter(
+    "lvyue_inventory_slow_moving_flagged_total", "SKUs flagged as slow-moving", ["warehouse"]
+)
+LOW_STOCK_SKUS = Gauge(
+    "lvyue_inventory_low_stock_skus", "SKUs currently below their safety threshold"
+)
+
+
+async def refresh_low_stock_gauge(kernel: Kernel) -> int:
+    async with kernel.uow() as uow:
+        count = await repository.count_low_stock(uow.session)
+    LOW_STOCK_SKUS.set(count)
+    return count
+
+
+def low_stock_gauge_job(interval_s: float) -> BackgroundJob:
+    """Counts latched SKUs in the database, so every replica reports the same number."""
+
+    async def refresh_low_stock_skus(kernel: Kernel, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await refresh_low_stock_gauge(kernel)
+            except Exception as exc:  # a database hiccup must not end the job
+                log.warning("low_stock_gauge_refresh_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+
+    return refresh_low_stock_skus

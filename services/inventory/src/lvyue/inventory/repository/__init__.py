@@ -1,0 +1,59 @@
+"""All SQL of inventory: it receives a session and returns plain records."""
+
+from lvyue.inventory.repository.movements import (
+    insert_movement,
+    list_movements,
+    movement_by_reference,
+)
+from lvyue.inventory.repository.orders import (
+    get_allocation,
+    lock_order,
+    order_reservations,
+    save_allocation,
+    set_reservation_state,
+    upsert_reservation,
+)
+from lvyue.inventory.repository.records import (
+    Allocation,
+    Movement,
+    Reservation,
+    StockKey,
+    StockRow,
+)
+from lvyue.inventory.repository.stock import (
+    apply_stock_delta,
+    count_low_stock,
+    flag_slow_moving,
+    get_stock,
+    insert_stock_if_new,
+    list_stock,
+    lock_stock,
+    set_low_stock,
+    update_stock_details,
+)
+
+__all__ = [
+    "Allocation",
+    "Movement",
+    "Reservation",
+    "StockKey",
+    "StockRow",
+    "apply_stock_delta",
+    "count_low_stock",
+    "flag_slow_moving",
+    "get_allocation",
+    "get_stock",
+    "insert_movement",
+    "insert_stock_if_new",
+    "list_movements",
+    "list_stock",
+    "lock_order",
+    "lock_stock",
+    "movement_by_reference",
+    "order_reservations",
+    "save_allocation",
+    "set_low_stock",
+    "set_reservation_state",
+    "update_stock_details",
+    "upsert_reservation",
+]

@@ -1,0 +1,85 @@
+"""SQL for the stock movement trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.inventory.domain import MovementKind
+from lvyue.inventory.repository.records import Movement, StockKey, movement_record
+from lvyue.inventory.tables import stock_movements
+
+
+async def insert_movement(
+    session: AsyncSession,
+    *,
+    key: StockKey,
+    kind: MovementKind,
+    on_hand_delta: int,
+    reserved_delta: int,
+    on_hand_after: int,
+    reserved_after: int,
+    order_id: uuid.UUID | None,
+    reference: str | None,
+    actor: str,
+    note: str,
+    at: datetime,
+) -> Movement | None:
+    """The audit row of one change; None if (kind, reference) was recorded before."""
+    result = await session.execute(
+        insert(stock_movements)
+        .values(
+            warehouse_id=key[0],
+            sku=key[1],
+            kind=kind,
+            on_hand_delta=on_hand_delta,
+            reserved_delta=reserved_delta,
+            on_hand_after=on_hand_after,
+            reserved_after=reserved_after,
+            order_id=order_id,
+            reference=reference,
+            actor=actor,
+            note=note,
+            at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "reference"])
+        .returning(*stock_movements.columns)
+    )
+    row = result.first()
+    return None if row is None else movement_record(row)
+
+
+async def movement_by_reference(
+    session: AsyncSession, kind: MovementKind, reference: str
+) -> Movement | None:
+    row = (
+        await session.execute(
+            select(stock_movements).where(
+                stock_movements.c.kind == kind, stock_movements.c.reference == reference
+            )
+        )
+    ).first()
+    return None if row is None else movement_record(row)
+
+
+async def list_movements(
+    session: AsyncSession,
+    *,
+    warehouse_id: str | None,
+    sku: str | None,
+    order_id: uuid.UUID | None,
+    limit: int,
+) -> list[Movement]:
+    """Newest first."""
+    query = select(stock_movements).order_by(stock_movements.c.id.desc()).limit(limit)
+    if warehouse_id is not None:
+        query = query.where(stock_movements.c.warehouse_id == warehouse_id)
+    if sku is not None:
+        query = query.where(stock_movements.c.sku == sku)
+    if order_id is not None:
+        query = query.where(stock_movements.c.order_id == order_id)
+    return [movement_record(r) for r in await session.execute(query)]

@@ -1,0 +1,65 @@
+"""Rule slow_moving_7d: a SKU in stock with no sale for N days is flagged, once per streak."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+import structlog
+
+from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.common.events.catalog import INVENTORY_SLOW_MOVING, SlowMoving
+from lvyue.common.uow import UnitOfWork
+from lvyue.inventory import repository
+from lvyue.inventory.domain import days_without_sale
+from lvyue.inventory.metrics import SLOW_MOVING_FLAGGED
+
+log = structlog.get_logger(__name__)
+
+
+async def flag_slow_moving(
+    uow: UnitOfWork, now: datetime, days: int, *, batch_size: int = 500
+) -> list[SlowMoving]:
+    """Flags SKUs unsold (or, never sold, created) `days` ago and emits inventory.slow_moving.
+
+    A sale (order.shipped) clears the flag and starts a new streak. Safe with replicas: rows
+    are claimed with row locks, and rows busy in a reservation are left for the next pass.
+    """
+    flagged = await repository.flag_slow_moving(
+        uow.session, cutoff=now - timedelta(days=days), now=now, batch_size=batch_size
+    )
+    events: list[SlowMoving] = []
+    for row in flagged:
+        event = SlowMoving(
+            sku=row.sku,
+            warehouse_id=row.warehouse_id,
+            last_sale_at=row.last_sale_at,
+            days_without_sale=days_without_sale(since=row.last_sale_at or row.created_at, now=now),
+        )
+        await uow.emit(INVENTORY_SLOW_MOVING, event, subject=row.sku)
+        uow.after_commit(SLOW_MOVING_FLAGGED.labels(row.warehouse_id).inc)
+        events.append(event)
+    return events
+
+
+def slow_moving_job(*, days: int, interval_s: float, batch_size: int) -> BackgroundJob:
+    async def scan_slow_moving(kernel: Kernel, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                while not stop.is_set():  # drain: a full batch means more may be due
+                    async with kernel.uow() as uow:
+                        flagged = await flag_slow_moving(
+                            uow, uow.clock.now(), days, batch_size=batch_size
+                        )
+                        await uow.commit()
+                    if flagged:
+                        log.info("slow_moving_flagged", skus=[e.sku for e in flagged])
+                    if len(flagged) < batch_size:
+                        break
+            except Exception as exc:  # a database hiccup must not end the job
+                log.warning("slow_moving_scan_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+
+    return scan_slow_moving

@@ -1,0 +1,90 @@
+"""The whole system as processes (`lvyue run`): an order is reviewed with stock reserved,
+an unknown SKU makes it abnormal, a cancellation gives the stock back."""
+
+from __future__ import annotations
+
+import json
+import signal
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lvyue.cli.embedded import free_port
+from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
+from tests.support.polling import eventually
+from tests.support.processes import http, start_lvyue_run, stop, wait_http
+from tests.support.webhooks import canonical_sample, lvyue_headers
+
+OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
+WAREHOUSE = "WH-SH-01"
+
+
+def _order(**changes: Any) -> dict[str, Any]:
+    data = canonical_sample()
+    data.update(
+        remarks="", platform_order_id=uuid.uuid4().hex, paid_at=datetime.now(UTC).isoformat()
+    )
+    data.update(changes)
+    return data
+
+
+async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: Path) -> None:
+    port = free_port()
+    review, inventory = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+    log = tmp_path / "run.log"
+    run = start_lvyue_run(tmp_path / "state", free_port(), port, log)
+    try:
+        wait_http(f"{review}/readyz", process=run)
+        wait_http(f"{inventory}/readyz", process=run)
+        for sku, quantity in (("TEA-LJ-250G", 100), ("CUP-GLASS-01", 100)):
+            created = await http(
+                "PUT", f"{inventory}/skus/{WAREHOUSE}/{sku}", json={"name": sku}, headers=OPS
+            )
+            assert created.status_code in {200, 201}, created.text
+            receipt = await http(
+                "POST",
+                f"{inventory}/stock/receipts",
+                json={"warehouse_id": WAREHOUSE, "sku": sku, "quantity": quantity,
+                      "reference": f"PO-{sku}"},
+                headers=OPS,
+            )  # fmt: skip
+            assert receipt.status_code == 201, receipt.text
+
+        async def post(order: dict[str, Any]) -> str:
+            body = json.dumps(order).encode()
+            response = await http(
+                "POST", f"{review}/webhooks/lvyue/orders", content=body,
+                headers=lvyue_headers(body, DEV_WEBHOOK_SECRET),
+            )  # fmt: skip
+            assert response.status_code == 201, response.text
+            order_id: str = response.json()["order_id"]
+            return order_id
+
+        async def status(order_id: str) -> str:
+            view = await http("GET", f"{review}/orders/{order_id}", headers=OPS)
+            state: str = view.json()["status"]
+            return state
+
+        async def reserved(sku: str) -> int:
+            view = await http("GET", f"{inventory}/skus/{WAREHOUSE}/{sku}", headers=OPS)
+            count: int = view.json()["reserved"]
+            return count
+
+        good = await post(_order())
+        unknown = await post(
+            _order(lines=[{"sku": "NO-SUCH-SKU", "quantity": 1, "unit_price": "9.90"}])
+        )
+        await eventually(lambda: status(good), lambda s: s == "reviewed", timeout_s=30)
+        await eventually(lambda: status(unknown), lambda s: s == "abnormal", timeout_s=30)
+        assert await reserved("TEA-LJ-250G") == 2
+        queue = (await http("GET", f"{review}/abnormal-orders", headers=OPS)).json()
+        assert [f["reason"] for f in queue[0]["findings"]] == ["unknown_sku"]
+
+        cancelled = await http(
+            "POST", f"{review}/orders/{good}/cancel", json={"reason": "买家不要了"}, headers=OPS
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        await eventually(lambda: reserved("TEA-LJ-250G"), lambda n: n == 0, timeout_s=30)
+    finally:
+        assert stop(run, signal.SIGINT, timeout_s=60) == 0, log.read_text()[-3000:]
