@@ -52,7 +52,7 @@ class KernelSettings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", description="Business timezone (IANA name).")
     shop_timezones: dict[str, str] = Field(
         default_factory=dict,
-        description='Shops outside the business timezone, JSON: '
+        description="Shops outside the business timezone, JSON: "
         '{"shopify/my-shop": "Europe/Berlin"}.',
     )
     working_calendar: Literal["chinese", "configured"] = Field(
