@@ -15,6 +15,7 @@ from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from lvyue.common.db import ensure_database, make_engine, with_database
 from lvyue.common.migrate import MigrationSet, migrate
 from lvyue.common.settings import Environment
+from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT_MIGRATIONS
 from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 from lvyue.order_review.settings import OrderReviewSettings
@@ -74,6 +75,11 @@ async def order_review_db(databases: Databases) -> str:
 @pytest.fixture
 async def inventory_db(databases: Databases) -> str:
     return await databases.create(INVENTORY_MIGRATIONS)
+
+
+@pytest.fixture
+async def fulfilment_db(databases: Databases) -> str:
+    return await databases.create(FULFILMENT_MIGRATIONS)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver
 from lvyue.common.events.registry import register
 
 
@@ -155,6 +155,60 @@ class SlowMoving(_Payload):
     days_without_sale: int
 
 
+class ShipmentRequested(_Payload):
+    """Contract v1 for warehouse systems: ship this order, in priority order, by due_at.
+
+    Key = order id. Warehouses pick by (priority, due_at); `outbound_due_at` is the 24 h
+    outbound promise, `due_at` the dispatch cut-off (16:00 rule).
+    """
+
+    shipment_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    priority: Priority
+    receiver: Receiver
+    lines: tuple[OrderLine, ...]
+    remarks: str = ""
+    due_at: AwareDatetime
+    outbound_due_at: AwareDatetime
+    requested_at: AwareDatetime
+
+
+class ShipmentCancelled(_Payload):
+    """Do not ship: the order was cancelled before dispatch."""
+
+    shipment_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    reason: str
+    cancelled_at: AwareDatetime
+
+
+class WarehouseDispatched(_Payload):
+    """From a warehouse system: the parcel left with the carrier (same as the dispatch API)."""
+
+    shipment_id: uuid.UUID
+    carrier_code: str = Field(min_length=1, max_length=32)
+    tracking_number: str = Field(min_length=1, max_length=64)
+    dispatched_at: AwareDatetime
+
+
+class ShipmentDelayed(_Payload):
+    """No carrier scan for the configured time; `lost` once the longer limit passes."""
+
+    shipment_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    carrier_code: str
+    tracking_number: str
+    last_scan_at: AwareDatetime | None
+    lost: bool
+    detected_at: AwareDatetime
+
+
 ORDER_CREATED = register(
     "order.created", OrderCreated, description="An order was accepted; key = order id."
 )
@@ -180,4 +234,16 @@ INVENTORY_SLOW_MOVING = register(
 )
 AFTERSALE_RETURN_RECEIVED = register(
     "aftersale.return_received", ReturnReceived, description="Returned goods arrived."
+)
+SHIPMENT_REQUESTED = register(
+    "shipment.requested", ShipmentRequested, description="To warehouse systems: ship this."
+)
+SHIPMENT_CANCELLED = register(
+    "shipment.cancelled", ShipmentCancelled, description="To warehouse systems: do not ship."
+)
+WAREHOUSE_DISPATCHED = register(
+    "warehouse.dispatched", WarehouseDispatched, description="From warehouse systems: shipped."
+)
+SHIPMENT_DELAYED = register(
+    "shipment.delayed", ShipmentDelayed, description="No carrier scan for too long (or lost)."
 )

@@ -1,0 +1,55 @@
+"""Fulfilment's settings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from lvyue.common.settings import KernelSettings
+
+
+class WarehouseConfig(BaseModel):
+    """One warehouse's dispatch cut-off; unset fields fall back to the business defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cutoff: str = Field(default="16:00", pattern=r"^\d{2}:\d{2}$", description="Local HH:MM.")
+    timezone: str | None = Field(default=None, description="IANA name; default LVYUE_TIMEZONE.")
+
+
+class PlatformApi(BaseModel):
+    """Where a sales platform's shipment (tracking number) API is, and how to authenticate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: HttpUrl
+    app_key: str = ""
+    app_secret: str = ""
+    access_token: str = ""
+
+
+class FulfilmentSettings(KernelSettings):
+    service_name: str = "fulfilment"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8103
+    warehouses: dict[str, WarehouseConfig] = Field(
+        default_factory=dict,
+        description='Per-warehouse cut-off and timezone, JSON: {"WH-SH-01": {"cutoff": "16:00"}}.',
+    )
+    platform_apis: dict[str, PlatformApi] = Field(
+        default_factory=dict,
+        description="Sales-platform APIs for tracking sync, per platform slug.",
+    )
+    tracking_sync_initial_backoff_s: float = Field(default=2.0, gt=0)
+    tracking_sync_max_backoff_s: float = Field(default=300.0, gt=0)
+    tracking_sync_give_up_after_s: float = Field(
+        default=6 * 3600.0, gt=0, description="After this long failing, a sync is marked failed."
+    )
+    tracking_sync_poll_interval_s: float = Field(default=1.0, gt=0)
+    tracking_sync_timeout_s: float = Field(default=10.0, gt=0, description="Per HTTP call.")
+    parcel_no_scan_delayed_h: float = Field(
+        default=24.0, gt=0, description="No carrier scan for this long: shipment.delayed."
+    )
+    parcel_no_scan_lost_h: float = Field(
+        default=72.0, gt=0, description="No carrier scan for this long: flagged lost."
+    )
+    logistics_check_interval_s: float = Field(default=300.0, gt=0)

@@ -1,0 +1,7 @@
+"""Fulfilment's tables (filled in by the fulfilment work)."""
+
+from sqlalchemy import MetaData
+
+from lvyue.common.tables import NAMING_CONVENTION
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
