@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import structlog
+import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -61,6 +62,18 @@ async def readyz(kernel: KernelDep) -> JSONResponse:
 @health.get("/metrics")
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve(app: FastAPI, settings: KernelSettings) -> None:
+    """Runs a service's app until SIGTERM/SIGINT, then lets the lifespan drain it."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # our structlog configuration stays in charge
+        access_log=False,  # RequestContextMiddleware logs requests with their ids
+        timeout_graceful_shutdown=20,
+    )
 
 
 def create_app(

@@ -32,6 +32,8 @@ class KernelSettings(BaseSettings):
         description="dev and test allow empty secrets and development tokens; production never.",
     )
     service_name: str = "lvyue"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
     database_url: str = Field(
         default="",
         validation_alias=AliasChoices("DATABASE_URL", "LVYUE_DATABASE_URL"),

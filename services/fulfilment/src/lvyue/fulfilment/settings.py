@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from lvyue.common.settings import KernelSettings
 
@@ -14,6 +16,16 @@ class WarehouseConfig(BaseModel):
 
     cutoff: str = Field(default="16:00", pattern=r"^\d{2}:\d{2}$", description="Local HH:MM.")
     timezone: str | None = Field(default=None, description="IANA name; default LVYUE_TIMEZONE.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown timezone {value!r} (use an IANA name)") from None
+        return value
 
 
 class PlatformApi(BaseModel):
@@ -29,11 +41,13 @@ class PlatformApi(BaseModel):
 
 class FulfilmentSettings(KernelSettings):
     service_name: str = "fulfilment"
-    http_host: str = "127.0.0.1"
     http_port: int = 8103
     warehouses: dict[str, WarehouseConfig] = Field(
         default_factory=dict,
         description='Per-warehouse cut-off and timezone, JSON: {"WH-SH-01": {"cutoff": "16:00"}}.',
+    )
+    metrics_refresh_interval_s: float = Field(
+        default=15.0, gt=0, description="How often the pending-shipments gauge is recounted."
     )
     platform_apis: dict[str, PlatformApi] = Field(
         default_factory=dict,

@@ -7,7 +7,6 @@ from lvyue.common.settings import KernelSettings
 
 class InventorySettings(KernelSettings):
     service_name: str = "inventory"
-    http_host: str = "127.0.0.1"
     http_port: int = 8102
     default_warehouse_id: str = Field(
         default="WH-SH-01", description="Warehouse that reserves an order's stock."

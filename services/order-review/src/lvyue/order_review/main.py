@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uvicorn
 from fastapi import FastAPI
 
-from lvyue.common.app import create_app
+from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
 from lvyue.common.events.catalog import INVENTORY_REJECTED, INVENTORY_RESERVED, ORDER_SHIPPED
@@ -56,14 +55,7 @@ def run() -> None:
     configure_logging(
         level=settings.log_level, json=settings.log_json, service=settings.service_name
     )
-    uvicorn.run(
-        build_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=20,
-    )
+    serve(build_app(settings), settings)
 
 
 if __name__ == "__main__":

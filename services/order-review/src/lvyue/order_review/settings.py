@@ -7,7 +7,6 @@ from lvyue.common.settings import KernelSettings
 
 class OrderReviewSettings(KernelSettings):
     service_name: str = "order-review"
-    http_host: str = "127.0.0.1"
     http_port: int = 8101
     review_remark_keywords: tuple[str, ...] | None = Field(
         default=None,
