@@ -15,6 +15,7 @@ from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from lvyue.common.db import ensure_database, make_engine, with_database
 from lvyue.common.migrate import MigrationSet, migrate
 from lvyue.common.settings import Environment
+from lvyue.aftersales.migrations import MIGRATIONS as AFTERSALES_MIGRATIONS
 from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT_MIGRATIONS
 from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
@@ -80,6 +81,11 @@ async def inventory_db(databases: Databases) -> str:
 @pytest.fixture
 async def fulfilment_db(databases: Databases) -> str:
     return await databases.create(FULFILMENT_MIGRATIONS)
+
+
+@pytest.fixture
+async def aftersales_db(databases: Databases) -> str:
+    return await databases.create(AFTERSALES_MIGRATIONS)
 
 
 @pytest.fixture

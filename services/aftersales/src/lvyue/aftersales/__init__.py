@@ -1,0 +1,1 @@
+"""lvyue aftersales service."""

@@ -1,0 +1,5 @@
+"""Aftersales' Alembic migrations."""
+
+from lvyue.common.migrate import MigrationSet
+
+MIGRATIONS = MigrationSet(__name__, "alembic_version")
