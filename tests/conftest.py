@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lvyue.aftersales.migrations import MIGRATIONS as AFTERSALES_MIGRATIONS
 from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from lvyue.common.db import ensure_database, make_engine, with_database
 from lvyue.common.migrate import MigrationSet, migrate
 from lvyue.common.settings import Environment
-from lvyue.aftersales.migrations import MIGRATIONS as AFTERSALES_MIGRATIONS
 from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT_MIGRATIONS
 from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS

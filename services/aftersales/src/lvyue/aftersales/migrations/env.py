@@ -1,4 +1,4 @@
-from lvyue.common.migrate import run_env
 from lvyue.aftersales.tables import metadata
+from lvyue.common.migrate import run_env
 
 run_env(metadata)
