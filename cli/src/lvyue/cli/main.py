@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -63,6 +64,31 @@ def migrate(
             typer.echo(f"{spec.database}: migrated")
 
     asyncio.run(upgrade_all())
+
+
+@app.command()
+def status(
+    host: Annotated[str, typer.Option(help="Where the services listen.")] = "127.0.0.1",
+    base_port: Annotated[
+        int | None, typer.Option(help="First service port (default: 8101, 8102, ...).")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
+) -> None:
+    """Live SLA compliance, open / at-risk / breached per SLA, outbox backlog and consumer lag."""
+    from rich.console import Console
+
+    from lvyue.cli.status import render, scrape, watch
+
+    targets = {
+        spec.name: f"http://{host}:{(base_port + i) if base_port else spec.default_port}"
+        for i, spec in enumerate(SERVICES)
+    }
+    if once:
+        Console().print(render(scrape(targets)))
+        return
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(targets, interval_s=interval, iterations=None)
 
 
 @app.command()

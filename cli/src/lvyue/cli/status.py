@@ -1,0 +1,138 @@
+"""`lvyue status`: SLA compliance, open / at-risk / breached per SLA, backlog and lag, live.
+
+Reads every service's /metrics (the same numbers Prometheus scrapes), for the embedded mode
+where there is no Grafana.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+OBJECTIVE = 0.98  # rule fulfilment_rate_98
+
+
+@dataclass
+class SlaRow:
+    met: float = 0.0
+    breached: float = 0.0
+    opened: float = 0.0
+    open: float = 0.0
+    at_risk: float = 0.0
+    overdue: float = 0.0
+
+    @property
+    def compliance(self) -> float | None:
+        closed = self.met + self.breached
+        return self.met / closed if closed else None
+
+
+@dataclass
+class Snapshot:
+    slas: dict[str, SlaRow] = field(default_factory=lambda: defaultdict(SlaRow))
+    backlog: dict[str, float] = field(default_factory=dict)
+    oldest_unsent_s: dict[str, float] = field(default_factory=dict)
+    lag: dict[str, float] = field(default_factory=dict)
+    dead_letters: dict[str, float] = field(default_factory=dict)
+    down: list[str] = field(default_factory=list)
+
+
+_COUNTERS = {
+    "lvyue_sla_deadlines_met": "met",
+    "lvyue_sla_deadlines_breached": "breached",
+    "lvyue_sla_deadlines_opened": "opened",
+}
+# Gauges read from the database: every replica reports the same value, so take the max.
+_GAUGES = {"lvyue_sla_open": "open", "lvyue_sla_at_risk": "at_risk", "lvyue_sla_overdue": "overdue"}
+
+
+def scrape(services: dict[str, str], *, timeout_s: float = 2.0) -> Snapshot:
+    snap = Snapshot()
+    for name, base_url in services.items():
+        try:
+            text = httpx.get(f"{base_url}/metrics", timeout=timeout_s).text
+        except httpx.HTTPError:
+            snap.down.append(name)
+            continue
+        add_metrics(snap, name, text)
+    return snap
+
+
+def add_metrics(snap: Snapshot, service: str, text: str) -> None:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            sla = sample.labels.get("sla")
+            if family.name in _COUNTERS and sample.name.endswith("_total") and sla:
+                row = snap.slas[sla]
+                attr = _COUNTERS[family.name]
+                setattr(row, attr, getattr(row, attr) + sample.value)
+            elif family.name in _GAUGES and sla:
+                row = snap.slas[sla]
+                attr = _GAUGES[family.name]
+                setattr(row, attr, max(getattr(row, attr), sample.value))
+            elif family.name == "lvyue_outbox_backlog":
+                snap.backlog[service] = sample.value
+            elif family.name == "lvyue_outbox_oldest_unsent_age_seconds":
+                snap.oldest_unsent_s[service] = sample.value
+            elif family.name == "lvyue_consumer_lag_messages":
+                snap.lag[service] = snap.lag.get(service, 0.0) + sample.value
+            elif family.name == "lvyue_consumer_dead_letters" and sample.name.endswith("_total"):
+                snap.dead_letters[service] = snap.dead_letters.get(service, 0.0) + sample.value
+
+
+def render(snap: Snapshot) -> Group:
+    slas = Table(title=f"SLA compliance (objective {OBJECTIVE:.0%})", expand=True)
+    for column in ("sla", "compliance", "met", "breached", "open", "at risk", "overdue"):
+        slas.add_column(column, justify="left" if column == "sla" else "right")
+    for name in sorted(snap.slas):
+        row = snap.slas[name]
+        ratio = row.compliance
+        shown = (
+            Text("—")
+            if ratio is None
+            else Text(f"{ratio:.1%}", style="green" if ratio >= OBJECTIVE else "bold red")
+        )
+        slas.add_row(
+            name, shown, f"{row.met:.0f}", f"{row.breached:.0f}", f"{row.open:.0f}",
+            f"{row.at_risk:.0f}", f"{row.overdue:.0f}",
+        )  # fmt: skip
+    flow = Table(title="Event flow", expand=True)
+    for column in (
+        "service",
+        "outbox backlog",
+        "oldest unsent (s)",
+        "consumer lag",
+        "dead letters",
+    ):
+        flow.add_column(column, justify="left" if column == "service" else "right")
+    services = sorted(set(snap.backlog) | set(snap.lag) | set(snap.dead_letters))
+    for service in services:
+        flow.add_row(
+            service,
+            f"{snap.backlog.get(service, 0):.0f}",
+            f"{snap.oldest_unsent_s.get(service, 0):.1f}",
+            f"{snap.lag.get(service, 0):.0f}",
+            f"{snap.dead_letters.get(service, 0):.0f}",
+        )
+    parts: list[Table | Text] = [slas, flow]
+    if snap.down:
+        parts.append(Text(f"unreachable: {', '.join(snap.down)}", style="bold red"))
+    return Group(*parts)
+
+
+def watch(services: dict[str, str], *, interval_s: float, iterations: int | None) -> None:
+    """Refreshes every `interval_s` until Ctrl-C (or `iterations` times)."""
+    with Live(render(scrape(services)), refresh_per_second=4) as live:
+        count = 1
+        while iterations is None or count < iterations:
+            time.sleep(interval_s)
+            live.update(render(scrape(services)))
+            count += 1

@@ -1,0 +1,53 @@
+"""`lvyue status` reads the services' metrics text into per-SLA rows."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from lvyue.cli.status import Snapshot, add_metrics, render
+
+REVIEW = """\
+# TYPE lvyue_sla_deadlines_met_total counter
+lvyue_sla_deadlines_met_total{sla="abnormal_contact_2h"} 47.0
+# TYPE lvyue_sla_deadlines_breached_total counter
+lvyue_sla_deadlines_breached_total{sla="abnormal_contact_2h"} 3.0
+# TYPE lvyue_sla_open gauge
+lvyue_sla_open{sla="abnormal_contact_2h"} 5.0
+# TYPE lvyue_sla_at_risk gauge
+lvyue_sla_at_risk{sla="abnormal_contact_2h"} 2.0
+# TYPE lvyue_outbox_backlog gauge
+lvyue_outbox_backlog 12.0
+# TYPE lvyue_consumer_lag_messages gauge
+lvyue_consumer_lag_messages{consumer="order-review",topic="inventory.reserved"} 4.0
+lvyue_consumer_lag_messages{consumer="order-review",topic="inventory.rejected"} 1.0
+"""
+REPLICA = """\
+# TYPE lvyue_sla_deadlines_met_total counter
+lvyue_sla_deadlines_met_total{sla="abnormal_contact_2h"} 50.0
+# TYPE lvyue_sla_open gauge
+lvyue_sla_open{sla="abnormal_contact_2h"} 5.0
+"""
+
+
+def test_counters_add_up_across_replicas_and_database_gauges_do_not() -> None:
+    snap = Snapshot()
+    add_metrics(snap, "order-review", REVIEW)
+    add_metrics(snap, "order-review-2", REPLICA)
+    row = snap.slas["abnormal_contact_2h"]
+    assert (row.met, row.breached) == (97.0, 3.0)
+    assert row.open == 5.0  # every replica reads the same rows: max, not sum
+    assert row.at_risk == 2.0
+    assert row.compliance == 97.0 / 100.0
+    assert snap.backlog["order-review"] == 12.0
+    assert snap.lag["order-review"] == 5.0
+
+
+def test_render_shows_compliance_against_the_objective() -> None:
+    snap = Snapshot()
+    add_metrics(snap, "order-review", REVIEW)
+    console = Console(width=120, record=True)
+    console.print(render(snap))
+    text = console.export_text()
+    assert "abnormal_contact_2h" in text
+    assert "94.0%" in text
+    assert "objective 98%" in text
