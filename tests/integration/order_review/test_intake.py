@@ -202,20 +202,12 @@ def _error_cases() -> list[tuple[str, str, bytes, dict[str, str], int, str]]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "headers", "status", "names"),
-    [case[1:] for case in _error_cases()],
-    ids=[case[0] for case in _error_cases()],
-)
+@pytest.mark.parametrize("case", [case[0] for case in _error_cases()])
 async def test_rejected_webhook_returns_its_status_and_leaves_no_rows(
-    make_settings: Callable[..., OrderReviewSettings],
-    engine: AsyncEngine,
-    path: str,
-    body: bytes,
-    headers: dict[str, str],
-    status: int,
-    names: str,
+    make_settings: Callable[..., OrderReviewSettings], engine: AsyncEngine, case: str
 ) -> None:
+    # Signed now, not at collection: the lvyue scheme refuses timestamps over 5 minutes old.
+    path, body, headers, status, names = {c[0]: c[1:] for c in _error_cases()}[case]
     async with serve(build_app(make_settings())) as client:
         response = await client.post(path, content=body, headers=headers)
     assert response.status_code == status, response.text
