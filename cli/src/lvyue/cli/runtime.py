@@ -177,8 +177,8 @@ def start_services(
     urls: dict[str, str], infra: Infrastructure, opts: RuntimeOptions
 ) -> list[ServiceProcess]:
     procs = []
-    for index, spec in enumerate(SERVICES):
-        port = (opts.base_port + index) if opts.base_port else spec.default_port
+    for spec in SERVICES:
+        port = spec.port(opts.base_port)
         env = service_env(
             spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=port
         )

@@ -15,3 +15,6 @@ class AftersalesSettings(KernelSettings):
         default="09:00", pattern=r"^\d{2}:\d{2}$", description="Local time it is published."
     )
     ledger_top_issues: int = Field(default=5, ge=1, le=50)
+    ledger_check_interval_s: float = Field(
+        default=60.0, gt=0, description="How often the ledger job looks whether a week is due."
+    )

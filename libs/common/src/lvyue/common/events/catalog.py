@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver
+from lvyue.common.contracts.order import CanonicalOrder, Money, OrderLine, Receiver
 from lvyue.common.events.registry import register
 
 
@@ -246,4 +248,101 @@ WAREHOUSE_DISPATCHED = register(
 )
 SHIPMENT_DELAYED = register(
     "shipment.delayed", ShipmentDelayed, description="No carrier scan for too long (or lost)."
+)
+
+
+# --- aftersales -------------------------------------------------------------------------------
+SignedAmount = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
+"""A change between two amounts: may be negative, always 2 decimal places."""
+
+
+class AftersaleRefunded(_Payload):
+    """Produced by aftersales: the buyer's money went back (refund_48h closes with it)."""
+
+    aftersale_id: uuid.UUID
+    order_id: uuid.UUID
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    aftersale_type: str
+    reason: str
+    refund_reference: str
+    amount: Money
+    currency: str
+    refunded_at: AwareDatetime
+
+
+class ReplacementRequested(_Payload):
+    """Produced by aftersales for fulfilment: ship the replacement of an exchanged item."""
+
+    aftersale_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    lines: tuple[OrderLine, ...]
+    receiver: Receiver
+    requested_at: AwareDatetime
+
+
+class LedgerFigures(_Payload):
+    """One ledger row: cases opened and refunds paid in the week, and the change since the last."""
+
+    cases: int
+    units: int
+    refunds: int
+    refund_amount: SignedAmount
+    previous_cases: int
+    previous_refund_amount: SignedAmount
+    cases_change: int
+    refund_amount_change: SignedAmount
+
+
+class LedgerEntry(LedgerFigures):
+    key: str  # a reason code, a SKU or a platform slug
+
+
+class LedgerIssue(LedgerFigures):
+    """A (SKU, reason) pair: what product and supply chain should look at first."""
+
+    sku: str
+    reason: str
+
+
+class AftersalesLedger(_Payload):
+    """The weekly after-sale issue ledger (rule aftersale_ledger) for one ISO week."""
+
+    week: str  # ISO week, e.g. "2026-W47", in the business timezone
+    previous_week: str
+    timezone: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    totals: LedgerFigures
+    by_reason: tuple[LedgerEntry, ...]
+    by_sku: tuple[LedgerEntry, ...]
+    by_platform: tuple[LedgerEntry, ...]
+    top_issues: tuple[LedgerIssue, ...]
+    generated_at: AwareDatetime
+
+
+class LedgerPublished(_Payload):
+    """The week's ledger, published once after the week ends; key = the week."""
+
+    ledger: AftersalesLedger
+    published_at: AwareDatetime
+
+
+AFTERSALE_REFUNDED = register(
+    "aftersale.refunded", AftersaleRefunded, description="Refund paid; key = order id."
+)
+AFTERSALE_REPLACEMENT_REQUESTED = register(
+    "aftersale.replacement_requested",
+    ReplacementRequested,
+    description="To fulfilment: ship an exchange's replacement; key = order id.",
+)
+AFTERSALE_LEDGER_PUBLISHED = register(
+    "aftersale.ledger_published",
+    LedgerPublished,
+    description="The weekly after-sale ledger; key = the ISO week.",
 )

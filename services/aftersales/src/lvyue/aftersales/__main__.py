@@ -1,0 +1,3 @@
+from lvyue.aftersales.main import run
+
+run()

@@ -1,0 +1,38 @@
+"""Typed dependencies of the aftersales routes: context, ledger policy, roles, the actor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from lvyue.aftersales.commands import CaseContext
+from lvyue.aftersales.ledger.publish import LedgerPolicy
+from lvyue.common.security import GrantedRoles, Role, require_role
+
+
+def get_context(request: Request) -> CaseContext:
+    ctx: CaseContext = request.app.state.cases
+    return ctx
+
+
+def get_ledger_policy(request: Request) -> LedgerPolicy:
+    policy: LedgerPolicy = request.app.state.ledger
+    return policy
+
+
+CtxDep = Annotated[CaseContext, Depends(get_context)]
+LedgerPolicyDep = Annotated[LedgerPolicy, Depends(get_ledger_policy)]
+Ops = Annotated[GrantedRoles, Depends(require_role(Role.OPS))]
+Warehouse = Annotated[GrantedRoles, Depends(require_role(Role.WAREHOUSE))]
+Reader = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, Role.SRE))]
+Reporter = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.SRE))]
+OperatorHeader = Annotated[
+    str | None,
+    Header(alias="X-Operator", max_length=64, description="Who acts, for the audit trail."),
+]
+
+
+def actor(roles: GrantedRoles, operator: str | None) -> str:
+    """The audit trail's actor: the named operator, else the caller's roles."""
+    return operator.strip() if operator and operator.strip() else "api:" + ",".join(sorted(roles))

@@ -1,0 +1,110 @@
+"""Platform intake: the canonical after-sale webhook, signed like the canonical order webhook.
+
+Shopify's refunds/returns webhooks are not mapped (see docs/aftersales-format.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from lvyue.aftersales import webhook_auth
+from lvyue.aftersales.api.deps import CtxDep
+from lvyue.aftersales.commands import Delivery, OpenCase, open_case
+from lvyue.aftersales.commands.intake import PlatformOrderRef
+from lvyue.aftersales.domain import Source
+from lvyue.aftersales.schemas import IntakeRead, WebhookCaseCreate
+from lvyue.common.app import UowFactoryDep
+from lvyue.common.settings import KernelSettings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+router = APIRouter(tags=["platform webhooks"])
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
+def _unprocessable(errors: list[dict[str, Any]]) -> HTTPException:
+    return HTTPException(422, errors)
+
+
+def _parse(body: bytes) -> WebhookCaseCreate:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _unprocessable([{"loc": ["body"], "msg": f"malformed JSON: {exc}"}]) from exc
+    try:
+        return WebhookCaseCreate.model_validate(data)
+    except ValidationError as exc:
+        raise _unprocessable(
+            [
+                {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+        ) from exc
+
+
+@router.post(
+    "/webhooks/lvyue/aftersales",
+    status_code=201,
+    response_model=IntakeRead,
+    responses={
+        200: {"description": "a repeated delivery or platform case: the case opened before"},
+        401: {"description": "signature missing, wrong or stale"},
+        404: {"description": "aftersales has not heard of the order"},
+        409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
+        413: {"description": "body over 1 MiB"},
+        415: {"description": "not application/json"},
+        422: {"description": "malformed JSON or fields that break the format"},
+    },
+)
+async def receive_aftersale(request: Request, uow: UowFactoryDep, ctx: CtxDep) -> JSONResponse:
+    """Accepts a signed after-sale request; it is committed before the 2xx."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(415, f"content-type must be application/json, got {media_type!r}")
+    body = await _read_body(request)
+    settings: KernelSettings = request.app.state.settings
+    try:
+        webhook_auth.verify(request.headers, body, settings.webhook_secret, now=uow.clock.now())
+    except webhook_auth.SignatureError as exc:
+        raise HTTPException(401, str(exc)) from exc
+    case = _parse(body)
+    delivery = webhook_auth.delivery_id(request.headers) or (
+        "sha256:" + hashlib.sha256(body).hexdigest()
+    )
+    cmd = OpenCase(
+        order=PlatformOrderRef(case.platform, case.shop_id, case.platform_order_id),
+        type=case.type,
+        reason=case.reason,
+        description=case.description,
+        lines=tuple((line.sku, line.quantity) for line in case.lines),
+        requested_amount=case.refund_amount,
+        source=Source.WEBHOOK,
+        actor=f"webhook:{case.platform}/{case.shop_id}",
+        platform_aftersale_id=case.platform_aftersale_id,
+        delivery=Delivery(webhook_auth.PLATFORM, delivery, body.decode()),
+    )
+    opened = await open_case(cmd, uow(), ctx)
+    read = IntakeRead(
+        aftersale_id=opened.case.id,
+        order_id=opened.case.order_id,
+        state=opened.case.state,
+        duplicate=not opened.created,
+    )
+    return JSONResponse(read.model_dump(mode="json"), status_code=201 if opened.created else 200)

@@ -1,0 +1,33 @@
+"""Aftersales' commands: each runs in its own unit of work and commits once."""
+
+from lvyue.aftersales.commands.context import CaseContext
+from lvyue.aftersales.commands.decide import Approve, Reject, approve, reject
+from lvyue.aftersales.commands.errors import (
+    CaseNotFound,
+    OrderNotFound,
+    OrderNotShipped,
+    RefundConflict,
+)
+from lvyue.aftersales.commands.intake import Delivery, OpenCase, Opened, open_case
+from lvyue.aftersales.commands.refund import IssueRefund, refund
+from lvyue.aftersales.commands.returns import ReceiveReturn, receive_return
+
+__all__ = [
+    "Approve",
+    "CaseContext",
+    "CaseNotFound",
+    "Delivery",
+    "IssueRefund",
+    "OpenCase",
+    "Opened",
+    "OrderNotFound",
+    "OrderNotShipped",
+    "ReceiveReturn",
+    "RefundConflict",
+    "Reject",
+    "approve",
+    "open_case",
+    "receive_return",
+    "refund",
+    "reject",
+]

@@ -1,0 +1,84 @@
+"""Paying a case's refund: never more than was paid for the order minus earlier refunds."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lvyue.aftersales import metrics, repository
+from lvyue.aftersales.commands.context import CaseContext
+from lvyue.aftersales.commands.decide import locked_case
+from lvyue.aftersales.commands.errors import CaseNotFound, RefundConflict
+from lvyue.aftersales.commands.intake import shipped_order
+from lvyue.aftersales.domain import REFUND_SLA, RuleViolation, check_refundable
+from lvyue.aftersales.repository import Case, Refund
+from lvyue.aftersales.transitions import Action, already_done, next_state
+from lvyue.common.events.catalog import AFTERSALE_REFUNDED, AftersaleRefunded
+from lvyue.common.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class IssueRefund:
+    case_id: uuid.UUID
+    reference: str  # the payment provider's refund reference: the idempotency key
+    amount: Decimal
+    actor: str
+
+
+def _repeat(case: Case, earlier: Refund, cmd: IssueRefund) -> Case:
+    if (earlier.reference, earlier.amount) != (cmd.reference, cmd.amount):
+        raise RefundConflict(case.id, earlier.reference, str(earlier.amount))
+    return case
+
+
+async def refund(cmd: IssueRefund, uow: UnitOfWork, ctx: CaseContext) -> Case:
+    """Records the refund, closes refund_48h and announces aftersale.refunded."""
+    async with uow:
+        unlocked = await repository.get_case(uow.session, cmd.case_id)
+        if unlocked is None:
+            raise CaseNotFound(cmd.case_id)
+        # The order first, then the case: intake locks in the same order.
+        order = await shipped_order(uow, unlocked.order_id)
+        case = await locked_case(uow, cmd.case_id)
+        if already_done(case.type, Action.REFUND, case.state):
+            earlier = await repository.refund_of_case(uow.session, case.id)
+            assert earlier is not None
+            return _repeat(case, earlier, cmd)
+        to = next_state(case.type, Action.REFUND, case.state)
+        if (used := await repository.refund_by_reference(uow.session, cmd.reference)) is not None:
+            raise RuleViolation(
+                "refund_reference", f"reference {cmd.reference!r} was used for case {used.case_id}"
+            )
+        refunded = await repository.refunded_total(uow.session, order.order_id)
+        check_refundable(cmd.amount, paid_total=order.paid_total, refunded=refunded)
+        now = uow.clock.now()
+        paid = Refund(
+            case.id, order.order_id, cmd.reference, cmd.amount, order.currency, now, cmd.actor
+        )
+        if not await repository.insert_refund(uow.session, paid):  # taken by a concurrent case
+            raise RuleViolation("refund_reference", f"reference {cmd.reference!r} is in use")
+        await repository.update_case(uow.session, case.id, state=to, updated_at=now)
+        await repository.add_history(
+            uow.session, case_id=case.id, state=to, at=now, actor=cmd.actor,
+            note=f"refunded {cmd.amount} {order.currency}, reference {cmd.reference}",
+        )  # fmt: skip
+        await ctx.close_deadline(uow, REFUND_SLA, case, now)
+        event = AftersaleRefunded(
+            aftersale_id=case.id,
+            order_id=order.order_id,
+            platform=order.platform,
+            shop_id=order.shop_id,
+            platform_order_id=order.platform_order_id,
+            aftersale_type=case.type,
+            reason=case.reason,
+            refund_reference=cmd.reference,
+            amount=cmd.amount,
+            currency=order.currency,
+            refunded_at=now,
+        )
+        await uow.emit(AFTERSALE_REFUNDED, event, subject=str(order.order_id))
+        uow.after_commit(lambda: metrics.record_refund(cmd.amount, order.currency))
+        case = await locked_case(uow, cmd.case_id)
+        await uow.commit()
+    return case

@@ -1,0 +1,91 @@
+"""The warehouse received a case's goods back: restock (inventory) and what comes next."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from lvyue.aftersales import repository
+from lvyue.aftersales.commands.context import CaseContext
+from lvyue.aftersales.commands.decide import locked_case
+from lvyue.aftersales.commands.intake import shipped_order
+from lvyue.aftersales.domain import REFUND_SLA, CaseState, ReturnLine, quantities, returned_lines
+from lvyue.aftersales.repository import Case, ShippedOrder
+from lvyue.aftersales.repository.records import returned_lines_json
+from lvyue.aftersales.transitions import Action, already_done, next_state
+from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_REQUESTED,
+    AFTERSALE_RETURN_RECEIVED,
+    ReplacementRequested,
+    ReturnedLine,
+    ReturnReceived,
+)
+from lvyue.common.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReceiveReturn:
+    case_id: uuid.UUID
+    lines: tuple[ReturnLine, ...]
+    actor: str
+
+
+def _replacement(
+    case: Case, order: ShippedOrder, lines: tuple[ReturnLine, ...], at: datetime
+) -> ReplacementRequested:
+    """The same SKUs as came back, at the order's price, to the order's receiver."""
+    units = quantities((ln.sku, ln.quantity) for ln in lines)
+    by_sku = {line.sku: line for line in reversed(order.lines)}  # first line per SKU wins
+    return ReplacementRequested(
+        aftersale_id=case.id,
+        order_id=case.order_id,
+        warehouse_id=order.warehouse_id,
+        platform=order.platform,
+        shop_id=order.shop_id,
+        platform_order_id=order.platform_order_id,
+        lines=tuple(
+            by_sku[sku].model_copy(update={"quantity": q}) for sku, q in sorted(units.items())
+        ),
+        receiver=order.receiver,
+        requested_at=at,
+    )
+
+
+async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) -> Case:
+    """Announces aftersale.return_received (sellable units go back to stock); then a
+    return-and-refund case owes its refund within refund_48h, and an exchange asks fulfilment
+    for the replacement and is completed."""
+    async with uow:
+        case = await locked_case(uow, cmd.case_id)
+        if already_done(case.type, Action.RECEIVE_RETURN, case.state):
+            return case
+        to = next_state(case.type, Action.RECEIVE_RETURN, case.state)
+        lines = returned_lines(cmd.lines, case.lines)
+        order = await shipped_order(uow, case.order_id, lock=False)
+        now = uow.clock.now()
+        await repository.update_case(
+            uow.session, case.id, state=to, return_received_at=now,
+            returned_lines=returned_lines_json(lines), updated_at=now,
+        )  # fmt: skip
+        await repository.add_history(
+            uow.session, case_id=case.id, state=to, at=now, actor=cmd.actor, note="return received"
+        )
+        received = ReturnReceived(
+            aftersale_id=case.id,
+            order_id=case.order_id,
+            warehouse_id=order.warehouse_id,
+            lines=tuple(
+                ReturnedLine(sku=x.sku, quantity=x.quantity, sellable=x.sellable) for x in lines
+            ),
+            received_at=now,
+        )
+        await uow.emit(AFTERSALE_RETURN_RECEIVED, received, subject=str(case.order_id))
+        case = await locked_case(uow, cmd.case_id)
+        if to is CaseState.AWAITING_REFUND:
+            await ctx.open_deadline(uow, REFUND_SLA, case, now)  # rule refund_48h
+        elif to is CaseState.COMPLETED:
+            replacement = _replacement(case, order, lines, now)
+            await uow.emit(AFTERSALE_REPLACEMENT_REQUESTED, replacement, subject=str(case.order_id))
+        await uow.commit()
+    return case

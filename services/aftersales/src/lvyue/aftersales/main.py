@@ -1,0 +1,42 @@
+"""Bootstrap: build aftersales' app once; `lvyue-aftersales` serves it with uvicorn."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lvyue.aftersales.api import install_error_handlers, routers
+from lvyue.aftersales.commands import CaseContext
+from lvyue.aftersales.handlers import subscriptions
+from lvyue.aftersales.ledger.publish import LedgerPolicy, ledger_job
+from lvyue.aftersales.settings import AftersalesSettings
+from lvyue.common.app import create_app, serve
+from lvyue.common.clock import Clock
+from lvyue.common.logging import configure_logging
+
+
+def build_app(settings: AftersalesSettings, *, clock: Clock | None = None) -> FastAPI:
+    ledger = LedgerPolicy.from_settings(settings)
+    app = create_app(
+        settings,
+        title="lvyue aftersales",
+        routers=routers,
+        subscriptions=subscriptions(),
+        background=[ledger_job(ledger, interval_s=settings.ledger_check_interval_s)],
+        clock=clock,
+    )
+    app.state.cases = CaseContext(sla=settings.sla_catalog(), shop_timezone=settings.shop_timezone)
+    app.state.ledger = ledger
+    install_error_handlers(app)
+    return app
+
+
+def run() -> None:
+    settings = AftersalesSettings()
+    configure_logging(
+        level=settings.log_level, json=settings.log_json, service=settings.service_name
+    )
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,109 @@
+"""SQL for the orders aftersales has heard of (from order.reviewed and order.shipped)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.aftersales.repository.records import KnownOrder, order_record
+from lvyue.aftersales.tables import orders, refunds
+from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.events.catalog import StockLine
+
+
+async def remember_reviewed(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    order: CanonicalOrder,
+    warehouse_id: str,
+    reviewed_at: datetime,
+    at: datetime,
+) -> None:
+    """Stores the order's details; a shipment seen first keeps its warehouse and time."""
+    details = {
+        "platform": order.platform,
+        "shop_id": order.shop_id,
+        "platform_order_id": order.platform_order_id,
+        "receiver": order.receiver.model_dump(mode="json"),
+        "lines": [line.model_dump(mode="json") for line in order.lines],
+        "paid_total": order.amounts.paid_total,
+        "currency": order.amounts.currency,
+        "reviewed_at": reviewed_at,
+        "updated_at": at,
+    }
+    statement = insert(orders).values(
+        order_id=order_id, warehouse_id=warehouse_id, created_at=at, **details
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["order_id"],
+            set_={
+                **details,
+                "warehouse_id": func.coalesce(
+                    orders.c.warehouse_id, statement.excluded.warehouse_id
+                ),
+            },
+        )
+    )
+
+
+async def remember_shipped(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    warehouse_id: str,
+    lines: Sequence[StockLine],
+    shipped_at: datetime,
+    at: datetime,
+) -> None:
+    """Marks the order dispatched; the shipping warehouse is where returns go back to."""
+    values = {
+        "warehouse_id": warehouse_id,
+        "shipped_at": shipped_at,
+        "shipped_lines": [line.model_dump(mode="json") for line in lines],
+        "updated_at": at,
+    }
+    statement = insert(orders).values(order_id=order_id, created_at=at, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=["order_id"], set_=values))
+
+
+async def get_order(
+    session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False
+) -> KnownOrder | None:
+    """The order; with lock, its row stays locked to the transaction (refund arithmetic)."""
+    query = select(orders).where(orders.c.order_id == order_id)
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    return order_record(row) if row is not None else None
+
+
+async def find_order(
+    session: AsyncSession, *, platform: str, shop_id: str, platform_order_id: str
+) -> KnownOrder | None:
+    row = (
+        await session.execute(
+            select(orders).where(
+                orders.c.platform == platform,
+                orders.c.shop_id == shop_id,
+                orders.c.platform_order_id == platform_order_id,
+            )
+        )
+    ).first()
+    return order_record(row) if row is not None else None
+
+
+async def refunded_total(session: AsyncSession, order_id: uuid.UUID) -> Decimal:
+    total = (
+        await session.execute(
+            select(func.coalesce(func.sum(refunds.c.amount), 0)).where(
+                refunds.c.order_id == order_id
+            )
+        )
+    ).scalar_one()
+    return Decimal(total)

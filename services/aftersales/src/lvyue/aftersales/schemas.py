@@ -1,0 +1,186 @@
+"""Request and response bodies of the aftersales API (XCreate in, XRead out)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from lvyue.aftersales.domain import CENT, CaseState, CaseType, Reason, Source
+
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=14, decimal_places=2, examples=["168.00"]),
+    AfterValidator(lambda v: v.quantize(CENT)),
+]
+"""Money in: a decimal with at most 2 places, above zero (send it as a string)."""
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LineCreate(_In):
+    sku: Sku
+    quantity: int = Field(gt=0, le=1_000_000)
+
+
+class _CaseFields(_In):
+    type: CaseType
+    reason: Reason
+    description: Description = Field(default="", description="The buyer's words, free text.")
+    lines: tuple[LineCreate, ...] = Field(min_length=1, max_length=500)
+    refund_amount: Amount | None = Field(
+        default=None, description="Requested refund; required for refunds, absent for exchanges."
+    )
+
+    @model_validator(mode="after")
+    def _amount_fits_type(self) -> Self:
+        if self.type is CaseType.EXCHANGE and self.refund_amount is not None:
+            raise ValueError("an exchange has no refund_amount")
+        if self.type is not CaseType.EXCHANGE and self.refund_amount is None:
+            raise ValueError(f"a {self.type} case needs refund_amount")
+        return self
+
+
+class CaseCreate(_CaseFields):
+    """Operator intake (POST /aftersales) for an order lvyue knows by its id."""
+
+    order_id: uuid.UUID
+
+
+class WebhookCaseCreate(_CaseFields):
+    """The canonical after-sale webhook: the order named by the platform's ids."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)  # newer senders may add fields
+
+    platform: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
+    shop_id: Text128
+    platform_order_id: Text64
+    platform_aftersale_id: Text64 = Field(description="The platform's id of this after-sale case.")
+
+
+class ApprovalCreate(_In):
+    note: Description = ""
+
+
+class RejectionCreate(_In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ReturnLineCreate(LineCreate):
+    sellable: bool = Field(description="Fit to sell again: inventory puts it back on hand.")
+
+
+class ReturnCreate(_In):
+    lines: tuple[ReturnLineCreate, ...] = Field(min_length=1, max_length=500)
+
+
+class RefundCreate(_In):
+    reference: Text128 = Field(description="The payment's refund reference; a repeat is a no-op.")
+    amount: Amount
+
+
+class CaseLineRead(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+class ReturnLineRead(BaseModel):
+    sku: str
+    quantity: int
+    sellable: bool
+
+
+class RefundRead(BaseModel):
+    reference: str
+    amount: Decimal
+    currency: str
+    refunded_at: datetime
+    actor: str
+
+
+class DeadlineRead(BaseModel):
+    sla: str
+    state: str
+    opened_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+
+
+class HistoryRead(BaseModel):
+    state: str
+    at: datetime
+    actor: str
+    note: str
+
+
+class CaseRead(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    type: CaseType
+    reason: Reason
+    description: str
+    lines: list[CaseLineRead]
+    requested_amount: Decimal | None
+    state: CaseState
+    source: Source
+    platform: str
+    shop_id: str
+    platform_aftersale_id: str | None
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+    return_received_at: datetime | None
+    returned_lines: list[ReturnLineRead] | None
+    refund: RefundRead | None
+    deadlines: list[DeadlineRead]
+    history: list[HistoryRead]
+
+
+class CasePage(BaseModel):
+    items: list[CaseRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class IntakeRead(BaseModel):
+    aftersale_id: uuid.UUID
+    order_id: uuid.UUID
+    state: CaseState
+    duplicate: bool
+
+
+class OrderRead(BaseModel):
+    """An order as aftersales knows it, with what can still be refunded."""
+
+    order_id: uuid.UUID
+    reviewed: bool
+    shipped: bool
+    platform: str | None
+    shop_id: str | None
+    platform_order_id: str | None
+    warehouse_id: str | None
+    shipped_at: datetime | None
+    paid_total: Decimal | None
+    refunded_total: Decimal
+    refundable: Decimal | None
+    currency: str | None
+    cases: list[uuid.UUID]

@@ -1,0 +1,3 @@
+from lvyue.fulfilment.main import run
+
+run()

@@ -1,0 +1,119 @@
+"""Fulfilment's HTTP API: the pick list, one shipment, dispatch confirmation, operator cancel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from lvyue.common.app import UowFactoryDep
+from lvyue.common.security import GrantedRoles, Role, require_role
+from lvyue.fulfilment import repository
+from lvyue.fulfilment.cancel import CancelShipment
+from lvyue.fulfilment.commands import cancel_by_operator, confirm_dispatch, read_shipment
+from lvyue.fulfilment.context import FulfilmentContext, get_context
+from lvyue.fulfilment.dispatch import DispatchShipment
+from lvyue.fulfilment.domain import ShipmentStatus
+from lvyue.fulfilment.errors import InvalidDispatch, ShipmentConflict, ShipmentNotFound
+from lvyue.fulfilment.schemas import (
+    CancelCreate,
+    DispatchCreate,
+    ShipmentDetail,
+    ShipmentPage,
+    ShipmentRead,
+)
+
+ContextDep = Annotated[FulfilmentContext, Depends(get_context)]
+Reader = Annotated[GrantedRoles, Depends(require_role(Role.WAREHOUSE, Role.OPS, Role.SRE))]
+WarehouseStaff = Annotated[GrantedRoles, Depends(require_role(Role.WAREHOUSE))]
+Operator = Annotated[GrantedRoles, Depends(require_role(Role.OPS))]
+
+router = APIRouter(tags=["fulfilment"])
+
+_NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "no such shipment"}}
+_DISPATCH_ERRORS: dict[int | str, dict[str, str]] = {
+    **_NOT_FOUND,
+    409: {"description": "cancelled, or dispatched with another carrier/tracking number: "
+          "detail names the state and the recorded tracking number"},
+    422: {"description": "invalid body, or dispatched_at in the future"},
+}  # fmt: skip
+_CANCEL_ERRORS: dict[int | str, dict[str, str]] = {
+    **_NOT_FOUND,
+    409: {"description": "already dispatched: detail names the state"},
+}
+
+
+def _refused(exc: ShipmentNotFound | ShipmentConflict | InvalidDispatch) -> HTTPException:
+    if isinstance(exc, ShipmentNotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
+    if isinstance(exc, InvalidDispatch):
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+    return HTTPException(status.HTTP_409_CONFLICT, exc.detail())
+
+
+@router.get("/shipments", response_model=ShipmentPage)
+async def list_shipments(
+    uow: UowFactoryDep,
+    _: Reader,
+    warehouse_id: str | None = None,
+    shipment_status: Annotated[ShipmentStatus | None, Query(alias="status")] = None,
+    order_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ShipmentPage:
+    """The pick list: urgent, then promotion, then normal; within each, the earliest due first."""
+    async with uow() as unit:
+        rows, total = await repository.list_shipments(
+            unit.session,
+            warehouse_id=warehouse_id,
+            status=shipment_status,
+            order_id=order_id,
+            limit=limit,
+            offset=offset,
+        )
+    return ShipmentPage(
+        items=[ShipmentRead.of(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/shipments/{shipment_id}", response_model=ShipmentDetail, responses=_NOT_FOUND)
+async def get_shipment(shipment_id: uuid.UUID, uow: UowFactoryDep, _: Reader) -> ShipmentDetail:
+    try:
+        view = await read_shipment(uow(), shipment_id)
+    except ShipmentNotFound as exc:
+        raise _refused(exc) from exc
+    return ShipmentDetail.of_view(view)
+
+
+@router.post(
+    "/shipments/{shipment_id}/dispatch", response_model=ShipmentDetail, responses=_DISPATCH_ERRORS
+)
+async def post_dispatch(
+    shipment_id: uuid.UUID,
+    body: DispatchCreate,
+    uow: UowFactoryDep,
+    ctx: ContextDep,
+    _: WarehouseStaff,
+) -> ShipmentDetail:
+    """The parcel left: closes the deadlines and announces order.shipped; repeating it is safe."""
+    cmd = DispatchShipment(shipment_id, body.carrier_code, body.tracking_number, body.dispatched_at)
+    try:
+        view = await confirm_dispatch(uow(), cmd, ctx.dispatch_hooks)
+    except (ShipmentNotFound, ShipmentConflict, InvalidDispatch) as exc:
+        raise _refused(exc) from exc
+    return ShipmentDetail.of_view(view)
+
+
+@router.post(
+    "/shipments/{shipment_id}/cancel", response_model=ShipmentDetail, responses=_CANCEL_ERRORS
+)
+async def post_cancel(
+    shipment_id: uuid.UUID, body: CancelCreate, uow: UowFactoryDep, _: Operator
+) -> ShipmentDetail:
+    """Stops a shipment not dispatched yet (orders are normally cancelled in order review)."""
+    try:
+        view = await cancel_by_operator(uow(), CancelShipment(shipment_id, body.reason))
+    except (ShipmentNotFound, ShipmentConflict) as exc:
+        raise _refused(exc) from exc
+    return ShipmentDetail.of_view(view)

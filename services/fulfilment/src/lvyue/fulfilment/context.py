@@ -1,0 +1,21 @@
+"""What fulfilment's handlers and routes share, built once per process in main.build_app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from lvyue.fulfilment.hooks import DispatchHook
+from lvyue.fulfilment.warehouse_policy import WarehousePolicies
+
+
+@dataclass(frozen=True)
+class FulfilmentContext:
+    policies: WarehousePolicies
+    dispatch_hooks: tuple[DispatchHook, ...] = ()
+
+
+def get_context(request: Request) -> FulfilmentContext:
+    context: FulfilmentContext = request.app.state.fulfilment
+    return context

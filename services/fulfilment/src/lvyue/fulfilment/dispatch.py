@@ -1,0 +1,110 @@
+"""Dispatch confirmation, from the API or the warehouse.dispatched topic: one function for both.
+
+Idempotent: the confirmation already recorded returns the recorded shipment and changes
+nothing; a different carrier or tracking number, or a cancelled shipment, is a conflict.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from lvyue.common.deadlines.store import close_deadline
+from lvyue.common.events.catalog import ORDER_SHIPPED, OrderShipped
+from lvyue.common.uow import UnitOfWork
+from lvyue.fulfilment import repository
+from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, stock_lines
+from lvyue.fulfilment.errors import InvalidDispatch, ShipmentConflict, ShipmentNotFound
+from lvyue.fulfilment.hooks import DispatchHooks, after_dispatch
+from lvyue.fulfilment.metrics import DISPATCHES
+from lvyue.fulfilment.repository import ShipmentRecord
+
+log = structlog.get_logger(__name__)
+
+# Warehouse clocks drift: a dispatch a little "in the future" is skew, much more is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DispatchShipment:
+    shipment_id: uuid.UUID
+    carrier_code: str
+    tracking_number: str
+    dispatched_at: datetime
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    shipment: ShipmentRecord
+    applied: bool  # False: a repeat of the confirmation already recorded
+
+
+def _same(shipment: ShipmentRecord, cmd: DispatchShipment) -> bool:
+    return (shipment.carrier_code, shipment.tracking_number) == (
+        cmd.carrier_code,
+        cmd.tracking_number,
+    )
+
+
+def _refuse(shipment: ShipmentRecord, cmd: DispatchShipment) -> ShipmentConflict:
+    if shipment.status is ShipmentStatus.CANCELLED:
+        return ShipmentConflict(
+            shipment,
+            f"shipment {shipment.id} is cancelled ({shipment.cancel_reason}); it must not ship",
+        )
+    return ShipmentConflict(
+        shipment,
+        f"shipment {shipment.id} is already dispatched with {shipment.carrier_code} "
+        f"{shipment.tracking_number}, not {cmd.carrier_code} {cmd.tracking_number}",
+    )
+
+
+async def dispatch_shipment(
+    uow: UnitOfWork, cmd: DispatchShipment, hooks: DispatchHooks = ()
+) -> Dispatched:
+    """Marks the shipment dispatched, closes both deadlines, emits order.shipped; no commit."""
+    shipment = await repository.get_shipment(uow.session, cmd.shipment_id, for_update=True)
+    if shipment is None:
+        raise ShipmentNotFound(cmd.shipment_id)
+    if shipment.status is ShipmentStatus.DISPATCHED and _same(shipment, cmd):
+        return Dispatched(shipment, applied=False)
+    if shipment.status is not ShipmentStatus.PENDING:
+        raise _refuse(shipment, cmd)
+    now = uow.clock.now()
+    if cmd.dispatched_at > now + CLOCK_SKEW:
+        raise InvalidDispatch(
+            f"dispatched_at {cmd.dispatched_at.isoformat()} is in the future "
+            f"(now {now.isoformat()})"
+        )
+    dispatched = await repository.mark_dispatched(
+        uow.session,
+        shipment.id,
+        carrier_code=cmd.carrier_code,
+        tracking_number=cmd.tracking_number,
+        dispatched_at=cmd.dispatched_at,
+        at=now,
+    )
+    closed = [
+        await close_deadline(uow, sla=sla, subject=dispatched.subject, closed_at=cmd.dispatched_at)
+        for sla in SHIPMENT_SLAS
+    ]
+    await uow.emit(
+        ORDER_SHIPPED,
+        OrderShipped(
+            order_id=dispatched.order_id,
+            warehouse_id=dispatched.warehouse_id,
+            lines=stock_lines((ln.sku, ln.quantity) for ln in dispatched.lines),
+            carrier=cmd.carrier_code,
+            tracking_number=cmd.tracking_number,
+            dispatched_at=cmd.dispatched_at,
+        ),
+        subject=dispatched.subject,
+    )
+    await after_dispatch(uow, dispatched, hooks)
+    in_time = "true" if on_time(closed) else "false"
+    uow.after_commit(DISPATCHES.labels(dispatched.warehouse_id, dispatched.platform, in_time).inc)
+    log.info("shipment_dispatched", shipment_id=str(dispatched.id), on_time=in_time)
+    return Dispatched(dispatched, applied=True)

@@ -1,0 +1,57 @@
+"""Fulfilment's event handlers: one small function per consumed topic.
+
+The consumer runner opens the unit of work, records the inbox and commits; handlers never do.
+"""
+
+from __future__ import annotations
+
+from lvyue.common.consumer import Handler, Subscription
+from lvyue.common.events import Envelope
+from lvyue.common.events.catalog import (
+    ORDER_CANCELLED,
+    ORDER_REVIEWED,
+    WAREHOUSE_DISPATCHED,
+    OrderCancelled,
+    OrderReviewed,
+    WarehouseDispatched,
+)
+from lvyue.common.uow import UnitOfWork
+from lvyue.fulfilment.cancel import cancel_for_order
+from lvyue.fulfilment.context import FulfilmentContext
+from lvyue.fulfilment.dispatch import DispatchShipment, dispatch_shipment
+from lvyue.fulfilment.request import request_shipment
+
+
+def on_order_reviewed(ctx: FulfilmentContext) -> Handler:
+    async def handle_order_reviewed(event: Envelope, uow: UnitOfWork) -> None:
+        await request_shipment(uow, event.payload(OrderReviewed), ctx.policies)
+
+    return handle_order_reviewed
+
+
+async def on_order_cancelled(event: Envelope, uow: UnitOfWork) -> None:
+    await cancel_for_order(uow, event.payload(OrderCancelled))
+
+
+def on_warehouse_dispatched(ctx: FulfilmentContext) -> Handler:
+    """The same command as POST /shipments/{id}/dispatch; a conflict is dead-lettered."""
+
+    async def handle_warehouse_dispatched(event: Envelope, uow: UnitOfWork) -> None:
+        confirmed = event.payload(WarehouseDispatched)
+        cmd = DispatchShipment(
+            shipment_id=confirmed.shipment_id,
+            carrier_code=confirmed.carrier_code.strip(),
+            tracking_number=confirmed.tracking_number.strip(),
+            dispatched_at=confirmed.dispatched_at,
+        )
+        await dispatch_shipment(uow, cmd, ctx.dispatch_hooks)
+
+    return handle_warehouse_dispatched
+
+
+def subscriptions(ctx: FulfilmentContext) -> list[Subscription]:
+    return [
+        Subscription(ORDER_REVIEWED, on_order_reviewed(ctx)),
+        Subscription(ORDER_CANCELLED, on_order_cancelled),
+        Subscription(WAREHOUSE_DISPATCHED, on_warehouse_dispatched(ctx)),
+    ]

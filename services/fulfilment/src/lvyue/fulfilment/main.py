@@ -1,0 +1,72 @@
+"""Bootstrap: build fulfilment's app once; `lvyue-fulfilment` serves it with uvicorn.
+
+Tracking sync and logistics plug in through the keyword arguments of `build_app`: their
+dispatch hooks, routers, subscriptions and background jobs join the same process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+
+from lvyue.common.app import create_app, serve
+from lvyue.common.bootstrap import BackgroundJob
+from lvyue.common.clock import Clock
+from lvyue.common.consumer import Subscription
+from lvyue.common.logging import configure_logging
+from lvyue.fulfilment.api import router
+from lvyue.fulfilment.context import FulfilmentContext
+from lvyue.fulfilment.handlers import subscriptions
+from lvyue.fulfilment.hooks import DispatchHook
+from lvyue.fulfilment.logistics import wiring as logistics
+from lvyue.fulfilment.metrics import pending_gauge_job
+from lvyue.fulfilment.settings import FulfilmentSettings
+from lvyue.fulfilment.tracking import wiring as tracking
+from lvyue.fulfilment.warehouse_policy import WarehousePolicies
+
+
+def build_app(
+    settings: FulfilmentSettings,
+    *,
+    clock: Clock | None = None,
+    dispatch_hooks: Sequence[DispatchHook] = (),
+    extra_routers: Sequence[APIRouter] = (),
+    extra_subscriptions: Sequence[Subscription] = (),
+    extra_background: Sequence[BackgroundJob] = (),
+    sync_workers: bool = True,
+) -> FastAPI:
+    """The fulfilment app; `sync_workers=False` leaves tracking and parcel jobs to the caller."""
+    # Tracking sync and parcel watching are part of every dispatch, in the same transaction.
+    hooks = [*tracking.dispatch_hooks(settings), *logistics.dispatch_hooks(settings)]
+    context = FulfilmentContext(
+        policies=WarehousePolicies.from_settings(settings),
+        dispatch_hooks=(*hooks, *dispatch_hooks),
+    )
+    app = create_app(
+        settings,
+        title="lvyue fulfilment",
+        routers=[router, *tracking.routers(), *logistics.routers(), *extra_routers],
+        subscriptions=[*subscriptions(context), *extra_subscriptions],
+        background=[
+            pending_gauge_job(settings.metrics_refresh_interval_s),
+            *(tracking.background_jobs(settings) if sync_workers else ()),
+            *(logistics.background_jobs(settings) if sync_workers else ()),
+            *extra_background,
+        ],
+        clock=clock,
+    )
+    app.state.fulfilment = context
+    return app
+
+
+def run() -> None:
+    settings = FulfilmentSettings()
+    configure_logging(
+        level=settings.log_level, json=settings.log_json, service=settings.service_name
+    )
+    serve(build_app(settings), settings)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,29 @@
+"""All SQL of fulfilment: it receives a session and returns plain records."""
+
+from lvyue.fulfilment.repository.orders import is_cancelled, lock_order, remember_cancelled
+from lvyue.fulfilment.repository.records import NewShipment, ShipmentLine, ShipmentRecord
+from lvyue.fulfilment.repository.shipments import (
+    count_pending_by_warehouse,
+    get_shipment,
+    insert_shipment,
+    list_shipments,
+    mark_cancelled,
+    mark_dispatched,
+    shipment_for_order,
+)
+
+__all__ = [
+    "NewShipment",
+    "ShipmentLine",
+    "ShipmentRecord",
+    "count_pending_by_warehouse",
+    "get_shipment",
+    "insert_shipment",
+    "is_cancelled",
+    "list_shipments",
+    "lock_order",
+    "mark_cancelled",
+    "mark_dispatched",
+    "remember_cancelled",
+    "shipment_for_order",
+]

@@ -1,0 +1,94 @@
+"""What the repository returns: plain frozen records, never ORM rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lvyue.common.events.catalog import Priority
+from lvyue.fulfilment.domain import ShipmentStatus
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    sku: str
+    name: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class NewShipment:
+    """A shipment about to be requested from its warehouse."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    priority: Priority
+    lines: tuple[ShipmentLine, ...]
+    remarks: str
+    ready_at: datetime
+    due_at: datetime
+    outbound_due_at: datetime
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    priority: Priority
+    status: ShipmentStatus
+    lines: tuple[ShipmentLine, ...]
+    remarks: str
+    ready_at: datetime
+    due_at: datetime
+    outbound_due_at: datetime
+    carrier_code: str | None
+    tracking_number: str | None
+    dispatched_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def subject(self) -> str:
+        """Events and deadlines of a shipment are keyed by its order id."""
+        return str(self.order_id)
+
+
+def lines_json(lines: tuple[ShipmentLine, ...]) -> list[dict[str, Any]]:
+    return [{"sku": ln.sku, "name": ln.name, "quantity": ln.quantity} for ln in lines]
+
+
+def shipment_record(row: Any) -> ShipmentRecord:
+    return ShipmentRecord(
+        id=row.id,
+        order_id=row.order_id,
+        warehouse_id=row.warehouse_id,
+        platform=row.platform,
+        shop_id=row.shop_id,
+        platform_order_id=row.platform_order_id,
+        priority=Priority(row.priority),
+        status=ShipmentStatus(row.status),
+        lines=tuple(ShipmentLine(ln["sku"], ln.get("name"), ln["quantity"]) for ln in row.lines),
+        remarks=row.remarks,
+        ready_at=row.ready_at,
+        due_at=row.due_at,
+        outbound_due_at=row.outbound_due_at,
+        carrier_code=row.carrier_code,
+        tracking_number=row.tracking_number,
+        dispatched_at=row.dispatched_at,
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,171 @@
+"""SQL for shipments: creating, locking, state changes, the pick list and pending counts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select, true, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.fulfilment.domain import PICK_ORDER, ShipmentStatus
+from lvyue.fulfilment.repository.records import (
+    NewShipment,
+    ShipmentRecord,
+    lines_json,
+    shipment_record,
+)
+from lvyue.fulfilment.tables import shipments
+
+_PRIORITY_RANK = case(
+    {p.value: rank for rank, p in enumerate(PICK_ORDER)},
+    value=shipments.c.priority,
+    else_=len(PICK_ORDER),
+)
+
+
+async def insert_shipment(
+    session: AsyncSession, new: NewShipment, *, at: datetime
+) -> ShipmentRecord | None:
+    """Creates the order's shipment as pending; None if the order has one already."""
+    result = await session.execute(
+        insert(shipments)
+        .values(
+            id=new.id,
+            order_id=new.order_id,
+            warehouse_id=new.warehouse_id,
+            platform=new.platform,
+            shop_id=new.shop_id,
+            platform_order_id=new.platform_order_id,
+            priority=new.priority,
+            status=ShipmentStatus.PENDING,
+            lines=lines_json(new.lines),
+            remarks=new.remarks,
+            ready_at=new.ready_at,
+            due_at=new.due_at,
+            outbound_due_at=new.outbound_due_at,
+            created_at=at,
+            updated_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(*shipments.columns)
+    )
+    row = result.first()
+    return None if row is None else shipment_record(row)
+
+
+async def get_shipment(
+    session: AsyncSession, shipment_id: uuid.UUID, *, for_update: bool = False
+) -> ShipmentRecord | None:
+    query = select(shipments).where(shipments.c.id == shipment_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    return None if row is None else shipment_record(row)
+
+
+async def shipment_for_order(
+    session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False
+) -> ShipmentRecord | None:
+    query = select(shipments).where(shipments.c.order_id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    return None if row is None else shipment_record(row)
+
+
+async def mark_dispatched(
+    session: AsyncSession,
+    shipment_id: uuid.UUID,
+    *,
+    carrier_code: str,
+    tracking_number: str,
+    dispatched_at: datetime,
+    at: datetime,
+) -> ShipmentRecord:
+    row = (
+        await session.execute(
+            update(shipments)
+            .where(shipments.c.id == shipment_id)
+            .values(
+                status=ShipmentStatus.DISPATCHED,
+                carrier_code=carrier_code,
+                tracking_number=tracking_number,
+                dispatched_at=dispatched_at,
+                updated_at=at,
+            )
+            .returning(*shipments.columns)
+        )
+    ).one()
+    return shipment_record(row)
+
+
+async def mark_cancelled(
+    session: AsyncSession,
+    shipment_id: uuid.UUID,
+    *,
+    reason: str,
+    cancelled_at: datetime,
+    at: datetime,
+) -> ShipmentRecord:
+    row = (
+        await session.execute(
+            update(shipments)
+            .where(shipments.c.id == shipment_id)
+            .values(
+                status=ShipmentStatus.CANCELLED,
+                cancelled_at=cancelled_at,
+                cancel_reason=reason,
+                updated_at=at,
+            )
+            .returning(*shipments.columns)
+        )
+    ).one()
+    return shipment_record(row)
+
+
+async def list_shipments(
+    session: AsyncSession,
+    *,
+    warehouse_id: str | None,
+    status: ShipmentStatus | None,
+    order_id: uuid.UUID | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ShipmentRecord], int]:
+    """The pick list: urgent, then promotion, then normal; within each, the earliest due first."""
+    conditions = []
+    if order_id is not None:
+        conditions.append(shipments.c.order_id == order_id)
+    if warehouse_id is not None:
+        conditions.append(shipments.c.warehouse_id == warehouse_id)
+    if status is not None:
+        conditions.append(shipments.c.status == status)
+    where = and_(true(), *conditions)
+    total = (
+        await session.execute(select(func.count()).select_from(shipments).where(where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(shipments)
+        .where(where)
+        .order_by(
+            _PRIORITY_RANK,
+            shipments.c.due_at,
+            shipments.c.outbound_due_at,
+            shipments.c.ready_at,
+            shipments.c.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    return [shipment_record(r) for r in rows], int(total)
+
+
+async def count_pending_by_warehouse(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(shipments.c.warehouse_id, func.count())
+        .where(shipments.c.status == ShipmentStatus.PENDING)
+        .group_by(shipments.c.warehouse_id)
+    )
+    return {warehouse_id: int(count) for warehouse_id, count in rows}

@@ -1,0 +1,108 @@
+"""Request and response bodies of the shipment API (XCreate in, XRead out)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from lvyue.common.deadlines.store import Deadline, DeadlineState
+from lvyue.common.events.catalog import Priority
+from lvyue.fulfilment.commands import ShipmentView
+from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time
+from lvyue.fulfilment.repository import ShipmentRecord
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DispatchCreate(_In):
+    """The warehouse's confirmation: the parcel left with this carrier under this number."""
+
+    carrier_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
+    ] = Field(description="Carrier code, e.g. SF, YTO, ZTO, JD.")
+    tracking_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+    dispatched_at: AwareDatetime = Field(description="When the parcel left, with a UTC offset.")
+
+
+class CancelCreate(_In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ShipmentLineRead(BaseModel):
+    sku: str
+    name: str | None
+    quantity: int
+
+
+class ShipmentRead(BaseModel):
+    """A pick-list entry. No receiver data: the warehouse gets it with shipment.requested."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    priority: Priority
+    status: ShipmentStatus
+    lines: list[ShipmentLineRead]
+    remarks: str
+    ready_at: datetime
+    due_at: datetime = Field(description="dispatch_1600: the warehouse's cut-off.")
+    outbound_due_at: datetime = Field(description="outbound_24h: 24 h after ready.")
+    carrier_code: str | None
+    tracking_number: str | None
+    dispatched_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, shipment: ShipmentRecord) -> ShipmentRead:
+        values = vars(shipment) | {"lines": [vars(ln) for ln in shipment.lines]}
+        return cls.model_validate(values)
+
+
+class DeadlineRead(BaseModel):
+    sla: str
+    state: DeadlineState
+    opened_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+    breached_at: datetime | None
+
+    @classmethod
+    def of(cls, deadline: Deadline) -> DeadlineRead:
+        return cls.model_validate(vars(deadline))
+
+
+class ShipmentDetail(ShipmentRead):
+    deadlines: list[DeadlineRead]
+    on_time: bool | None = Field(
+        description="Dispatched with both outbound_24h and dispatch_1600 met; null before."
+    )
+
+    @classmethod
+    def of_view(cls, view: ShipmentView) -> ShipmentDetail:
+        shipment = view.shipment
+        ours = [d for d in view.deadlines if d.sla in SHIPMENT_SLAS]
+        return cls(
+            **ShipmentRead.of(shipment).model_dump(),
+            deadlines=[DeadlineRead.of(d) for d in view.deadlines],
+            on_time=on_time(ours) if shipment.status is ShipmentStatus.DISPATCHED else None,
+        )
+
+
+class ShipmentPage(BaseModel):
+    items: list[ShipmentRead]
+    total: int
+    limit: int
+    offset: int

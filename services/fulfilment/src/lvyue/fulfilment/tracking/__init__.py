@@ -1,0 +1,1 @@
+"""Rule tracking_sync: carrier + tracking number reach the sales platform within minutes."""

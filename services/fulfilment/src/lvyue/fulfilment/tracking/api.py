@@ -1,0 +1,65 @@
+"""Operator API for tracking syncs: see what is stuck, re-drive what failed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from lvyue.common.app import UowFactoryDep
+from lvyue.common.security import GrantedRoles, Role, require_role
+from lvyue.fulfilment.tracking import repository as repo
+from lvyue.fulfilment.tracking.handlers import AlreadySynced, UnknownSync, redrive
+from lvyue.fulfilment.tracking.records import SyncState
+from lvyue.fulfilment.tracking.schemas import TrackingSyncPage, TrackingSyncRead
+
+Ops = Annotated[GrantedRoles, Depends(require_role(Role.OPS))]
+
+router = APIRouter(tags=["tracking sync"])
+
+
+@router.get("/tracking-syncs", response_model=TrackingSyncPage)
+async def list_tracking_syncs(
+    uow: UowFactoryDep,
+    _: Ops,
+    state: SyncState | None = None,
+    platform: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TrackingSyncPage:
+    """Tracking syncs, most recently changed first; `state=failed` is the work queue."""
+    async with uow() as unit:
+        jobs, total = await repo.list_jobs(
+            unit.session, state=state, platform=platform, limit=limit, offset=offset
+        )
+    return TrackingSyncPage(
+        items=[TrackingSyncRead.of(j) for j in jobs], total=total, limit=limit, offset=offset
+    )
+
+
+@router.post(
+    "/shipments/{shipment_id}/tracking-sync/retry",
+    response_model=TrackingSyncRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        200: {"description": "already pending: nothing changed"},
+        404: {"description": "no tracking sync for this shipment"},
+        409: {"description": "already synced: the platform has the tracking number"},
+    },
+)
+async def retry_tracking_sync(
+    shipment_id: uuid.UUID, response: Response, uow: UowFactoryDep, _: Ops
+) -> TrackingSyncRead:
+    """Re-drives a failed or skipped sync: pending, due now, a fresh give-up window."""
+    try:
+        job, changed = await redrive(uow(), shipment_id)
+    except UnknownSync:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "no tracking sync for this shipment"
+        ) from None
+    except AlreadySynced:
+        raise HTTPException(status.HTTP_409_CONFLICT, "tracking sync already synced") from None
+    if not changed:
+        response.status_code = status.HTTP_200_OK
+    return TrackingSyncRead.of(job)

@@ -1,0 +1,114 @@
+"""Tracking-sync states and the job record the repository returns."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from lvyue.fulfilment.tracking.platforms import TrackingPush
+
+TRACKING_SLA = "tracking_sync"
+
+
+class SyncState(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    SYNCED = "synced"
+    FAILED = "failed"  # refused for good, or still failing after the give-up window
+    SKIPPED = "skipped"  # no API configured for the platform: nothing was sent
+
+
+class DispatchedShipment(Protocol):
+    """What the dispatch hooks read from fulfilment's ShipmentRecord."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def order_id(self) -> uuid.UUID: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def shop_id(self) -> str: ...
+    @property
+    def platform_order_id(self) -> str: ...
+    @property
+    def warehouse_id(self) -> str: ...
+    @property
+    def carrier_code(self) -> str | None: ...
+    @property
+    def tracking_number(self) -> str | None: ...
+    @property
+    def dispatched_at(self) -> datetime | None: ...
+
+
+def push_of(shipment: DispatchedShipment) -> TrackingPush:
+    """The tracking facts of a dispatched shipment; refuses one that is not dispatched."""
+    carrier, number, at = shipment.carrier_code, shipment.tracking_number, shipment.dispatched_at
+    if not carrier or not number or at is None:
+        raise ValueError(f"shipment {shipment.id} has no dispatch recorded")
+    return TrackingPush(
+        shipment_id=shipment.id,
+        order_id=shipment.order_id,
+        platform=shipment.platform,
+        shop_id=shipment.shop_id,
+        platform_order_id=shipment.platform_order_id,
+        carrier_code=carrier,
+        tracking_number=number,
+        dispatched_at=at,
+    )
+
+
+@dataclass(frozen=True)
+class SyncJob:
+    push: TrackingPush
+    state: SyncState
+    attempts: int
+    next_attempt_at: datetime
+    leased_until: datetime | None
+    lease_token: uuid.UUID | None
+    window_started_at: datetime | None
+    last_attempt_at: datetime | None
+    last_error: str | None
+    last_status_code: int | None
+    synced_at: datetime | None
+    failed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def shipment_id(self) -> uuid.UUID:
+        return self.push.shipment_id
+
+    @property
+    def platform(self) -> str:
+        return self.push.platform
+
+    @classmethod
+    def from_row(cls, row: Any) -> SyncJob:
+        return cls(
+            push=TrackingPush(
+                shipment_id=row.shipment_id,
+                order_id=row.order_id,
+                platform=row.platform,
+                shop_id=row.shop_id,
+                platform_order_id=row.platform_order_id,
+                carrier_code=row.carrier_code,
+                tracking_number=row.tracking_number,
+                dispatched_at=row.dispatched_at,
+            ),
+            state=SyncState(row.state),
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            leased_until=row.leased_until,
+            lease_token=row.lease_token,
+            window_started_at=row.window_started_at,
+            last_attempt_at=row.last_attempt_at,
+            last_error=row.last_error,
+            last_status_code=row.last_status_code,
+            synced_at=row.synced_at,
+            failed_at=row.failed_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )

@@ -1,0 +1,66 @@
+"""Response bodies of the tracking-sync operator API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from lvyue.fulfilment.tracking.records import SyncJob, SyncState
+
+
+class TrackingSyncRead(BaseModel):
+    shipment_id: uuid.UUID
+    order_id: uuid.UUID
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    carrier_code: str
+    tracking_number: str
+    dispatched_at: datetime
+    state: SyncState
+    attempts: int = Field(description="Calls made to the platform so far (kept on re-drive).")
+    next_attempt_at: datetime | None = Field(description="When a pending sync is tried next.")
+    window_started_at: datetime | None = Field(
+        description="First attempt since enqueue or the last re-drive: the give-up window's start."
+    )
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    synced_at: datetime | None
+    failed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: SyncJob) -> TrackingSyncRead:
+        push = job.push
+        return cls(
+            shipment_id=push.shipment_id,
+            order_id=push.order_id,
+            platform=push.platform,
+            shop_id=push.shop_id,
+            platform_order_id=push.platform_order_id,
+            carrier_code=push.carrier_code,
+            tracking_number=push.tracking_number,
+            dispatched_at=push.dispatched_at,
+            state=job.state,
+            attempts=job.attempts,
+            next_attempt_at=job.next_attempt_at if job.state is SyncState.PENDING else None,
+            window_started_at=job.window_started_at,
+            last_attempt_at=job.last_attempt_at,
+            last_status_code=job.last_status_code,
+            last_error=job.last_error,
+            synced_at=job.synced_at,
+            failed_at=job.failed_at,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+        )
+
+
+class TrackingSyncPage(BaseModel):
+    items: list[TrackingSyncRead]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,174 @@
+"""Each after-sale flow end to end: shipped orders from the topics, intake by webhook or API,
+decisions, returns and refunds, and the events they put on the broker."""
+
+from __future__ import annotations
+
+import uuid
+
+from lvyue.common.events.catalog import AftersaleRefunded, ReplacementRequested, ReturnReceived
+from tests.support.aftersales import CUP, TEA, Aftersales, metric, money, webhook_body
+from tests.support.inventory import WAREHOUSE
+
+
+async def test_refund_only_by_webhook_is_approved_and_refunded(aftersales: Aftersales) -> None:
+    order_id, placed = await aftersales.shipped_order()
+    cases_before = metric(
+        "lvyue_aftersales_cases_total", type="refund_only", reason="damaged_in_transit"
+    )
+    refunds_before = metric("lvyue_aftersales_refunds_total")
+    amount_before = metric("lvyue_aftersales_refund_amount_total")
+
+    intake = await aftersales.webhook(webhook_body(placed, "refund_only"))
+    assert intake.status_code == 201, intake.text
+    assert intake.json()["order_id"] == str(order_id)
+    case_id = intake.json()["aftersale_id"]
+    approved = await aftersales.act(case_id, "approve", {"note": "照片确认破损"})
+    assert approved["state"] == "awaiting_refund"
+    assert {d["sla"]: d["state"] for d in approved["deadlines"]} == {
+        "aftersale_response_24h": "met",
+        "refund_48h": "open",
+    }
+    refunded = await aftersales.act(
+        case_id, "refund", {"reference": "ALIPAY-R-1", "amount": "39.90"}
+    )
+    events = await aftersales.events("aftersale.refunded", expect=1)
+
+    assert refunded["state"] == "refunded"
+    assert refunded["refund"]["reference"] == "ALIPAY-R-1"
+    assert money(refunded["refund"]["amount"]) == money("39.90")
+    assert [d["state"] for d in refunded["deadlines"]] == ["met", "met"]
+    assert [h["state"] for h in refunded["history"]] == ["requested", "awaiting_refund", "refunded"]
+    assert [e.subject for e in events] == [str(order_id)]
+    paid = events[0].payload(AftersaleRefunded)
+    assert (paid.aftersale_id, paid.amount, paid.currency) == (
+        uuid.UUID(case_id), money("39.90"), "CNY",
+    )  # fmt: skip
+    assert (paid.platform, paid.platform_order_id) == (placed.platform, placed.platform_order_id)
+    order_view = await aftersales.until_order(order_id, lambda o: True)
+    assert money(order_view["refundable"]) == money("306.00")
+    assert order_view["cases"] == [case_id]
+    assert (
+        metric("lvyue_aftersales_cases_total", type="refund_only", reason="damaged_in_transit")
+        == cases_before + 1
+    )
+    assert metric("lvyue_aftersales_refunds_total") == refunds_before + 1
+    assert metric("lvyue_aftersales_refund_amount_total") == amount_before + 39.9
+
+
+async def test_return_and_refund_waits_for_the_goods_then_refunds(aftersales: Aftersales) -> None:
+    order_id, _ = await aftersales.shipped_order()
+    case = await aftersales.open(
+        order_id, "return_and_refund", lines=((TEA, 2), (CUP, 1)), amount="345.90"
+    )
+    case_id = case["id"]
+    assert case["state"] == "requested"
+    assert [(x["sku"], x["quantity"], money(x["unit_price"])) for x in case["lines"]] == [
+        (CUP, 1, money("39.90")),
+        (TEA, 2, money("168.00")),
+    ]
+    approved = await aftersales.act(case_id, "approve")
+    assert approved["state"] == "awaiting_return"
+    assert [d["sla"] for d in approved["deadlines"]] == ["aftersale_response_24h"]
+    early = await aftersales.act(
+        case_id, "refund", {"reference": "R-EARLY", "amount": "10.00"}, expect=409
+    )
+    assert early["current_state"] == "awaiting_return"
+
+    returned = await aftersales.act(
+        case_id,
+        "return-received",
+        {"lines": [
+            {"sku": TEA, "quantity": 1, "sellable": True},
+            {"sku": TEA, "quantity": 1, "sellable": False},
+            {"sku": CUP, "quantity": 1, "sellable": True},
+        ]},
+    )  # fmt: skip
+    assert returned["state"] == "awaiting_refund"
+    assert {d["sla"]: d["state"] for d in returned["deadlines"]}["refund_48h"] == "open"
+    refunded = await aftersales.act(case_id, "refund", {"reference": "WX-R-77", "amount": "345.90"})
+    received = await aftersales.events("aftersale.return_received", expect=1)
+    paid = await aftersales.events("aftersale.refunded", expect=1)
+
+    assert refunded["state"] == "refunded"
+    assert [e.subject for e in received] == [str(order_id)]
+    back = received[0].payload(ReturnReceived)
+    assert back.aftersale_id == uuid.UUID(case_id)
+    assert back.warehouse_id == WAREHOUSE
+    assert [(x.sku, x.quantity, x.sellable) for x in back.lines] == [
+        (TEA, 1, True), (TEA, 1, False), (CUP, 1, True),
+    ]  # fmt: skip
+    assert paid[0].payload(AftersaleRefunded).amount == money("345.90")
+
+
+async def test_exchange_restocks_the_return_and_requests_a_replacement(
+    aftersales: Aftersales,
+) -> None:
+    order_id, placed = await aftersales.shipped_order()
+    intake = await aftersales.webhook(
+        webhook_body(
+            placed, "exchange", reason="wrong_item", lines=[{"sku": TEA, "quantity": 1}],
+            refund_amount=None,
+        )
+    )  # fmt: skip
+    assert intake.status_code == 201, intake.text
+    case_id = intake.json()["aftersale_id"]
+    assert (await aftersales.act(case_id, "approve"))["state"] == "awaiting_return"
+    done = await aftersales.act(
+        case_id, "return-received", {"lines": [{"sku": TEA, "quantity": 1, "sellable": True}]}
+    )
+    no_refund = await aftersales.act(
+        case_id, "refund", {"reference": "R-X", "amount": "1.00"}, expect=409
+    )
+    received = await aftersales.events("aftersale.return_received", expect=1)
+    replacements = await aftersales.events("aftersale.replacement_requested", expect=1)
+
+    assert done["state"] == "completed"
+    assert [d["sla"] for d in done["deadlines"]] == ["aftersale_response_24h"]
+    assert no_refund["current_state"] == "completed"
+    assert received[0].payload(ReturnReceived).lines[0].sellable is True
+    assert [e.subject for e in replacements] == [str(order_id)]
+    replacement = replacements[0].payload(ReplacementRequested)
+    assert replacement.aftersale_id == uuid.UUID(case_id)
+    assert replacement.order_id == order_id
+    assert replacement.warehouse_id == WAREHOUSE
+    assert replacement.receiver == placed.receiver
+    assert [(x.sku, x.quantity, x.unit_price) for x in replacement.lines] == [
+        (TEA, 1, money("168.00"))
+    ]
+    assert replacement.platform_order_id == placed.platform_order_id
+
+
+async def test_repeated_requests_return_the_same_case_and_change_nothing(
+    aftersales: Aftersales,
+) -> None:
+    order_id, placed = await aftersales.shipped_order()
+    body = webhook_body(placed, "refund_only")
+    first = await aftersales.webhook(body, delivery="d-1")
+    again = await aftersales.webhook(body, delivery="d-1")
+    redelivered = await aftersales.webhook(body, delivery="d-2")  # same platform case id
+    key = str(uuid.uuid4())
+    by_api = await aftersales.open(order_id, "refund_only", key=key)
+    by_api_again = await aftersales.open(order_id, "refund_only", key=key, expect=200)
+    case_id = first.json()["aftersale_id"]
+    approved = await aftersales.act(case_id, "approve")
+    approved_again = await aftersales.act(case_id, "approve")
+    refund = {"reference": "R-ONCE", "amount": "39.90"}
+    refunded = await aftersales.act(case_id, "refund", refund)
+    refunded_again = await aftersales.act(case_id, "refund", refund)
+    other_reference = await aftersales.act(
+        case_id, "refund", {"reference": "R-TWICE", "amount": "39.90"}, expect=409
+    )
+    paid = await aftersales.events("aftersale.refunded", expect=1, settle_s=1.5)
+    listed = await aftersales.client.get(
+        f"/aftersales?order_id={order_id}", headers={"Authorization": "Bearer test-ops-token"}
+    )
+
+    assert (first.status_code, again.status_code, redelivered.status_code) == (201, 200, 200)
+    assert again.json() == {**first.json(), "duplicate": True}
+    assert redelivered.json()["aftersale_id"] == case_id
+    assert by_api_again["id"] == by_api["id"] != case_id
+    assert approved_again == approved
+    assert refunded_again == refunded
+    assert other_reference["current_state"] == "refunded"
+    assert len(paid) == 1
+    assert listed.json()["total"] == 2

@@ -1,0 +1,218 @@
+"""Aftersales test helpers: settings on the test database and broker, shipped orders announced
+on the topics as order-review and fulfilment would, signed webhooks, the app in-process."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from prometheus_client import REGISTRY
+
+from lvyue.aftersales.main import build_app
+from lvyue.aftersales.settings import AftersalesSettings
+from lvyue.common.clock import ManualClock
+from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.events import Envelope
+from lvyue.common.events.catalog import (
+    ORDER_REVIEWED,
+    ORDER_SHIPPED,
+    OrderReviewed,
+    OrderShipped,
+    Priority,
+    StockLine,
+)
+from lvyue.common.events.kafka import from_kafka
+from lvyue.common.settings import Environment
+from tests.support.apps import serve
+from tests.support.inventory import API_TOKENS, OPS, WAREHOUSE, WAREHOUSE_STAFF
+from tests.support.kafka import read_topic
+from tests.support.polling import eventually
+from tests.support.publish import publish
+from tests.support.webhooks import canonical_sample, lvyue_headers
+
+WEBHOOK_SECRET = "test-webhook-secret"
+TEA, CUP = "TEA-LJ-250G", "CUP-GLASS-01"
+Line = tuple[str, int, str]  # sku, quantity, unit price
+DEFAULT_LINES: tuple[Line, ...] = ((TEA, 2, "168.00"), (CUP, 1, "39.90"))
+
+
+def aftersales_settings(
+    database_url: str, bootstrap: str, prefix: str, **overrides: Any
+) -> AftersalesSettings:
+    values: dict[str, Any] = {
+        "env": Environment.TEST,
+        "database_url": database_url,
+        "kafka_bootstrap_servers": bootstrap,
+        "kafka_idempotent_producer": False,
+        "topic_prefix": prefix,
+        "topic_partitions": 2,
+        "db_pool_size": 5,
+        "outbox_poll_interval_s": 0.02,
+        "deadline_scan_interval_s": 0.2,
+        "consumer_retry_initial_s": 0.01,
+        "consumer_retry_max_s": 0.05,
+        "consumer_session_timeout_ms": 2000,
+        "api_tokens": API_TOKENS,
+        "webhook_secrets": {"lvyue": {"*": WEBHOOK_SECRET}},
+        "ledger_check_interval_s": 0.2,
+    }
+    values.update(overrides)
+    return AftersalesSettings.model_validate(values)
+
+
+def order(
+    lines: tuple[Line, ...] = DEFAULT_LINES, *, paid_total: str = "345.90", platform: str = "taobao"
+) -> CanonicalOrder:
+    data = canonical_sample()
+    data.update(platform=platform, platform_order_id=uuid.uuid4().hex[:16], remarks="")
+    data["lines"] = [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines]
+    data["amounts"] = {"goods_total": paid_total, "paid_total": paid_total}
+    return CanonicalOrder.model_validate(data)
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+@dataclass
+class Aftersales:
+    """The aftersales app in-process, its clock, and what it needs from the outside world."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    clock: ManualClock
+    bootstrap: str
+    prefix: str
+
+    async def announce(
+        self, order_id: uuid.UUID, placed: CanonicalOrder, *, shipped: bool = True
+    ) -> None:
+        """order.reviewed (order-review), then order.shipped (fulfilment), on the real topics."""
+        reviewed = OrderReviewed(
+            order_id=order_id, warehouse_id=WAREHOUSE, priority=Priority.NORMAL,
+            promised_dispatch_at=self.clock.now(), reviewed_at=self.clock.now(), order=placed,
+        )  # fmt: skip
+        await publish(
+            self.bootstrap, self.prefix, ORDER_REVIEWED, reviewed,
+            subject=str(order_id), source="/lvyue/order-review",
+        )  # fmt: skip
+        if shipped:
+            dispatched = OrderShipped(
+                order_id=order_id, warehouse_id=WAREHOUSE,
+                lines=tuple(StockLine(sku=x.sku, quantity=x.quantity) for x in placed.lines),
+                carrier="SF", tracking_number="SF1234567890", dispatched_at=self.clock.now(),
+            )  # fmt: skip
+            await publish(
+                self.bootstrap, self.prefix, ORDER_SHIPPED, dispatched,
+                subject=str(order_id), source="/lvyue/fulfilment",
+            )  # fmt: skip
+
+    async def shipped_order(
+        self, placed: CanonicalOrder | None = None
+    ) -> tuple[uuid.UUID, CanonicalOrder]:
+        """A fresh order, announced and seen by aftersales as shipped."""
+        placed = placed or order()
+        order_id = uuid.uuid4()
+        await self.announce(order_id, placed)
+        await self.until_order(order_id, lambda o: o["shipped"])
+        return order_id, placed
+
+    async def until_order(self, order_id: uuid.UUID, accept: Any) -> dict[str, Any]:
+        async def probe() -> httpx.Response:
+            return await self.client.get(f"/orders/{order_id}", headers=OPS)
+
+        response = await eventually(probe, lambda r: r.status_code == 200 and accept(r.json()))
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def webhook(self, body: dict[str, Any], *, delivery: str | None = None) -> httpx.Response:
+        raw = json.dumps(body).encode()
+        headers = lvyue_headers(
+            raw, WEBHOOK_SECRET, delivery=delivery, timestamp=int(self.clock.now().timestamp())
+        )
+        return await self.client.post("/webhooks/lvyue/aftersales", content=raw, headers=headers)
+
+    async def open(
+        self,
+        order_id: uuid.UUID,
+        case_type: str,
+        *,
+        reason: str = "quality",
+        lines: tuple[tuple[str, int], ...] = ((TEA, 1),),
+        amount: str | None = "168.00",
+        key: str | None = None,
+        expect: int = 201,
+    ) -> dict[str, Any]:
+        """Opens a case through the operator API; returns the case."""
+        body: dict[str, Any] = {
+            "order_id": str(order_id), "type": case_type, "reason": reason,
+            "description": "茶叶受潮", "lines": [{"sku": s, "quantity": q} for s, q in lines],
+        }  # fmt: skip
+        if amount is not None:
+            body["refund_amount"] = amount
+        headers = {**OPS, "Idempotency-Key": key or str(uuid.uuid4())}
+        response = await self.client.post("/aftersales", json=body, headers=headers)
+        assert response.status_code == expect, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def act(
+        self, case_id: str, action: str, body: dict[str, Any] | None = None, *, expect: int = 200
+    ) -> dict[str, Any]:
+        """approve / reject / refund (ops) or return-received (warehouse)."""
+        headers = WAREHOUSE_STAFF if action == "return-received" else OPS
+        response = await self.client.post(
+            f"/aftersales/{case_id}/{action}", json=body or {}, headers=headers
+        )
+        assert response.status_code == expect, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def case(self, case_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/aftersales/{case_id}", headers=OPS)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def events(self, topic: str, expect: int, settle_s: float = 1.0) -> list[Envelope]:
+        records = await read_topic(
+            self.bootstrap, self.prefix + topic, expect=expect, settle_s=settle_s
+        )
+        return [from_kafka(r.key, r.value, r.headers) for r in records]
+
+
+def webhook_body(placed: CanonicalOrder, case_type: str, **changes: Any) -> dict[str, Any]:
+    """The canonical after-sale webhook for an order (docs/aftersales-format.md)."""
+    body: dict[str, Any] = {
+        "platform": placed.platform,
+        "shop_id": placed.shop_id,
+        "platform_order_id": placed.platform_order_id,
+        "platform_aftersale_id": "AS" + uuid.uuid4().hex[:12],
+        "type": case_type,
+        "reason": "damaged_in_transit",
+        "description": "杯子碎了",
+        "lines": [{"sku": CUP, "quantity": 1}],
+        "refund_amount": "39.90",
+    }
+    body.update(changes)
+    return body
+
+
+@asynccontextmanager
+async def running(settings: AftersalesSettings, clock: ManualClock) -> AsyncIterator[Aftersales]:
+    app = build_app(settings, clock=clock)
+    async with serve(app) as client:
+        yield Aftersales(
+            app, client, clock, settings.kafka_bootstrap_servers, settings.topic_prefix
+        )
