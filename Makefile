@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint fmt bench demo status clean venv
+.PHONY: run test lint fmt bench demo status clean venv tools
 
 $(UV_BOOTSTRAP)/bin/uv:
 	@echo "uv not found: installing it into $(UV_BOOTSTRAP) with pip"
@@ -24,8 +24,19 @@ venv: $(STAMP)
 run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
 	$(VENV)/bin/lvyue run
 
-test: lint  ## lint, then the whole suite against real embedded PostgreSQL and broker
+# Debian packages the deploy/ checks run (promtool, amtool, docker-compose config).
+DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose
+
+test: lint tools  ## lint, then the whole suite against real embedded PostgreSQL and broker
 	$(VENV)/bin/pytest -q
+
+tools:  ## install the Debian packages the deploy checks need, if missing (root only)
+	@missing=$$(for p in $(DEBIAN_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root or install: $$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 lint: $(STAMP)  ## ruff + mypy
 	$(VENV)/bin/ruff check .
@@ -35,6 +46,9 @@ lint: $(STAMP)  ## ruff + mypy
 fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
+	$(VENV)/bin/lvyue bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(UV_BOOTSTRAP) .lvyue .mypy_cache .ruff_cache .pytest_cache
