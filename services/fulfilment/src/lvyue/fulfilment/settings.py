@@ -53,6 +53,11 @@ class FulfilmentSettings(KernelSettings):
         default_factory=dict,
         description="Sales-platform APIs for tracking sync, per platform slug.",
     )
+    carrier_codes: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per platform, our carrier code -> the platform's (Pinduoduo needs its "
+        'numeric logistics_id), JSON: {"pinduoduo": {"SF": "44"}}.',
+    )
     tracking_sync_initial_backoff_s: float = Field(default=2.0, gt=0)
     tracking_sync_max_backoff_s: float = Field(default=300.0, gt=0)
     tracking_sync_give_up_after_s: float = Field(

@@ -51,7 +51,7 @@ def tracking_sync_job(
                 client,
                 apis=settings.platform_apis,
                 policy=RetryPolicy.from_settings(settings),
-                adapters=Adapters(carrier_codes),
+                adapters=Adapters(carrier_codes or settings.carrier_codes),
                 lease_s=3 * timeout + 5,  # Shopify makes two calls; plus recording time
             )
             gauge_due = 0.0
