@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +36,15 @@ from tests.support.inventory import API_TOKENS, OPS, WAREHOUSE, WAREHOUSE_STAFF
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
 from tests.support.publish import publish
-from tests.support.webhooks import canonical_sample, lvyue_headers
+from tests.support.webhooks import (
+    DATA,
+    canonical_sample,
+    douyin_headers,
+    jd_request,
+    lvyue_headers,
+    pinduoduo_request,
+    taobao_request,
+)
 
 WEBHOOK_SECRET = "test-webhook-secret"
 TEA, CUP = "TEA-LJ-250G", "CUP-GLASS-01"
@@ -216,3 +225,56 @@ async def running(settings: AftersalesSettings, clock: ManualClock) -> AsyncIter
         yield Aftersales(
             app, client, clock, settings.kafka_bootstrap_servers, settings.topic_prefix
         )
+
+
+# --- the platforms' after-sale pushes (lvyue.aftersales.platforms) --------------------------
+
+PLATFORM_APPS = {
+    "taobao": ("34567890", "b7e1c0ffee5a4d6e9f0a1b2c3d4e5f60"),
+    "jd": ("7A3C19E05D2B4F6A8C1E2D3F4A5B6C7D", "5f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+    "pinduoduo": ("3f8e0d1c2b3a4f5e6d7c8b9a0f1e2d3c", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"),
+    "douyin": ("7123456789012345678", "2ad2355c-01d0-11f8-91dc-05a8cd1054b1"),
+}
+"""platform -> (app key, app secret) the after-sale pushes are signed with."""
+
+PLATFORM_SECRETS = {
+    "lvyue": {"*": WEBHOOK_SECRET},
+    **{platform: {app: secret} for platform, (app, secret) in PLATFORM_APPS.items()},
+}
+
+
+def aftersale_sample(platform: str) -> dict[str, Any]:
+    """tests/data/aftersales/<platform>.json: the platform's after-sale detail object."""
+    data: dict[str, Any] = json.loads((DATA / "aftersales" / f"{platform}.json").read_bytes())
+    return data
+
+
+def with_order_id(
+    platform: str, sample: dict[str, Any], platform_order_id: str, aftersale_id: int
+) -> dict[str, Any]:
+    """The sample linked to another order of the platform, as another after-sale."""
+    body: dict[str, Any] = json.loads(json.dumps(sample))
+    if platform == "taobao":
+        body["refund"].update(tid=int(platform_order_id), refund_id=str(aftersale_id))
+    elif platform == "jd":
+        body["afsService"].update(orderId=platform_order_id, afsServiceId=aftersale_id)
+    elif platform == "pinduoduo":
+        body["refund_information_get_response"].update(order_sn=platform_order_id, id=aftersale_id)
+    else:
+        body["order_info"]["order_id"] = platform_order_id
+        body["aftersale_info"]["aftersale_id"] = str(aftersale_id)
+    return body
+
+
+def platform_request(
+    platform: str, body: bytes, *, at: datetime | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(query, headers) of the push signed as the platform signs it, with PLATFORM_APPS' app."""
+    app, secret = PLATFORM_APPS[platform]
+    if platform == "taobao":
+        return taobao_request(body, secret, app, at=at)
+    if platform == "jd":
+        return jd_request(body, secret, app, at=at)
+    if platform == "pinduoduo":
+        return pinduoduo_request(body, secret, app, at=at)
+    return {}, douyin_headers(body, secret, app)

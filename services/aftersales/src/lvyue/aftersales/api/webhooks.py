@@ -1,4 +1,6 @@
-"""Platform intake: the canonical after-sale webhook, signed like the canonical order webhook.
+"""Platform intake: the canonical after-sale webhook, signed like the canonical order webhook,
+and the after-sale pushes of Taobao, JD, Pinduoduo and Douyin (lvyue.aftersales.platforms),
+signed as each platform signs them.
 
 Shopify's refunds/returns webhooks are not mapped (see docs/aftersales-format.md).
 """
@@ -13,9 +15,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from lvyue.aftersales import webhook_auth
+from lvyue.aftersales import platforms, webhook_auth
 from lvyue.aftersales.api.deps import CtxDep
-from lvyue.aftersales.commands import Delivery, OpenCase, open_case
+from lvyue.aftersales.commands import Delivery, OpenCase, Opened, open_case
 from lvyue.aftersales.commands.intake import PlatformOrderRef
 from lvyue.aftersales.domain import Source
 from lvyue.aftersales.schemas import IntakeRead, WebhookCaseCreate
@@ -100,7 +102,10 @@ async def receive_aftersale(request: Request, uow: UowFactoryDep, ctx: CtxDep) -
         platform_aftersale_id=case.platform_aftersale_id,
         delivery=Delivery(webhook_auth.PLATFORM, delivery, body.decode()),
     )
-    opened = await open_case(cmd, uow(), ctx)
+    return _answer(await open_case(cmd, uow(), ctx))
+
+
+def _answer(opened: Opened) -> JSONResponse:
     read = IntakeRead(
         aftersale_id=opened.case.id,
         order_id=opened.case.order_id,
@@ -108,3 +113,69 @@ async def receive_aftersale(request: Request, uow: UowFactoryDep, ctx: CtxDep) -
         duplicate=not opened.created,
     )
     return JSONResponse(read.model_dump(mode="json"), status_code=201 if opened.created else 200)
+
+
+def _mapped(adapter: platforms.AftersaleAdapter, body: bytes) -> platforms.PlatformAftersale:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _unprocessable([{"loc": ["body"], "msg": f"malformed JSON: {exc}"}]) from exc
+    try:
+        return adapter.to_aftersale(payload)
+    except platforms.PayloadError as exc:
+        raise _unprocessable(
+            [{"loc": ["body", *loc.split(".")], "msg": msg} for loc, msg in exc.field_errors]
+        ) from exc
+
+
+@router.post(
+    "/webhooks/{platform}/aftersales",
+    status_code=201,
+    response_model=IntakeRead,
+    responses={
+        200: {"description": "a repeated delivery or platform case: the case opened before"},
+        401: {"description": "signature missing or wrong, timestamp stale, or app unknown"},
+        404: {"description": "unknown platform, or aftersales has not heard of the order"},
+        409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
+        413: {"description": "body over 1 MiB"},
+        415: {"description": "not application/json"},
+        422: {"description": "malformed JSON or fields the platform's object lacks"},
+    },
+)
+async def receive_platform_aftersale(
+    platform: str, request: Request, uow: UowFactoryDep, ctx: CtxDep
+) -> JSONResponse:
+    """Accepts a platform's signed after-sale push (the detail API's object); committed first."""
+    adapter = platforms.get_adapter(platform)
+    if adapter is None:
+        known = ", ".join(sorted({webhook_auth.PLATFORM, *platforms.ADAPTERS}))
+        raise HTTPException(404, f"unknown platform {platform!r}; known: {known}")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(415, f"content-type must be application/json, got {media_type!r}")
+    body = await _read_body(request)
+    settings: KernelSettings = request.app.state.settings
+    # Taobao, JD and Pinduoduo sign URL query parameters: adapters read them with the headers.
+    params = {
+        **{name.lower(): value for name, value in request.query_params.items()},
+        **dict(request.headers),  # lower-cased names; a header wins on a clash
+    }
+    try:
+        app_key = adapter.verify(params, body, settings.webhook_secret, now=uow.clock.now())
+    except platforms.SignatureError as exc:
+        raise HTTPException(401, str(exc)) from exc
+    case = _mapped(adapter, body)
+    cmd = OpenCase(
+        # The push names no shop aftersales knows: the order is found by its platform id.
+        order=PlatformOrderRef(platform, None, case.platform_order_id),
+        type=case.type,
+        reason=case.reason,
+        description=case.description,
+        lines=case.lines,
+        requested_amount=case.refund_amount,
+        source=Source.WEBHOOK,
+        actor=f"webhook:{platform}/{app_key}",
+        platform_aftersale_id=case.platform_aftersale_id,
+        delivery=Delivery(platform, "sha256:" + hashlib.sha256(body).hexdigest(), body.decode()),
+    )
+    return _answer(await open_case(cmd, uow(), ctx))

@@ -25,8 +25,11 @@ from lvyue.common.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class PlatformOrderRef:
+    """The order as the platform names it; shop_id None: found by the platform's order id
+    alone (the platforms' after-sale pushes name no shop aftersales knows)."""
+
     platform: str
-    shop_id: str
+    shop_id: str | None
     platform_order_id: str
 
 
@@ -60,6 +63,18 @@ class Opened:
     created: bool  # False: a repeat of a case opened before
 
 
+async def _shop(uow: UnitOfWork, ref: PlatformOrderRef) -> str:
+    """The order's shop: the ref's, else looked up by (platform, platform_order_id); 404."""
+    if ref.shop_id is not None:
+        return ref.shop_id
+    shop = await repository.shop_of_platform_order(
+        uow.session, platform=ref.platform, platform_order_id=ref.platform_order_id
+    )
+    if shop is None:
+        raise OrderNotFound(f"{ref.platform}/{ref.platform_order_id}")
+    return shop
+
+
 async def _earlier(uow: UnitOfWork, cmd: OpenCase) -> Case | None:
     """The case this request repeats: same delivery, idempotency key or platform case id."""
     session = uow.session
@@ -76,7 +91,7 @@ async def _earlier(uow: UnitOfWork, cmd: OpenCase) -> Case | None:
         return await repository.case_by_platform_id(
             session,
             platform=cmd.order.platform,
-            shop_id=cmd.order.shop_id,
+            shop_id=await _shop(uow, cmd.order),
             platform_aftersale_id=cmd.platform_aftersale_id,
         )
     return None
@@ -91,11 +106,11 @@ async def shipped_order(
         found = await repository.find_order(
             uow.session,
             platform=ref.platform,
-            shop_id=ref.shop_id,
+            shop_id=(shop := await _shop(uow, ref)),
             platform_order_id=ref.platform_order_id,
         )
         if found is None:
-            raise OrderNotFound(f"{ref.platform}/{ref.shop_id}/{ref.platform_order_id}")
+            raise OrderNotFound(f"{ref.platform}/{shop}/{ref.platform_order_id}")
         ref = found.order_id
     order = await repository.get_order(uow.session, ref, lock=lock)
     if order is None or not order.reviewed:

@@ -22,6 +22,7 @@ from lvyue.aftersales.repository.orders import (
     refunded_total,
     remember_reviewed,
     remember_shipped,
+    shop_of_platform_order,
 )
 from lvyue.aftersales.repository.records import (
     Case,
@@ -57,5 +58,6 @@ __all__ = [
     "refunds_paid",
     "remember_reviewed",
     "remember_shipped",
+    "shop_of_platform_order",
     "update_case",
 ]

@@ -98,6 +98,24 @@ async def find_order(
     return order_record(row) if row is not None else None
 
 
+async def shop_of_platform_order(
+    session: AsyncSession, *, platform: str, platform_order_id: str
+) -> str | None:
+    """The shop of the platform's order, found by (platform, platform_order_id) alone;
+    None when unknown, or when several shops' orders share the id (it is then ambiguous)."""
+    rows = (
+        await session.execute(
+            select(orders.c.shop_id)
+            .where(
+                orders.c.platform == platform,
+                orders.c.platform_order_id == platform_order_id,
+            )
+            .limit(2)
+        )
+    ).all()
+    return rows[0].shop_id if len(rows) == 1 else None
+
+
 async def refunded_total(session: AsyncSession, order_id: uuid.UUID) -> Decimal:
     total = (
         await session.execute(

@@ -8,22 +8,25 @@ models, built through FieldErrors, say what is required and report it under the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict, TypeVar
 
 from pydantic import BaseModel
 
 from lvyue.common.contracts.order import Address, Amounts, OrderLine, Receiver
+from lvyue.common.platform_signing import CHINA as CHINA
+from lvyue.common.platform_signing import parse_china_time
 
 from .base import FieldErrors, PayloadError
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
-CHINA_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # "yyyy-MM-dd HH:mm:ss", as Chinese platforms send it
 MAX_LINES = 500
 MAX_REMARKS = 2000
 MAX_NAME, MAX_PHONE, MAX_STREET = 64, 32, 255  # the contract's limits
 _FEN = Decimal("0.01")
+
+china_time = parse_china_time
+"""A "yyyy-MM-dd HH:mm:ss" time in GMT+8 as an aware datetime; None if malformed."""
 
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
@@ -72,16 +75,6 @@ def fen_to_yuan(value: Any) -> Decimal | None:
     if digits.isascii() and digits.lstrip("-").isdigit():
         return (Decimal(digits) * _FEN).quantize(_FEN)
     return None
-
-
-def china_time(value: Any) -> datetime | None:
-    """A "yyyy-MM-dd HH:mm:ss" time in GMT+8 as an aware datetime; None if malformed."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value.strip(), CHINA_TIME_FORMAT).replace(tzinfo=CHINA)
-    except ValueError:
-        return None
 
 
 def remarks(*, buyer: Any, seller: Any) -> str:

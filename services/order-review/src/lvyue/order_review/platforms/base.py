@@ -13,18 +13,26 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.platform_signing import SignatureError, header, normalize_headers
 
 SecretLookup = Callable[[str, str], str | None]
 """(platform, shop_id) -> the shop's webhook secret, or None for an unknown shop."""
+
+__all__ = [
+    "FieldError",
+    "FieldErrors",
+    "PayloadError",
+    "PlatformAdapter",
+    "SecretLookup",
+    "SignatureError",
+    "header",
+    "normalize_headers",
+]
 
 _M = TypeVar("_M", bound=BaseModel)
 
 FieldError = tuple[str, str]
 """(location, message); the location uses the platform's own field path or header name."""
-
-
-class SignatureError(Exception):
-    """The request cannot be authenticated: header missing, unknown shop, signature mismatch."""
 
 
 class PayloadError(Exception):
@@ -98,14 +106,3 @@ class PlatformAdapter(Protocol):
     ) -> CanonicalOrder:
         """Map the payload; raises PayloadError or pydantic.ValidationError."""
         ...
-
-
-def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Header names lower-cased, values stripped: a plain dict may arrive in any case."""
-    return {key.lower(): value.strip() for key, value in headers.items()}
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, looked up case-insensitively; None when absent or blank."""
-    value = normalize_headers(headers).get(name.lower())
-    return value or None

@@ -26,12 +26,12 @@ unusable phone.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
 
 from ._fields import (
@@ -54,12 +54,8 @@ from ._fields import (
     short,
     text,
 )
-from ._signing import app_secret, check_sign
-from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, header
+from .base import FieldErrors, PayloadError, SecretLookup
 
-APP_ID_HEADER = "app-id"
-SIGN_HEADER = "event-sign"
-SIGN_METHOD_HEADER = "sign-method"
 # order_status: 1 待确认/待支付, 105 已支付, 2 备货中, 101 部分发货, 3 已发货, 4 已取消, 5 已完成.
 PAID_STATUSES = frozenset({105, 2, 101, 3, 5})
 _NAME_FIELDS = ("post_receiver", "mask_post_receiver", "encrypt_post_receiver")
@@ -69,7 +65,7 @@ _ROOT = "shop_order_detail"
 
 def event_sign(app_key: str, secret: str, body: bytes) -> str:
     """抖店's push signature: lower-case hex md5 of app key, raw body and app secret."""
-    return hashlib.md5(app_key.encode() + body + secret.encode()).hexdigest()
+    return platform_signing.douyin_event_sign(app_key, secret, body)
 
 
 class DouyinAdapter:
@@ -85,17 +81,7 @@ class DouyinAdapter:
         *,
         now: datetime,  # unused: 抖店 signs no timestamp
     ) -> None:
-        signature = header(headers, SIGN_HEADER)
-        if signature is None:
-            raise SignatureError(f"header {SIGN_HEADER} missing")
-        app_key = header(headers, APP_ID_HEADER)
-        if app_key is None:
-            raise SignatureError(f"header {APP_ID_HEADER} missing")
-        method = (header(headers, SIGN_METHOD_HEADER) or "md5").lower()
-        if method != "md5":
-            raise SignatureError(f"header {SIGN_METHOD_HEADER} {method!r} not supported")
-        secret = app_secret(secrets, self.name, app_key, APP_ID_HEADER)
-        check_sign(event_sign(app_key, secret, body), signature.lower())
+        platform_signing.verify_douyin_event(headers, body, secrets, platform=self.name)
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # msg_id stays in the notification; the route uses the body's hash

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
 
 from ._fields import (
@@ -46,22 +47,9 @@ from ._fields import (
     yuan_amounts,
     yuan_lines,
 )
-from ._signing import (
-    app_secret,
-    check_fresh,
-    check_sign,
-    china_timestamp,
-    given_sign,
-    md5_upper,
-    required_param,
-    sorted_params,
-    system_params,
-)
-from .base import FieldErrors, PayloadError, SecretLookup, SignatureError
+from .base import FieldErrors, PayloadError, SecretLookup
 
 DEFAULT_TOLERANCE = timedelta(minutes=10)
-BODY_PARAM = "360buy_param_json"
-SYSTEM_PARAMS = ("access_token", "app_key", "format", "method", "sign_method", "timestamp", "v")
 # JOS order states in which the buyer has paid (LOCKED and POP_ORDER_PAUSE hold a paid order).
 # TRADE_CANCELED and any state JOS adds later count as unpaid, so review stops the order.
 PAID_STATES = frozenset(
@@ -81,7 +69,7 @@ _ROOT = "orderInfo"
 
 def jos_sign(secret: str, params: Mapping[str, str]) -> str:
     """JOS's MD5 signature of the parameters, upper-case hex."""
-    return md5_upper(secret, sorted_params(params).encode())
+    return platform_signing.sign(params, secret)
 
 
 class JdAdapter:
@@ -100,19 +88,9 @@ class JdAdapter:
         *,
         now: datetime,
     ) -> None:
-        params = system_params(headers, SYSTEM_PARAMS)
-        sign = given_sign(headers)
-        app_key = required_param(params, "app_key")
-        moment = china_timestamp(params)
-        if (params.get("sign_method") or "md5").lower() != "md5":
-            raise SignatureError(f"sign_method {params['sign_method']!r} not supported")
-        try:
-            params[BODY_PARAM] = body.decode()
-        except UnicodeDecodeError:
-            raise SignatureError("body is not UTF-8 text") from None
-        secret = app_secret(secrets, self.name, app_key, "app_key")
-        check_sign(jos_sign(secret, params), sign)
-        check_fresh(moment, now, self.tolerance)
+        platform_signing.verify_jos(
+            headers, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
+        )
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # JOS sends no delivery id; the route falls back to the body's hash

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
 
 from ._fields import (
@@ -48,28 +49,17 @@ from ._fields import (
     yuan_amounts,
     yuan_lines,
 )
-from ._signing import (
-    app_secret,
-    check_fresh,
-    check_sign,
-    given_sign,
-    md5_upper,
-    required_param,
-    sorted_params,
-    system_params,
-)
-from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, normalize_headers
+from .base import FieldErrors, PayloadError, SecretLookup, normalize_headers
 
 DEFAULT_TOLERANCE = timedelta(minutes=10)
-SYSTEM_PARAMS = ("access_token", "client_id", "data_type", "timestamp", "type", "version")
-CLIENT_ID = "client_id"
+CLIENT_ID = platform_signing.PDD_CLIENT_ID
 CONFIRMED = 1  # confirm_status 1: 已成交 (paid and, for a group buy, the group is complete)
 _ROOT = "order_info"
 
 
 def pdd_sign(secret: str, params: Mapping[str, str], body: bytes) -> str:
     """Pinduoduo's MD5 signature of the parameters and body, upper-case hex."""
-    return md5_upper(secret, sorted_params(params).encode() + body)
+    return platform_signing.sign(params, secret, body)
 
 
 class PinduoduoAdapter:
@@ -88,15 +78,9 @@ class PinduoduoAdapter:
         *,
         now: datetime,
     ) -> None:
-        params = system_params(headers, SYSTEM_PARAMS)
-        sign = given_sign(headers)
-        client_id = required_param(params, CLIENT_ID)
-        timestamp = required_param(params, "timestamp")
-        if not (timestamp.isascii() and timestamp.isdigit()):
-            raise SignatureError("parameter timestamp malformed: expected unix seconds")
-        secret = app_secret(secrets, self.name, client_id, CLIENT_ID)
-        check_sign(pdd_sign(secret, params, body), sign)
-        check_fresh(timestamp, now, self.tolerance)
+        platform_signing.verify_pdd(
+            headers, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
+        )
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # no delivery id is sent; the route falls back to the body's hash

@@ -33,8 +33,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import unquote_plus
 
+from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
 
 from ._fields import (
@@ -53,37 +53,9 @@ from ._fields import (
     yuan_amounts,
     yuan_lines,
 )
-from ._signing import (
-    app_secret,
-    check_fresh,
-    check_sign,
-    china_timestamp,
-    given_sign,
-    hmac_upper,
-    md5_upper,
-    required_param,
-    sorted_params,
-    system_params,
-)
-from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, normalize_headers
+from .base import FieldErrors, PayloadError, SecretLookup
 
 DEFAULT_TOLERANCE = timedelta(minutes=10)
-SIGN_LIST_HEADER = "top-sign-list"
-# TOP's system parameters as spelled in its docs; the spelling is part of the signed string.
-SYSTEM_PARAMS = (
-    "app_key",
-    "customerId",
-    "format",
-    "method",
-    "partner_id",
-    "session",
-    "sign_method",
-    "simplify",
-    "target_app_key",
-    "timestamp",
-    "v",
-)
-SIGN_METHODS = frozenset({"md5", "hmac", "hmac-sha256"})
 # Paid: the buyer's money is with Alipay (WAIT_SELLER_SEND_GOODS onwards; TRADE_CLOSED is
 # "closed after a refund", so it was paid). Unpaid: WAIT_BUYER_PAY, TRADE_NO_CREATE_PAY,
 # PAY_PENDING, WAIT_PRE_AUTH_CONFIRM, TRADE_CLOSED_BY_TAOBAO.
@@ -105,12 +77,7 @@ _ROOT = "trade"
 
 def top_sign(secret: str, params: Mapping[str, str], body: bytes, sign_method: str) -> str:
     """TOP's SPI signature of params and body, upper-case hex (see the module docstring)."""
-    message = sorted_params(params).encode() + body
-    if sign_method == "hmac":
-        return hmac_upper(secret, message, "md5")
-    if sign_method == "hmac-sha256":
-        return hmac_upper(secret, message, "sha256")
-    return md5_upper(secret, message)
+    return platform_signing.sign(params, secret, body, sign_method)
 
 
 class TaobaoAdapter:
@@ -128,16 +95,9 @@ class TaobaoAdapter:
         *,
         now: datetime,
     ) -> None:
-        params = signed_params(headers)
-        sign = given_sign(headers)
-        app_key = required_param(params, "app_key")
-        moment = china_timestamp(params)
-        sign_method = (params.get("sign_method") or "md5").lower()
-        if sign_method not in SIGN_METHODS:
-            raise SignatureError(f"sign_method {sign_method!r} not supported")
-        secret = app_secret(secrets, self.name, app_key, "app_key")
-        check_sign(top_sign(secret, params, body, sign_method), sign)
-        check_fresh(moment, now, self.tolerance)
+        platform_signing.verify_top(
+            headers, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
+        )
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # TOP sends no delivery id; the route falls back to the body's hash
@@ -190,17 +150,6 @@ class TaobaoAdapter:
             promotion=JUHUASUAN in trade_from,
             remarks=remarks(buyer=trade.get("buyer_message"), seller=trade.get("seller_memo")),
         )
-
-
-def signed_params(headers: Mapping[str, str]) -> dict[str, str]:
-    """TOP's system parameters in the request, plus the headers top-sign-list names."""
-    params = system_params(headers, SYSTEM_PARAMS)
-    given = normalize_headers(headers)
-    for name in (given.get(SIGN_LIST_HEADER) or "").split(","):
-        if name.strip():
-            # SpiUtils URL-decodes the listed headers (java.net.URLDecoder: "+" is a space).
-            params[name.strip()] = unquote_plus(given.get(name.strip().lower(), ""))
-    return params
 
 
 def _order_id(trade: Mapping[str, Any], errors: FieldErrors) -> str | None:

@@ -27,9 +27,9 @@ from datetime import datetime
 
 import httpx
 
+from lvyue.common.platform_signing import md5_wrapped, unix_seconds
 from lvyue.fulfilment.settings import PlatformApi
 
-from ._signing import md5_wrapped, unix_seconds
 from .base import Outcome, SingleCallAdapter, TrackingPush, classify_http, json_body, require
 
 METHOD = "order.logisticsAdd"

@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
+from lvyue.common.platform_signing import china_time_text, sign
 from lvyue.fulfilment.settings import PlatformApi
 
-from ._signing import china_time, sign_md5_upper
 from .base import (
     ConfigError,
     Outcome,
@@ -80,12 +80,12 @@ class JdAdapter(SingleCallAdapter):
             "method": METHOD,
             "app_key": require(api.app_key, "app_key"),
             "access_token": require(api.access_token, "access_token"),
-            "timestamp": china_time(now),
+            "timestamp": china_time_text(now),
             "v": "2.0",
             "format": "json",
             "360buy_param_json": json.dumps(business, separators=(",", ":")),
         }
-        params["sign"] = sign_md5_upper(require(api.app_secret, "app_secret"), params)
+        params["sign"] = sign(params, require(api.app_secret, "app_secret"))
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:

@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
+from lvyue.common.platform_signing import sign, unix_seconds
 from lvyue.fulfilment.settings import PlatformApi
 
-from ._signing import sign_md5_upper, unix_seconds
 from .base import (
     ConfigError,
     Outcome,
@@ -71,7 +71,7 @@ class PinduoduoAdapter(SingleCallAdapter):
             "logistics_id": self.logistics_id(push.carrier_code),
             "tracking_number": push.tracking_number,
         }
-        params["sign"] = sign_md5_upper(require(api.app_secret, "app_secret"), params)
+        params["sign"] = sign(params, require(api.app_secret, "app_secret"))
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:

@@ -26,9 +26,9 @@ from typing import Any
 
 import httpx
 
+from lvyue.common.platform_signing import china_time_text, sign
 from lvyue.fulfilment.settings import PlatformApi
 
-from ._signing import china_time, sign_md5_upper
 from .base import Outcome, SingleCallAdapter, TrackingPush, classify_http, json_body, require
 
 METHOD = "taobao.logistics.offline.send"
@@ -48,7 +48,7 @@ class TaobaoAdapter(SingleCallAdapter):
             "method": METHOD,
             "app_key": require(api.app_key, "app_key"),
             "session": require(api.access_token, "access_token (the seller's session)"),
-            "timestamp": china_time(now),
+            "timestamp": china_time_text(now),
             "format": "json",
             "v": "2.0",
             "sign_method": "md5",
@@ -56,7 +56,7 @@ class TaobaoAdapter(SingleCallAdapter):
             "out_sid": push.tracking_number,
             "company_code": self.carrier_codes.get(push.carrier_code, push.carrier_code),
         }
-        params["sign"] = sign_md5_upper(require(api.app_secret, "app_secret"), params)
+        params["sign"] = sign(params, require(api.app_secret, "app_secret"))
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:

@@ -1,0 +1,312 @@
+"""The Chinese sales platforms' signatures, shared by the services that check or make them.
+
+Taobao (TOP), JD (JOS) and Pinduoduo sign the same way at heart: every parameter except `sign`,
+sorted by name and concatenated as name+value (then, for a pushed body, the raw body), is
+hashed with the app secret and sent as upper-case hex in the `sign` parameter:
+    md5:          HEX_UPPER(md5(secret + k1v1k2v2... + body + secret))
+    hmac:         HEX_UPPER(hmac_md5(secret, k1v1k2v2... + body))
+    hmac-sha256:  HEX_UPPER(hmac_sha256(secret, k1v1k2v2... + body))
+Douyin's push signs the body alone: hex md5(app_key + body + app_secret), lower case.
+
+The signing functions are pure. The verifiers (verify_top, verify_jos, verify_pdd,
+verify_douyin_event) take the request's URL parameters and headers as one mapping, look the
+app's secret up as (platform, app key) and raise SignatureError saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+from urllib.parse import unquote_plus
+
+from lvyue.common.security import verify_timestamp
+
+SIGN = "sign"
+TIMESTAMP = "timestamp"
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+CHINA_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # "yyyy-MM-dd HH:mm:ss", as Chinese platforms send it
+SignMethod = Literal["md5", "hmac", "hmac-sha256"]
+SIGN_METHODS: frozenset[str] = frozenset({"md5", "hmac", "hmac-sha256"})
+DEFAULT_TOLERANCE = timedelta(minutes=10)
+
+SecretLookup = Callable[[str, str], str | None]
+"""(platform, app key) -> the app's secret, or None for an unknown app."""
+
+
+class SignatureError(Exception):
+    """The request cannot be authenticated: parameter missing, unknown app, signature mismatch."""
+
+
+# --- signing (pure) -------------------------------------------------------------------------
+
+
+def sorted_params(params: Mapping[str, str]) -> str:
+    """Every parameter except `sign`, sorted by name, concatenated as name+value."""
+    return "".join(f"{name}{params[name]}" for name in sorted(params) if name != SIGN)
+
+
+def _bytes(message: str | bytes) -> bytes:
+    return message.encode() if isinstance(message, str) else message
+
+
+def md5_wrapped(secret: str, message: str | bytes) -> str:
+    """hex md5(secret + message + secret), lower case."""
+    key = secret.encode()
+    return hashlib.md5(key + _bytes(message) + key).hexdigest()
+
+
+def md5_upper(secret: str, message: str | bytes) -> str:
+    """HEX_UPPER(md5(secret + message + secret)): the message wrapped in the secret."""
+    return md5_wrapped(secret, message).upper()
+
+
+def hmac_upper(secret: str, message: str | bytes, digest: str) -> str:
+    """HEX_UPPER(hmac_<digest>(secret, message))."""
+    return hmac.new(secret.encode(), _bytes(message), digest).hexdigest().upper()
+
+
+def sign(params: Mapping[str, str], secret: str, body: bytes = b"", method: str = "md5") -> str:
+    """TOP / JOS / Pinduoduo: the signature of the sorted parameters and body, upper-case hex.
+
+    method is TOP's sign_method: "md5" (the secret wraps the message), "hmac" (HMAC-MD5) or
+    "hmac-sha256"; anything else raises ValueError.
+    """
+    message = sorted_params(params).encode() + body
+    if method == "md5":
+        return md5_upper(secret, message)
+    if method == "hmac":
+        return hmac_upper(secret, message, "md5")
+    if method == "hmac-sha256":
+        return hmac_upper(secret, message, "sha256")
+    raise ValueError(f"sign method {method!r} not supported")
+
+
+def douyin_event_sign(app_key: str, secret: str, body: bytes) -> str:
+    """抖店's push signature: lower-case hex md5(app_key + raw body + app_secret)."""
+    return hashlib.md5(app_key.encode() + body + secret.encode()).hexdigest()
+
+
+def china_time_text(moment: datetime) -> str:
+    """ "yyyy-MM-dd HH:mm:ss" in GMT+8, the timestamp format of TOP and JOS."""
+    return moment.astimezone(CHINA).strftime(CHINA_TIME_FORMAT)
+
+
+def unix_seconds(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
+
+
+def parse_china_time(value: Any) -> datetime | None:
+    """A "yyyy-MM-dd HH:mm:ss" time in GMT+8 as an aware datetime; None if malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value.strip(), CHINA_TIME_FORMAT).replace(tzinfo=CHINA)
+    except ValueError:
+        return None
+
+
+# --- reading a signed request ---------------------------------------------------------------
+
+
+def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header names lower-cased, values stripped: a plain dict may arrive in any case."""
+    return {key.lower(): value.strip() for key, value in headers.items()}
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, looked up case-insensitively; None when absent or blank."""
+    value = normalize_headers(headers).get(name.lower())
+    return value or None
+
+
+def system_params(given: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The named parameters present, looked up case-insensitively, keyed as spelled in names.
+
+    The spelling matters: the names are part of the signed string (TOP's customerId).
+    """
+    found = normalize_headers(given)
+    return {name: found[name.lower()] for name in names if name.lower() in found}
+
+
+def required_param(params: Mapping[str, str], name: str) -> str:
+    """The parameter's value; raises SignatureError when it is missing or blank."""
+    value = params.get(name)
+    if not value:
+        raise SignatureError(f"parameter {name} missing")
+    return value
+
+
+def given_sign(given: Mapping[str, str]) -> str:
+    """The request's `sign` parameter; raises SignatureError when it is missing."""
+    return required_param(normalize_headers(given), SIGN)
+
+
+def china_timestamp(params: Mapping[str, str]) -> datetime:
+    """The `timestamp` parameter as "yyyy-MM-dd HH:mm:ss" GMT+8; raises SignatureError."""
+    moment = parse_china_time(required_param(params, TIMESTAMP))
+    if moment is None:
+        raise SignatureError("parameter timestamp malformed: expected yyyy-MM-dd HH:mm:ss")
+    return moment
+
+
+def app_secret(secrets: SecretLookup, platform: str, app: str, label: str) -> str:
+    """The app's secret; raises SignatureError naming the app (label: how the platform says it)."""
+    secret = secrets(platform, app)
+    if not secret:
+        raise SignatureError(f"unknown {label} {app!r}")
+    return secret
+
+
+def check_sign(expected: str, given: str) -> None:
+    """Raises SignatureError unless the signatures match (compared in constant time)."""
+    if not hmac.compare_digest(expected.encode(), given.encode()):
+        raise SignatureError("signature mismatch")
+
+
+def check_fresh(timestamp: datetime | str, now: datetime, tolerance: timedelta) -> None:
+    """Raises SignatureError unless the signed timestamp lies within tolerance of now.
+
+    Call it after check_sign, so only authentic senders learn about clock skew.
+    """
+    if not verify_timestamp(timestamp, now, tolerance):
+        raise SignatureError(f"parameter timestamp outside the allowed {tolerance} of now")
+
+
+# --- the platforms' push verifiers ----------------------------------------------------------
+
+TOP_SIGN_LIST_HEADER = "top-sign-list"
+# TOP's system parameters as spelled in its docs; the spelling is part of the signed string.
+TOP_SYSTEM_PARAMS = (
+    "app_key",
+    "customerId",
+    "format",
+    "method",
+    "partner_id",
+    "session",
+    "sign_method",
+    "simplify",
+    "target_app_key",
+    "timestamp",
+    "v",
+)
+JOS_BODY_PARAM = "360buy_param_json"
+JOS_SYSTEM_PARAMS = (
+    "access_token",
+    "app_key",
+    "format",
+    "method",
+    "sign_method",
+    "timestamp",
+    "v",
+)
+PDD_SYSTEM_PARAMS = ("access_token", "client_id", "data_type", "timestamp", "type", "version")
+PDD_CLIENT_ID = "client_id"
+DOUYIN_APP_ID_HEADER = "app-id"
+DOUYIN_SIGN_HEADER = "event-sign"
+DOUYIN_SIGN_METHOD_HEADER = "sign-method"
+
+
+def top_signed_params(headers: Mapping[str, str]) -> dict[str, str]:
+    """TOP's system parameters in the request, plus the headers top-sign-list names."""
+    params = system_params(headers, TOP_SYSTEM_PARAMS)
+    given = normalize_headers(headers)
+    for name in (given.get(TOP_SIGN_LIST_HEADER) or "").split(","):
+        if name.strip():
+            # SpiUtils URL-decodes the listed headers (java.net.URLDecoder: "+" is a space).
+            params[name.strip()] = unquote_plus(given.get(name.strip().lower(), ""))
+    return params
+
+
+def verify_top(
+    headers: Mapping[str, str],
+    body: bytes,
+    secrets: SecretLookup,
+    *,
+    platform: str,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> str:
+    """TOP's SPI rule (SpiUtils.checkSign4TextRequest) over params and body; the app_key."""
+    params = top_signed_params(headers)
+    given = given_sign(headers)
+    app_key = required_param(params, "app_key")
+    moment = china_timestamp(params)
+    method = (params.get("sign_method") or "md5").lower()
+    if method not in SIGN_METHODS:
+        raise SignatureError(f"sign_method {method!r} not supported")
+    secret = app_secret(secrets, platform, app_key, "app_key")
+    check_sign(sign(params, secret, body, method), given)
+    check_fresh(moment, now, tolerance)
+    return app_key
+
+
+def verify_jos(
+    headers: Mapping[str, str],
+    body: bytes,
+    secrets: SecretLookup,
+    *,
+    platform: str,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> str:
+    """JOS's API rule with the body as 360buy_param_json (md5 only); the app_key."""
+    params = system_params(headers, JOS_SYSTEM_PARAMS)
+    given = given_sign(headers)
+    app_key = required_param(params, "app_key")
+    moment = china_timestamp(params)
+    if (params.get("sign_method") or "md5").lower() != "md5":
+        raise SignatureError(f"sign_method {params['sign_method']!r} not supported")
+    try:
+        params[JOS_BODY_PARAM] = body.decode()
+    except UnicodeDecodeError:
+        raise SignatureError("body is not UTF-8 text") from None
+    secret = app_secret(secrets, platform, app_key, "app_key")
+    check_sign(sign(params, secret), given)
+    check_fresh(moment, now, tolerance)
+    return app_key
+
+
+def verify_pdd(
+    headers: Mapping[str, str],
+    body: bytes,
+    secrets: SecretLookup,
+    *,
+    platform: str,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> str:
+    """Pinduoduo's API rule with the raw body appended (md5, unix-seconds timestamp); client_id."""
+    params = system_params(headers, PDD_SYSTEM_PARAMS)
+    given = given_sign(headers)
+    client_id = required_param(params, PDD_CLIENT_ID)
+    timestamp = required_param(params, TIMESTAMP)
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        raise SignatureError("parameter timestamp malformed: expected unix seconds")
+    secret = app_secret(secrets, platform, client_id, PDD_CLIENT_ID)
+    check_sign(sign(params, secret, body), given)
+    check_fresh(timestamp, now, tolerance)
+    return client_id
+
+
+def verify_douyin_event(
+    headers: Mapping[str, str], body: bytes, secrets: SecretLookup, *, platform: str
+) -> str:
+    """抖店's push: event-sign = md5(app-id + body + secret), sign-method md5 only; the app-id.
+
+    The scheme signs no timestamp, so there is no freshness check.
+    """
+    signature = header(headers, DOUYIN_SIGN_HEADER)
+    if signature is None:
+        raise SignatureError(f"header {DOUYIN_SIGN_HEADER} missing")
+    app_key = header(headers, DOUYIN_APP_ID_HEADER)
+    if app_key is None:
+        raise SignatureError(f"header {DOUYIN_APP_ID_HEADER} missing")
+    method = (header(headers, DOUYIN_SIGN_METHOD_HEADER) or "md5").lower()
+    if method != "md5":
+        raise SignatureError(f"header {DOUYIN_SIGN_METHOD_HEADER} {method!r} not supported")
+    secret = app_secret(secrets, platform, app_key, DOUYIN_APP_ID_HEADER)
+    check_sign(douyin_event_sign(app_key, secret, body), signature.lower())
+    return app_key

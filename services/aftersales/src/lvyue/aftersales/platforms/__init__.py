@@ -1,0 +1,47 @@
+"""Sales platforms' after-sale pushes, keyed by the platform name used in the webhook path.
+
+The canonical format (POST /webhooks/lvyue/aftersales) is not here: api.webhooks reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from .base import AftersaleAdapter, PayloadError, PlatformAftersale, SignatureError, reason_code
+from .douyin import DouyinAftersaleAdapter
+from .jd import JdAftersaleAdapter
+from .pinduoduo import PinduoduoAftersaleAdapter
+from .taobao import TaobaoAftersaleAdapter
+
+ADAPTERS: Mapping[str, AftersaleAdapter] = MappingProxyType(
+    {
+        adapter.name: adapter
+        for adapter in (
+            TaobaoAftersaleAdapter(),
+            JdAftersaleAdapter(),
+            PinduoduoAftersaleAdapter(),
+            DouyinAftersaleAdapter(),
+        )
+    }
+)
+
+
+def get_adapter(name: str) -> AftersaleAdapter | None:
+    """The adapter for a webhook path's platform name, or None if we do not speak it."""
+    return ADAPTERS.get(name)
+
+
+__all__ = [
+    "ADAPTERS",
+    "AftersaleAdapter",
+    "DouyinAftersaleAdapter",
+    "JdAftersaleAdapter",
+    "PayloadError",
+    "PinduoduoAftersaleAdapter",
+    "PlatformAftersale",
+    "SignatureError",
+    "TaobaoAftersaleAdapter",
+    "get_adapter",
+    "reason_code",
+]

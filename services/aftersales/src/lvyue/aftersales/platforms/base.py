@@ -1,0 +1,178 @@
+"""What an after-sale adapter does: verify a platform's push and map it to an intake request.
+
+Adapters are pure: parameters (URL query and headers as one mapping), raw body and parsed
+payload in; a PlatformAftersale or an error out. The route opens the case. Signatures are the
+platforms' own schemes, shared with order-review through lvyue.common.platform_signing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from lvyue.aftersales.domain import CaseType, Reason
+from lvyue.common.platform_signing import SecretLookup, SignatureError
+
+__all__ = [
+    "AftersaleAdapter",
+    "FieldError",
+    "PayloadError",
+    "PlatformAftersale",
+    "SecretLookup",
+    "SignatureError",
+    "reason_code",
+]
+
+FieldError = tuple[str, str]
+"""(location, message); the location uses the platform's own field path."""
+
+_FEN = Decimal("0.01")
+MAX_DESCRIPTION = 2000
+
+# The platform's reason text -> lvyue's reason code; the first keyword found wins.
+REASON_KEYWORDS: tuple[tuple[Reason, tuple[str, ...]], ...] = (
+    (Reason.QUALITY, ("质量问题", "质量", "瑕疵", "quality")),
+    (Reason.DAMAGED_IN_TRANSIT, ("破损", "运输", "压坏", "碎", "damaged")),
+    (Reason.WRONG_ITEM, ("错发", "发错", "wrong item")),
+    (Reason.NOT_AS_DESCRIBED, ("与描述不符", "描述不符", "not as described")),
+    (Reason.CHANGED_MIND, ("不想要", "七天无理由", "7天无理由", "拍错", "多拍", "changed mind")),
+)
+
+
+class PayloadError(Exception):
+    """The push is authentic but unusable; field_errors name each offending field."""
+
+    def __init__(self, field_errors: Iterable[FieldError]) -> None:
+        self.field_errors: list[FieldError] = list(field_errors)
+        if not self.field_errors:
+            raise ValueError("PayloadError needs at least one field error")
+        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in self.field_errors))
+
+
+@dataclass(frozen=True)
+class PlatformAftersale:
+    """A platform's after-sale request, in the terms of aftersales' intake command."""
+
+    platform_order_id: str
+    platform_aftersale_id: str
+    type: CaseType
+    reason: Reason
+    description: str  # the platform's reason text and the buyer's words, kept as given
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+    refund_amount: Decimal | None
+
+
+class AftersaleAdapter(Protocol):
+    """One sales platform's after-sale push."""
+
+    @property
+    def name(self) -> str:
+        """The platform slug, also the webhook path segment and the orders' platform."""
+        ...
+
+    def verify(
+        self, params: Mapping[str, str], body: bytes, secrets: SecretLookup, *, now: datetime
+    ) -> str:
+        """Authenticate the raw body; the app that signed it. Raises SignatureError."""
+        ...
+
+    def to_aftersale(self, payload: Any) -> PlatformAftersale:
+        """Map the payload; raises PayloadError naming the platform's fields."""
+        ...
+
+
+def reason_code(*texts: Any) -> Reason:
+    """lvyue's reason code for the platform's texts (see REASON_KEYWORDS), else other.
+
+    The texts are read in order (the platform's reason first, then the buyer's words): the
+    first that names a reason decides it.
+    """
+    for value in texts:
+        if isinstance(value, str):
+            lowered = value.lower()
+            for reason, keywords in REASON_KEYWORDS:
+                if any(keyword in lowered for keyword in keywords):
+                    return reason
+    return Reason.OTHER
+
+
+def description(*parts: Any) -> str:
+    """The platform's texts, blanks and repeats dropped, joined; the first 2000 chars."""
+    kept: list[str] = []
+    for part in parts:
+        value = text(part)
+        if value is not None and value not in kept:
+            kept.append(value)
+    return "：".join(kept)[:MAX_DESCRIPTION]
+
+
+def text(value: Any) -> str | None:
+    """A stripped non-empty string, or None."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def id_text(value: Any) -> str | None:
+    """An id as given: a positive integer or a non-blank string (bools and floats are not)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    return text(value)
+
+
+def count(value: Any) -> int | None:
+    """A positive integer (a JSON integer or digit string), else None."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
+def fen(value: Any) -> Decimal | None:
+    """Integer fen (a JSON integer or digit string) as an exact yuan Decimal, else None."""
+    number = count(value)
+    return (Decimal(number) * _FEN).quantize(_FEN) if number is not None else None
+
+
+def yuan(value: Any) -> Decimal | None:
+    """A positive yuan amount with at most 2 decimals ("39.90", or a JSON number), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(_FEN):
+        return None
+    return amount.quantize(_FEN)
+
+
+def section(payload: Any, root: str) -> Mapping[str, Any]:
+    """The payload's root object; raises PayloadError naming the root when it is absent."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get(root), Mapping):
+        raise PayloadError([(root, "required: an object")])
+    found: Mapping[str, Any] = payload[root]
+    return found
+
+
+def items(value: Any) -> Sequence[Any]:
+    """A JSON list, else an empty one."""
+    return value if isinstance(value, Sequence) and not isinstance(value, str) else ()
+
+
+class Collected:
+    """Field errors across a whole payload, so a sender learns of all of them at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def need(self, value: Any, where: str, message: str = "required") -> Any:
+        if value is None:
+            self.errors.append((where, message))
+        return value
+
+    def check(self) -> None:
+        if self.errors:
+            raise PayloadError(self.errors)

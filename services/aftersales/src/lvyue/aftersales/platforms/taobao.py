@@ -1,0 +1,75 @@
+"""Taobao/Tmall refunds (TOP) mapped to an after-sale request.
+
+TOP pushes refund messages (TMC taobao_refund_RefundCreated) as notifications only; the refund
+comes from taobao.refund.get. The body modelled here is that response's `refund` object, as a
+relay posts it:
+    {"refund": {"refund_id": "62415380123456789", "tid": 3512345678901234567, ...}}
+Fields (TOP's Refund struct): refund_id, tid (the trade: the linked order), oid, status,
+refund_fee (yuan string), reason, desc, has_good_return, good_status, created, num, outer_id.
+has_good_return true is 退货退款, else 仅退款 (TOP's exchanges come through another API and
+are not mapped). The line is the refund's outer_id (the seller's SKU code) times num.
+
+Signature: TOP's SPI rule, as for order-review's Taobao orders (md5, hmac or hmac-sha256 over
+the sorted parameters and the raw body; timestamp within 10 minutes); the secret is looked up
+as ("taobao", app_key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from lvyue.aftersales.domain import CaseType
+from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_top
+
+from .base import (
+    Collected,
+    PlatformAftersale,
+    count,
+    description,
+    id_text,
+    reason_code,
+    section,
+    text,
+    yuan,
+)
+
+_ROOT = "refund"
+
+
+class TaobaoAftersaleAdapter:
+    """TOP refunds, pushed as taobao.refund.get's refund."""
+
+    def __init__(self, name: str = "taobao", tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
+        self.name = name
+        self.tolerance = tolerance
+
+    def verify(
+        self, params: Mapping[str, str], body: bytes, secrets: SecretLookup, *, now: datetime
+    ) -> str:
+        return verify_top(
+            params, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
+        )
+
+    def to_aftersale(self, payload: Any) -> PlatformAftersale:
+        refund = section(payload, _ROOT)
+        got = Collected()
+        refund_id = got.need(id_text(refund.get("refund_id")), f"{_ROOT}.refund_id")
+        tid = got.need(id_text(refund.get("tid")), f"{_ROOT}.tid", "required: the trade id")
+        sku = got.need(
+            text(refund.get("outer_id")), f"{_ROOT}.outer_id", "required: the seller's SKU code"
+        )
+        quantity = got.need(count(refund.get("num") or 1), f"{_ROOT}.num", "a positive integer")
+        amount = got.need(yuan(refund.get("refund_fee")), f"{_ROOT}.refund_fee", "yuan, > 0")
+        got.check()
+        returned = refund.get("has_good_return") in (True, "true")
+        return PlatformAftersale(
+            platform_order_id=tid,
+            platform_aftersale_id=refund_id,
+            type=CaseType.RETURN_AND_REFUND if returned else CaseType.REFUND_ONLY,
+            reason=reason_code(refund.get("reason")),
+            description=description(refund.get("reason"), refund.get("desc")),
+            lines=((sku, quantity),),
+            refund_amount=amount,
+        )
