@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from lvyue.cli import runtime
+from lvyue.cli.demo.command import demo
 from lvyue.cli.services import SERVICES
 
 app = typer.Typer(
@@ -17,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.command()(demo)
 
 StateDir = Annotated[
     Path,
@@ -80,10 +83,7 @@ def status(
 
     from lvyue.cli.status import render, scrape, watch
 
-    targets = {
-        spec.name: f"http://{host}:{(base_port + i) if base_port else spec.default_port}"
-        for i, spec in enumerate(SERVICES)
-    }
+    targets = {spec.name: f"http://{host}:{spec.port(base_port)}" for spec in SERVICES}
     if once:
         Console().print(render(scrape(targets)))
         return
