@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from lvyue.cli import runtime
+from lvyue.cli.bench.command import bench
 from lvyue.cli.demo.command import demo
 from lvyue.cli.services import SERVICES
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+app.command()(bench)
 app.command()(demo)
 
 StateDir = Annotated[

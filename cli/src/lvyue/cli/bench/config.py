@@ -1,0 +1,85 @@
+"""What one `lvyue bench` run does, with the full and the --quick defaults."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+MAX_RATE_GUESS = 3000  # webhooks/s no 2-core machine reaches: only sizes the stock
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    duration_s: float = 30.0
+    rate: float = 0.0  # webhooks/s, 0 = as fast as the service answers
+    concurrency: int = 32
+    orders: int = 1_000_000  # at most, per load phase
+    latency_rate: float = 500.0  # a second lvyue phase at this rate for the p99 target; 0 = none
+    skus: int = 200
+    drain_timeout_s: float = 120.0
+    skip_ceiling: bool = False
+    skip_scanner: bool = False
+    scanner_deadlines: int = 1_000_000
+    scanner_due: int = 100_000
+    scanner_window_s: float = 60.0
+    output: Path | None = None
+    state_dir: Path = Path(".lvyue/bench")
+    database_url: str | None = None
+    kafka: str | None = None
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        if self.duration_s <= 0 or self.concurrency < 1 or self.orders < 1 or self.skus < 1:
+            raise ValueError("duration, concurrency, orders and skus must be positive")
+        if self.rate < 0 or self.latency_rate < 0:
+            raise ValueError("rates cannot be negative")
+        if not 0 < self.scanner_due <= self.scanner_deadlines:
+            raise ValueError("--scanner-due must lie between 1 and --scanner-deadlines")
+
+    @property
+    def output_path(self) -> Path:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return self.output or Path("bench-results") / f"{stamp}.json"
+
+    @property
+    def load_phases(self) -> int:
+        return 1 + (1 if self.latency_rate > 0 else 0)
+
+    def stock_units(self) -> int:
+        """Units per SKU so no order of the run can be short (3 lines of 3 units at most)."""
+        per_phase = min(self.orders, (self.rate or MAX_RATE_GUESS) * self.duration_s)
+        orders = per_phase * self.load_phases
+        return max(1000, math.ceil(2 * orders * 9 / self.skus))
+
+    def to_dict(self) -> dict[str, Any]:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["output"] = str(self.output) if self.output else None
+        values["state_dir"] = str(self.state_dir)
+        if self.database_url:  # its password stays out of the report
+            values["database_url"] = make_url(self.database_url).render_as_string()
+        return values
+
+
+QUICK: dict[str, Any] = {
+    "duration_s": 5.0,
+    "rate": 50.0,
+    "concurrency": 8,
+    "orders": 500,
+    "latency_rate": 0.0,
+    "skus": 20,
+    "drain_timeout_s": 30.0,
+    "scanner_deadlines": 20_000,
+    "scanner_due": 2_000,
+    "scanner_window_s": 5.0,
+}
+
+
+def resolve(given: dict[str, Any], *, quick: bool) -> BenchConfig:
+    """Defaults (full or --quick) overridden by what the user gave (None = not given)."""
+    base = replace(BenchConfig(), **QUICK, quick=True) if quick else BenchConfig()
+    return replace(base, **{k: v for k, v in given.items() if v is not None})

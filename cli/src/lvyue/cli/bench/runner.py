@@ -1,0 +1,278 @@
+"""One bench run: the stack up, stock in, the load phases, the ceiling, the scanner, the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import platform
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import structlog
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lvyue.cli.bench import ceiling, dbstats, summary
+from lvyue.cli.bench.config import BenchConfig
+from lvyue.cli.bench.follow import Follower, fulfilment_running, pipeline
+from lvyue.cli.bench.load import LoadCounters, LoadPlan, LoadResult, generate_load
+from lvyue.cli.bench.orders import OrderFactory, catalogue
+from lvyue.cli.bench.progress import ticking
+from lvyue.cli.bench.report import per_order_deltas
+from lvyue.cli.bench.sampling import Sampler, discover
+from lvyue.cli.bench.scanner import ScannerPlan, run_scanner_bench
+from lvyue.cli.bench.scratch import drop_database, fresh_database
+from lvyue.cli.bench.seed import stock_skus
+from lvyue.cli.bench.stack import Credentials, Stack, database_url, start_stack, stop_stack
+from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
+
+IDLE_S = 3.0  # seconds of the idle baseline
+
+
+class Bench:
+    def __init__(self, cfg: BenchConfig, stack: Stack, creds: Credentials, progress: Progress):
+        self.cfg, self.stack, self.creds, self.progress = cfg, stack, creds, progress
+        self.skus = catalogue(cfg.skus)
+        self.chain = pipeline()
+        self.follower = Follower(stack.bootstrap_servers, self.chain, prefix=stack.topic_prefix)
+        self.groups: dict[str, list[int]] = {}
+        self.idle: dict[str, float] = {}  # CPU cores each process group uses doing nothing
+        self.idle_db: dict[str, dict[str, float]] = {}  # database counters per second, idle
+
+    async def measure(self) -> dict[str, Any]:
+        cfg = self.cfg
+        await stock_skus(
+            self.stack.services["inventory"], self.creds.ops_token, self.skus,
+            units=cfg.stock_units(),
+        )  # fmt: skip
+        self.groups = discover(self.stack.process.pid, self.stack.postmaster_pid)
+        phases: dict[str, Any] = {}
+        await self.follower.start()
+        try:
+            self.idle = await self.idle_baseline()
+            phases["throughput"] = await self.lvyue_phase("lvyue", cfg.rate, seed=1)
+            if cfg.latency_rate > 0:
+                title = f"lvyue @{cfg.latency_rate:g}/s"
+                phases["latency"] = await self.lvyue_phase(title, cfg.latency_rate, seed=2)
+        finally:
+            await self.follower.stop()
+        return {
+            "idle_cpu_cores": {name: round(cores, 4) for name, cores in self.idle.items()},
+            "phases": phases,
+            "ceiling": None if cfg.skip_ceiling else await self.ceiling(),
+            "scanner": None if cfg.skip_scanner else await self.scanner(),
+        }
+
+    async def idle_baseline(self) -> dict[str, float]:
+        """What each process costs with no load (relays, scanners and consumers polling),
+        in CPU cores; the databases' idle work per second goes to `self.idle_db`."""
+        started = time.monotonic()
+
+        def probe() -> tuple[float, str]:
+            return time.monotonic() - started, ""
+
+        db_before, db_started = await dbstats.snapshot(self.stack.server_url), time.monotonic()
+        async with (
+            Sampler(self.groups, {}) as idle,
+            ticking(self.progress, "idle baseline", IDLE_S, probe),
+        ):
+            await asyncio.sleep(IDLE_S)
+        db_after = await dbstats.snapshot(self.stack.server_url, settle=True)
+        db_seconds = time.monotonic() - db_started
+        self.idle_db = {
+            db: {counter: grown / db_seconds for counter, grown in counts.items()}
+            for db, counts in per_order_deltas(db_before, db_after, 1).items()
+        }
+        return idle.result.idle_cores()
+
+    def _plan(self, url: str, rate: float) -> LoadPlan:
+        cfg = self.cfg
+        return LoadPlan(url=url, secret=self.creds.webhook_secret, concurrency=cfg.concurrency,
+                        rate=rate, duration_s=cfg.duration_s, max_orders=cfg.orders)  # fmt: skip
+
+    async def _load(self, title: str, plan: LoadPlan, seed: int) -> LoadResult:
+        counters, started = LoadCounters(), time.monotonic()
+
+        def probe() -> tuple[float, str]:
+            elapsed = time.monotonic() - started
+            rps = counters.ok / elapsed if elapsed else 0.0
+            return (
+                elapsed,
+                f"sent {counters.sent} ok {counters.ok} err {counters.failed} ({rps:,.0f}/s)",
+            )
+
+        async with ticking(self.progress, title, plan.duration_s, probe):
+            return await generate_load(plan, OrderFactory(self.skus, seed=seed), counters=counters)
+
+    async def lvyue_phase(self, title: str, rate: float, *, seed: int) -> dict[str, Any]:
+        plan = self._plan(self.stack.services["order-review"], rate)
+        redelivered = self.follower.redelivered
+        db_before, db_started = await dbstats.snapshot(self.stack.server_url), time.monotonic()
+        async with Sampler(self.groups, self.stack.services) as sampler:
+            load = await self._load(title, plan, seed)
+            accepted = [s.order_id for s in load.accepted if s.order_id is not None]
+
+            def drained() -> tuple[float, str]:
+                done = sum(1 for o in accepted if self.follower.outcome(o) is not None)
+                return done, f"{done}/{len(accepted)} through {self.chain[-1]}"
+
+            async with ticking(self.progress, f"{title} drain", len(accepted) or 1, drained):
+                await self.follower.wait_for(accepted, timeout_s=self.cfg.drain_timeout_s)
+        db_after = await dbstats.snapshot(self.stack.server_url, settle=True)
+        db_seconds = time.monotonic() - db_started
+        result = summary.phase_summary(
+            load, target_rate=rate, concurrency=plan.concurrency, chain=self.chain,
+            seen=self.follower.seen, outcomes={o: self.follower.outcome(o) for o in accepted},
+            redelivered=self.follower.redelivered - redelivered, sample=sampler.result,
+            idle=self.idle,
+        )  # fmt: skip
+        result["database_per_order"] = per_order_deltas(
+            db_before, db_after, result["completed"], idle_per_s=self.idle_db, seconds=db_seconds
+        )
+        return result
+
+    async def ceiling(self) -> dict[str, Any]:
+        cfg = self.cfg
+        url = database_url(self.stack, "lvyue_bench_ceiling")
+        await fresh_database(url, ORDER_REVIEW_MIGRATIONS)
+        counters, started = LoadCounters(), time.monotonic()
+
+        def probe() -> tuple[float, str]:
+            return time.monotonic() - started, f"writes {counters.ok} err {counters.failed}"
+
+        groups = {k: v for k, v in self.groups.items() if k in {"postgres", "bench"}}
+        async with (
+            Sampler(groups, {}) as raw_sample,
+            ticking(self.progress, "raw asyncpg", cfg.duration_s, probe),
+        ):
+            raw = await ceiling.raw_writes(
+                url, OrderFactory(self.skus, seed=3), concurrency=cfg.concurrency,
+                duration_s=cfg.duration_s, max_orders=cfg.orders, counters=counters,
+            )  # fmt: skip
+        await fresh_database(url, ORDER_REVIEW_MIGRATIONS)
+        log_path = self.cfg.state_dir / "receiver.log"
+        receiver = ceiling.start_receiver(
+            url, self.creds.webhook_secret, concurrency=cfg.concurrency, log_path=log_path
+        )
+        try:
+            groups["minimal-receiver"] = [receiver.process.pid]
+            async with Sampler(groups, {}) as receiver_sample:
+                load = await self._load("minimal receiver", self._plan(receiver.url, cfg.rate), 4)
+        finally:
+            ceiling.stop_receiver(receiver)
+        await drop_database(url)
+        return {
+            "raw_writes": {
+                **summary.raw_writes_summary(
+                    raw, concurrency=cfg.concurrency, pool=ceiling.pool_size(cfg.concurrency)
+                ),
+                "resources": raw_sample.result.to_dict(orders=len(raw.latencies_s), idle=self.idle),
+            },
+            "minimal_receiver": {
+                **summary.load_summary(load, target_rate=cfg.rate, concurrency=cfg.concurrency),
+                "resources": receiver_sample.result.to_dict(
+                    orders=len(load.accepted), idle=self.idle
+                ),
+            },
+        }
+
+    async def scanner(self) -> dict[str, Any]:
+        cfg = self.cfg
+        plan = ScannerPlan(
+            total=cfg.scanner_deadlines, due=cfg.scanner_due, window_s=cfg.scanner_window_s
+        )
+        bars: dict[str, Any] = {}
+
+        def report(what: str, done: float, total: float) -> None:
+            if what not in bars:
+                title = "deadlines COPY" if what == "insert" else "deadlines firing"
+                bars[what] = self.progress.add_task(title, total=total)
+            self.progress.update(bars[what], completed=done)
+
+        result = await run_scanner_bench(
+            database_url(self.stack, "lvyue_bench_scanner"), plan, progress=report
+        )
+        return {
+            "deadlines": plan.total,
+            "due": plan.due,
+            "insert_rows_per_s": result.insert_rows_per_s,
+            "scan_cost": result.checkpoints,
+            "firing": result.firing,
+        }
+
+
+def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]:
+    """Runs every part the options ask for and writes the JSON report; (report, its path)."""
+    # The scanner logs a warning per breach: 100,000 of them would drown the progress bars.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    output = cfg.output_path
+    creds = Credentials(webhook_secret=secrets.token_hex(16), ops_token=secrets.token_hex(16))
+    started, load_before = datetime.now(UTC), psutil.getloadavg()
+    with console.status("starting lvyue run (PostgreSQL, broker, services)"):
+        stack = start_stack(
+            state_dir=cfg.state_dir, creds=creds, database_url=cfg.database_url, kafka=cfg.kafka
+        )
+    notes: list[str] = []
+    if cfg.rate > 0 and not cfg.skip_ceiling:
+        notes.append(
+            f"--rate {cfg.rate:g}: lvyue and the minimal receiver were both paced, so the "
+            "throughput ratios compare paces, not capacities; use --rate 0 for the ceiling"
+        )
+    if not fulfilment_running():
+        notes.append(
+            "fulfilment is not in lvyue.cli.services.SERVICES yet: orders were followed to "
+            "order.reviewed, not shipment.requested (stage reviewed→requested not measured)"
+        )
+    try:
+        progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        )
+        with progress:
+            try:
+                parts = asyncio.run(Bench(cfg, stack, creds, progress).measure())
+            except Exception as exc:
+                if stack.process.poll() is None:
+                    raise
+                # The system under test went away (a service exited, so `lvyue run` stopped
+                # everything): say so rather than blame whatever query it interrupted.
+                tail = stack.log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(
+                    f"lvyue run stopped during the bench (exit {stack.process.returncode}); "
+                    f"the end of {stack.log_path}:\n{tail}"
+                ) from exc
+    finally:
+        with console.status("stopping lvyue run"):
+            stop_stack(stack)
+    report: dict[str, Any] = {
+        "meta": _meta(started, load_before),
+        "options": cfg.to_dict(),
+        "services": stack.service_names,
+        "pipeline": pipeline(),
+        **parts,
+        "notes": notes,
+    }
+    report["ratios"] = summary.ratios(report)
+    report["targets"] = summary.verdicts(report, latency_rate=cfg.latency_rate)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    return report, output
+
+
+def _meta(started: datetime, load_before: tuple[float, float, float]) -> dict[str, Any]:
+    return {
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "host": platform.node(),
+        "python": platform.python_version(),
+        "cpus": psutil.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+        # Other work on the machine skews everything: a quiet machine shows ~0 before the run.
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in psutil.getloadavg()],
+    }

@@ -1,0 +1,214 @@
+"""What the processes cost while a phase runs: CPU seconds and peak memory per process group
+(psutil), and the outbox backlog and consumer lag peaks from each service's /metrics.
+
+Groups: each service (its process and children), the broker, PostgreSQL (postmaster and
+backends), and the bench itself (load generator and Kafka follower, not its children).
+
+CPU is read at the start and the end of the phase: a group's root, what it has reaped of its
+children (a backend that lived and died within the phase included) and its live descendants.
+Memory is sampled every 0.5 s: the RSS summed over a group's processes, except for PostgreSQL,
+whose backends share the buffer cache that RSS would count once per backend: there it is the
+PSS (shared pages split between the processes that map them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import psutil
+
+from lvyue.cli.bench.report import MIB, cpu_ms_per_order
+from lvyue.cli.services import SERVICES
+from lvyue.cli.status import Snapshot, add_metrics
+
+INTERVAL_S = 0.5
+BENCH = "bench"
+POSTGRES = "postgres"  # measured by PSS
+
+
+def _service_of(cmdline: list[str]) -> str | None:
+    for spec in SERVICES:
+        if spec.module in cmdline and "-m" in cmdline:
+            return spec.name
+    return None
+
+
+def discover(
+    run_pid: int | None, postmaster_pid: int | None, *, extra: dict[int, str] | None = None
+) -> dict[str, list[int]]:
+    """Process ids per group: services by their `-m` module, the broker, PostgreSQL, the bench."""
+    groups: dict[str, list[int]] = {BENCH: [os.getpid()]}
+    if run_pid is not None:
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(run_pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    cmdline = child.cmdline()
+                    name = _service_of(cmdline) or (
+                        "broker" if "--listener-url" in cmdline else None
+                    )
+                    if name is not None:
+                        groups.setdefault(name, []).append(child.pid)
+    if postmaster_pid is not None:
+        groups[POSTGRES] = [postmaster_pid]
+    for pid, name in (extra or {}).items():
+        groups.setdefault(name, []).append(pid)
+    return groups
+
+
+@dataclass
+class GroupUsage:
+    cpu_s: float = 0.0
+    peak_rss_mib: float = 0.0
+    processes: int = 0
+
+
+@dataclass
+class PhaseSample:
+    processes: dict[str, GroupUsage] = field(default_factory=dict)
+    peak_backlog: dict[str, float] = field(default_factory=dict)
+    peak_lag: dict[str, float] = field(default_factory=dict)
+    scrapes: int = 0
+    scrape_failures: int = 0
+    duration_s: float = 0.0
+
+    def idle_cores(self) -> dict[str, float]:
+        """CPU per second of wall time per group: what each costs doing nothing, at idle."""
+        return {n: u.cpu_s / self.duration_s for n, u in self.processes.items() if self.duration_s}
+
+    def to_dict(
+        self, *, orders: int = 0, idle: dict[str, float] | None = None
+    ) -> dict[str, object]:
+        """With `orders`, each group's CPU per order after its idle cost is taken out."""
+        idle = idle or {}
+        return {
+            "duration_s": round(self.duration_s, 2),
+            "processes": {
+                name: {"cpu_s": round(u.cpu_s, 2), "peak_rss_mib": round(u.peak_rss_mib, 1),
+                       "processes": u.processes,
+                       "cpu_ms_per_order": cpu_ms_per_order(
+                           u.cpu_s, idle.get(name, 0.0), self.duration_s, orders)}
+                for name, u in self.processes.items()
+            },
+            "peak_outbox_backlog": self.peak_backlog,
+            "peak_consumer_lag": self.peak_lag,
+            "metrics_scrapes": self.scrapes,
+            "metrics_scrape_failures": self.scrape_failures,
+        }  # fmt: skip
+
+
+class Group:
+    """A process group's roots; `include_children` False counts the roots alone."""
+
+    def __init__(self, pids: list[int], *, include_children: bool, pss: bool) -> None:
+        self.roots = [p for p in (_process(pid) for pid in pids) if p is not None]
+        self.include_children = include_children
+        self.pss = pss
+        self.last_cpu = 0.0
+
+    def processes(self) -> list[psutil.Process]:
+        procs: list[psutil.Process] = []
+        for root in self.roots:
+            procs.append(root)
+            if self.include_children:
+                with contextlib.suppress(psutil.Error):
+                    procs += root.children(recursive=True)
+        return procs
+
+    def cpu(self) -> float:
+        """CPU seconds so far: roots, their reaped children, live descendants."""
+        total = 0.0
+        for root in self.roots:
+            with contextlib.suppress(psutil.Error):
+                times = root.cpu_times()
+                total += times.user + times.system
+                if self.include_children:
+                    total += times.children_user + times.children_system
+                    for child in root.children(recursive=True):
+                        with contextlib.suppress(psutil.Error):
+                            child_times = child.cpu_times()
+                            total += child_times.user + child_times.system
+        self.last_cpu = max(self.last_cpu, total)  # a root gone keeps what it had used
+        return self.last_cpu
+
+    def memory(self) -> tuple[int, int]:
+        """(bytes, processes) now."""
+        procs = self.processes()
+        used = 0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                info = proc.memory_full_info() if self.pss else proc.memory_info()
+                used += int(info.pss if self.pss else info.rss)
+        return used, len(procs)
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
+
+
+class Sampler:
+    """`async with Sampler(...) as sampler:` ... `sampler.result` once the block is left."""
+
+    def __init__(self, groups: dict[str, list[int]], metrics_urls: dict[str, str]) -> None:
+        self._groups = {
+            # The bench's children are the system under test, counted in their own groups.
+            name: Group(pids, include_children=name != BENCH, pss=name == POSTGRES)
+            for name, pids in groups.items()
+        }
+        self._metrics_urls = metrics_urls
+        self._cpu_start: dict[str, float] = {}
+        self.result = PhaseSample()
+        self._task: asyncio.Task[None] | None = None
+        self._started = 0.0
+
+    async def __aenter__(self) -> Sampler:
+        self._started = time.monotonic()
+        for name, group in self._groups.items():
+            self._cpu_start[name] = group.cpu()
+            self.result.processes[name] = GroupUsage()
+        self._task = asyncio.create_task(self._loop())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._sample_memory()
+        self.result.duration_s = time.monotonic() - self._started
+        for name, group in self._groups.items():
+            self.result.processes[name].cpu_s = group.cpu() - self._cpu_start[name]
+
+    def _sample_memory(self) -> None:
+        for name, group in self._groups.items():
+            usage = self.result.processes[name]
+            used, count = group.memory()
+            usage.peak_rss_mib = max(usage.peak_rss_mib, used / MIB)
+            usage.processes = max(usage.processes, count)
+
+    async def _scrape(self, client: httpx.AsyncClient) -> None:
+        for name, url in self._metrics_urls.items():
+            snap = Snapshot()
+            try:
+                add_metrics(snap, name, (await client.get(f"{url}/metrics")).text)
+            except (httpx.HTTPError, ValueError):
+                self.result.scrape_failures += 1
+                continue
+            self.result.scrapes += 1
+            backlog, lag = self.result.peak_backlog, self.result.peak_lag
+            backlog[name] = max(backlog.get(name, 0.0), snap.backlog.get(name, 0.0))
+            lag[name] = max(lag.get(name, 0.0), snap.lag.get(name, 0.0))
+
+    async def _loop(self) -> None:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while True:
+                self._sample_memory()
+                await self._scrape(client)
+                await asyncio.sleep(INTERVAL_S)

@@ -1,0 +1,162 @@
+"""From raw measurements to the report's sections, and the report's numbers to the targets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lvyue.cli.bench.ceiling import RawWrites
+from lvyue.cli.bench.load import LoadResult
+from lvyue.cli.bench.report import (
+    TARGET,
+    completion_rate,
+    count_errors,
+    evaluate_all,
+    is_capacity,
+    latency_summary,
+    merge_counts,
+    rate,
+    ratio,
+    stage_latencies,
+    throughput_for_target,
+)
+from lvyue.cli.bench.sampling import PhaseSample
+
+
+def load_summary(load: LoadResult, *, target_rate: float, concurrency: int) -> dict[str, Any]:
+    accepted = load.accepted
+    return {
+        "target_rate": target_rate or "max",
+        "concurrency": concurrency,
+        "sent": len(load.sends),
+        "accepted": len(accepted),
+        "duration_s": round(load.duration_s, 3),
+        "webhooks_per_s": rate(len(accepted), load.duration_s),
+        "latency": latency_summary([s.latency_s for s in accepted]),
+        "send_slip": latency_summary([s.slip_s for s in load.sends]),
+        "errors": count_errors([s.error for s in load.sends]),
+    }
+
+
+def phase_summary(
+    load: LoadResult,
+    *,
+    target_rate: float,
+    concurrency: int,
+    chain: Sequence[str],
+    seen: Mapping[str, Mapping[str, float]],
+    outcomes: Mapping[str, str | None],
+    redelivered: int,
+    sample: PhaseSample,
+    idle: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """One lvyue load phase: intake, end to end, stages, errors, resources."""
+    intake = load_summary(load, target_rate=target_rate, concurrency=concurrency)
+    sent_at = {s.order_id: s.sent_at for s in load.accepted if s.order_id is not None}
+    stages = stage_latencies(sent_at, seen, chain)
+    done = {o: seen[chain[-1]][o] for o in sent_at if o in seen.get(chain[-1], {})}
+    pipeline_errors = count_errors(
+        ["not_completed" if kind is None else kind for kind in outcomes.values() if kind != "done"]
+    )
+    return {
+        "intake": intake,
+        "final_topic": chain[-1],
+        "completed": len(done),
+        "e2e_orders_per_s": completion_rate(sent_at, done),
+        "latency": {
+            "http_intake": intake["latency"],
+            **{name: latency_summary(values) for name, values in stages.items()},
+        },
+        "errors": merge_counts(intake["errors"], pipeline_errors),
+        "redelivered_events": redelivered,
+        "resources": sample.to_dict(orders=len(done), idle=dict(idle or {})),
+    }
+
+
+def raw_writes_summary(raw: RawWrites, *, concurrency: int, pool: int) -> dict[str, Any]:
+    return {
+        "concurrency": concurrency,
+        "pool_size": pool,
+        "writes": len(raw.latencies_s),
+        "duration_s": round(raw.duration_s, 3),
+        "writes_per_s": rate(len(raw.latencies_s), raw.duration_s),
+        "latency": latency_summary(raw.latencies_s),
+        "errors": count_errors(list(raw.errors)),
+    }
+
+
+def _get(tree: Mapping[str, Any] | None, *path: str) -> Any:
+    node: Any = tree
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def ratios(report: Mapping[str, Any]) -> dict[str, float | None]:
+    """lvyue over its ceiling, where both were measured."""
+    lvyue = _get(report, "phases", "throughput")
+    ceiling = report.get("ceiling")
+    intake = _get(lvyue, "intake", "webhooks_per_s")
+    return {
+        "intake_vs_minimal_receiver": ratio(
+            intake, _get(ceiling, "minimal_receiver", "webhooks_per_s")
+        ),
+        "intake_vs_raw_writes": ratio(intake, _get(ceiling, "raw_writes", "writes_per_s")),
+        "receiver_vs_raw_writes": ratio(
+            _get(ceiling, "minimal_receiver", "webhooks_per_s"),
+            _get(ceiling, "raw_writes", "writes_per_s"),
+        ),
+        "p99_vs_minimal_receiver": ratio(
+            _get(lvyue, "intake", "latency", "p99_ms"),
+            _get(ceiling, "minimal_receiver", "latency", "p99_ms"),
+        ),
+    }
+
+
+def verdicts(report: Mapping[str, Any], *, latency_rate: float) -> list[dict[str, Any]]:
+    """Every target against what this run measured; what it did not measure says why."""
+    lvyue = _get(report, "phases", "throughput")
+    at_rate = _get(report, "phases", "latency")
+    resources = _get(lvyue, "resources", "processes") or {}
+    services = [name for name in report.get("services", []) if name in resources]
+    pace = _get(lvyue, "intake", "target_rate")
+    intake = _get(lvyue, "intake", "webhooks_per_s")
+    minimal = _get(report, "ceiling", "minimal_receiver")
+    both_at_capacity = is_capacity(intake, pace) and is_capacity(
+        _get(minimal, "webhooks_per_s"), _get(minimal, "target_rate")
+    )
+    measured: dict[str, float | None] = {
+        "intake_webhooks_per_s": throughput_for_target(
+            intake, pace, TARGET["intake_webhooks_per_s"].threshold
+        ),
+        "intake_p99_ms": _get(lvyue, "intake", "latency", "p99_ms"),
+        "intake_vs_minimal_receiver": _get(report, "ratios", "intake_vs_minimal_receiver")
+        if both_at_capacity
+        else None,
+        "e2e_orders_per_s": throughput_for_target(
+            _get(lvyue, "e2e_orders_per_s"), pace, TARGET["e2e_orders_per_s"].threshold
+        ),
+        "e2e_p99_ms_at_500": _get(at_rate, "latency", "end_to_end", "p99_ms")
+        if latency_rate == 500
+        else None,
+        "deadline_lag_p99_ms": _get(report, "scanner", "firing", "lag", "p99_ms"),
+        "deadline_double_fires": _get(report, "scanner", "firing", "double_fires"),
+    }
+    for name in services:
+        phases = [p for p in (_get(report, "phases") or {}).values() if isinstance(p, Mapping)]
+        peaks = [_get(p, "resources", "processes", name, "peak_rss_mib") for p in phases]
+        measured[f"rss_mib:{name}"] = max((v for v in peaks if v is not None), default=None)
+    paced = f"paced at {pace}/s, which it kept: capacity unknown (use --rate 0)"
+    notes = {
+        "intake_webhooks_per_s": paced,
+        "e2e_orders_per_s": paced,
+        "intake_vs_minimal_receiver": "needs both at capacity (--rate 0)"
+        if minimal
+        else "ceiling skipped (--skip-ceiling)",
+        "e2e_p99_ms_at_500": "needs a phase at 500 orders/s (--latency-rate 500)",
+        "deadline_lag_p99_ms": "scanner bench skipped (--skip-scanner)",
+        "deadline_double_fires": "scanner bench skipped (--skip-scanner)",
+    }
+    return [v.to_dict() for v in evaluate_all(measured, services=services, notes=notes)]
