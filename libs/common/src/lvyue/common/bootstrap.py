@@ -114,6 +114,7 @@ async def start_kernel(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.topic_prefix,
             session_timeout_ms=settings.consumer_session_timeout_ms,
+            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
             retry=RetryPolicy(
                 max_attempts=settings.consumer_max_attempts,
                 initial_s=settings.consumer_retry_initial_s,

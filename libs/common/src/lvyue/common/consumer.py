@@ -70,6 +70,7 @@ class ConsumerRunner:
         retry: RetryPolicy = RetryPolicy(),
         max_records: int = 500,
         session_timeout_ms: int = 10000,
+        fetch_max_wait_ms: int = 100,
     ) -> None:
         self.name = name
         self._uow_factory = uow_factory
@@ -79,6 +80,7 @@ class ConsumerRunner:
         self._retry = retry
         self._max_records = max_records
         self._session_timeout_ms = session_timeout_ms
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._handlers = {topic_prefix + s.event.topic: s.handler for s in subscriptions}
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -96,6 +98,7 @@ class ConsumerRunner:
             max_poll_records=self._max_records,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=max(300, self._session_timeout_ms // 3),
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
 

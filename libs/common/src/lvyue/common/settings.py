@@ -89,6 +89,11 @@ class KernelSettings(BaseSettings):
         ge=1000,
         description="Group session timeout; a new member's join also waits about this long.",
     )
+    consumer_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=0,
+        description="Longest a fetch waits for data; the embedded broker holds fetches this long.",
+    )
     consumer_retry_initial_s: float = Field(default=0.2, gt=0)
     consumer_retry_max_s: float = Field(default=5.0, gt=0)
 
