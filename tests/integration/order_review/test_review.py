@@ -297,3 +297,25 @@ async def test_transitions_the_state_does_not_allow_are_409_naming_the_state(
     assert correction.status_code == 409
     assert correction.json()["current_status"] == "cancelled"
     assert missing.status_code == 404
+
+
+async def test_an_order_waiting_for_inventory_too_long_counts_as_stalled(
+    make_settings: Callable[..., OrderReviewSettings], broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    def stalled() -> float:
+        value = REGISTRY.get_sample_value("lvyue_orders_stalled", {"status": "pending_review"})
+        return value or 0.0
+
+    overrides = {"stalled_after_s": 600.0, "stalled_check_interval_s": 0.1}
+    async with harness(make_settings, broker, topic_prefix, **overrides) as h:
+        await h.create(good_order())  # inventory never answers
+        await eventually(_async(stalled), lambda n: n == 0.0)
+        h.clock.advance(timedelta(minutes=11))
+        await eventually(_async(stalled), lambda n: n == 1.0)
+
+
+def _async(probe: Callable[[], float]) -> Callable[[], Any]:
+    async def call() -> float:
+        return probe()
+
+    return call

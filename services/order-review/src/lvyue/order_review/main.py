@@ -13,6 +13,7 @@ from lvyue.order_review.api import router
 from lvyue.order_review.handlers.review import ReviewContext, inventory_handlers, on_shipped
 from lvyue.order_review.operator_api import install_error_handlers
 from lvyue.order_review.operator_api import router as operator_router
+from lvyue.order_review.progress import stalled_orders_job
 from lvyue.order_review.rules import DEFAULT_REMARK_KEYWORDS, ReviewConfig, parse_cn_address
 from lvyue.order_review.settings import OrderReviewSettings
 
@@ -43,6 +44,9 @@ def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> F
         title="lvyue order-review",
         routers=[router, operator_router],
         subscriptions=subscriptions,
+        background=[
+            stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)
+        ],
         clock=clock,
     )
     app.state.review = ctx

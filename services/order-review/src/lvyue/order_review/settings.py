@@ -18,6 +18,10 @@ class OrderReviewSettings(KernelSettings):
     review_blacklist_phones: frozenset[str] = Field(default=frozenset())
     review_blacklist_address_fragments: tuple[str, ...] = Field(default=())
     review_phone_region: str = Field(default="CN", description="Region for phone numbers.")
+    stalled_after_s: float = Field(
+        default=600.0, gt=0, description="An order waiting this long for review counts as stuck."
+    )
+    stalled_check_interval_s: float = Field(default=30.0, gt=0)
     review_mobile_only: bool = Field(
         default=True, description="Accept only mobile numbers (fixed lines cannot get SMS)."
     )
