@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lvyue.cli.embedded import free_port
+from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
+from lvyue.cli.services import SERVICES
 from tests.support.polling import eventually
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers
@@ -30,7 +31,7 @@ def _order(**changes: Any) -> dict[str, Any]:
 
 
 async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port_block(len(SERVICES))
     review, inventory = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
     log = tmp_path / "run.log"
     run = start_lvyue_run(tmp_path / "state", free_port(), port, log)

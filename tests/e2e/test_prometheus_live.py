@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lvyue.cli.embedded import free_port
+from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_WEBHOOK_SECRET
 from lvyue.cli.services import SERVICES
 from tests.support.processes import start_lvyue_run, stop, wait_http
@@ -99,7 +99,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSystem]:
     assert prometheus_bin, "prometheus not found: apt-get install prometheus"
     assert promtool, "promtool not found: apt-get install prometheus"
     tmp = tmp_path_factory.mktemp("prometheus-live")
-    base_port = free_port()
+    base_port = free_port_block(len(SERVICES))
     services = {spec.name: f"http://127.0.0.1:{spec.port(base_port)}" for spec in SERVICES}
     run_log = tmp / "run.log"
     run = start_lvyue_run(tmp / "state", free_port(), base_port, run_log)

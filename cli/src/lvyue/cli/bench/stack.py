@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from lvyue.cli.embedded import free_port
+from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.services import SERVICES
 from lvyue.common.db import with_database
 
@@ -48,25 +47,6 @@ class Stack:
 class Credentials:
     webhook_secret: str
     ops_token: str
-
-
-def _free_base_port(attempts: int = 20) -> int:
-    """A first port from which every service's port (`lvyue run --base-port`) is free."""
-    for _ in range(attempts):
-        base = free_port(HOST)
-        ports = [spec.port(base) for spec in SERVICES]
-        if max(ports) < 65535 and all(_is_free(p) for p in ports if p != base):
-            return base
-    raise RuntimeError("no free range of ports for the services found")
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def _run_env(database_url: str | None, kafka: str | None, creds: Credentials) -> dict[str, str]:
@@ -97,7 +77,7 @@ def start_stack(
     if run_state.exists():
         shutil.rmtree(run_state)  # fresh PostgreSQL data and broker epoch: nothing replayed
     state_dir.mkdir(parents=True, exist_ok=True)
-    base_port = _free_base_port()
+    base_port = free_port_block(len(SERVICES), HOST)
     broker_port = free_port(HOST)
     log_path = state_dir / "run.log"
     with log_path.open("wb") as out:
