@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,18 +82,18 @@ class TrackingAdapter(Protocol):
 Classifier = Callable[[httpx.Response], Outcome]
 
 
-class SingleCallAdapter:
+class SingleCallAdapter(ABC):
     """An adapter whose whole job is one request: subclasses build it and read the answer."""
 
     name = "base"
 
+    @abstractmethod
     def build_request(
         self, push: TrackingPush, api: PlatformApi, *, now: datetime
-    ) -> httpx.Request:
-        raise NotImplementedError
+    ) -> httpx.Request: ...
 
-    def classify(self, response: httpx.Response) -> Outcome:
-        raise NotImplementedError
+    @abstractmethod
+    def classify(self, response: httpx.Response) -> Outcome: ...
 
     async def push(
         self, client: httpx.AsyncClient, push: TrackingPush, api: PlatformApi, *, now: datetime
