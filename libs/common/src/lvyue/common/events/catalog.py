@@ -177,6 +177,8 @@ class ShipmentRequested(_Payload):
     due_at: AwareDatetime
     outbound_due_at: AwareDatetime
     requested_at: AwareDatetime
+    # Set on an exchange's replacement: a second parcel for an order already shipped once.
+    aftersale_id: uuid.UUID | None = None
 
 
 class ShipmentCancelled(_Payload):
@@ -286,6 +288,23 @@ class ReplacementRequested(_Payload):
     requested_at: AwareDatetime
 
 
+class ReplacementDispatched(_Payload):
+    """Produced by fulfilment: an exchange's replacement left the warehouse.
+
+    Not an order.shipped: the order shipped once already; inventory deducts the replacement's
+    own reservation and aftersales completes the exchange.
+    """
+
+    aftersale_id: uuid.UUID
+    shipment_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    lines: tuple[StockLine, ...]
+    carrier: str
+    tracking_number: str
+    dispatched_at: AwareDatetime
+
+
 class LedgerFigures(_Payload):
     """One ledger row: cases opened and refunds paid in the week, and the change since the last."""
 
@@ -340,6 +359,11 @@ AFTERSALE_REPLACEMENT_REQUESTED = register(
     "aftersale.replacement_requested",
     ReplacementRequested,
     description="To fulfilment: ship an exchange's replacement; key = order id.",
+)
+AFTERSALE_REPLACEMENT_DISPATCHED = register(
+    "aftersale.replacement_dispatched",
+    ReplacementDispatched,
+    description="From fulfilment: an exchange's replacement was dispatched; key = order id.",
 )
 AFTERSALE_LEDGER_PUBLISHED = register(
     "aftersale.ledger_published",
