@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.events import Envelope, EventType, new_event
 from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_REQUESTED,
     ORDER_CANCELLED,
     ORDER_REVIEWED,
     WAREHOUSE_DISPATCHED,
     OrderCancelled,
     OrderReviewed,
     Priority,
+    ReplacementRequested,
     WarehouseDispatched,
 )
 from lvyue.common.settings import Environment
@@ -100,6 +102,30 @@ def warehouse_dispatched(
         shipment_id=shipment_id, carrier_code=carrier, tracking_number=tracking, dispatched_at=at
     )
     return _event(WAREHOUSE_DISPATCHED, payload, order_id, "/wms/WH-SH-01")
+
+
+def replacement_requested(
+    order_id: uuid.UUID,
+    aftersale_id: uuid.UUID,
+    *,
+    at: datetime,
+    lines: Lines = (("TEA-LJ-250G", 1),),
+    warehouse_id: str = WAREHOUSE,
+) -> Envelope:
+    """What aftersales emits once an exchange's return arrived (see tests/support/aftersales)."""
+    order = canonical_order(lines)
+    payload = ReplacementRequested(
+        aftersale_id=aftersale_id,
+        order_id=order_id,
+        warehouse_id=warehouse_id,
+        platform=order.platform,
+        shop_id=order.shop_id,
+        platform_order_id=order.platform_order_id,
+        lines=order.lines,
+        receiver=order.receiver,
+        requested_at=at,
+    )
+    return _event(AFTERSALE_REPLACEMENT_REQUESTED, payload, order_id, "/lvyue/aftersales")
 
 
 async def processed(engine: AsyncEngine) -> int:

@@ -75,6 +75,7 @@ class Dispatched:
     warehouse_id: str = "WH-SH-01"
     id: uuid.UUID = field(default_factory=uuid.uuid4)
     order_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    aftersale_id: uuid.UUID | None = None  # an exchange's replacement
 
 
 @dataclass

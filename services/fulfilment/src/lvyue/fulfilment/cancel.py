@@ -42,7 +42,7 @@ async def _cancel_pending(
         uow.session, shipment.id, reason=reason, cancelled_at=cancelled_at, at=uow.clock.now()
     )
     for sla in SHIPMENT_SLAS:
-        await cancel_deadline(uow, sla=sla, subject=cancelled.subject, at=cancelled_at)
+        await cancel_deadline(uow, sla=sla, subject=cancelled.deadline_subject, at=cancelled_at)
     await uow.emit(
         SHIPMENT_CANCELLED,
         ShipmentCancelled(

@@ -22,7 +22,7 @@ class ShipmentView:
 
 
 async def _view(uow: UnitOfWork, shipment: ShipmentRecord) -> ShipmentView:
-    return ShipmentView(shipment, await for_subject(uow.session, shipment.subject))
+    return ShipmentView(shipment, await for_subject(uow.session, shipment.deadline_subject))
 
 
 async def confirm_dispatch(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from lvyue.common.events.catalog import Priority
 from lvyue.fulfilment.hooks import DispatchHook
 from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 
@@ -14,6 +15,7 @@ from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 class FulfilmentContext:
     policies: WarehousePolicies
     dispatch_hooks: tuple[DispatchHook, ...] = ()
+    replacement_priority: Priority = Priority.URGENT
 
 
 def get_context(request: Request) -> FulfilmentContext:

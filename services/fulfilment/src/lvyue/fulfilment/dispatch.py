@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 import structlog
 
 from lvyue.common.deadlines.store import close_deadline
-from lvyue.common.events.catalog import ORDER_SHIPPED, OrderShipped
+from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_DISPATCHED,
+    ORDER_SHIPPED,
+    OrderShipped,
+    ReplacementDispatched,
+)
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
 from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, stock_lines
@@ -62,10 +67,39 @@ def _refuse(shipment: ShipmentRecord, cmd: DispatchShipment) -> ShipmentConflict
     )
 
 
+async def _announce(uow: UnitOfWork, dispatched: ShipmentRecord, cmd: DispatchShipment) -> None:
+    """order.shipped for the order's own parcel; an exchange's replacement is announced as
+    aftersale.replacement_dispatched (the order shipped once already)."""
+    carrier, number, at = cmd.carrier_code, cmd.tracking_number, cmd.dispatched_at
+    lines = stock_lines((ln.sku, ln.quantity) for ln in dispatched.lines)
+    if dispatched.aftersale_id is None:
+        shipped = OrderShipped(
+            order_id=dispatched.order_id,
+            warehouse_id=dispatched.warehouse_id,
+            lines=lines,
+            carrier=carrier,
+            tracking_number=number,
+            dispatched_at=at,
+        )
+        await uow.emit(ORDER_SHIPPED, shipped, subject=dispatched.subject)
+        return
+    replaced = ReplacementDispatched(
+        aftersale_id=dispatched.aftersale_id,
+        shipment_id=dispatched.id,
+        order_id=dispatched.order_id,
+        warehouse_id=dispatched.warehouse_id,
+        lines=lines,
+        carrier=carrier,
+        tracking_number=number,
+        dispatched_at=at,
+    )
+    await uow.emit(AFTERSALE_REPLACEMENT_DISPATCHED, replaced, subject=dispatched.subject)
+
+
 async def dispatch_shipment(
     uow: UnitOfWork, cmd: DispatchShipment, hooks: DispatchHooks = ()
 ) -> Dispatched:
-    """Marks the shipment dispatched, closes both deadlines, emits order.shipped; no commit."""
+    """Marks the shipment dispatched, closes both deadlines, announces it; no commit."""
     shipment = await repository.get_shipment(uow.session, cmd.shipment_id, for_update=True)
     if shipment is None:
         raise ShipmentNotFound(cmd.shipment_id)
@@ -88,21 +122,12 @@ async def dispatch_shipment(
         at=now,
     )
     closed = [
-        await close_deadline(uow, sla=sla, subject=dispatched.subject, closed_at=cmd.dispatched_at)
+        await close_deadline(
+            uow, sla=sla, subject=dispatched.deadline_subject, closed_at=cmd.dispatched_at
+        )
         for sla in SHIPMENT_SLAS
     ]
-    await uow.emit(
-        ORDER_SHIPPED,
-        OrderShipped(
-            order_id=dispatched.order_id,
-            warehouse_id=dispatched.warehouse_id,
-            lines=stock_lines((ln.sku, ln.quantity) for ln in dispatched.lines),
-            carrier=cmd.carrier_code,
-            tracking_number=cmd.tracking_number,
-            dispatched_at=cmd.dispatched_at,
-        ),
-        subject=dispatched.subject,
-    )
+    await _announce(uow, dispatched, cmd)
     await after_dispatch(uow, dispatched, hooks)
     in_time = "true" if on_time(closed) else "false"
     uow.after_commit(DISPATCHES.labels(dispatched.warehouse_id, dispatched.platform, in_time).inc)

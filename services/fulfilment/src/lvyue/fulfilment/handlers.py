@@ -8,17 +8,20 @@ from __future__ import annotations
 from lvyue.common.consumer import Handler, Subscription
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_REQUESTED,
     ORDER_CANCELLED,
     ORDER_REVIEWED,
     WAREHOUSE_DISPATCHED,
     OrderCancelled,
     OrderReviewed,
+    ReplacementRequested,
     WarehouseDispatched,
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment.cancel import cancel_for_order
 from lvyue.fulfilment.context import FulfilmentContext
 from lvyue.fulfilment.dispatch import DispatchShipment, dispatch_shipment
+from lvyue.fulfilment.replacement import request_replacement
 from lvyue.fulfilment.request import request_shipment
 
 
@@ -27,6 +30,14 @@ def on_order_reviewed(ctx: FulfilmentContext) -> Handler:
         await request_shipment(uow, event.payload(OrderReviewed), ctx.policies)
 
     return handle_order_reviewed
+
+
+def on_replacement_requested(ctx: FulfilmentContext) -> Handler:
+    async def handle_replacement_requested(event: Envelope, uow: UnitOfWork) -> None:
+        requested = event.payload(ReplacementRequested)
+        await request_replacement(uow, requested, ctx.policies, priority=ctx.replacement_priority)
+
+    return handle_replacement_requested
 
 
 async def on_order_cancelled(event: Envelope, uow: UnitOfWork) -> None:
@@ -53,5 +64,6 @@ def subscriptions(ctx: FulfilmentContext) -> list[Subscription]:
     return [
         Subscription(ORDER_REVIEWED, on_order_reviewed(ctx)),
         Subscription(ORDER_CANCELLED, on_order_cancelled),
+        Subscription(AFTERSALE_REPLACEMENT_REQUESTED, on_replacement_requested(ctx)),
         Subscription(WAREHOUSE_DISPATCHED, on_warehouse_dispatched(ctx)),
     ]

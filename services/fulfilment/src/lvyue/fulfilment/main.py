@@ -42,6 +42,7 @@ def build_app(
     context = FulfilmentContext(
         policies=WarehousePolicies.from_settings(settings),
         dispatch_hooks=(*hooks, *dispatch_hooks),
+        replacement_priority=settings.replacement_priority,
     )
     app = create_app(
         settings,

@@ -1,4 +1,7 @@
-"""Rules outbound_24h, dispatch_1600, priority: a reviewed order becomes a shipment request."""
+"""Rules outbound_24h, dispatch_1600, priority: a reviewed order becomes a shipment request.
+
+`start_shipment` is the one way a shipment begins; exchanges' replacements use it too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import uuid
 
 import structlog
 
+from lvyue.common.contracts.order import OrderLine, Receiver
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED, OrderReviewed, ShipmentRequested
 from lvyue.common.uow import UnitOfWork
@@ -37,30 +41,43 @@ async def request_shipment(
         return None
     due = policies.due_times(reviewed.warehouse_id, reviewed.reviewed_at)
     order = reviewed.order
-    shipment = await repository.insert_shipment(
-        uow.session,
-        NewShipment(
-            id=uuid.uuid4(),
-            order_id=reviewed.order_id,
-            warehouse_id=reviewed.warehouse_id,
-            platform=order.platform,
-            shop_id=order.shop_id,
-            platform_order_id=order.platform_order_id,
-            priority=reviewed.priority,
-            lines=tuple(ShipmentLine(ln.sku, ln.name, ln.quantity) for ln in order.lines),
-            remarks=order.remarks,
-            ready_at=reviewed.reviewed_at,
-            due_at=due.dispatch_due_at,
-            outbound_due_at=due.outbound_due_at,
-        ),
-        at=uow.clock.now(),
+    new = NewShipment(
+        id=uuid.uuid4(),
+        order_id=reviewed.order_id,
+        warehouse_id=reviewed.warehouse_id,
+        platform=order.platform,
+        shop_id=order.shop_id,
+        platform_order_id=order.platform_order_id,
+        priority=reviewed.priority,
+        lines=tuple(ShipmentLine(ln.sku, ln.name, ln.quantity) for ln in order.lines),
+        remarks=order.remarks,
+        ready_at=reviewed.reviewed_at,
+        due_at=due.dispatch_due_at,
+        outbound_due_at=due.outbound_due_at,
     )
+    shipment = await start_shipment(uow, new, receiver=order.receiver, lines=order.lines)
     if shipment is None:
         log.info("shipment_exists", order_id=str(reviewed.order_id))
+    return shipment
+
+
+async def start_shipment(
+    uow: UnitOfWork, new: NewShipment, *, receiver: Receiver, lines: tuple[OrderLine, ...]
+) -> ShipmentRecord | None:
+    """Inserts the shipment, opens outbound_24h and dispatch_1600, emits shipment.requested.
+
+    None when it exists already (its order's, or its exchange's): nothing is done twice.
+    """
+    shipment = await repository.insert_shipment(uow.session, new, at=uow.clock.now())
+    if shipment is None:
         return None
     for sla, due_at in ((OUTBOUND_SLA, shipment.outbound_due_at), (DISPATCH_SLA, shipment.due_at)):
         await open_deadline(
-            uow, sla=sla, subject=shipment.subject, opened_at=shipment.ready_at, due_at=due_at
+            uow,
+            sla=sla,
+            subject=shipment.deadline_subject,
+            opened_at=shipment.ready_at,
+            due_at=due_at,
         )
     await uow.emit(
         SHIPMENT_REQUESTED,
@@ -68,16 +85,17 @@ async def request_shipment(
             shipment_id=shipment.id,
             order_id=shipment.order_id,
             warehouse_id=shipment.warehouse_id,
-            platform=order.platform,
-            shop_id=order.shop_id,
-            platform_order_id=order.platform_order_id,
+            platform=shipment.platform,
+            shop_id=shipment.shop_id,
+            platform_order_id=shipment.platform_order_id,
             priority=shipment.priority,
-            receiver=order.receiver,
-            lines=order.lines,
-            remarks=order.remarks,
+            receiver=receiver,
+            lines=lines,
+            remarks=shipment.remarks,
             due_at=shipment.due_at,
             outbound_due_at=shipment.outbound_due_at,
             requested_at=uow.clock.now(),
+            aftersale_id=shipment.aftersale_id,
         ),
         subject=shipment.subject,
     )

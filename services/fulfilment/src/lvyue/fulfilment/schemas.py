@@ -46,6 +46,9 @@ class ShipmentRead(BaseModel):
 
     id: uuid.UUID
     order_id: uuid.UUID
+    aftersale_id: uuid.UUID | None = Field(
+        description="Set on an exchange's replacement (a second parcel of the order)."
+    )
     warehouse_id: str
     platform: str
     shop_id: str

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from lvyue.common.events.catalog import Priority
 from lvyue.common.settings import KernelSettings
 
 
@@ -45,6 +46,10 @@ class FulfilmentSettings(KernelSettings):
     warehouses: dict[str, WarehouseConfig] = Field(
         default_factory=dict,
         description='Per-warehouse cut-off and timezone, JSON: {"WH-SH-01": {"cutoff": "16:00"}}.',
+    )
+    replacement_priority: Priority = Field(
+        default=Priority.URGENT,
+        description="Pick priority of an exchange's replacement: the buyer has waited once.",
     )
     metrics_refresh_interval_s: float = Field(
         default=15.0, gt=0, description="How often the pending-shipments gauge is recounted."

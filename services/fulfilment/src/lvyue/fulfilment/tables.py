@@ -1,4 +1,5 @@
-"""Fulfilment's tables: shipments (one per reviewed order) and the orders known to be cancelled.
+"""Fulfilment's tables: shipments (one per reviewed order, plus one per exchange's replacement)
+and the orders known to be cancelled.
 
 Tracking sync and logistics exceptions add their own tables to this `metadata` in later
 migrations (0002+, down_revision "fu0001").
@@ -14,7 +15,6 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
-    UniqueConstraint,
     Uuid,
     text,
 )
@@ -31,6 +31,7 @@ shipments = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("order_id", Uuid, nullable=False),
+    Column("aftersale_id", Uuid),  # set on an exchange's replacement, null for the order's own
     Column("warehouse_id", Text, nullable=False),
     Column("platform", Text, nullable=False),
     Column("shop_id", Text, nullable=False),
@@ -49,7 +50,19 @@ shipments = Table(
     Column("cancel_reason", Text),
     Column("created_at", TZ, nullable=False),
     Column("updated_at", TZ, nullable=False),
-    UniqueConstraint("order_id"),  # one shipment per order: order.reviewed twice is a no-op
+    # One shipment per order (order.reviewed twice is a no-op) and one per exchange.
+    Index(
+        "uq_shipments_order_id",
+        "order_id",
+        unique=True,
+        postgresql_where=text("aftersale_id IS NULL"),
+    ),
+    Index(
+        "uq_shipments_aftersale_id",
+        "aftersale_id",
+        unique=True,
+        postgresql_where=text("aftersale_id IS NOT NULL"),
+    ),
     CheckConstraint("status IN ('pending', 'dispatched', 'cancelled')", name="status"),
     CheckConstraint("priority IN ('urgent', 'promotion', 'normal')", name="priority"),
     CheckConstraint(

@@ -34,6 +34,7 @@ class NewShipment:
     ready_at: datetime
     due_at: datetime
     outbound_due_at: datetime
+    aftersale_id: uuid.UUID | None = None  # an exchange's replacement
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,22 @@ class ShipmentRecord:
     cancel_reason: str | None
     created_at: datetime
     updated_at: datetime
+    aftersale_id: uuid.UUID | None  # set on an exchange's replacement
 
     @property
     def subject(self) -> str:
-        """Events and deadlines of a shipment are keyed by its order id."""
+        """Events of a shipment are keyed by its order id: warehouses see one key per order."""
         return str(self.order_id)
+
+    @property
+    def deadline_subject(self) -> str:
+        """The order's own shipment keeps its deadlines under the order id; a replacement's run
+        under its after-sale id, beside the order's (an order may have several exchanges)."""
+        return str(self.aftersale_id or self.order_id)
+
+    @property
+    def is_replacement(self) -> bool:
+        return self.aftersale_id is not None
 
 
 def lines_json(lines: tuple[ShipmentLine, ...]) -> list[dict[str, Any]]:
@@ -91,4 +103,5 @@ def shipment_record(row: Any) -> ShipmentRecord:
         cancel_reason=row.cancel_reason,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        aftersale_id=row.aftersale_id,
     )

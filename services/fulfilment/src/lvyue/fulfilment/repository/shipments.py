@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, true, update
+from sqlalchemy import and_, case, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,18 @@ _PRIORITY_RANK = case(
 async def insert_shipment(
     session: AsyncSession, new: NewShipment, *, at: datetime
 ) -> ShipmentRecord | None:
-    """Creates the order's shipment as pending; None if the order has one already."""
+    """Creates the shipment as pending; None if the order (or, for a replacement, the
+    exchange) has one already."""
+    if new.aftersale_id is None:
+        target, where = "order_id", "aftersale_id IS NULL"
+    else:
+        target, where = "aftersale_id", "aftersale_id IS NOT NULL"
     result = await session.execute(
         insert(shipments)
         .values(
             id=new.id,
             order_id=new.order_id,
+            aftersale_id=new.aftersale_id,
             warehouse_id=new.warehouse_id,
             platform=new.platform,
             shop_id=new.shop_id,
@@ -48,7 +54,7 @@ async def insert_shipment(
             created_at=at,
             updated_at=at,
         )
-        .on_conflict_do_nothing(index_elements=["order_id"])
+        .on_conflict_do_nothing(index_elements=[target], index_where=text(where))
         .returning(*shipments.columns)
     )
     row = result.first()
@@ -68,7 +74,10 @@ async def get_shipment(
 async def shipment_for_order(
     session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False
 ) -> ShipmentRecord | None:
-    query = select(shipments).where(shipments.c.order_id == order_id)
+    """The order's own shipment (not an exchange's replacement)."""
+    query = select(shipments).where(
+        shipments.c.order_id == order_id, shipments.c.aftersale_id.is_(None)
+    )
     if for_update:
         query = query.with_for_update()
     row = (await session.execute(query)).first()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import structlog
+
 from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment.tracking import repository as repo
 from lvyue.fulfilment.tracking.records import TRACKING_SLA, DispatchedShipment, push_of
+
+log = structlog.get_logger(__name__)
 
 TrackingHook = Callable[[UnitOfWork, DispatchedShipment], Awaitable[None]]
 
@@ -16,6 +20,15 @@ TrackingHook = Callable[[UnitOfWork, DispatchedShipment], Awaitable[None]]
 def tracking_sync_hook(sla: SlaPolicies) -> TrackingHook:
     async def enqueue_tracking_sync(uow: UnitOfWork, shipment: DispatchedShipment) -> None:
         """A pending sync job due now, and the tracking_sync deadline (subject: the order)."""
+        if shipment.aftersale_id is not None:
+            # The platforms' shipping APIs take an order's first parcel only; an exchange's
+            # replacement is reported through their after-sale (换货) APIs, not integrated.
+            log.info(
+                "tracking_sync_not_for_replacements",
+                shipment_id=str(shipment.id),
+                aftersale_id=str(shipment.aftersale_id),
+            )
+            return
         now = uow.clock.now()
         if await repo.insert_job(uow.session, push_of(shipment), now=now):
             await open_deadline(
