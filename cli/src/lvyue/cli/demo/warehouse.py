@@ -22,6 +22,7 @@ LATE_EVERY = 5  # every 5th is confirmed as having left after its due time, wher
 class Warehouse:
     dispatched: dict[str, str] = field(default_factory=dict)  # order id → shipment id
     held: set[str] = field(default_factory=set)  # shipment ids left pending on purpose
+    replaced: set[str] = field(default_factory=set)  # exchanges' replacement shipments sent
     carriers: Counter[str] = field(default_factory=Counter)
     late: int = 0
     seen: int = 0
@@ -60,10 +61,13 @@ def work_pick_list(
     late = 0
     for shipment in _pending(svc, warehouse):
         shipment_id, order_id = str(shipment["id"]), str(shipment["order_id"])
-        if order_id not in ours or shipment_id in wh.held or order_id in wh.dispatched:
+        replacement = shipment.get("aftersale_id") is not None  # an exchange's second parcel
+        if order_id not in ours or shipment_id in wh.held or shipment_id in wh.replaced:
+            continue
+        if not replacement and order_id in wh.dispatched:
             continue
         wh.seen += 1
-        if wh.seen % HOLD_EVERY == 0:
+        if wh.seen % HOLD_EVERY == 0 and not replacement:
             wh.held.add(shipment_id)
             continue
         now = datetime.now(UTC)
@@ -85,7 +89,14 @@ def work_pick_list(
         if response.status_code != 200:
             console.print(f"[red]dispatch[/] {shipment_id} refused {response.status_code}")
             continue
-        wh.dispatched[order_id] = shipment_id
+        if replacement:
+            wh.replaced.add(shipment_id)
+            console.print(
+                f"[bold magenta]dispatch[/] replacement for after-sale {shipment['aftersale_id']}"
+                f" left with {carrier}"
+            )
+        else:
+            wh.dispatched[order_id] = shipment_id
         wh.carriers[carrier] += 1
         late += is_late
         done += 1
