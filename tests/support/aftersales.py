@@ -1,5 +1,6 @@
-"""Aftersales test helpers: settings on the test database and broker, shipped orders announced
-on the topics as order-review and fulfilment would, signed webhooks, the app in-process."""
+"""Aftersales test helpers: settings on the test database and broker, shipped orders and
+replacement dispatches announced on the topics as order-review and fulfilment would, signed
+webhooks, the app in-process, what its consumer handled."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.aftersales.main import build_app
 from lvyue.aftersales.settings import AftersalesSettings
@@ -22,15 +25,18 @@ from lvyue.common.clock import ManualClock
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_DISPATCHED,
     ORDER_REVIEWED,
     ORDER_SHIPPED,
     OrderReviewed,
     OrderShipped,
     Priority,
+    ReplacementDispatched,
     StockLine,
 )
 from lvyue.common.events.kafka import from_kafka
 from lvyue.common.settings import Environment
+from lvyue.common.tables import dead_letters, inbox
 from tests.support.apps import serve
 from tests.support.inventory import API_TOKENS, OPS, WAREHOUSE, WAREHOUSE_STAFF
 from tests.support.kafka import read_topic
@@ -145,6 +151,36 @@ class Aftersales:
         data: dict[str, Any] = response.json()
         return data
 
+    async def dispatch_replacement(
+        self,
+        case_id: str | uuid.UUID,
+        order_id: uuid.UUID,
+        *,
+        shipment_id: uuid.UUID,
+        lines: tuple[tuple[str, int], ...] = ((TEA, 1),),
+        carrier: str = "SF",
+        tracking_number: str = "SF9876543210",
+    ) -> ReplacementDispatched:
+        """aftersale.replacement_dispatched as fulfilment sends it; a new event id each call."""
+        dispatched = ReplacementDispatched(
+            aftersale_id=uuid.UUID(str(case_id)), shipment_id=shipment_id, order_id=order_id,
+            warehouse_id=WAREHOUSE, lines=tuple(StockLine(sku=s, quantity=q) for s, q in lines),
+            carrier=carrier, tracking_number=tracking_number, dispatched_at=self.clock.now(),
+        )  # fmt: skip
+        await publish(
+            self.bootstrap, self.prefix, AFTERSALE_REPLACEMENT_DISPATCHED, dispatched,
+            subject=str(order_id), source="/lvyue/fulfilment",
+        )  # fmt: skip
+        return dispatched
+
+    async def until_case(self, case_id: str, accept: Any) -> dict[str, Any]:
+        async def probe() -> httpx.Response:
+            return await self.client.get(f"/aftersales/{case_id}", headers=OPS)
+
+        response = await eventually(probe, lambda r: r.status_code == 200 and accept(r.json()))
+        data: dict[str, Any] = response.json()
+        return data
+
     async def webhook(self, body: dict[str, Any], *, delivery: str | None = None) -> httpx.Response:
         raw = json.dumps(body).encode()
         headers = lvyue_headers(
@@ -199,6 +235,29 @@ class Aftersales:
             self.bootstrap, self.prefix + topic, expect=expect, settle_s=settle_s
         )
         return [from_kafka(r.key, r.value, r.headers) for r in records]
+
+
+async def consumed(engine: AsyncEngine) -> tuple[int, int]:
+    """(events the aftersales consumer handled: its inbox, messages it dead-lettered)."""
+    async with engine.connect() as conn:
+        handled = await conn.execute(
+            select(func.count()).select_from(inbox).where(inbox.c.consumer == "aftersales")
+        )
+        parked = await conn.execute(
+            select(func.count())
+            .select_from(dead_letters)
+            .where(dead_letters.c.consumer == "aftersales")
+        )
+        return int(handled.scalar_one()), int(parked.scalar_one())
+
+
+async def until_consumed(engine: AsyncEngine, count: int) -> tuple[int, int]:
+    """Waits until `count` messages were handled or dead-lettered; returns consumed()."""
+
+    async def probe() -> tuple[int, int]:
+        return await consumed(engine)
+
+    return await eventually(probe, lambda c: sum(c) >= count)
 
 
 def webhook_body(placed: CanonicalOrder, case_type: str, **changes: Any) -> dict[str, Any]:

@@ -13,14 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.events import Envelope, EventType, new_event
 from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_DISPATCHED,
     AFTERSALE_REPLACEMENT_REQUESTED,
     ORDER_CANCELLED,
     ORDER_REVIEWED,
+    SHIPMENT_CANCELLED,
     WAREHOUSE_DISPATCHED,
     OrderCancelled,
     OrderReviewed,
     Priority,
+    ReplacementDispatched,
     ReplacementRequested,
+    ShipmentCancelled,
+    StockLine,
     WarehouseDispatched,
 )
 from lvyue.common.settings import Environment
@@ -126,6 +131,48 @@ def replacement_requested(
         requested_at=at,
     )
     return _event(AFTERSALE_REPLACEMENT_REQUESTED, payload, order_id, "/lvyue/aftersales")
+
+
+def replacement_dispatched(
+    order_id: uuid.UUID,
+    aftersale_id: uuid.UUID,
+    *,
+    at: datetime,
+    lines: Lines = (("TEA-LJ-250G", 1),),
+    warehouse_id: str = WAREHOUSE,
+    tracking: str = "SF9876543210",
+) -> Envelope:
+    """What fulfilment emits once the replacement left the warehouse."""
+    payload = ReplacementDispatched(
+        aftersale_id=aftersale_id,
+        shipment_id=uuid.uuid4(),
+        order_id=order_id,
+        warehouse_id=warehouse_id,
+        lines=tuple(StockLine(sku=sku, quantity=q) for sku, q in lines),
+        carrier="SF",
+        tracking_number=tracking,
+        dispatched_at=at,
+    )
+    return _event(AFTERSALE_REPLACEMENT_DISPATCHED, payload, order_id, "/lvyue/fulfilment")
+
+
+def shipment_cancelled(
+    order_id: uuid.UUID,
+    *,
+    at: datetime,
+    aftersale_id: uuid.UUID | None = None,
+    warehouse_id: str = WAREHOUSE,
+    reason: str = "buyer",
+) -> Envelope:
+    payload = ShipmentCancelled(
+        shipment_id=uuid.uuid4(),
+        order_id=order_id,
+        warehouse_id=warehouse_id,
+        reason=reason,
+        cancelled_at=at,
+        aftersale_id=aftersale_id,
+    )
+    return _event(SHIPMENT_CANCELLED, payload, order_id, "/lvyue/fulfilment")
 
 
 async def processed(engine: AsyncEngine) -> int:

@@ -4,10 +4,22 @@ decisions, returns and refunds, and the events they put on the broker."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.events.catalog import AftersaleRefunded, ReplacementRequested, ReturnReceived
-from tests.support.aftersales import CUP, TEA, Aftersales, metric, money, webhook_body
-from tests.support.inventory import WAREHOUSE
+from tests.support.aftersales import (
+    CUP,
+    TEA,
+    Aftersales,
+    consumed,
+    metric,
+    money,
+    until_consumed,
+    webhook_body,
+)
+from tests.support.inventory import OPS, WAREHOUSE
 
 
 async def test_refund_only_by_webhook_is_approved_and_refunded(aftersales: Aftersales) -> None:
@@ -101,7 +113,7 @@ async def test_return_and_refund_waits_for_the_goods_then_refunds(aftersales: Af
 
 
 async def test_exchange_restocks_the_return_and_requests_a_replacement(
-    aftersales: Aftersales,
+    aftersales: Aftersales, aftersales_engine: AsyncEngine
 ) -> None:
     order_id, placed = await aftersales.shipped_order()
     intake = await aftersales.webhook(
@@ -113,18 +125,20 @@ async def test_exchange_restocks_the_return_and_requests_a_replacement(
     assert intake.status_code == 201, intake.text
     case_id = intake.json()["aftersale_id"]
     assert (await aftersales.act(case_id, "approve"))["state"] == "awaiting_return"
-    done = await aftersales.act(
-        case_id, "return-received", {"lines": [{"sku": TEA, "quantity": 1, "sellable": True}]}
-    )
+    returned_lines = {"lines": [{"sku": TEA, "quantity": 1, "sellable": True}]}
+    returned = await aftersales.act(case_id, "return-received", returned_lines)
+    returned_again = await aftersales.act(case_id, "return-received", returned_lines)
     no_refund = await aftersales.act(
         case_id, "refund", {"reference": "R-X", "amount": "1.00"}, expect=409
     )
     received = await aftersales.events("aftersale.return_received", expect=1)
     replacements = await aftersales.events("aftersale.replacement_requested", expect=1)
 
-    assert done["state"] == "completed"
-    assert [d["sla"] for d in done["deadlines"]] == ["aftersale_response_24h"]
-    assert no_refund["current_state"] == "completed"
+    assert returned["state"] == "awaiting_replacement"
+    assert returned["replacement"] is None
+    assert returned_again == returned
+    assert [d["sla"] for d in returned["deadlines"]] == ["aftersale_response_24h"]
+    assert no_refund["current_state"] == "awaiting_replacement"
     assert received[0].payload(ReturnReceived).lines[0].sellable is True
     assert [e.subject for e in replacements] == [str(order_id)]
     replacement = replacements[0].payload(ReplacementRequested)
@@ -136,6 +150,64 @@ async def test_exchange_restocks_the_return_and_requests_a_replacement(
         (TEA, 1, money("168.00"))
     ]
     assert replacement.platform_order_id == placed.platform_order_id
+
+    # fulfilment shipped the replacement
+    shipment_id = uuid.uuid4()
+    dispatched = await aftersales.dispatch_replacement(
+        case_id, order_id, shipment_id=shipment_id, tracking_number="SF5550001111"
+    )
+    done = await aftersales.until_case(case_id, lambda c: c["state"] == "completed")
+
+    assert done["replacement"] is not None
+    assert {k: v for k, v in done["replacement"].items() if k != "dispatched_at"} == {
+        "shipment_id": str(shipment_id), "carrier": "SF", "tracking_number": "SF5550001111",
+    }  # fmt: skip
+    assert datetime.fromisoformat(done["replacement"]["dispatched_at"]) == dispatched.dispatched_at
+    assert [h["state"] for h in done["history"]] == [
+        "requested", "awaiting_return", "awaiting_replacement", "completed",
+    ]  # fmt: skip
+    assert (done["history"][-1]["actor"], done["history"][-1]["note"]) == (
+        "event:fulfilment", "replacement dispatched: SF SF5550001111",
+    )  # fmt: skip
+    late_refund = await aftersales.act(
+        case_id, "refund", {"reference": "R-Y", "amount": "1.00"}, expect=409
+    )
+    assert late_refund["current_state"] == "completed"
+
+    # the same dispatch again under a new event id: a repeat, nothing changes
+    before = await consumed(aftersales_engine)
+    await aftersales.dispatch_replacement(
+        case_id, order_id, shipment_id=shipment_id, tracking_number="SF5550001111"
+    )
+    after = await until_consumed(aftersales_engine, sum(before) + 1)
+
+    assert after == (before[0] + 1, before[1])  # handled, not dead-lettered
+    again = await aftersales.case(case_id)
+    assert again == done
+    assert len(again["history"]) == 4
+
+
+async def test_a_replacement_dispatch_no_exchange_waits_for_is_skipped_without_a_trace(
+    aftersales: Aftersales, aftersales_engine: AsyncEngine
+) -> None:
+    order_id, _ = await aftersales.shipped_order()
+    case = await aftersales.open(order_id, "exchange", amount=None)
+    waiting_for_goods = await aftersales.act(case["id"], "approve")
+    before = await consumed(aftersales_engine)
+
+    unknown = uuid.uuid4()
+    await aftersales.dispatch_replacement(unknown, order_id, shipment_id=uuid.uuid4())
+    await aftersales.dispatch_replacement(case["id"], order_id, shipment_id=uuid.uuid4())
+    after = await until_consumed(aftersales_engine, sum(before) + 2)
+
+    # handled (the inbox has them) and skipped with a warning: retrying or parking them on the
+    # dead-letter topic could not make them apply
+    assert after == (before[0] + 2, before[1])
+    missing = await aftersales.client.get(f"/aftersales/{unknown}", headers=OPS)
+    assert missing.status_code == 404
+    assert await aftersales.case(case["id"]) == waiting_for_goods
+    listed = await aftersales.client.get(f"/aftersales?order_id={order_id}", headers=OPS)
+    assert listed.json()["total"] == 1
 
 
 async def test_repeated_requests_return_the_same_case_and_change_nothing(

@@ -12,6 +12,7 @@ from lvyue.common.events.catalog import (
     Priority,
     ReplacementDispatched,
     ReplacementRequested,
+    ShipmentCancelled,
     ShipmentRequested,
     SlaBreached,
 )
@@ -23,6 +24,7 @@ from tests.support.fulfilment import (
     order_reviewed,
     replacement_requested,
 )
+from tests.support.inventory import OPS
 from tests.support.polling import eventually
 
 BREACHED = "lvyue_sla_deadlines_breached_total"
@@ -169,3 +171,31 @@ async def test_a_late_replacement_breaches_its_own_deadline_once(
     assert metric(BREACHED, sla="dispatch_1600") == breached_before + 1
     assert str(replacement["id"]) not in synced
     assert len(synced) == 1  # the order's own parcel
+
+
+async def test_a_stopped_replacement_tells_the_warehouse_and_ends_its_deadlines(
+    fulfilment: StartFulfilment,
+) -> None:
+    order_id, aftersale_id = uuid.uuid4(), uuid.uuid4()
+    async with fulfilment() as f:
+        original = await _ship_order(f, order_id)
+        await f.publish(replacement_requested(order_id, aftersale_id, at=f.clock.now()))
+        [replacement] = await _replacements(f, order_id, 1)
+        response = await f.client.post(
+            f"/shipments/{replacement['id']}/cancel", json={"reason": "买家改退款"}, headers=OPS
+        )
+        assert response.status_code == 200, response.text
+        [stopped] = await f.events("shipment.cancelled", 1, settle_s=1.5)
+        states = await deadline_states(f.engine, aftersale_id)
+        original_now = await f.get(str(original["id"]))
+
+    sent = stopped.payload(ShipmentCancelled)
+    assert (sent.shipment_id, sent.aftersale_id, sent.order_id) == (
+        uuid.UUID(str(replacement["id"])),
+        aftersale_id,
+        order_id,
+    )
+    assert stopped.subject == str(order_id)
+    assert response.json()["status"] == "cancelled"
+    assert states == {"outbound_24h": "cancelled", "dispatch_1600": "cancelled"}
+    assert original_now["status"] == "dispatched"

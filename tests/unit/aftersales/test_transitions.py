@@ -23,7 +23,7 @@ A = Action
     [
         (T.REFUND_ONLY, [A.APPROVE, A.REFUND]),
         (T.RETURN_AND_REFUND, [A.APPROVE, A.RECEIVE_RETURN, A.REFUND]),
-        (T.EXCHANGE, [A.APPROVE, A.RECEIVE_RETURN]),
+        (T.EXCHANGE, [A.APPROVE, A.RECEIVE_RETURN, A.SHIP_REPLACEMENT]),
     ],
 )
 def test_each_type_walks_its_path(case_type: T, steps: list[Action]) -> None:
@@ -50,6 +50,22 @@ def test_a_refusal_names_the_current_state_and_when_it_would_be_allowed() -> Non
         next_state(T.REFUND_ONLY, A.RECEIVE_RETURN, S.AWAITING_REFUND)
     with pytest.raises(TransitionNotAllowed, match=r"never for exchange cases"):
         next_state(T.EXCHANGE, A.REFUND, S.COMPLETED)
+    with pytest.raises(TransitionNotAllowed, match=r"never for exchange cases"):
+        next_state(T.EXCHANGE, A.REFUND, S.AWAITING_REPLACEMENT)
+
+
+def test_an_exchange_completes_only_once_its_replacement_is_dispatched() -> None:
+    assert next_state(T.EXCHANGE, A.RECEIVE_RETURN, S.AWAITING_RETURN) is S.AWAITING_REPLACEMENT
+    assert next_state(T.EXCHANGE, A.SHIP_REPLACEMENT, S.AWAITING_REPLACEMENT) is S.COMPLETED
+    with pytest.raises(
+        TransitionNotAllowed,
+        match=r"case is awaiting_return: cannot record the replacement dispatch of it "
+        r"\(allowed when: awaiting_replacement\)",
+    ):
+        next_state(T.EXCHANGE, A.SHIP_REPLACEMENT, S.AWAITING_RETURN)
+    for case_type in (T.REFUND_ONLY, T.RETURN_AND_REFUND):
+        with pytest.raises(TransitionNotAllowed, match=f"never for {case_type} cases"):
+            next_state(case_type, A.SHIP_REPLACEMENT, S.AWAITING_REFUND)
 
 
 def test_an_action_done_before_is_a_repeat_and_a_rejection_is_never_an_approval() -> None:
@@ -60,6 +76,17 @@ def test_an_action_done_before_is_a_repeat_and_a_rejection_is_never_an_approval(
     assert not already_done(T.EXCHANGE, A.APPROVE, S.REJECTED)
     assert not already_done(T.EXCHANGE, A.REJECT, S.AWAITING_RETURN)
     assert not already_done(T.REFUND_ONLY, A.RECEIVE_RETURN, S.REFUNDED)
+
+
+def test_a_replacement_dispatch_is_a_repeat_only_once_the_exchange_is_completed() -> None:
+    assert already_done(T.EXCHANGE, A.SHIP_REPLACEMENT, S.COMPLETED)
+    assert not already_done(T.EXCHANGE, A.SHIP_REPLACEMENT, S.AWAITING_REPLACEMENT)
+    assert not already_done(T.EXCHANGE, A.SHIP_REPLACEMENT, S.AWAITING_RETURN)
+    assert not already_done(T.EXCHANGE, A.SHIP_REPLACEMENT, S.REJECTED)
+    assert not already_done(T.RETURN_AND_REFUND, A.SHIP_REPLACEMENT, S.REFUNDED)
+    # a second return-received while the replacement is on its way, or after, changes nothing
+    assert already_done(T.EXCHANGE, A.RECEIVE_RETURN, S.AWAITING_REPLACEMENT)
+    assert already_done(T.EXCHANGE, A.RECEIVE_RETURN, S.COMPLETED)
 
 
 def test_every_transition_target_lies_on_its_types_path_or_is_rejected() -> None:

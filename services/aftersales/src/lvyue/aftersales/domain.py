@@ -33,7 +33,9 @@ class CaseState(StrEnum):
     AWAITING_RETURN = "awaiting_return"  # approved; the goods are on their way back
     AWAITING_REFUND = "awaiting_refund"  # refund_48h runs
     REFUNDED = "refunded"
-    COMPLETED = "completed"  # exchange: returned and replacement requested
+    # exchange: returned, the replacement is requested from fulfilment
+    AWAITING_REPLACEMENT = "awaiting_replacement"
+    COMPLETED = "completed"  # exchange: the replacement was dispatched
 
 
 class Source(StrEnum):

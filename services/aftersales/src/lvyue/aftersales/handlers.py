@@ -1,16 +1,25 @@
-"""Aftersales' event handlers: it remembers reviewed orders and which of them shipped.
+"""Aftersales' event handlers: it remembers reviewed orders and which of them shipped, and
+completes exchanges whose replacement fulfilment dispatched.
 
 The consumer runner opens the unit of work, records the inbox and commits; handlers never do.
-The two events travel on different topics and may arrive in either order: each upsert sets
-only its own columns, so the result is the same either way.
+order.reviewed and order.shipped travel on different topics and may arrive in either order:
+each upsert sets only its own columns, so the result is the same either way.
 """
 
 from __future__ import annotations
 
 from lvyue.aftersales import repository
+from lvyue.aftersales.commands import RecordReplacementDispatch, record_replacement_dispatch
 from lvyue.common.consumer import Subscription
 from lvyue.common.events import Envelope
-from lvyue.common.events.catalog import ORDER_REVIEWED, ORDER_SHIPPED, OrderReviewed, OrderShipped
+from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_DISPATCHED,
+    ORDER_REVIEWED,
+    ORDER_SHIPPED,
+    OrderReviewed,
+    OrderShipped,
+    ReplacementDispatched,
+)
 from lvyue.common.uow import UnitOfWork
 
 
@@ -40,8 +49,23 @@ async def on_order_shipped(event: Envelope, uow: UnitOfWork) -> None:
     )
 
 
+async def on_replacement_dispatched(event: Envelope, uow: UnitOfWork) -> None:
+    """An exchange's replacement left the warehouse: the exchange is completed (what does not
+    fit a case waiting for its replacement is logged and skipped; see commands/replacement.py)."""
+    dispatched = event.payload(ReplacementDispatched)
+    cmd = RecordReplacementDispatch(
+        case_id=dispatched.aftersale_id,
+        shipment_id=dispatched.shipment_id,
+        carrier=dispatched.carrier,
+        tracking_number=dispatched.tracking_number,
+        dispatched_at=dispatched.dispatched_at,
+    )
+    await record_replacement_dispatch(uow, cmd)
+
+
 def subscriptions() -> list[Subscription]:
     return [
         Subscription(ORDER_REVIEWED, on_order_reviewed),
         Subscription(ORDER_SHIPPED, on_order_shipped),
+        Subscription(AFTERSALE_REPLACEMENT_DISPATCHED, on_replacement_dispatched),
     ]

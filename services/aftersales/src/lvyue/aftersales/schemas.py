@@ -115,6 +115,15 @@ class RefundRead(BaseModel):
     actor: str
 
 
+class ReplacementRead(BaseModel):
+    """An exchange's replacement parcel, once fulfilment dispatched it."""
+
+    shipment_id: uuid.UUID
+    carrier: str
+    tracking_number: str
+    dispatched_at: datetime
+
+
 class DeadlineRead(BaseModel):
     sla: str
     state: str
@@ -150,6 +159,7 @@ class CaseRead(BaseModel):
     return_received_at: datetime | None
     returned_lines: list[ReturnLineRead] | None
     refund: RefundRead | None
+    replacement: ReplacementRead | None
     deadlines: list[DeadlineRead]
     history: list[HistoryRead]
 

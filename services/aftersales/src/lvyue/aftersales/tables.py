@@ -73,12 +73,22 @@ cases = Table(
     Column("decision_note", Text),  # approval note or the rejection reason
     Column("return_received_at", TZ),
     Column("returned_lines", JSONB),  # [{sku, quantity, sellable}]
+    # An exchange's replacement, from fulfilment's aftersale.replacement_dispatched.
+    Column("replacement_shipment_id", Uuid),
+    Column("replacement_carrier", Text),
+    Column("replacement_tracking_number", Text),
+    Column("replacement_dispatched_at", TZ),
     Column("updated_at", TZ, nullable=False),
     CheckConstraint("type IN ('refund_only', 'return_and_refund', 'exchange')", name="type"),
     CheckConstraint(
         "state IN ('requested', 'rejected', 'awaiting_return', 'awaiting_refund', "
-        "'refunded', 'completed')",
+        "'refunded', 'awaiting_replacement', 'completed')",
         name="state",
+    ),
+    CheckConstraint(
+        "num_nulls(replacement_shipment_id, replacement_carrier, replacement_tracking_number, "
+        "replacement_dispatched_at) IN (0, 4)",
+        name="replacement_all_or_none",
     ),
     CheckConstraint("requested_amount > 0", name="requested_amount_positive"),
     Index("ix_cases_order_id", "order_id"),

@@ -3,11 +3,14 @@
     refund_only:        requested ─approve→ awaiting_refund ─refund→ refunded
     return_and_refund:  requested ─approve→ awaiting_return ─receive_return→ awaiting_refund
                                                             ─refund→ refunded
-    exchange:           requested ─approve→ awaiting_return ─receive_return→ completed
+    exchange:           requested ─approve→ awaiting_return ─receive_return→ awaiting_replacement
+                                                            ─ship_replacement→ completed
     any type:           requested ─reject→ rejected
 
+ship_replacement has no endpoint: fulfilment's aftersale.replacement_dispatched event does it.
+
 An action already done (the case is at or past its target on its type's path) is a repeat:
-the endpoints answer 200 and change nothing.
+the endpoints answer 200, the event handler skips it, and nothing changes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class Action(StrEnum):
     REJECT = "reject"
     RECEIVE_RETURN = "receive the return of"
     REFUND = "refund"
+    SHIP_REPLACEMENT = "record the replacement dispatch of"
 
 
 S, T, A = CaseState, CaseType, Action
@@ -37,7 +41,8 @@ TRANSITIONS: Mapping[tuple[CaseType, Action, CaseState], CaseState] = MappingPro
         (T.RETURN_AND_REFUND, A.REJECT, S.REQUESTED): S.REJECTED,
         (T.EXCHANGE, A.REJECT, S.REQUESTED): S.REJECTED,
         (T.RETURN_AND_REFUND, A.RECEIVE_RETURN, S.AWAITING_RETURN): S.AWAITING_REFUND,
-        (T.EXCHANGE, A.RECEIVE_RETURN, S.AWAITING_RETURN): S.COMPLETED,
+        (T.EXCHANGE, A.RECEIVE_RETURN, S.AWAITING_RETURN): S.AWAITING_REPLACEMENT,
+        (T.EXCHANGE, A.SHIP_REPLACEMENT, S.AWAITING_REPLACEMENT): S.COMPLETED,
         (T.REFUND_ONLY, A.REFUND, S.AWAITING_REFUND): S.REFUNDED,
         (T.RETURN_AND_REFUND, A.REFUND, S.AWAITING_REFUND): S.REFUNDED,
     }
@@ -48,7 +53,7 @@ PATHS: Mapping[CaseType, tuple[CaseState, ...]] = MappingProxyType(
     {
         T.REFUND_ONLY: (S.REQUESTED, S.AWAITING_REFUND, S.REFUNDED),
         T.RETURN_AND_REFUND: (S.REQUESTED, S.AWAITING_RETURN, S.AWAITING_REFUND, S.REFUNDED),
-        T.EXCHANGE: (S.REQUESTED, S.AWAITING_RETURN, S.COMPLETED),
+        T.EXCHANGE: (S.REQUESTED, S.AWAITING_RETURN, S.AWAITING_REPLACEMENT, S.COMPLETED),
     }
 )
 

@@ -51,6 +51,7 @@ async def _cancel_pending(
             warehouse_id=cancelled.warehouse_id,
             reason=reason,
             cancelled_at=cancelled_at,
+            aftersale_id=cancelled.aftersale_id,
         ),
         subject=cancelled.subject,
     )

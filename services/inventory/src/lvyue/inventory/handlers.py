@@ -3,6 +3,7 @@
 The consumer runner opens the unit of work, records the inbox and commits; handlers never do.
 An order's events come on several topics, so they may arrive out of order or twice under new
 ids: each handler takes the order's lock and judges the event against its allocation.
+An exchange's replacement is a holder of its own, keyed by its after-sale id, the same way.
 """
 
 from __future__ import annotations
@@ -16,22 +17,34 @@ import structlog
 from lvyue.common.consumer import Handler, Subscription
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
+    AFTERSALE_REPLACEMENT_DISPATCHED,
+    AFTERSALE_REPLACEMENT_REQUESTED,
     AFTERSALE_RETURN_RECEIVED,
     ORDER_CANCELLED,
     ORDER_CREATED,
     ORDER_SHIPPED,
     ORDER_UPDATED,
+    SHIPMENT_CANCELLED,
     OrderCancelled,
     OrderCreated,
     OrderShipped,
     OrderUpdated,
+    ReplacementDispatched,
+    ReplacementRequested,
     ReturnReceived,
+    ShipmentCancelled,
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.domain import AllocationState, StockPolicy, requested_quantities
 from lvyue.inventory.ledger import check_low_stock
-from lvyue.inventory.reservations import deduct_order, release_order, reserve_order, restock_return
+from lvyue.inventory.reservations import (
+    deduct_order,
+    release_order,
+    reserve_order,
+    reserve_replacement,
+    restock_return,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -138,6 +151,84 @@ async def on_return_received(event: Envelope, uow: UnitOfWork, policy: StockPoli
     await check_low_stock(uow, policy, touched)
 
 
+async def on_replacement_requested(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """Holds an exchange's replacement in the event's warehouse, under the after-sale id.
+
+    Once per case: a redelivery, or a request arriving after the replacement was dispatched
+    (another topic, so no ordering between them), finds the case's allocation and does nothing.
+    """
+    requested = event.payload(ReplacementRequested)
+    holder = requested.aftersale_id
+    await repository.lock_order(uow.session, holder)
+    known = await repository.get_allocation(uow.session, holder)
+    if known is not None:
+        log.info("replacement_requested_again", aftersale_id=str(holder), state=known.state)
+        return
+    reserved = await reserve_replacement(
+        uow,
+        aftersale_id=holder,
+        order_id=requested.order_id,
+        warehouse=requested.warehouse_id,
+        lines=requested_quantities((ln.sku, ln.quantity) for ln in requested.lines),
+        actor=_actor(event),
+    )
+    state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
+    await _save(uow, holder, state, requested.requested_at)
+    await check_low_stock(uow, policy, reserved.touched)
+
+
+async def on_replacement_dispatched(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """The replacement left: what its case holds leaves stock (the order's own parcel did
+    so on order.shipped). Remembered, so a late replacement_requested reserves nothing."""
+    dispatched = event.payload(ReplacementDispatched)
+    holder = dispatched.aftersale_id
+    await repository.lock_order(uow.session, holder)
+    known = await repository.get_allocation(uow.session, holder)
+    if known is not None and known.state is AllocationState.SHIPPED:
+        log.info("replacement_dispatched_again", aftersale_id=str(holder))
+        return
+    held = await repository.order_reservations(uow.session, holder)
+    touched = await deduct_order(
+        uow,
+        held,
+        sold_at=dispatched.dispatched_at,
+        actor=_actor(event),
+        note=f"exchange replacement shipped for order {dispatched.order_id}, after-sale {holder}",
+        order_id=dispatched.order_id,
+    )
+    if not touched:
+        log.warning(
+            "replacement_shipped_without_reservation",
+            aftersale_id=str(holder),
+            order_id=str(dispatched.order_id),
+        )
+    as_of = known.as_of if known is not None else dispatched.dispatched_at
+    await _save(uow, holder, AllocationState.SHIPPED, as_of)
+    await check_low_stock(uow, policy, touched)
+
+
+async def on_shipment_cancelled(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
+    """A stopped replacement gives its units back. An order's own shipment is released by
+    order.cancelled instead, so its shipment.cancelled changes nothing here."""
+    cancelled = event.payload(ShipmentCancelled)
+    holder = cancelled.aftersale_id
+    if holder is None:
+        return
+    await repository.lock_order(uow.session, holder)
+    known = await repository.get_allocation(uow.session, holder)
+    if known is not None and known.state in _FINAL:
+        log.info("replacement_cancel_ignored", aftersale_id=str(holder), state=known.state)
+        return
+    held = await repository.order_reservations(uow.session, holder)
+    note = f"exchange replacement cancelled ({cancelled.reason}), order {cancelled.order_id}"
+    touched = await release_order(
+        uow, held, actor=_actor(event), note=note, order_id=cancelled.order_id
+    )
+    as_of = known.as_of if known is not None else cancelled.cancelled_at
+    await _save(uow, holder, AllocationState.CANCELLED, as_of)
+    await check_low_stock(uow, policy, touched)
+
+
 def _bind(handler: PolicyHandler, policy: StockPolicy) -> Handler:
     async def handle(event: Envelope, uow: UnitOfWork) -> None:
         await handler(event, uow, policy)
@@ -153,4 +244,7 @@ def subscriptions(policy: StockPolicy) -> list[Subscription]:
         Subscription(ORDER_CANCELLED, _bind(on_order_cancelled, policy)),
         Subscription(ORDER_SHIPPED, _bind(on_order_shipped, policy)),
         Subscription(AFTERSALE_RETURN_RECEIVED, _bind(on_return_received, policy)),
+        Subscription(AFTERSALE_REPLACEMENT_REQUESTED, _bind(on_replacement_requested, policy)),
+        Subscription(AFTERSALE_REPLACEMENT_DISPATCHED, _bind(on_replacement_dispatched, policy)),
+        Subscription(SHIPMENT_CANCELLED, _bind(on_shipment_cancelled, policy)),
     ]

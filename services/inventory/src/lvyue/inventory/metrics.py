@@ -21,6 +21,11 @@ LOW_STOCK_EVENTS = Counter(
 RESERVATIONS = Counter(
     "lvyue_inventory_reservations_total", "Orders decided by inventory", ["outcome"]
 )
+REPLACEMENT_RESERVATIONS = Counter(
+    "lvyue_inventory_replacement_reservations_total",
+    "Exchange replacements held by inventory (short: nothing held, the parcel ships anyway)",
+    ["outcome"],
+)
 SLOW_MOVING_FLAGGED = Counter(
     "lvyue_inventory_slow_moving_flagged_total", "SKUs flagged as slow-moving", ["warehouse"]
 )

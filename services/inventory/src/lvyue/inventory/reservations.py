@@ -1,5 +1,7 @@
 """Rule no_oversell: an order's stock is reserved all or none, released, deducted or restocked.
 
+An exchange's replacement parcel is held the same way, under its after-sale id.
+
 Every function runs inside the caller's unit of work and locks the stock rows it touches
 with SELECT ... FOR UPDATE in (warehouse, SKU) order; the CHECK constraints on `stock`
 refuse an oversell even if this code were wrong.
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from lvyue.common.events.catalog import (
     INVENTORY_REJECTED,
     INVENTORY_RESERVED,
@@ -23,20 +27,57 @@ from lvyue.common.events.catalog import (
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.domain import (
+    Allocation,
     MovementKind,
     ReservationState,
     allocate,
     requested_quantities,
 )
 from lvyue.inventory.ledger import Change, record
-from lvyue.inventory.metrics import RESERVATIONS
+from lvyue.inventory.metrics import REPLACEMENT_RESERVATIONS, RESERVATIONS
 from lvyue.inventory.repository import Reservation, StockKey
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class Reserved:
-    ok: bool  # False: rejected, nothing reserved
+    allocation: Allocation  # the all-or-none decision: on a refusal, what was short or unknown
     touched: list[StockKey]  # stock rows changed
+
+    @property
+    def ok(self) -> bool:
+        """False: refused, nothing reserved."""
+        return self.allocation.ok
+
+
+async def _reserve(
+    uow: UnitOfWork,
+    *,
+    holder: uuid.UUID,
+    order_id: uuid.UUID,
+    warehouse: str,
+    lines: Mapping[str, int],
+    actor: str,
+    note: str = "",
+) -> Reserved:
+    """Reserves every SKU in the warehouse for `holder`, or none; announces nothing.
+
+    `holder` owns the reservation rows (the order, or an exchange's after-sale case);
+    the movements name `order_id`, so an order's trail shows its replacement too.
+    """
+    rows = await repository.lock_stock(uow.session, ((warehouse, sku) for sku in lines))
+    allocation = allocate(lines, {sku: row.available for (_, sku), row in rows.items()})
+    if not allocation.ok:
+        return Reserved(allocation, touched=[])
+    now = uow.clock.now()
+    for sku, quantity in sorted(lines.items()):
+        change = Change(MovementKind.RESERVE, reserved_delta=quantity, order_id=order_id, note=note)
+        await record(uow, rows[(warehouse, sku)], change, actor=actor)
+        await repository.upsert_reservation(
+            uow.session, order_id=holder, key=(warehouse, sku), quantity=quantity, at=now
+        )
+    return Reserved(allocation, touched=list(rows))
 
 
 async def reserve_order(
@@ -47,30 +88,25 @@ async def reserve_order(
     lines: Mapping[str, int],
     actor: str,
 ) -> Reserved:
-    """Reserves every SKU in the warehouse or none; emits reserved or rejected."""
-    rows = await repository.lock_stock(uow.session, ((warehouse, sku) for sku in lines))
-    allocation = allocate(lines, {sku: row.available for (_, sku), row in rows.items()})
+    """Reserves every SKU in the warehouse or none; emits reserved or rejected (review's input)."""
+    reserved = await _reserve(
+        uow, holder=order_id, order_id=order_id, warehouse=warehouse, lines=lines, actor=actor
+    )
     now = uow.clock.now()
-    if not allocation.ok:
+    if not reserved.ok:
         await uow.emit(
             INVENTORY_REJECTED,
             InventoryRejected(
                 order_id=order_id,
                 warehouse_id=warehouse,
-                short=allocation.short,
-                unknown_skus=allocation.unknown_skus,
+                short=reserved.allocation.short,
+                unknown_skus=reserved.allocation.unknown_skus,
                 rejected_at=now,
             ),
             subject=str(order_id),
         )
         uow.after_commit(RESERVATIONS.labels("rejected").inc)
-        return Reserved(ok=False, touched=[])
-    for sku, quantity in sorted(lines.items()):
-        change = Change(MovementKind.RESERVE, reserved_delta=quantity, order_id=order_id)
-        await record(uow, rows[(warehouse, sku)], change, actor=actor)
-        await repository.upsert_reservation(
-            uow.session, order_id=order_id, key=(warehouse, sku), quantity=quantity, at=now
-        )
+        return reserved
     await uow.emit(
         INVENTORY_RESERVED,
         InventoryReserved(
@@ -82,22 +118,84 @@ async def reserve_order(
         subject=str(order_id),
     )
     uow.after_commit(RESERVATIONS.labels("reserved").inc)
-    return Reserved(ok=True, touched=list(rows))
+    return reserved
+
+
+async def reserve_replacement(
+    uow: UnitOfWork,
+    *,
+    aftersale_id: uuid.UUID,
+    order_id: uuid.UUID,
+    warehouse: str,
+    lines: Mapping[str, int],
+    actor: str,
+) -> Reserved:
+    """Holds an exchange's replacement under the after-sale id, all or none.
+
+    No inventory.reserved / rejected: those are order-review's review inputs, keyed by order.
+    Fulfilment ships the replacement whatever inventory holds, so a shortage is only logged
+    and counted; a stock count adjustment corrects the figures later.
+    """
+    reserved = await _reserve(
+        uow,
+        holder=aftersale_id,
+        order_id=order_id,
+        warehouse=warehouse,
+        lines=lines,
+        actor=actor,
+        note=f"exchange replacement for order {order_id}, after-sale {aftersale_id}",
+    )
+    if not reserved.ok:
+        log.warning(
+            "replacement_short",
+            aftersale_id=str(aftersale_id),
+            order_id=str(order_id),
+            warehouse_id=warehouse,
+            short_skus=[s.sku for s in reserved.allocation.short],
+            unknown_skus=list(reserved.allocation.unknown_skus),
+        )
+    outcome = "reserved" if reserved.ok else "short"
+    uow.after_commit(REPLACEMENT_RESERVATIONS.labels(outcome).inc)
+    return reserved
 
 
 async def release_order(
-    uow: UnitOfWork, held: list[Reservation], *, actor: str, note: str
+    uow: UnitOfWork,
+    held: list[Reservation],
+    *,
+    actor: str,
+    note: str,
+    order_id: uuid.UUID | None = None,
 ) -> list[StockKey]:
-    """Gives back what an order still holds (reserved rows only); returns the rows changed."""
-    return await _settle(uow, held, kind=MovementKind.RELEASE, actor=actor, note=note)
+    """Gives back what an order (or a replacement) still holds (reserved rows only); returns
+    the rows changed. `order_id`: as in deduct_order."""
+    return await _settle(
+        uow, held, kind=MovementKind.RELEASE, actor=actor, note=note, order_id=order_id
+    )
 
 
 async def deduct_order(
-    uow: UnitOfWork, held: list[Reservation], *, sold_at: datetime, actor: str
+    uow: UnitOfWork,
+    held: list[Reservation],
+    *,
+    sold_at: datetime,
+    actor: str,
+    note: str = "shipped",
+    order_id: uuid.UUID | None = None,
 ) -> list[StockKey]:
-    """The parcel left: the reserved units leave stock and count as a sale."""
+    """The parcel left: the reserved units leave stock and count as a sale.
+
+    `order_id` names the order in the movements when the holder is not the order itself
+    (an exchange's replacement, held by its after-sale id).
+    """
     return await _settle(
-        uow, held, kind=MovementKind.DEDUCT, actor=actor, note="shipped", sold_at=sold_at
+        uow,
+        held,
+        kind=MovementKind.DEDUCT,
+        actor=actor,
+        note=note,
+        sold_at=sold_at,
+        order_id=order_id,
     )
 
 
@@ -109,6 +207,7 @@ async def _settle(
     actor: str,
     note: str,
     sold_at: datetime | None = None,
+    order_id: uuid.UUID | None = None,
 ) -> list[StockKey]:
     open_ = [r for r in held if r.state is ReservationState.RESERVED]
     if not open_:
@@ -120,7 +219,7 @@ async def _settle(
             kind,
             on_hand_delta=on_hand_sign * reservation.quantity,
             reserved_delta=-reservation.quantity,
-            order_id=reservation.order_id,
+            order_id=reservation.order_id if order_id is None else order_id,
             note=note,
             sold_at=sold_at,
         )

@@ -50,6 +50,8 @@ stock = Table(
     Index("ix_stock_low_stock", "warehouse_id", postgresql_where=text("low_stock")),
 )
 
+# `order_id` in `reservations` and `order_allocations` is the holder of the stock: an order,
+# or an exchange's replacement parcel (its after-sale id; no order id collides with it).
 reservations = Table(
     "reservations",
     metadata,
@@ -97,6 +99,7 @@ order_allocations = Table(
     metadata,
     # One row per order inventory has heard of. Events of one order travel on several topics,
     # so they can arrive out of order: a cancellation seen first must stop a later reserve.
+    # An exchange's replacement has its own row under its after-sale id (see reservations).
     Column("order_id", Uuid, primary_key=True),
     Column("state", Text, nullable=False),
     Column("as_of", TZ, nullable=False),  # the order version decided on (received/updated at)

@@ -182,13 +182,14 @@ class ShipmentRequested(_Payload):
 
 
 class ShipmentCancelled(_Payload):
-    """Do not ship: the order was cancelled before dispatch."""
+    """Do not ship: the order (or an exchange's replacement) was cancelled before dispatch."""
 
     shipment_id: uuid.UUID
     order_id: uuid.UUID
     warehouse_id: str
     reason: str
     cancelled_at: AwareDatetime
+    aftersale_id: uuid.UUID | None = None  # set when the replacement of an exchange is stopped
 
 
 class WarehouseDispatched(_Payload):

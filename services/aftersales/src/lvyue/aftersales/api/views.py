@@ -15,6 +15,7 @@ from lvyue.aftersales.schemas import (
     HistoryRead,
     OrderRead,
     RefundRead,
+    ReplacementRead,
     ReturnLineRead,
 )
 from lvyue.common.deadlines.store import for_subject
@@ -56,6 +57,9 @@ async def case_view(session: AsyncSession, case: Case) -> CaseRead:
             )
             if refund is not None
             else None
+        ),
+        replacement=(
+            None if case.replacement is None else ReplacementRead(**vars(case.replacement))
         ),
         deadlines=[
             DeadlineRead(

@@ -1,4 +1,5 @@
-"""Aftersales' commands: each runs in its own unit of work and commits once."""
+"""Aftersales' commands: each runs in its own unit of work and commits once, except
+record_replacement_dispatch, which runs in the event consumer's (the runner commits)."""
 
 from lvyue.aftersales.commands.context import CaseContext
 from lvyue.aftersales.commands.decide import Approve, Reject, approve, reject
@@ -10,6 +11,10 @@ from lvyue.aftersales.commands.errors import (
 )
 from lvyue.aftersales.commands.intake import Delivery, OpenCase, Opened, open_case
 from lvyue.aftersales.commands.refund import IssueRefund, refund
+from lvyue.aftersales.commands.replacement import (
+    RecordReplacementDispatch,
+    record_replacement_dispatch,
+)
 from lvyue.aftersales.commands.returns import ReceiveReturn, receive_return
 
 __all__ = [
@@ -23,11 +28,13 @@ __all__ = [
     "OrderNotFound",
     "OrderNotShipped",
     "ReceiveReturn",
+    "RecordReplacementDispatch",
     "RefundConflict",
     "Reject",
     "approve",
     "open_case",
     "receive_return",
+    "record_replacement_dispatch",
     "refund",
     "reject",
 ]

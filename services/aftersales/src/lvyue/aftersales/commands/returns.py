@@ -55,7 +55,7 @@ def _replacement(
 async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) -> Case:
     """Announces aftersale.return_received (sellable units go back to stock); then a
     return-and-refund case owes its refund within refund_48h, and an exchange asks fulfilment
-    for the replacement and is completed."""
+    for the replacement and waits for its dispatch (commands/replacement.py completes it)."""
     async with uow:
         case = await locked_case(uow, cmd.case_id)
         if already_done(case.type, Action.RECEIVE_RETURN, case.state):
@@ -84,7 +84,7 @@ async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) 
         case = await locked_case(uow, cmd.case_id)
         if to is CaseState.AWAITING_REFUND:
             await ctx.open_deadline(uow, REFUND_SLA, case, now)  # rule refund_48h
-        elif to is CaseState.COMPLETED:
+        elif to is CaseState.AWAITING_REPLACEMENT:
             replacement = _replacement(case, order, lines, now)
             await uow.emit(AFTERSALE_REPLACEMENT_REQUESTED, replacement, subject=str(case.order_id))
         await uow.commit()

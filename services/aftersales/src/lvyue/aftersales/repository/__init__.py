@@ -29,6 +29,7 @@ from lvyue.aftersales.repository.records import (
     HistoryEntry,
     KnownOrder,
     Refund,
+    Replacement,
     ShippedOrder,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "HistoryEntry",
     "KnownOrder",
     "Refund",
+    "Replacement",
     "ShippedOrder",
     "add_history",
     "case_by_idempotency_key",

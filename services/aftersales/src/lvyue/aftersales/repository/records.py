@@ -46,6 +46,16 @@ class KnownOrder:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """An exchange's replacement parcel, as fulfilment reported its dispatch."""
+
+    shipment_id: uuid.UUID
+    carrier: str
+    tracking_number: str
+    dispatched_at: datetime
+
+
+@dataclass(frozen=True)
 class Case:
     id: uuid.UUID
     order_id: uuid.UUID
@@ -66,6 +76,7 @@ class Case:
     decision_note: str | None
     return_received_at: datetime | None
     returned_lines: tuple[ReturnLine, ...] | None
+    replacement: Replacement | None  # set when an exchange's replacement was dispatched
     updated_at: datetime
 
 
@@ -147,6 +158,16 @@ def case_record(row: Any) -> Case:
             if returned is None
             else tuple(
                 ReturnLine(d["sku"], int(d["quantity"]), bool(d["sellable"])) for d in returned
+            )
+        ),
+        replacement=(
+            None
+            if row.replacement_shipment_id is None
+            else Replacement(
+                row.replacement_shipment_id,
+                row.replacement_carrier,
+                row.replacement_tracking_number,
+                row.replacement_dispatched_at,
             )
         ),
         updated_at=row.updated_at,
