@@ -70,28 +70,19 @@ def _refuse(shipment: ShipmentRecord, cmd: DispatchShipment) -> ShipmentConflict
 async def _announce(uow: UnitOfWork, dispatched: ShipmentRecord, cmd: DispatchShipment) -> None:
     """order.shipped for the order's own parcel; an exchange's replacement is announced as
     aftersale.replacement_dispatched (the order shipped once already)."""
-    carrier, number, at = cmd.carrier_code, cmd.tracking_number, cmd.dispatched_at
-    lines = stock_lines((ln.sku, ln.quantity) for ln in dispatched.lines)
+    shipped = OrderShipped(
+        order_id=dispatched.order_id,
+        warehouse_id=dispatched.warehouse_id,
+        lines=stock_lines((ln.sku, ln.quantity) for ln in dispatched.lines),
+        carrier=cmd.carrier_code,
+        tracking_number=cmd.tracking_number,
+        dispatched_at=cmd.dispatched_at,
+    )
     if dispatched.aftersale_id is None:
-        shipped = OrderShipped(
-            order_id=dispatched.order_id,
-            warehouse_id=dispatched.warehouse_id,
-            lines=lines,
-            carrier=carrier,
-            tracking_number=number,
-            dispatched_at=at,
-        )
         await uow.emit(ORDER_SHIPPED, shipped, subject=dispatched.subject)
         return
     replaced = ReplacementDispatched(
-        aftersale_id=dispatched.aftersale_id,
-        shipment_id=dispatched.id,
-        order_id=dispatched.order_id,
-        warehouse_id=dispatched.warehouse_id,
-        lines=lines,
-        carrier=carrier,
-        tracking_number=number,
-        dispatched_at=at,
+        aftersale_id=dispatched.aftersale_id, shipment_id=dispatched.id, **shipped.model_dump()
     )
     await uow.emit(AFTERSALE_REPLACEMENT_DISPATCHED, replaced, subject=dispatched.subject)
 
