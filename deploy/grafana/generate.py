@@ -584,6 +584,16 @@ def inventory() -> Json:
             bars=True,
         ),
         timeseries(
+            "Exchange replacements held by outcome",
+            (
+                per_hour(f"lvyue_inventory_replacement_reservations_total{{{j}}}", "outcome"),
+                "{{outcome}}",
+            ),
+            info="short: nothing was held; the replacement ships anyway and the count is "
+            "corrected by a stock adjustment.",
+            bars=True,
+        ),
+        timeseries(
             "Slow-moving SKUs flagged per day by warehouse",
             (
                 "sum by (warehouse) "
@@ -596,7 +606,7 @@ def inventory() -> Json:
     return dashboard(
         "lvyue-inventory",
         "lvyue / inventory",
-        "Reservations, low stock and slow movers; HTTP; events.",
+        "Reservations, exchange replacements, low stock and slow movers; HTTP; events.",
         panels + service_sections("inventory"),
     )
 
