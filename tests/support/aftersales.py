@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -90,10 +89,6 @@ def order(
     data["lines"] = [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines]
     data["amounts"] = {"goods_total": paid_total, "paid_total": paid_total}
     return CanonicalOrder.model_validate(data)
-
-
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def money(value: Any) -> Decimal:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -33,8 +35,10 @@ from lvyue.common.events.catalog import (
 from lvyue.common.events.kafka import to_kafka
 from lvyue.common.settings import Environment
 from lvyue.common.tables import inbox
+from lvyue.inventory.main import build_app
 from lvyue.inventory.settings import InventorySettings
 from lvyue.inventory.tables import reservations, stock, stock_movements
+from tests.support.apps import serve
 from tests.support.webhooks import canonical_sample
 
 WAREHOUSE = "WH-T"
@@ -192,3 +196,31 @@ async def movements_of(engine: AsyncEngine, **filters: Any) -> list[Any]:
         for name, value in filters.items():
             query = query.where(stock_movements.c[name] == value)
         return list(await conn.execute(query))
+
+
+@asynccontextmanager
+async def stocked_inventory(
+    settings: InventorySettings,
+    stock: Mapping[str, int] | Mapping[tuple[str, str], int],
+    thresholds: Mapping[str, int] | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The inventory app in-process, with SKUs created and stocked through its API.
+
+    `stock` keys are SKUs of WAREHOUSE or (warehouse, SKU) pairs; `thresholds` per SKU.
+    """
+    async with serve(build_app(settings)) as client:
+        for key, quantity in stock.items():
+            warehouse, sku = key if isinstance(key, tuple) else (WAREHOUSE, key)
+            threshold = (thresholds or {}).get(sku)
+            put = await client.put(
+                f"/skus/{warehouse}/{sku}", json={"safety_threshold": threshold}, headers=OPS
+            )
+            assert put.status_code == 201, put.text
+            if quantity:
+                receipt = {"warehouse_id": warehouse, "sku": sku, "quantity": quantity}
+                reference = f"init-{warehouse}-{sku}"
+                posted = await client.post(
+                    "/stock/receipts", json={**receipt, "reference": reference}, headers=OPS
+                )
+                assert posted.status_code == 201, posted.text
+        yield client

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from prometheus_client import REGISTRY
 
 from lvyue.common.clock import ManualClock
 from lvyue.common.uow import UnitOfWorkFactory
@@ -33,10 +32,6 @@ from tests.support.polling import eventually
 
 T0 = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Thursday morning
 PLATFORM_SECRET = "test-platform-api-secret"
-
-
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def settings_for(

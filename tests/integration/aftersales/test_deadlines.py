@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lvyue.common.events.catalog import SlaBreached
-from tests.support.aftersales import Aftersales, metric
+from tests.support.aftersales import Aftersales
+from tests.support.metrics import metric
 from tests.support.polling import eventually
 
 RESPONSE, REFUND = "aftersale_response_24h", "refund_48h"

@@ -14,12 +14,12 @@ from tests.support.aftersales import (
     TEA,
     Aftersales,
     consumed,
-    metric,
     money,
     until_consumed,
     webhook_body,
 )
 from tests.support.inventory import OPS, WAREHOUSE
+from tests.support.metrics import metric
 
 
 async def test_refund_only_by_webhook_is_approved_and_refunded(aftersales: Aftersales) -> None:

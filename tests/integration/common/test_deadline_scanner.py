@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,12 +17,13 @@ from lvyue.common.events.kafka import from_kafka
 from lvyue.common.tables import deadlines, outbox
 from tests.support.kafka import read_topic
 from tests.support.kernel import wired
+from tests.support.metrics import metric
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _breached_total(sla: str) -> float:
-    return REGISTRY.get_sample_value("lvyue_sla_deadlines_breached_total", {"sla": sla}) or 0.0
+    return metric("lvyue_sla_deadlines_breached_total", sla=sla)
 
 
 async def test_overdue_deadline_is_breached_exactly_once_with_two_scanners(

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
@@ -32,10 +31,6 @@ from tests.support.polling import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 19, 10, 0, tzinfo=SHANGHAI)  # a Thursday morning
-
-
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 @dataclass

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from lvyue.common.events.catalog import ShipmentCancelled
-from tests.integration.fulfilment.conftest import T0, StartFulfilment, metric
+from tests.integration.fulfilment.conftest import T0, StartFulfilment
 from tests.support.fulfilment import (
     WAREHOUSE,
     deadline_states,
@@ -15,6 +15,7 @@ from tests.support.fulfilment import (
     order_reviewed,
 )
 from tests.support.inventory import OPS, WAREHOUSE_STAFF
+from tests.support.metrics import metric
 
 LATE = "lvyue_fulfilment_late_cancellations_total"
 

@@ -18,8 +18,9 @@ from lvyue.fulfilment.logistics.watch import ParcelWatch
 from lvyue.fulfilment.settings import FulfilmentSettings
 from tests.support.inventory import OPS, PLATFORM, SRE, WAREHOUSE_STAFF
 from tests.support.kafka import read_topic
+from tests.support.metrics import metric
 from tests.support.polling import eventually
-from tests.support.tracking import T0, Dispatched, Service, metric, service, settings_for
+from tests.support.tracking import T0, Dispatched, Service, service, settings_for
 
 FLAGGED = "lvyue_logistics_exceptions_total"
 OPEN = "lvyue_logistics_open_exceptions"

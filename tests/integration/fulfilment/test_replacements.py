@@ -17,7 +17,7 @@ from lvyue.common.events.catalog import (
     SlaBreached,
 )
 from lvyue.fulfilment.tracking.tables import tracking_syncs
-from tests.integration.fulfilment.conftest import T0, Fulfilment, StartFulfilment, metric
+from tests.integration.fulfilment.conftest import T0, Fulfilment, StartFulfilment
 from tests.support.fulfilment import (
     WAREHOUSE,
     deadline_states,
@@ -25,6 +25,7 @@ from tests.support.fulfilment import (
     replacement_requested,
 )
 from tests.support.inventory import OPS
+from tests.support.metrics import metric
 from tests.support.polling import eventually
 
 BREACHED = "lvyue_sla_deadlines_breached_total"

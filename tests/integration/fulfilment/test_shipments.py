@@ -21,7 +21,7 @@ from lvyue.common.events.catalog import (
 from lvyue.common.tables import dead_letters
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment.repository import ShipmentRecord
-from tests.integration.fulfilment.conftest import T0, StartFulfilment, metric
+from tests.integration.fulfilment.conftest import T0, StartFulfilment
 from tests.support.fulfilment import (
     WAREHOUSE,
     deadline_states,
@@ -29,6 +29,7 @@ from tests.support.fulfilment import (
     warehouse_dispatched,
 )
 from tests.support.inventory import OPS, PLATFORM, SRE
+from tests.support.metrics import metric
 from tests.support.polling import eventually
 
 REQUESTED = "lvyue_fulfilment_shipments_requested_total"

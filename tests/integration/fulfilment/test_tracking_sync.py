@@ -28,6 +28,7 @@ from lvyue.fulfilment.tracking import repository
 from lvyue.fulfilment.tracking.records import SyncState
 from tests.support.fake_platform import FakePlatform, Reply, running_platform
 from tests.support.inventory import OPS, WAREHOUSE_STAFF
+from tests.support.metrics import metric
 from tests.support.polling import eventually
 from tests.support.tracking import (
     PLATFORM_SECRET,
@@ -35,7 +36,6 @@ from tests.support.tracking import (
     Dispatched,
     Service,
     dispatch_through_fulfilment,
-    metric,
     platform_api,
     service,
     settings_for,

@@ -4,14 +4,11 @@ under the after-sale id, deducted when dispatched, never announced to order revi
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaProducer
-from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
@@ -22,17 +19,14 @@ from lvyue.common.events.catalog import (
     INVENTORY_RESERVED,
 )
 from lvyue.common.tables import outbox
-from lvyue.inventory.main import build_app
 from lvyue.inventory.settings import InventorySettings
 from lvyue.inventory.tables import order_allocations
-from tests.support.apps import serve
 from tests.support.fulfilment import (
     replacement_dispatched,
     replacement_requested,
     shipment_cancelled,
 )
 from tests.support.inventory import (
-    OPS,
     WAREHOUSE,
     Lines,
     movements_of,
@@ -40,30 +34,14 @@ from tests.support.inventory import (
     publish,
     reservations_of,
     stock_of,
+    stocked_inventory,
     wait_processed,
 )
+from tests.support.metrics import metric
 
 TEA, CUP = "TEA-LJ-250G", "CUP-GLASS-01"
 RETURNS_WH = "WH-RETURNS"  # the exchange's warehouse, not the default one
 REPLACEMENTS = "lvyue_inventory_replacement_reservations_total"
-
-
-@asynccontextmanager
-async def _inventory(
-    settings: InventorySettings, stock: dict[tuple[str, str], int]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The inventory app in-process, with (warehouse, SKU) rows created and stocked by its API."""
-    async with serve(build_app(settings)) as client:
-        for (warehouse, sku), quantity in stock.items():
-            put = await client.put(f"/skus/{warehouse}/{sku}", json={}, headers=OPS)
-            assert put.status_code == 201, put.text
-            receipt = {"warehouse_id": warehouse, "sku": sku, "quantity": quantity}
-            reference = f"init-{warehouse}-{sku}"
-            posted = await client.post(
-                "/stock/receipts", json={**receipt, "reference": reference}, headers=OPS
-            )
-            assert posted.status_code == 201, posted.text
-        yield client
 
 
 def _requested(aftersale_id: uuid.UUID, order_id: uuid.UUID, lines: Lines) -> Envelope:
@@ -81,7 +59,7 @@ def _dispatched(
 
 
 def _metric(outcome: str) -> float:
-    return REGISTRY.get_sample_value(REPLACEMENTS, {"outcome": outcome}) or 0.0
+    return metric(REPLACEMENTS, outcome=outcome)
 
 
 async def _allocation_state(engine: AsyncEngine, holder: uuid.UUID) -> str | None:
@@ -112,7 +90,7 @@ async def test_a_replacement_is_held_in_its_warehouse_and_deducted_when_dispatch
     dispatched_at = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
     reserved_before, short_before = _metric("reserved"), _metric("short")
     stock = {(WAREHOUSE, TEA): 10, (RETURNS_WH, TEA): 5, (RETURNS_WH, CUP): 3}
-    async with _inventory(make_inventory_settings(), stock):
+    async with stocked_inventory(make_inventory_settings(), stock):
         await publish(producer, topic_prefix, order_created(order_id, [(TEA, 2)]))
         await wait_processed(inventory_engine, 1)
         requested = _requested(aftersale_id, order_id, [(TEA, 2), (CUP, 1)])
@@ -171,7 +149,7 @@ async def test_a_redelivered_replacement_request_reserves_once(
     reserved_before = _metric("reserved")
     first = _requested(aftersale_id, order_id, [(TEA, 2)])
     again = _requested(aftersale_id, order_id, [(TEA, 2)])  # the same case, a new event id
-    async with _inventory(make_inventory_settings(), {(RETURNS_WH, TEA): 10}):
+    async with stocked_inventory(make_inventory_settings(), {(RETURNS_WH, TEA): 10}):
         await publish(producer, topic_prefix, first, first, again)
         await wait_processed(inventory_engine, 2)  # the exact duplicate never reaches the inbox
     assert _levels(await stock_of(inventory_engine, TEA, RETURNS_WH)) == (10, 2)
@@ -191,7 +169,7 @@ async def test_a_short_replacement_holds_nothing_and_its_dispatch_deducts_nothin
     lines = [(TEA, 2), (CUP, 1)]
     stock = {(RETURNS_WH, TEA): 1, (RETURNS_WH, CUP): 5}
     with capture_logs() as logs:
-        async with _inventory(make_inventory_settings(), stock):
+        async with stocked_inventory(make_inventory_settings(), stock):
             await publish(producer, topic_prefix, _requested(aftersale_id, order_id, lines))
             await wait_processed(inventory_engine, 1)
             # all or none: CUP is available, but TEA is short
@@ -229,7 +207,7 @@ async def test_a_request_arriving_after_its_dispatch_reserves_nothing(
     order_id, aftersale_id = uuid.uuid4(), uuid.uuid4()
     reserved_before, short_before = _metric("reserved"), _metric("short")
     lines = [(TEA, 2)]
-    async with _inventory(make_inventory_settings(), {(RETURNS_WH, TEA): 10}):
+    async with stocked_inventory(make_inventory_settings(), {(RETURNS_WH, TEA): 10}):
         dispatched = _dispatched(aftersale_id, order_id, lines, datetime.now(UTC))
         await publish(producer, topic_prefix, dispatched)
         await wait_processed(inventory_engine, 1)
@@ -250,7 +228,7 @@ async def test_a_cancelled_replacement_gives_its_units_back(
     topic_prefix: str,
 ) -> None:
     order_id, aftersale_id, other_order = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    async with _inventory(make_inventory_settings(), {(RETURNS_WH, TEA): 10}):
+    async with stocked_inventory(make_inventory_settings(), {(RETURNS_WH, TEA): 10}):
         await publish(producer, topic_prefix, _requested(aftersale_id, order_id, [(TEA, 2)]))
         await wait_processed(inventory_engine, 1)
         assert _levels(await stock_of(inventory_engine, TEA, RETURNS_WH)) == (10, 2)

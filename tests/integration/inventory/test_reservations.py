@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,9 +16,7 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import InventoryRejected, InventoryReserved, LowStock, ShortSku
 from lvyue.common.events.kafka import from_kafka
-from lvyue.inventory.main import build_app
 from lvyue.inventory.settings import InventorySettings
-from tests.support.apps import serve
 from tests.support.inventory import (
     OPS,
     WAREHOUSE,
@@ -34,41 +29,18 @@ from tests.support.inventory import (
     reservations_of,
     return_received,
     stock_of,
+    stocked_inventory,
     wait_processed,
 )
 from tests.support.kafka import read_topic
+from tests.support.metrics import metric
 
 TEA, CUP = "TEA-LJ-250G", "CUP-GLASS-01"
-
-
-@asynccontextmanager
-async def _inventory(
-    settings: InventorySettings, stock: dict[str, int], thresholds: dict[str, int] | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The inventory app in-process, with SKUs created and stocked through its API."""
-    async with serve(build_app(settings)) as client:
-        for sku, quantity in stock.items():
-            threshold = (thresholds or {}).get(sku)
-            put = await client.put(
-                f"/skus/{WAREHOUSE}/{sku}", json={"safety_threshold": threshold}, headers=OPS
-            )
-            assert put.status_code == 201, put.text
-            if quantity:
-                receipt = {"warehouse_id": WAREHOUSE, "sku": sku, "quantity": quantity}
-                posted = await client.post(
-                    "/stock/receipts", json={**receipt, "reference": f"init-{sku}"}, headers=OPS
-                )
-                assert posted.status_code == 201, posted.text
-        yield client
 
 
 async def _outcomes(broker: EmbeddedBroker, prefix: str, topic: str, expect: int) -> list[Envelope]:
     records = await read_topic(broker.bootstrap_servers, prefix + topic, expect=expect)
     return [from_kafka(r.key, r.value, r.headers) for r in records]
-
-
-def _metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def test_an_order_is_reserved_in_full_and_announced(
@@ -79,8 +51,8 @@ async def test_an_order_is_reserved_in_full_and_announced(
     topic_prefix: str,
 ) -> None:
     order_id = uuid.uuid4()
-    before = _metric("lvyue_inventory_reservations_total", outcome="reserved")
-    async with _inventory(make_inventory_settings(), {TEA: 10, CUP: 5}):
+    before = metric("lvyue_inventory_reservations_total", outcome="reserved")
+    async with stocked_inventory(make_inventory_settings(), {TEA: 10, CUP: 5}):
         # one SKU on two lines counts once, summed
         await publish(
             producer, topic_prefix, order_created(order_id, [(TEA, 3), (CUP, 2), (TEA, 1)])
@@ -103,7 +75,7 @@ async def test_an_order_is_reserved_in_full_and_announced(
         (TEA, "reserve", 4, 0),
     ]
     assert all(m.actor.startswith("event:lvyue.order.created/") for m in moves)
-    assert _metric("lvyue_inventory_reservations_total", outcome="reserved") == before + 1
+    assert metric("lvyue_inventory_reservations_total", outcome="reserved") == before + 1
 
 
 async def test_one_short_line_reserves_nothing_and_names_the_shortage(
@@ -114,7 +86,7 @@ async def test_one_short_line_reserves_nothing_and_names_the_shortage(
     topic_prefix: str,
 ) -> None:
     order_id = uuid.uuid4()
-    async with _inventory(make_inventory_settings(), {TEA: 10, CUP: 1}):
+    async with stocked_inventory(make_inventory_settings(), {TEA: 10, CUP: 1}):
         await publish(producer, topic_prefix, order_created(order_id, [(TEA, 3), (CUP, 2)]))
         events = await _outcomes(broker, topic_prefix, "inventory.rejected", 1)
         assert (
@@ -141,7 +113,7 @@ async def test_an_unknown_sku_rejects_the_whole_order(
     topic_prefix: str,
 ) -> None:
     order_id = uuid.uuid4()
-    async with _inventory(make_inventory_settings(), {TEA: 10}):
+    async with stocked_inventory(make_inventory_settings(), {TEA: 10}):
         await publish(producer, topic_prefix, order_created(order_id, [(TEA, 1), ("GHOST-1", 1)]))
         events = await _outcomes(broker, topic_prefix, "inventory.rejected", 1)
     rejected = events[0].payload(InventoryRejected)
@@ -158,7 +130,7 @@ async def test_cancel_releases_ship_deducts_and_a_return_restocks_only_sellable_
 ) -> None:
     cancelled, shipped, aftersale = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     dispatched_at = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
-    async with _inventory(make_inventory_settings(), {TEA: 10, CUP: 5}):
+    async with stocked_inventory(make_inventory_settings(), {TEA: 10, CUP: 5}):
         await publish(
             producer,
             topic_prefix,
@@ -213,7 +185,7 @@ async def test_an_updated_order_is_released_and_reserved_again_for_its_new_lines
     topic_prefix: str,
 ) -> None:
     order_id = uuid.uuid4()
-    async with _inventory(make_inventory_settings(), {TEA: 5, CUP: 5}):
+    async with stocked_inventory(make_inventory_settings(), {TEA: 5, CUP: 5}):
         await publish(producer, topic_prefix, order_created(order_id, [(TEA, 3), (CUP, 1)]))
         await wait_processed(inventory_engine, 1)
         # needs the 3 units it held already: released and reserved in one transaction
@@ -239,7 +211,7 @@ async def test_events_of_one_order_arriving_out_of_order_reserve_nothing_stale(
 ) -> None:
     """Each event type has its own topic, so Kafka orders an order's events only per topic."""
     cancelled_first, updated_first = uuid.uuid4(), uuid.uuid4()
-    async with _inventory(make_inventory_settings(), {TEA: 10}):
+    async with stocked_inventory(make_inventory_settings(), {TEA: 10}):
         created = order_created(cancelled_first, [(TEA, 2)])
         await publish(producer, topic_prefix, order_cancelled(cancelled_first))
         await wait_processed(inventory_engine, 1)
@@ -266,7 +238,7 @@ async def test_a_redelivered_order_created_reserves_once(
 ) -> None:
     order_id = uuid.uuid4()
     first = order_created(order_id, [(TEA, 2)])
-    async with _inventory(make_inventory_settings(), {TEA: 10}):
+    async with stocked_inventory(make_inventory_settings(), {TEA: 10}):
         # the same event twice (inbox) and the same order under a new event id (reservations)
         await publish(producer, topic_prefix, first, first, order_created(order_id, [(TEA, 2)]))
         await wait_processed(inventory_engine, 2)  # the exact duplicate never reaches the inbox
@@ -283,9 +255,9 @@ async def test_low_stock_alerts_once_per_crossing_and_again_only_after_recovery(
     broker: EmbeddedBroker,
     topic_prefix: str,
 ) -> None:
-    before = _metric("lvyue_inventory_low_stock_events_total", warehouse=WAREHOUSE)
+    before = metric("lvyue_inventory_low_stock_events_total", warehouse=WAREHOUSE)
     settings = make_inventory_settings(low_stock_threshold=50)
-    async with _inventory(settings, {TEA: 7}, thresholds={TEA: 5}) as client:
+    async with stocked_inventory(settings, {TEA: 7}, thresholds={TEA: 5}) as client:
         steps = 0
 
         async def order(quantity: int) -> uuid.UUID:
@@ -316,7 +288,7 @@ async def test_low_stock_alerts_once_per_crossing_and_again_only_after_recovery(
         sku=TEA, warehouse_id=WAREHOUSE, available=4, threshold=5, suggested_replenishment=6
     )
     assert alerts[1].payload(LowStock).available == 4
-    after = _metric("lvyue_inventory_low_stock_events_total", warehouse=WAREHOUSE)
+    after = metric("lvyue_inventory_low_stock_events_total", warehouse=WAREHOUSE)
     assert after == before + 2
     assert "lvyue_inventory_low_stock_skus" in gauge.text
 
@@ -324,7 +296,7 @@ async def test_low_stock_alerts_once_per_crossing_and_again_only_after_recovery(
 async def test_the_database_itself_refuses_an_oversell(
     make_inventory_settings: Callable[..., InventorySettings], inventory_engine: AsyncEngine
 ) -> None:
-    async with _inventory(make_inventory_settings(consumers_enabled=False), {TEA: 3}):
+    async with stocked_inventory(make_inventory_settings(consumers_enabled=False), {TEA: 3}):
         pass
     for statement in (
         "UPDATE stock SET reserved = on_hand + 1",

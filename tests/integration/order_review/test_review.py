@@ -32,6 +32,7 @@ from lvyue.order_review.settings import OrderReviewSettings
 from tests.conftest import OPS_TOKEN, WEBHOOK_SECRET
 from tests.support.apps import serve
 from tests.support.kafka import read_topic
+from tests.support.metrics import metric
 from tests.support.polling import eventually
 from tests.support.publish import publish
 from tests.support.webhooks import canonical_sample, lvyue_headers
@@ -111,7 +112,7 @@ async def harness(
 
 
 def _breaches(sla: str) -> float:
-    return REGISTRY.get_sample_value("lvyue_sla_deadlines_breached_total", {"sla": sla}) or 0.0
+    return metric("lvyue_sla_deadlines_breached_total", sla=sla)
 
 
 async def test_order_with_reserved_stock_passing_every_check_is_reviewed(
