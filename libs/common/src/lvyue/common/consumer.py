@@ -1,21 +1,27 @@
-"""Consumer runner: each message handled in a unit of work with an inbox record, then committed.
+"""Consumer runner: what one poll returned is handled in one unit of work, then committed.
 
-Offsets are committed only after the database commit; a failing message is retried with
-backoff, then parked on `<topic>.dlq` (and in the dead_letters table) so its partition
-moves on. A redelivered event finds its inbox row and changes nothing.
+Per poll: the inbox rows of every message in one statement, the handlers in offset order per
+partition, one database commit, then one offset commit for every partition. Offsets are
+committed only after the database commit. If anything in the batch fails, the whole batch is
+rolled back and its messages are handled one by one instead, each in its own unit of work: a
+failing message is retried with backoff, then parked on `<topic>.dlq` (and in the
+dead_letters table) so its partition moves on, and a poison never fails its neighbours.
+A redelivered event finds its inbox row and changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
@@ -38,6 +44,17 @@ DEAD_LETTERED = Counter(
 )
 HANDLE_SECONDS = Histogram(
     "lvyue_consumer_handle_seconds", "Time to handle one message", ["consumer", "topic"]
+)
+BATCH_SIZE = Histogram(
+    "lvyue_consumer_batch_messages",
+    "Messages handled per batch transaction",
+    ["consumer"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+BATCH_FALLBACKS = Counter(
+    "lvyue_consumer_batch_fallbacks_total",
+    "Batches rolled back and handled one message at a time",
+    ["consumer"],
 )
 LAG = Gauge(
     "lvyue_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic"]
@@ -116,8 +133,78 @@ class ConsumerRunner:
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
             if not batches:
                 continue
-            await asyncio.gather(*(self._run_partition(tp, msgs) for tp, msgs in batches.items()))
+            await self.handle_poll(batches)
             self._update_lag(consumer, batches)
+
+    async def handle_poll(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
+    ) -> None:
+        """One transaction and one offset commit for the poll; one by one if that fails."""
+        consumer = self._consumer
+        assert consumer is not None
+        try:
+            envelopes = [
+                (message, from_kafka(message.key, message.value, message.headers))
+                for messages in batches.values()
+                for message in messages
+            ]
+        except MalformedEvent:
+            envelopes = None  # dead-lettered one by one, in its place in the partition
+        if envelopes is not None:
+            try:
+                outcomes = await self._handle_batch(envelopes)
+            except Exception as exc:
+                BATCH_FALLBACKS.labels(self.name).inc()
+                log.warning(
+                    "batch_failed_handling_one_by_one",
+                    consumer=self.name,
+                    messages=len(envelopes),
+                    error=repr(exc),
+                )
+            else:
+                for topic, outcome in outcomes:
+                    HANDLED.labels(self.name, topic, outcome).inc()
+                BATCH_SIZE.labels(self.name).observe(len(envelopes))
+                await self._commit_offsets(
+                    {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
+                )
+                return
+        await asyncio.gather(*(self._run_partition(tp, msgs) for tp, msgs in batches.items()))
+
+    async def _handle_batch(
+        self, envelopes: list[tuple[ConsumerRecord[Any, Any], Envelope]]
+    ) -> list[tuple[str, str]]:
+        """Every message of the poll in one unit of work; (topic, outcome) per message."""
+        outcomes: list[tuple[str, str]] = []
+        timings: list[tuple[str, float]] = []
+        async with self._uow_factory() as uow:
+            fresh = await uow.mark_processed_many(self.name, [str(e.id) for _, e in envelopes])
+            for message, envelope in envelopes:
+                event_id = str(envelope.id)
+                if event_id not in fresh:  # seen before, or twice in this very poll
+                    outcomes.append((message.topic, "duplicate"))
+                    continue
+                fresh.discard(event_id)
+                started = time.perf_counter()
+                await self._handlers[message.topic](envelope, uow)
+                timings.append((message.topic, time.perf_counter() - started))
+                outcomes.append((message.topic, "handled"))
+            await uow.commit()
+        for topic, seconds in timings:
+            HANDLE_SECONDS.labels(self.name, topic).observe(seconds)
+        return outcomes
+
+    async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> bool:
+        consumer = self._consumer
+        assert consumer is not None
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # Typically the partitions moved to another member in a rebalance: it redelivers
+            # from the last committed offsets, and the inbox makes that harmless.
+            log.warning("offset_commit_failed", consumer=self.name, error=str(exc))
+            return False
+        return True
 
     async def _run_partition(
         self, tp: TopicPartition, messages: list[ConsumerRecord[Any, Any]]
@@ -141,14 +228,10 @@ class ConsumerRunner:
                 consumer.seek(tp, message.offset)
                 await asyncio.sleep(self._retry.max_s)
                 return
-            try:
-                await consumer.commit({tp: message.offset + 1})
-            except CommitFailedError as exc:
-                # The partition moved to another member during a rebalance; it will redeliver
-                # from the last committed offset and the inbox makes that harmless.
-                log.warning(
-                    "offset_commit_failed", topic=tp.topic, partition=tp.partition, error=str(exc)
-                )
+            if not await self._commit_offsets({tp: message.offset + 1}):
+                # Read the rest again if the partition is still ours: nothing is skipped.
+                with contextlib.suppress(KafkaError):
+                    consumer.seek(tp, message.offset + 1)
                 return
 
     async def _process(self, message: ConsumerRecord[Any, Any]) -> None:
@@ -243,7 +326,10 @@ class ConsumerRunner:
         consumer: AIOKafkaConsumer,
         batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
     ) -> None:
+        assigned = consumer.assignment()
         for tp, messages in batches.items():
+            if tp not in assigned:
+                continue  # moved to another member while the batch was handled
             end = consumer.highwater(tp)
             if end is not None and messages:
                 LAG.labels(self.name, tp.topic).set(max(0, end - messages[-1].offset - 1))

@@ -7,7 +7,8 @@ from types import TracebackType
 from typing import Self
 
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.clock import Clock
@@ -15,6 +16,12 @@ from lvyue.common.db import SessionFactory
 from lvyue.common.events import Envelope, EventType, new_event
 from lvyue.common.outbox import stage
 from lvyue.common.tables import inbox
+
+# One statement for a whole batch, whatever its size (one cached plan, not one per length).
+_MARK_MANY = text(
+    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(:ids) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("ids", type_=ARRAY(Text)))
 
 
 class UnitOfWork:
@@ -87,6 +94,13 @@ class UnitOfWork:
             .returning(inbox.c.event_id)
         )
         return result.first() is not None
+
+    async def mark_processed_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """Records many events in one statement; returns the ids not processed before."""
+        if not event_ids:
+            return set()
+        result = await self.session.execute(_MARK_MANY, {"consumer": consumer, "ids": event_ids})
+        return set(result.scalars())
 
 
 class UnitOfWorkFactory:
