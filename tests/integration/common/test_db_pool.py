@@ -1,0 +1,30 @@
+"""The connection pool without pre-ping: a connection the server dropped is replaced unseen."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lvyue.common.db import make_engine
+
+
+async def test_a_connection_the_server_terminated_is_replaced_at_checkout(
+    engine: AsyncEngine,
+) -> None:
+    pooled = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with pooled.connect() as conn:
+            first_pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with engine.connect() as admin:
+            killed = (
+                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+            ).scalar_one()
+        assert killed
+        await asyncio.sleep(0.2)  # the driver reads the server's EOF on its socket
+        async with pooled.connect() as conn:
+            second_pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert second_pid != first_pid
+    finally:
+        await pooled.dispose()
