@@ -138,6 +138,11 @@ class OutboxRelay:
         OLDEST_AGE.set(float(oldest or 0))
 
     async def run(self, stop: asyncio.Event, *, metrics_every_s: float = 5.0) -> None:
+        """Publishes when woken by a commit that staged events, else every poll interval.
+
+        The poll only catches rows committed by another process (a replica without a relay,
+        a script): this process's own commits wake the relay at once.
+        """
         backoff = self._poll_interval_s
         loop = asyncio.get_running_loop()
         next_metrics = loop.time()
@@ -146,6 +151,8 @@ class OutboxRelay:
                 next_metrics = loop.time() + metrics_every_s
                 with contextlib.suppress(Exception):  # metrics never stop publishing
                     await self.refresh_backlog_metrics()
+            # Cleared before the read, not after: a commit during the publish wakes us again.
+            self._wakeup.clear()
             try:
                 published = await self.publish_batch()
                 backoff = self._poll_interval_s
@@ -153,16 +160,16 @@ class OutboxRelay:
                 PUBLISH_FAILURES.inc()
                 log.warning("outbox_publish_failed", error=str(exc), retry_in_s=backoff)
                 published = 0
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(max(backoff * 2, 0.1), 5.0)
             if published >= self._batch_size:
                 continue  # more waiting: go again at once
-            self._wakeup.clear()
             waiters = {
                 asyncio.ensure_future(stop.wait()),
                 asyncio.ensure_future(self._wakeup.wait()),
             }
+            timeout = min(backoff, max(0.0, next_metrics - loop.time()))
             _, pending = await asyncio.wait(
-                waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED
+                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             for task in pending:
                 task.cancel()

@@ -80,7 +80,12 @@ class KernelSettings(BaseSettings):
 
     outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
     outbox_batch_size: int = Field(default=200, ge=1)
-    outbox_poll_interval_s: float = Field(default=0.05, gt=0)
+    outbox_poll_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Relay poll for rows other processes committed; this process's own "
+        "commits wake the relay at once.",
+    )
 
     consumers_enabled: bool = Field(default=True, description="Run this service's consumers.")
     consumer_max_attempts: int = Field(default=5, ge=1, description="Attempts before dead-letter.")
