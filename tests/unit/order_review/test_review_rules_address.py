@@ -140,3 +140,14 @@ def test_cpca_resolves_a_municipality_to_its_city_level() -> None:
         "浦东新区",
         "世纪大道100号",
     )
+
+
+def test_orders_sharing_province_city_and_district_parse_them_once() -> None:
+    parse_cn_address.cache_clear()
+    for n in range(5):
+        order = validated_address(
+            province="浙江省", city="杭州市", district="西湖区", street=f"文三路{400 + n}号"
+        )
+        assert check_address(order) is None
+    info = parse_cn_address.cache_info()
+    assert (info.misses, info.hits) == (1, 4)  # real traffic repeats 省市区, never whole lines

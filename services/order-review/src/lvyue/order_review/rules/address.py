@@ -129,11 +129,28 @@ def _is_street_level(text: str) -> bool:
     )
 
 
-def _missing_cn(address: Address) -> list[str]:
-    province = _chinese_province(address.province)
-    parsed = parse_cn_address(
+def _parse_cn(address: Address, province: str) -> ParsedAddress:
+    """cpca on the 省/市/区 fields alone (few distinct values: the cache hits) when they name
+    all three levels; otherwise on the whole text, where the street line may name the district.
+    """
+    admin = parse_cn_address("".join((province, address.city, address.district)))
+    has_district = admin.district or admin.adcode in CITIES_WITHOUT_DISTRICTS
+    if admin.province and admin.city and has_district and not admin.rest:
+        return ParsedAddress(
+            province=admin.province,
+            city=admin.city,
+            district=admin.district,
+            rest=address.street + address.detail,
+            adcode=admin.adcode,
+        )
+    return parse_cn_address(
         "".join((province, address.city, address.district, address.street, address.detail))
     )
+
+
+def _missing_cn(address: Address) -> list[str]:
+    province = _chinese_province(address.province)
+    parsed = _parse_cn(address, province)
     missing = []
     if not parsed.province:
         missing.append("province")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -16,6 +17,7 @@ _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR
 _SEPARATORS = re.compile(r"[\W_]+")  # whitespace and punctuation
 
 
+@functools.lru_cache(maxsize=1024)  # the phone and blacklist checks parse the same number
 def _parse(raw: str, region: str) -> PhoneNumber | None:
     if any(mask in raw for mask in _MASK_CHARS):
         return None
@@ -56,8 +58,8 @@ def check_blacklist(order: CanonicalOrder, config: ReviewConfig) -> Finding | No
     if {order.buyer_id, order.buyer_nick} & config.blacklist_buyers:
         lists.append("buyer")
     region = config.phone_region
-    phones = {e164_digits(phone, region) for phone in config.blacklist_phones}
-    if e164_digits(order.receiver.phone, region) in phones - {""}:
+    phones = {e164_digits(phone, region) for phone in config.blacklist_phones} - {""}
+    if phones and e164_digits(order.receiver.phone, region) in phones:
         lists.append("phone")
     a = order.receiver.address
     address = _compact("".join((a.province, a.city, a.district, a.street, a.detail)))
