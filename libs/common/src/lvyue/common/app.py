@@ -25,13 +25,15 @@ from lvyue.common.uow import UnitOfWorkFactory
 log = structlog.get_logger(__name__)
 
 
-def get_kernel(request: Request) -> Kernel:
+# Dependencies are async: FastAPI runs a plain `def` one in a worker thread, per request.
+async def get_kernel(request: Request) -> Kernel:
     kernel: Kernel = request.app.state.kernel
     return kernel
 
 
-def get_uow_factory(request: Request) -> UnitOfWorkFactory:
-    return get_kernel(request).uow
+async def get_uow_factory(request: Request) -> UnitOfWorkFactory:
+    kernel: Kernel = request.app.state.kernel
+    return kernel.uow
 
 
 KernelDep = Annotated[Kernel, Depends(get_kernel)]

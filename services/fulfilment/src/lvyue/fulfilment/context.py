@@ -18,6 +18,6 @@ class FulfilmentContext:
     replacement_priority: Priority = Priority.URGENT
 
 
-def get_context(request: Request) -> FulfilmentContext:
+async def get_context(request: Request) -> FulfilmentContext:
     context: FulfilmentContext = request.app.state.fulfilment
     return context

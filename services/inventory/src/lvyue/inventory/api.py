@@ -31,7 +31,7 @@ from lvyue.inventory.schemas import (
 )
 
 
-def get_policy(request: Request) -> StockPolicy:
+async def get_policy(request: Request) -> StockPolicy:
     policy: StockPolicy = request.app.state.policy
     return policy
 

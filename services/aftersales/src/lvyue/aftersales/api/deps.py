@@ -11,12 +11,12 @@ from lvyue.aftersales.ledger.publish import LedgerPolicy
 from lvyue.common.security import GrantedRoles, Role, require_role
 
 
-def get_context(request: Request) -> CaseContext:
+async def get_context(request: Request) -> CaseContext:
     ctx: CaseContext = request.app.state.cases
     return ctx
 
 
-def get_ledger_policy(request: Request) -> LedgerPolicy:
+async def get_ledger_policy(request: Request) -> LedgerPolicy:
     policy: LedgerPolicy = request.app.state.ledger
     return policy
 
