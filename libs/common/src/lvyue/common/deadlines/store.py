@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import DateTime, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,41 +96,43 @@ async def for_subject(session: AsyncSession, subject: str) -> list[Deadline]:
     return [Deadline.from_row(r) for r in rows]
 
 
+# One round trip: lock the latest unclosed deadline and close it. Met if on time; closing an
+# open one after its due time (before the scanner saw it) is still a breach; a breached one
+# keeps its breach.
+_CLOSE = text(
+    """
+    WITH target AS (
+        SELECT id, state AS previous_state FROM deadlines
+        WHERE sla = :sla AND subject = :subject AND closed_at IS NULL
+          AND state IN ('open', 'breached')
+        ORDER BY opened_at DESC LIMIT 1
+        FOR UPDATE
+    )
+    UPDATE deadlines AS d SET
+        state = CASE WHEN d.state = 'open' AND :closed_at <= d.due_at THEN 'met'
+                     ELSE 'breached' END,
+        closed_at = :closed_at,
+        breached_at = COALESCE(
+            d.breached_at,
+            CASE WHEN d.state = 'breached' OR :closed_at > d.due_at THEN :closed_at END)
+    FROM target
+    WHERE d.id = target.id
+    RETURNING d.*, target.previous_state
+    """
+).bindparams(bindparam("closed_at", type_=DateTime(timezone=True)))
+
+
 async def close_deadline(
     uow: UnitOfWork, *, sla: str, subject: str, closed_at: datetime
 ) -> Deadline | None:
     """Closes the latest unclosed deadline: met if on time; a breached one keeps its breach."""
     row = (
-        await uow.session.execute(
-            select(deadlines)
-            .where(
-                deadlines.c.sla == sla,
-                deadlines.c.subject == subject,
-                deadlines.c.closed_at.is_(None),
-                deadlines.c.state.in_(["open", "breached"]),
-            )
-            .order_by(deadlines.c.opened_at.desc())
-            .limit(1)
-            .with_for_update()
-        )
+        await uow.session.execute(_CLOSE, {"sla": sla, "subject": subject, "closed_at": closed_at})
     ).first()
     if row is None:
         return None
-    state = DeadlineState(row.state)
-    if state is DeadlineState.OPEN:
-        # Closing after due but before the scanner saw it is still a breach.
-        state = DeadlineState.MET if closed_at <= row.due_at else DeadlineState.BREACHED
-    breached_at = row.breached_at or (closed_at if state is DeadlineState.BREACHED else None)
-    updated = (
-        await uow.session.execute(
-            update(deadlines)
-            .where(deadlines.c.id == row.id)
-            .values(state=state, closed_at=closed_at, breached_at=breached_at)
-            .returning(deadlines)
-        )
-    ).one()
-    deadline = Deadline.from_row(updated)
-    was_open = row.state == "open"
+    deadline = Deadline.from_row(row)
+    was_open = row.previous_state == DeadlineState.OPEN
     uow.after_commit(lambda: metrics.record_closed(deadline, newly_breached=was_open))
     return deadline
 
