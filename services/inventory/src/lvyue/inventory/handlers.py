@@ -37,7 +37,7 @@ from lvyue.common.events.catalog import (
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.domain import AllocationState, StockPolicy, requested_quantities
-from lvyue.inventory.ledger import check_low_stock
+from lvyue.inventory.ledger import check_low_stock, latch_low_stock
 from lvyue.inventory.reservations import (
     deduct_order,
     release_order,
@@ -81,7 +81,7 @@ async def on_order_created(event: Envelope, uow: UnitOfWork, policy: StockPolicy
     )
     state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
     await _save(uow, created.order_id, state, created.received_at)
-    await check_low_stock(uow, policy, reserved.touched)
+    await latch_low_stock(uow, policy, reserved.after)  # rows still locked: no second read
 
 
 async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,10 +73,56 @@ async def record(
     return movement, after
 
 
+async def record_all(
+    uow: UnitOfWork, changes: Sequence[tuple[StockRow, Change]], *, actor: str
+) -> dict[StockKey, StockRow]:
+    """Several changes without a reference (rows locked by the caller, one change per row) in
+    two statements: the movements, then the rows. The rows after, by key."""
+    if any(c.reference is not None or c.sold_at is not None for _, c in changes):
+        raise ValueError("record_all takes neither references nor sales: use record")
+    now = uow.clock.now()
+    await repository.insert_movements(
+        uow.session,
+        [
+            {
+                "warehouse_id": row.warehouse_id,
+                "sku": row.sku,
+                "kind": change.kind,
+                "on_hand_delta": change.on_hand_delta,
+                "reserved_delta": change.reserved_delta,
+                "on_hand_after": row.on_hand + change.on_hand_delta,
+                "reserved_after": row.reserved + change.reserved_delta,
+                "order_id": change.order_id,
+                "reference": None,
+                "actor": actor,
+                "note": change.note,
+                "at": now,
+            }
+            for row, change in changes
+        ],
+    )
+    after = await repository.apply_stock_deltas(
+        uow.session,
+        {row.key: (change.on_hand_delta, change.reserved_delta) for row, change in changes},
+        at=now,
+    )
+    for row, change in changes:
+        expected = (row.on_hand + change.on_hand_delta, row.reserved + change.reserved_delta)
+        if (after[row.key].on_hand, after[row.key].reserved) != expected:
+            # The caller's row was stale: refuse rather than write a false audit trail.
+            raise RuntimeError(f"stock row {row.key} changed under its lock holder")
+    return after
+
+
 async def check_low_stock(uow: UnitOfWork, policy: StockPolicy, keys: Iterable[StockKey]) -> None:
     """Rule low_stock_50, once per operation after all its changes (a release followed by a
     reserve of the same SKU is no recovery): one inventory.low_stock per crossing below."""
-    for row in (await repository.lock_stock(uow.session, keys)).values():
+    await latch_low_stock(uow, policy, (await repository.lock_stock(uow.session, keys)).values())
+
+
+async def latch_low_stock(uow: UnitOfWork, policy: StockPolicy, rows: Iterable[StockRow]) -> None:
+    """check_low_stock for rows the caller holds locked and knows as they are now."""
+    for row in sorted(rows, key=lambda r: r.key):
         await _latch(uow, policy, row)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -33,9 +33,9 @@ from lvyue.inventory.domain import (
     allocate,
     requested_quantities,
 )
-from lvyue.inventory.ledger import Change, record
+from lvyue.inventory.ledger import Change, record, record_all
 from lvyue.inventory.metrics import REPLACEMENT_RESERVATIONS, RESERVATIONS
-from lvyue.inventory.repository import Reservation, StockKey
+from lvyue.inventory.repository import Reservation, StockKey, StockRow
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 class Reserved:
     allocation: Allocation  # the all-or-none decision: on a refusal, what was short or unknown
     touched: list[StockKey]  # stock rows changed
+    after: list[StockRow] = field(default_factory=list)  # those rows now (still locked)
 
     @property
     def ok(self) -> bool:
@@ -70,14 +71,24 @@ async def _reserve(
     allocation = allocate(lines, {sku: row.available for (_, sku), row in rows.items()})
     if not allocation.ok:
         return Reserved(allocation, touched=[])
-    now = uow.clock.now()
-    for sku, quantity in sorted(lines.items()):
-        change = Change(MovementKind.RESERVE, reserved_delta=quantity, order_id=order_id, note=note)
-        await record(uow, rows[(warehouse, sku)], change, actor=actor)
-        await repository.upsert_reservation(
-            uow.session, order_id=holder, key=(warehouse, sku), quantity=quantity, at=now
-        )
-    return Reserved(allocation, touched=list(rows))
+    after = await record_all(
+        uow,
+        [
+            (
+                rows[(warehouse, sku)],
+                Change(MovementKind.RESERVE, reserved_delta=quantity, order_id=order_id, note=note),
+            )
+            for sku, quantity in sorted(lines.items())
+        ],
+        actor=actor,
+    )
+    await repository.upsert_reservations(
+        uow.session,
+        order_id=holder,
+        lines={(warehouse, sku): quantity for sku, quantity in lines.items()},
+        at=uow.clock.now(),
+    )
+    return Reserved(allocation, touched=list(rows), after=list(after.values()))
 
 
 async def reserve_order(

@@ -2,6 +2,7 @@
 
 from lvyue.inventory.repository.movements import (
     insert_movement,
+    insert_movements,
     list_movements,
     movement_by_reference,
 )
@@ -11,7 +12,7 @@ from lvyue.inventory.repository.orders import (
     order_reservations,
     save_allocation,
     set_reservation_state,
-    upsert_reservation,
+    upsert_reservations,
 )
 from lvyue.inventory.repository.records import (
     Allocation,
@@ -22,6 +23,7 @@ from lvyue.inventory.repository.records import (
 )
 from lvyue.inventory.repository.stock import (
     apply_stock_delta,
+    apply_stock_deltas,
     count_low_stock,
     flag_slow_moving,
     get_stock,
@@ -39,11 +41,13 @@ __all__ = [
     "StockKey",
     "StockRow",
     "apply_stock_delta",
+    "apply_stock_deltas",
     "count_low_stock",
     "flag_slow_moving",
     "get_allocation",
     "get_stock",
     "insert_movement",
+    "insert_movements",
     "insert_stock_if_new",
     "list_movements",
     "list_stock",
@@ -55,5 +59,5 @@ __all__ = [
     "set_low_stock",
     "set_reservation_state",
     "update_stock_details",
-    "upsert_reservation",
+    "upsert_reservations",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -51,6 +53,19 @@ async def insert_movement(
     )
     row = result.first()
     return None if row is None else movement_record(row)
+
+
+async def insert_movements(
+    session: AsyncSession, movements: Sequence[Mapping[str, Any]]
+) -> list[Movement]:
+    """Audit rows of changes without a reference, in one statement (in the given order)."""
+    if not movements:
+        return []
+    assert all(m.get("reference") is None for m in movements), "referenced: insert_movement"
+    result = await session.execute(
+        insert(stock_movements).values(list(movements)).returning(*stock_movements.columns)
+    )
+    return sorted((movement_record(r) for r in result), key=lambda m: m.id)
 
 
 async def movement_by_reference(

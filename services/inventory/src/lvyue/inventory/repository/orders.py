@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, text, update
@@ -37,18 +37,25 @@ async def order_reservations(session: AsyncSession, order_id: uuid.UUID) -> list
     ]
 
 
-async def upsert_reservation(
-    session: AsyncSession, *, order_id: uuid.UUID, key: StockKey, quantity: int, at: datetime
+async def upsert_reservations(
+    session: AsyncSession, *, order_id: uuid.UUID, lines: Mapping[StockKey, int], at: datetime
 ) -> None:
     """Reserves again over a released row of the same order and SKU (an updated order)."""
+    if not lines:
+        return
     statement = insert(reservations).values(
-        order_id=order_id,
-        warehouse_id=key[0],
-        sku=key[1],
-        quantity=quantity,
-        state=ReservationState.RESERVED,
-        created_at=at,
-        updated_at=at,
+        [
+            {
+                "order_id": order_id,
+                "warehouse_id": key[0],
+                "sku": key[1],
+                "quantity": quantity,
+                "state": ReservationState.RESERVED,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for key, quantity in sorted(lines.items())
+        ]
     )
     await session.execute(
         statement.on_conflict_do_update(

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.inventory.repository.records import StockKey, StockRow, stock_record
@@ -144,6 +157,50 @@ async def apply_stock_delta(
         .returning(*stock.columns)
     )
     return stock_record(result.one())
+
+
+# Several rows' relative changes in one statement; the CHECK constraints judge each real row.
+_APPLY_DELTAS = text(
+    """
+    UPDATE stock SET
+        on_hand = stock.on_hand + change.on_hand_delta,
+        reserved = stock.reserved + change.reserved_delta,
+        updated_at = :at
+    FROM unnest(:warehouse_ids, :skus, :on_hand_deltas, :reserved_deltas)
+        AS change(warehouse_id, sku, on_hand_delta, reserved_delta)
+    WHERE stock.warehouse_id = change.warehouse_id AND stock.sku = change.sku
+    RETURNING stock.*
+    """
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("warehouse_ids", type_=ARRAY(Text)),
+    bindparam("skus", type_=ARRAY(Text)),
+    bindparam("on_hand_deltas", type_=ARRAY(Integer)),
+    bindparam("reserved_deltas", type_=ARRAY(Integer)),
+)
+
+
+async def apply_stock_deltas(
+    session: AsyncSession, deltas: Mapping[StockKey, tuple[int, int]], *, at: datetime
+) -> dict[StockKey, StockRow]:
+    """(on_hand, reserved) deltas for several rows; the rows after, by key."""
+    if not deltas:
+        return {}
+    keys = sorted(deltas)
+    result = await session.execute(
+        _APPLY_DELTAS,
+        {
+            "at": at,
+            "warehouse_ids": [k[0] for k in keys],
+            "skus": [k[1] for k in keys],
+            "on_hand_deltas": [deltas[k][0] for k in keys],
+            "reserved_deltas": [deltas[k][1] for k in keys],
+        },
+    )
+    rows = {(r.warehouse_id, r.sku): stock_record(r) for r in result}
+    if len(rows) != len(keys):
+        raise RuntimeError(f"stock rows missing: {sorted(set(keys) - set(rows))}")
+    return rows
 
 
 async def set_low_stock(session: AsyncSession, key: StockKey, *, latched: bool) -> None:
