@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select, update
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import DateTime, Text, bindparam, cast, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
@@ -52,28 +52,62 @@ async def order_for_delivery(
     return result.scalar_one_or_none()
 
 
+# One round trip for a new order: the order, its first status and the delivery that brought
+# it. Nothing is written when (platform, shop, platform order id) exists already.
+_INSERT_NEW_ORDER = text(
+    """
+    WITH new_order AS (
+        INSERT INTO orders (id, platform, shop_id, platform_order_id, status, urgent, promotion,
+                            paid_at, received_at, updated_at, "order")
+        VALUES (:id, :platform, :shop_id, :platform_order_id, :status, :urgent, :promotion,
+                :paid_at, :received_at, :received_at, :order)
+        ON CONFLICT (platform, shop_id, platform_order_id) DO NOTHING
+        RETURNING id
+    ), first_status AS (
+        INSERT INTO order_status_history (order_id, status, at)
+        SELECT id, :status, :received_at FROM new_order
+    ), delivery AS (
+        INSERT INTO webhook_deliveries (platform, delivery_id, order_id, received_at, body)
+        SELECT :delivery_platform, :delivery_id, id, :received_at, :body FROM new_order
+        ON CONFLICT DO NOTHING
+    )
+    SELECT id FROM new_order
+    """
+).bindparams(
+    bindparam("paid_at", type_=DateTime(timezone=True)),
+    bindparam("received_at", type_=DateTime(timezone=True)),
+    bindparam("order", type_=JSONB),
+)
+
+
 async def insert_order_if_new(
-    session: AsyncSession, *, order: CanonicalOrder, received_at: datetime
+    session: AsyncSession,
+    *,
+    order: CanonicalOrder,
+    received_at: datetime,
+    delivery_platform: str,
+    delivery_id: str,
+    body: str,
 ) -> uuid.UUID | None:
-    """Inserts the order unless (platform, shop, platform order id) exists; its new id or None."""
-    new_id = uuid.uuid4()
+    """Inserts the order (pending review) and its delivery unless (platform, shop, platform
+    order id) exists; its new id or None."""
     result = await session.execute(
-        insert(orders)
-        .values(
-            id=new_id,
-            platform=order.platform,
-            shop_id=order.shop_id,
-            platform_order_id=order.platform_order_id,
-            status=OrderStatus.PENDING_REVIEW,
-            urgent=order.urgent,
-            promotion=order.promotion,
-            paid_at=order.paid_at,
-            received_at=received_at,
-            updated_at=received_at,
-            order=order.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing(index_elements=["platform", "shop_id", "platform_order_id"])
-        .returning(orders.c.id)
+        _INSERT_NEW_ORDER,
+        {
+            "id": uuid.uuid4(),
+            "platform": order.platform,
+            "shop_id": order.shop_id,
+            "platform_order_id": order.platform_order_id,
+            "status": OrderStatus.PENDING_REVIEW,
+            "urgent": order.urgent,
+            "promotion": order.promotion,
+            "paid_at": order.paid_at,
+            "received_at": received_at,
+            "order": order.model_dump(mode="json"),
+            "delivery_platform": delivery_platform,
+            "delivery_id": delivery_id,
+            "body": body,
+        },
     )
     inserted: uuid.UUID | None = result.scalar_one_or_none()
     return inserted

@@ -12,7 +12,6 @@ from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events.catalog import ORDER_CREATED, OrderCreated
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
-from lvyue.order_review.status import OrderStatus
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,30 @@ async def accept_order(
             return Accepted(known, created=False)
         now = uow.clock.now()
         order_id = await repository.insert_order_if_new(
-            uow.session, order=cmd.order, received_at=now
+            uow.session,
+            order=cmd.order,
+            received_at=now,
+            delivery_platform=cmd.platform,
+            delivery_id=cmd.delivery_id,
+            body=cmd.raw_body,
         )
         created = order_id is not None
-        if order_id is None:
+        if order_id is None:  # the same order by another delivery: remember this one too
             order_id = await repository.order_id_for(
                 uow.session,
                 platform=cmd.order.platform,
                 shop_id=cmd.order.shop_id,
                 platform_order_id=cmd.order.platform_order_id,
             )
-        else:
-            await repository.add_status(
-                uow.session, order_id=order_id, status=OrderStatus.PENDING_REVIEW, at=now
+            await repository.record_delivery(
+                uow.session,
+                platform=cmd.platform,
+                delivery_id=cmd.delivery_id,
+                order_id=order_id,
+                received_at=now,
+                body=cmd.raw_body,
             )
+        else:
             # rule review_by_0900: reviewed (or flagged) by 09:00 the day after payment
             await open_deadline(
                 uow,
@@ -68,13 +77,5 @@ async def accept_order(
                 OrderCreated(order_id=order_id, received_at=now, order=cmd.order),
                 subject=str(order_id),
             )
-        await repository.record_delivery(
-            uow.session,
-            platform=cmd.platform,
-            delivery_id=cmd.delivery_id,
-            order_id=order_id,
-            received_at=now,
-            body=cmd.raw_body,
-        )
         await uow.commit()
     return Accepted(order_id, created=created)
