@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text, bindparam, cast, func, select, text, update
+from sqlalchemy import DateTime, Text, bindparam, cast, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -227,6 +227,15 @@ async def set_stock_outcome(
     )
 
 
+@dataclass(frozen=True)
+class StockColumns:
+    """Inventory's answer as the order row keeps it."""
+
+    stock_status: str | None
+    stock: dict[str, Any] | None
+    warehouse_id: str | None
+
+
 async def set_status(
     session: AsyncSession,
     *,
@@ -235,18 +244,29 @@ async def set_status(
     at: datetime,
     findings: list[dict[str, str]] | None = None,
     note: str = "",
+    stock: StockColumns | None = None,
 ) -> None:
+    """The order's new status (and findings, stock outcome) with its history row, in one
+    statement."""
     values: dict[str, Any] = {"status": status, "updated_at": at}
     if findings is not None:
         values["findings"] = findings
-    await session.execute(update(orders).where(orders.c.id == order_id).values(**values))
-    await add_status(
-        session,
-        order_id=order_id,
-        status=status,
-        at=at,
-        note=note,
-        details={"findings": findings} if findings else {},
+    if stock is not None:
+        values.update(vars(stock))
+    changed = update(orders).where(orders.c.id == order_id).values(**values)
+    changed_cte = changed.returning(orders.c.id).cte("changed")
+    details = {"findings": findings} if findings else {}
+    await session.execute(
+        insert(order_status_history).from_select(
+            ["order_id", "status", "at", "note", "details"],
+            select(
+                changed_cte.c.id,
+                literal(str(status), Text),
+                literal(at, DateTime(timezone=True)),
+                literal(note, Text),
+                literal(details, JSONB),
+            ),
+        )
     )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Text, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.deadlines import metrics
@@ -96,17 +98,21 @@ async def for_subject(session: AsyncSession, subject: str) -> list[Deadline]:
     return [Deadline.from_row(r) for r in rows]
 
 
-# One round trip: lock the latest unclosed deadline and close it. Met if on time; closing an
-# open one after its due time (before the scanner saw it) is still a breach; a breached one
-# keeps its breach.
+# One round trip: lock the latest unclosed deadline of each SLA and close it. Met if on time;
+# closing an open one after its due time (before the scanner saw it) is still a breach; a
+# breached one keeps its breach.
 _CLOSE = text(
     """
     WITH target AS (
-        SELECT id, state AS previous_state FROM deadlines
-        WHERE sla = :sla AND subject = :subject AND closed_at IS NULL
-          AND state IN ('open', 'breached')
-        ORDER BY opened_at DESC LIMIT 1
-        FOR UPDATE
+        SELECT latest.id, latest.state AS previous_state
+        FROM unnest(:slas) AS wanted(sla)
+        CROSS JOIN LATERAL (
+            SELECT id, state FROM deadlines
+            WHERE sla = wanted.sla AND subject = :subject AND closed_at IS NULL
+              AND state IN ('open', 'breached')
+            ORDER BY opened_at DESC LIMIT 1
+            FOR UPDATE
+        ) AS latest
     )
     UPDATE deadlines AS d SET
         state = CASE WHEN d.state = 'open' AND :closed_at <= d.due_at THEN 'met'
@@ -119,22 +125,38 @@ _CLOSE = text(
     WHERE d.id = target.id
     RETURNING d.*, target.previous_state
     """
-).bindparams(bindparam("closed_at", type_=DateTime(timezone=True)))
+).bindparams(
+    bindparam("slas", type_=ARRAY(Text)),
+    bindparam("closed_at", type_=DateTime(timezone=True)),
+)
 
 
 async def close_deadline(
     uow: UnitOfWork, *, sla: str, subject: str, closed_at: datetime
 ) -> Deadline | None:
     """Closes the latest unclosed deadline: met if on time; a breached one keeps its breach."""
-    row = (
-        await uow.session.execute(_CLOSE, {"sla": sla, "subject": subject, "closed_at": closed_at})
-    ).first()
-    if row is None:
-        return None
-    deadline = Deadline.from_row(row)
-    was_open = row.previous_state == DeadlineState.OPEN
-    uow.after_commit(lambda: metrics.record_closed(deadline, newly_breached=was_open))
-    return deadline
+    closed = await close_deadlines(uow, slas=(sla,), subject=subject, closed_at=closed_at)
+    return closed[0] if closed else None
+
+
+async def close_deadlines(
+    uow: UnitOfWork, *, slas: Sequence[str], subject: str, closed_at: datetime
+) -> list[Deadline]:
+    """close_deadline for several SLAs of one subject in one statement; those it closed."""
+    rows = (
+        await uow.session.execute(
+            _CLOSE, {"slas": list(slas), "subject": subject, "closed_at": closed_at}
+        )
+    ).all()
+    closed = []
+    for row in rows:
+        deadline = Deadline.from_row(row)
+        was_open = row.previous_state == DeadlineState.OPEN
+        uow.after_commit(
+            functools.partial(metrics.record_closed, deadline, newly_breached=was_open)
+        )
+        closed.append(deadline)
+    return closed
 
 
 async def cancel_deadline(uow: UnitOfWork, *, sla: str, subject: str, at: datetime) -> bool:

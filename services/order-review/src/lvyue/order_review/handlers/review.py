@@ -10,7 +10,7 @@ import structlog
 from prometheus_client import Counter
 
 from lvyue.common.deadlines.sla import SlaPolicies
-from lvyue.common.deadlines.store import close_deadline, open_deadline
+from lvyue.common.deadlines.store import close_deadline, close_deadlines, open_deadline
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     ORDER_ABNORMAL,
@@ -23,7 +23,7 @@ from lvyue.common.events.catalog import (
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
-from lvyue.order_review.repository import ReviewState
+from lvyue.order_review.repository import ReviewState, StockColumns
 from lvyue.order_review.rules import ReviewConfig, StockOutcome, priority, review
 from lvyue.order_review.status import OrderStatus
 from lvyue.order_review.transitions import Action, allowed
@@ -55,17 +55,29 @@ def stock_outcome(state: ReviewState) -> StockOutcome:
     )
 
 
-async def decide(state: ReviewState, uow: UnitOfWork, ctx: ReviewContext) -> OrderStatus:
-    """Runs every rule on an order whose stock outcome is known; records and announces it."""
+async def decide(
+    state: ReviewState, uow: UnitOfWork, ctx: ReviewContext, *, record_stock: bool = False
+) -> OrderStatus:
+    """Runs every rule on an order whose stock outcome is known; records and announces it.
+
+    `record_stock`: the state's stock outcome is new and is written with the status.
+    """
     now = uow.clock.now()
     findings = review(state.order, ctx.config, stock=stock_outcome(state))
     subject = str(state.id)
-    await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
+    stock = (
+        StockColumns(state.stock_status, state.stock, state.warehouse_id) if record_stock else None
+    )
     if not findings:
+        await close_deadlines(uow, slas=(REVIEW_SLA, CONTACT_SLA), subject=subject, closed_at=now)
         await repository.set_status(
-            uow.session, order_id=state.id, status=OrderStatus.REVIEWED, at=now, findings=[]
+            uow.session,
+            order_id=state.id,
+            status=OrderStatus.REVIEWED,
+            at=now,
+            findings=[],
+            stock=stock,
         )
-        await close_deadline(uow, sla=CONTACT_SLA, subject=subject, closed_at=now)
         await uow.emit(
             ORDER_REVIEWED,
             OrderReviewed(
@@ -80,9 +92,15 @@ async def decide(state: ReviewState, uow: UnitOfWork, ctx: ReviewContext) -> Ord
         )
         uow.after_commit(lambda: REVIEWED.labels("reviewed").inc())
         return OrderStatus.REVIEWED
+    await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
     recorded = [{"reason": str(f.reason), "detail": f.detail} for f in findings]
     await repository.set_status(
-        uow.session, order_id=state.id, status=OrderStatus.ABNORMAL, at=now, findings=recorded
+        uow.session,
+        order_id=state.id,
+        status=OrderStatus.ABNORMAL,
+        at=now,
+        findings=recorded,
+        stock=stock,
     )
     await open_deadline(
         uow,
@@ -123,13 +141,6 @@ async def _apply_stock(
             "stock_outcome_ignored", order_id=str(order_id), status=getattr(state, "status", None)
         )
         return
-    await repository.set_stock_outcome(
-        uow.session,
-        order_id=order_id,
-        stock_status=stock_status,
-        stock=stock,
-        warehouse_id=warehouse_id,
-    )
     state = ReviewState(
         id=state.id,
         status=state.status,
@@ -138,7 +149,7 @@ async def _apply_stock(
         stock=stock,
         warehouse_id=warehouse_id,
     )
-    await decide(state, uow, ctx)
+    await decide(state, uow, ctx, record_stock=True)
 
 
 def inventory_handlers(ctx: ReviewContext) -> dict[str, Any]:
