@@ -24,13 +24,14 @@ venv: $(STAMP)
 run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
 	$(VENV)/bin/lvyue run
 
-# Debian packages the deploy/ checks run (promtool, amtool, docker-compose config).
-DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose
+# Debian packages the deploy/ checks run (promtool, amtool, docker-compose config) and the
+# benchmark's load generator (wrk).
+DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose wrk
 
 test: lint tools  ## lint, then the whole suite against real embedded PostgreSQL and broker
 	$(VENV)/bin/pytest -q
 
-tools:  ## install the Debian packages the deploy checks need, if missing (root only)
+tools:  ## install the Debian packages the deploy checks and the bench need, if missing (root only)
 	@missing=$$(for p in $(DEBIAN_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
@@ -47,7 +48,7 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP)  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
+bench: $(STAMP) tools  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
 	$(VENV)/bin/lvyue bench $(BENCH_ARGS)
 
 clean:

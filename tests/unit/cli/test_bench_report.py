@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lvyue.cli.bench.report import (
+    LATENCY_RATE,
     TARGET,
     TARGETS,
     completion_rate,
@@ -23,6 +24,7 @@ from lvyue.cli.bench.report import (
     rss_target,
     stage_latencies,
     throughput_for_target,
+    total_cpu_ms_per_order,
 )
 
 CHAIN = ["order.created", "inventory.reserved", "order.reviewed"]
@@ -102,25 +104,37 @@ def test_completion_rate_is_measured_where_orders_come_out() -> None:
 
 
 def test_a_throughput_target_met_or_missed_by_how_much() -> None:
-    intake = TARGET["intake_webhooks_per_s"]
-    met = evaluate(intake, 1620.0)
+    e2e = TARGET["e2e_orders_per_s"]
+    met = evaluate(e2e, 270.0)
     assert met.met is True
     assert met.miss_by is None
     assert describe(met) == "met"
-    missed = evaluate(intake, 1200.0)
-    assert missed.met is False
-    assert missed.miss_by == 300.0
-    assert missed.miss_by_pct == 20.0
-    assert describe(missed) == "missed by 300 webhooks/s (20.0%)"
-
-
-def test_a_latency_target_is_missed_when_above_its_ceiling() -> None:
-    p99 = TARGET["intake_p99_ms"]
-    assert evaluate(p99, 100.0).met is True  # the bound itself is allowed
-    missed = evaluate(p99, 150.0)
+    missed = evaluate(e2e, 200.0)
     assert missed.met is False
     assert missed.miss_by == 50.0
+    assert missed.miss_by_pct == 20.0
+    assert describe(missed) == "missed by 50.0 orders/s (20.0%)"
+
+
+def test_a_cost_target_is_missed_when_above_its_ceiling() -> None:
+    cpu = TARGET["cpu_ms_per_order_total"]
+    assert evaluate(cpu, 8.0).met is True  # the bound itself is allowed
+    missed = evaluate(cpu, 12.0)
+    assert missed.met is False
+    assert missed.miss_by == 4.0
     assert missed.miss_by_pct == 50.0
+
+
+def test_the_targets_are_the_throughput_issue_s() -> None:
+    assert TARGET["cpu_ms_per_order_total"].threshold == 8
+    assert TARGET["e2e_orders_per_s"].threshold == 250
+    assert LATENCY_RATE == 150  # 60% of 250
+    p99 = TARGET["e2e_p99_ms_at_latency_rate"]
+    assert (p99.threshold, p99.higher_is_better) == (2000, False)
+    assert "150 orders/s" in p99.description
+    assert TARGET["intake_vs_minimal_receiver"].threshold == 0.75
+    assert TARGET["generator_cpu_ms_per_request"].threshold == 0.2
+    assert "intake_webhooks_per_s" not in TARGET  # intake throughput is reported, not judged
 
 
 def test_double_fires_must_be_zero() -> None:
@@ -134,22 +148,22 @@ def test_double_fires_must_be_zero() -> None:
 
 
 def test_a_target_not_measured_is_neither_met_nor_missed() -> None:
-    verdict = evaluate(TARGET["e2e_p99_ms_at_500"], None, note="needs a phase at 500/s")
+    verdict = evaluate(TARGET["e2e_p99_ms_at_latency_rate"], None, note="needs a phase at 150/s")
     assert verdict.met is None
-    assert describe(verdict) == "needs a phase at 500/s"
+    assert describe(verdict) == "needs a phase at 150/s"
 
 
 def test_evaluate_all_adds_one_rss_target_per_service() -> None:
     verdicts = evaluate_all(
-        {"intake_webhooks_per_s": 1500.0, "rss_mib:order-review": 240.0},
+        {"e2e_orders_per_s": 250.0, "rss_mib:order-review": 240.0},
         services=["order-review", "inventory"],
-        notes={"intake_p99_ms": "not run", "intake_webhooks_per_s": "unused when measured"},
+        notes={"cpu_ms_per_order_total": "not run", "e2e_orders_per_s": "unused when measured"},
     )
     by_key = {v.key: v for v in verdicts}
     assert set(by_key) == {t.key for t in TARGETS} | {"rss_mib:order-review", "rss_mib:inventory"}
-    assert by_key["intake_webhooks_per_s"].met is True
-    assert by_key["intake_webhooks_per_s"].note == ""
-    assert by_key["intake_p99_ms"].note == "not run"
+    assert by_key["e2e_orders_per_s"].met is True
+    assert by_key["e2e_orders_per_s"].note == ""
+    assert by_key["cpu_ms_per_order_total"].note == "not run"
     assert by_key["rss_mib:order-review"].miss_by == 40.0
     assert by_key["rss_mib:inventory"].met is None
     assert rss_target("inventory").threshold == 200
@@ -174,9 +188,9 @@ def test_a_paced_phase_that_kept_its_pace_shows_no_capacity() -> None:
 
 
 def test_a_paced_throughput_is_judged_only_when_it_decides_the_target() -> None:
-    assert throughput_for_target(1400.0, "max", 1500) == 1400.0  # a capacity: missed
-    assert throughput_for_target(49.9, 50.0, 1500) is None  # only a lower bound: unknown
-    assert throughput_for_target(1600.0, 1600.0, 1500) == 1600.0  # a bound that already meets
+    assert throughput_for_target(140.0, "max", 250) == 140.0  # a capacity: missed
+    assert throughput_for_target(49.9, 50.0, 250) is None  # only a lower bound: unknown
+    assert throughput_for_target(300.0, 300.0, 250) == 300.0  # a bound that already meets
 
 
 def test_cpu_per_order_leaves_out_what_the_process_burns_at_idle() -> None:
@@ -184,6 +198,12 @@ def test_cpu_per_order_leaves_out_what_the_process_burns_at_idle() -> None:
     assert cpu_ms_per_order(12.0, 0.2, 10.0, 500) == 20.0
     assert cpu_ms_per_order(1.0, 0.2, 10.0, 500) == 0.0  # quieter than idle: nothing
     assert cpu_ms_per_order(5.0, 0.0, 10.0, 0) is None
+
+
+def test_the_total_cpu_per_order_needs_every_group() -> None:
+    assert total_cpu_ms_per_order({"inventory": 1.25, "postgres": 2.5, "broker": 0.5}) == 4.25
+    assert total_cpu_ms_per_order({"inventory": 1.0, "postgres": None}) is None
+    assert total_cpu_ms_per_order({}) is None
 
 
 def test_database_counters_are_divided_per_order() -> None:

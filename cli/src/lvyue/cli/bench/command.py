@@ -41,7 +41,7 @@ def bench(
         float | None,
         typer.Option(
             help="A second lvyue phase at this rate, for the end-to-end p99 target; 0 = none. "
-            "(default 500; quick 0)"
+            f"(default {Full.latency_rate:g}; quick 0)"
         ),
     ] = None,
     skus: Annotated[
@@ -90,6 +90,14 @@ def bench(
         str | None,
         typer.Option("--kafka", help="Use these Kafka bootstrap servers instead of embedded."),
     ] = None,
+    generator: Annotated[
+        str | None,
+        typer.Option(
+            "--generator",
+            help="Load generator: wrk (pre-signed webhooks replayed by the `wrk` binary) or "
+            "python (httpx, about 2 ms of CPU per request). (default wrk when installed)",
+        ),
+    ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="A small smoke run: defaults marked 'quick'.")
     ] = False,
@@ -115,7 +123,7 @@ def bench(
                 "skip_scanner": skip_scanner or None, "scanner_deadlines": scanner_deadlines,
                 "scanner_due": scanner_due, "scanner_window_s": scanner_window,
                 "output": output, "state_dir": state_dir, "database_url": database_url,
-                "kafka": kafka,
+                "kafka": kafka, "generator": generator,
             },
             quick=quick,
         )  # fmt: skip

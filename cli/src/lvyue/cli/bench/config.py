@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+import shutil
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from lvyue.cli.bench.report import LATENCY_RATE
+
 MAX_RATE_GUESS = 3000  # webhooks/s no 2-core machine reaches: only sizes the stock
+GENERATORS = ("wrk", "python")
+
+
+def default_generator() -> str:
+    """wrk when installed: the Python generator takes about a core of the two itself."""
+    return "wrk" if shutil.which("wrk") else "python"
 
 
 @dataclass(frozen=True)
@@ -19,7 +28,7 @@ class BenchConfig:
     rate: float = 0.0  # webhooks/s, 0 = as fast as the service answers
     concurrency: int = 32
     orders: int = 1_000_000  # at most, per load phase
-    latency_rate: float = 500.0  # a second lvyue phase at this rate for the p99 target; 0 = none
+    latency_rate: float = LATENCY_RATE  # a second lvyue phase at this rate; 0 = none
     skus: int = 200
     drain_timeout_s: float = 120.0
     skip_ceiling: bool = False
@@ -31,6 +40,7 @@ class BenchConfig:
     state_dir: Path = Path(".lvyue/bench")
     database_url: str | None = None
     kafka: str | None = None
+    generator: str = field(default_factory=default_generator)
     quick: bool = False
 
     def __post_init__(self) -> None:
@@ -40,6 +50,22 @@ class BenchConfig:
             raise ValueError("rates cannot be negative")
         if not 0 < self.scanner_due <= self.scanner_deadlines:
             raise ValueError("--scanner-due must lie between 1 and --scanner-deadlines")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"--generator must be one of {', '.join(GENERATORS)}")
+        if self.generator == "wrk":
+            self._check_wrk()
+
+    def _check_wrk(self) -> None:
+        # wrk.py imports the services' code: only a run that uses it pays for the import.
+        from lvyue.cli.bench.wrk import max_duration_s, wrk_binary
+
+        if wrk_binary() is None:
+            raise ValueError("wrk is not installed (apt-get install wrk), use --generator python")
+        if self.duration_s > max_duration_s():
+            raise ValueError(
+                f"--generator wrk replays webhooks signed before the phase: --duration at most "
+                f"{max_duration_s():g} s (or --generator python)"
+            )
 
     @property
     def output_path(self) -> Path:

@@ -165,9 +165,9 @@ def sign(body: bytes, secret: str, *, timestamp: int | None = None) -> dict[str,
 
 
 def signed_webhook(
-    factory: OrderFactory, secret: str
+    factory: OrderFactory, secret: str, *, timestamp: int | None = None
 ) -> tuple[bytes, dict[str, str], dict[str, Any]]:
-    """A new order as (body, headers, order)."""
+    """A new order as (body, headers, order), signed now or at `timestamp`."""
     order = factory.order()
     body = json.dumps(order, ensure_ascii=False, separators=(",", ":")).encode()
-    return body, sign(body, secret), order
+    return body, sign(body, secret, timestamp=timestamp), order

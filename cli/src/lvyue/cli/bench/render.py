@@ -75,7 +75,8 @@ def latency(report: Mapping[str, Any]) -> Table:
 
 def resources(report: Mapping[str, Any]) -> Table:
     table = _table(
-        "Resources per phase", "phase / process", "CPU s", "CPU ms/order (net of idle)",
+        "Resources per phase (totals: every process but the bench)", "phase / process", "CPU s",
+        "CPU ms/order (net of idle)",
         "peak RSS MiB (postgres: PSS)", "peak outbox backlog", "peak consumer lag",
     )  # fmt: skip
     sections = list((report.get("phases") or {}).items())
@@ -88,6 +89,44 @@ def resources(report: Mapping[str, Any]) -> Table:
                 _n(stats["peak_rss_mib"]),
                 _n(usage.get("peak_outbox_backlog", {}).get(process)),
                 _n(usage.get("peak_consumer_lag", {}).get(process)),
+            )  # fmt: skip
+        if total := usage.get("total"):
+            table.add_row(
+                Text(f"{name}: CPU per order, total", style="bold"),
+                _n(total["cpu_s"]), Text(_n(total["cpu_ms_per_order"]), style="bold"), "", "", "",
+            )  # fmt: skip
+    return table
+
+
+def generators(report: Mapping[str, Any]) -> Table:
+    table = _table(
+        "Load generator", "phase", "generator", "connections", "requests", "CPU s",
+        "CPU ms/request", "signed", "ran out",
+    )  # fmt: skip
+    runs = [(name, phase["intake"]) for name, phase in (report.get("phases") or {}).items()]
+    if minimal := (report.get("ceiling") or {}).get("minimal_receiver"):
+        runs.append(("ceiling: minimal receiver", minimal))
+    for name, run in runs:
+        gen = run.get("generator") or {}
+        table.add_row(
+            name, _n(gen.get("kind")), _n(gen.get("connections", run["concurrency"])),
+            _n(run["sent"]), _n(gen.get("cpu_s")), _n(gen.get("cpu_ms_per_request")),
+            _n(gen.get("signed")), _n(gen.get("threads_out_of_requests")),
+        )  # fmt: skip
+    return table
+
+
+def kafka(report: Mapping[str, Any]) -> Table:
+    table = _table(
+        "Kafka messages per completed order (services' /metrics)", "phase / service",
+        "produced", "consumed", "consumer batches (1 tx + 1 offset commit each)",
+        "messages per batch",
+    )  # fmt: skip
+    for name, phase in (report.get("phases") or {}).items():
+        for service, counts in phase.get("kafka_per_order", {}).items():
+            table.add_row(
+                f"{name}: {service}", _n(counts.get("produced")), _n(counts.get("consumed")),
+                _n(counts.get("batches")), _n(counts.get("messages_per_batch")),
             )  # fmt: skip
     return table
 
@@ -174,7 +213,8 @@ def ratios(report: Mapping[str, Any]) -> Table:
 
 def render(report: Mapping[str, Any]) -> Group:
     parts: list[Table | Text] = [throughput(report), latency(report), errors(report)]
-    parts += [resources(report), database(report), ratios(report)]
+    parts += [generators(report), resources(report), database(report), kafka(report)]
+    parts.append(ratios(report))
     if (scan := scanner(report)) is not None:
         parts.append(scan)
     parts.append(targets(report))

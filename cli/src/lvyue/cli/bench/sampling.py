@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import httpx
 import psutil
 
-from lvyue.cli.bench.report import MIB, cpu_ms_per_order
+from lvyue.cli.bench.report import MIB, cpu_ms_per_order, total_cpu_ms_per_order
 from lvyue.cli.services import SERVICES
 from lvyue.cli.status import Snapshot, add_metrics
 
@@ -83,22 +83,31 @@ class PhaseSample:
     def to_dict(
         self, *, orders: int = 0, idle: dict[str, float] | None = None
     ) -> dict[str, object]:
-        """With `orders`, each group's CPU per order after its idle cost is taken out."""
+        """With `orders`, each group's CPU per order after its idle cost is taken out, and
+        the total over every group but the bench (the system under test and its servers)."""
         idle = idle or {}
+        processes = {
+            name: {"cpu_s": round(u.cpu_s, 2), "peak_rss_mib": round(u.peak_rss_mib, 1),
+                   "processes": u.processes,
+                   "cpu_ms_per_order": cpu_ms_per_order(
+                       u.cpu_s, idle.get(name, 0.0), self.duration_s, orders)}
+            for name, u in self.processes.items()
+        }  # fmt: skip
+        measured = {name: stats for name, stats in processes.items() if name != BENCH}
         return {
             "duration_s": round(self.duration_s, 2),
-            "processes": {
-                name: {"cpu_s": round(u.cpu_s, 2), "peak_rss_mib": round(u.peak_rss_mib, 1),
-                       "processes": u.processes,
-                       "cpu_ms_per_order": cpu_ms_per_order(
-                           u.cpu_s, idle.get(name, 0.0), self.duration_s, orders)}
-                for name, u in self.processes.items()
+            "processes": processes,
+            "total": {
+                "cpu_s": round(sum(u.cpu_s for n, u in self.processes.items() if n != BENCH), 2),
+                "cpu_ms_per_order": total_cpu_ms_per_order(
+                    {name: stats["cpu_ms_per_order"] for name, stats in measured.items()}
+                ),
             },
             "peak_outbox_backlog": self.peak_backlog,
             "peak_consumer_lag": self.peak_lag,
             "metrics_scrapes": self.scrapes,
             "metrics_scrape_failures": self.scrape_failures,
-        }  # fmt: skip
+        }
 
 
 class Group:
