@@ -30,19 +30,23 @@ OLDEST_AGE = Gauge(
 )
 
 
+_STAGE = outbox.insert()  # built once: values come with each execution, compiled once
+
+
 async def stage(session: AsyncSession, envelope: Envelope, *, topic: str) -> None:
     """Adds the event to the outbox inside the caller's transaction."""
     await session.execute(
-        outbox.insert().values(
-            event_id=envelope.id,
-            topic=topic,
-            key=envelope.subject,
-            event_type=envelope.type,
-            source=envelope.source,
-            dataschema=envelope.dataschema,
-            occurred_at=envelope.time,
-            payload=envelope.data,
-        )
+        _STAGE,
+        {
+            "event_id": envelope.id,
+            "topic": topic,
+            "key": envelope.subject,
+            "event_type": envelope.type,
+            "source": envelope.source,
+            "dataschema": envelope.dataschema,
+            "occurred_at": envelope.time,
+            "payload": envelope.data,
+        },
     )
 
 

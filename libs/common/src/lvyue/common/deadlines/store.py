@@ -51,25 +51,29 @@ class Deadline:
         )
 
 
+# Built once: values come with each execution, so the statement is compiled once.
+_OPEN = (
+    insert(deadlines)
+    .on_conflict_do_nothing(index_elements=["sla", "subject"], index_where=text("state = 'open'"))
+    .returning(deadlines)
+)
+
+
 async def open_deadline(
     uow: UnitOfWork, *, sla: str, subject: str, opened_at: datetime, due_at: datetime
 ) -> Deadline:
     """Opens a deadline; if one is already open for (sla, subject) that one is returned."""
     inserted = (
         await uow.session.execute(
-            insert(deadlines)
-            .values(
-                id=uuid.uuid4(),
-                sla=sla,
-                subject=subject,
-                state=DeadlineState.OPEN,
-                opened_at=opened_at,
-                due_at=due_at,
-            )
-            .on_conflict_do_nothing(
-                index_elements=["sla", "subject"], index_where=text("state = 'open'")
-            )
-            .returning(deadlines)
+            _OPEN,
+            {
+                "id": uuid.uuid4(),
+                "sla": sla,
+                "subject": subject,
+                "state": DeadlineState.OPEN,
+                "opened_at": opened_at,
+                "due_at": due_at,
+            },
         )
     ).first()
     if inserted is not None:

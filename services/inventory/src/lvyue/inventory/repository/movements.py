@@ -55,17 +55,15 @@ async def insert_movement(
     return None if row is None else movement_record(row)
 
 
-async def insert_movements(
-    session: AsyncSession, movements: Sequence[Mapping[str, Any]]
-) -> list[Movement]:
-    """Audit rows of changes without a reference, in one statement (in the given order)."""
+_INSERT_MANY = insert(stock_movements)  # built once; executemany sends one multi-row INSERT
+
+
+async def insert_movements(session: AsyncSession, movements: Sequence[Mapping[str, Any]]) -> None:
+    """Audit rows of changes without a reference, in one statement."""
     if not movements:
-        return []
+        return
     assert all(m.get("reference") is None for m in movements), "referenced: insert_movement"
-    result = await session.execute(
-        insert(stock_movements).values(list(movements)).returning(*stock_movements.columns)
-    )
-    return sorted((movement_record(r) for r in result), key=lambda m: m.id)
+    await session.execute(_INSERT_MANY, list(movements))
 
 
 async def movement_by_reference(

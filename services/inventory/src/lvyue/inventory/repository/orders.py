@@ -37,13 +37,28 @@ async def order_reservations(session: AsyncSession, order_id: uuid.UUID) -> list
     ]
 
 
+_INSERT = insert(reservations)
+# Built once; executemany sends one multi-row INSERT. An order reserving again (updated) takes
+# over its released rows.
+_UPSERT = _INSERT.on_conflict_do_update(
+    index_elements=["order_id", "sku"],
+    set_={
+        "warehouse_id": _INSERT.excluded.warehouse_id,
+        "quantity": _INSERT.excluded.quantity,
+        "state": _INSERT.excluded.state,
+        "updated_at": _INSERT.excluded.updated_at,
+    },
+)
+
+
 async def upsert_reservations(
     session: AsyncSession, *, order_id: uuid.UUID, lines: Mapping[StockKey, int], at: datetime
 ) -> None:
     """Reserves again over a released row of the same order and SKU (an updated order)."""
     if not lines:
         return
-    statement = insert(reservations).values(
+    await session.execute(
+        _UPSERT,
         [
             {
                 "order_id": order_id,
@@ -55,18 +70,7 @@ async def upsert_reservations(
                 "updated_at": at,
             }
             for key, quantity in sorted(lines.items())
-        ]
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["order_id", "sku"],
-            set_={
-                "warehouse_id": statement.excluded.warehouse_id,
-                "quantity": statement.excluded.quantity,
-                "state": statement.excluded.state,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
+        ],
     )
 
 
