@@ -134,6 +134,30 @@ async def test_a_redelivery_with_a_new_delivery_id_still_maps_to_the_same_order(
     assert (counts["orders"], counts["outbox"], counts["webhook_deliveries"]) == (1, 1, 2)
 
 
+async def test_a_delivery_id_seen_before_is_a_repeat_whatever_its_body(
+    make_settings: Callable[..., OrderReviewSettings], engine: AsyncEngine
+) -> None:
+    first_body = shopify_sample()
+    other = json.loads(shopify_sample())
+    other["id"] = other["id"] + 1  # another order under the same webhook id
+    other_body = json.dumps(other).encode()
+    async with serve(build_app(make_settings())) as client:
+        first = await client.post(
+            SHOPIFY,
+            content=first_body,
+            headers=shopify_headers(first_body, WEBHOOK_SECRET, webhook_id="webhook-once"),
+        )
+        again = await client.post(
+            SHOPIFY,
+            content=other_body,
+            headers=shopify_headers(other_body, WEBHOOK_SECRET, webhook_id="webhook-once"),
+        )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == {"order_id": first.json()["order_id"], "duplicate": True}
+    counts = await _counts(engine)
+    assert (counts["orders"], counts["outbox"], counts["webhook_deliveries"]) == (1, 1, 1)
+
+
 def _canonical_body(**changes: object) -> bytes:
     data = canonical_sample()
     data.update(changes)

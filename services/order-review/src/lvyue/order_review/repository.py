@@ -53,14 +53,18 @@ async def order_for_delivery(
 
 
 # One round trip for a new order: the order, its first status and the delivery that brought
-# it. Nothing is written when (platform, shop, platform order id) exists already.
+# it. Nothing is written when the delivery was received before, or when (platform, shop,
+# platform order id) exists already.
 _INSERT_NEW_ORDER = text(
     """
     WITH new_order AS (
         INSERT INTO orders (id, platform, shop_id, platform_order_id, status, urgent, promotion,
                             paid_at, received_at, updated_at, "order")
-        VALUES (:id, :platform, :shop_id, :platform_order_id, :status, :urgent, :promotion,
-                :paid_at, :received_at, :received_at, :order)
+        SELECT :id, :platform, :shop_id, :platform_order_id, :status, :urgent, :promotion,
+               :paid_at, :received_at, :received_at, :order
+        WHERE NOT EXISTS (
+            SELECT FROM webhook_deliveries
+            WHERE platform = :delivery_platform AND delivery_id = :delivery_id)
         ON CONFLICT (platform, shop_id, platform_order_id) DO NOTHING
         RETURNING id
     ), first_status AS (
@@ -89,8 +93,8 @@ async def insert_order_if_new(
     delivery_id: str,
     body: str,
 ) -> uuid.UUID | None:
-    """Inserts the order (pending review) and its delivery unless (platform, shop, platform
-    order id) exists; its new id or None."""
+    """Inserts the order (pending review) and its delivery unless the delivery is known or
+    (platform, shop, platform order id) exists; its new id or None."""
     result = await session.execute(
         _INSERT_NEW_ORDER,
         {

@@ -33,11 +33,6 @@ async def accept_order(
 ) -> Accepted:
     """Stores a webhook's order and its order.created event in one transaction, at most once."""
     async with uow:
-        known = await repository.order_for_delivery(
-            uow.session, platform=cmd.platform, delivery_id=cmd.delivery_id
-        )
-        if known is not None:
-            return Accepted(known, created=False)
         now = uow.clock.now()
         order_id = await repository.insert_order_if_new(
             uow.session,
@@ -48,7 +43,13 @@ async def accept_order(
             body=cmd.raw_body,
         )
         created = order_id is not None
-        if order_id is None:  # the same order by another delivery: remember this one too
+        if order_id is None:
+            known = await repository.order_for_delivery(
+                uow.session, platform=cmd.platform, delivery_id=cmd.delivery_id
+            )
+            if known is not None:  # this very delivery, again
+                return Accepted(known, created=False)
+            # the same order by another delivery: remember this one too
             order_id = await repository.order_id_for(
                 uow.session,
                 platform=cmd.order.platform,
