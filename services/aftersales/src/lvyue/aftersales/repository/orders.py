@@ -16,6 +16,26 @@ from lvyue.aftersales.tables import orders, refunds
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events.catalog import StockLine
 
+_INSERT = insert(orders)
+_REVIEWED_COLUMNS = (
+    "platform", "shop_id", "platform_order_id", "receiver", "lines", "paid_total", "currency",
+    "reviewed_at", "updated_at",
+)  # fmt: skip
+_SHIPPED_COLUMNS = ("warehouse_id", "shipped_at", "shipped_lines", "updated_at")
+# Built once (values come with each execution, compiled once). Each upsert sets only its own
+# columns: order.reviewed and order.shipped may arrive in either order.
+_REMEMBER_REVIEWED = _INSERT.on_conflict_do_update(
+    index_elements=["order_id"],
+    set_={
+        **{name: _INSERT.excluded[name] for name in _REVIEWED_COLUMNS},
+        "warehouse_id": func.coalesce(orders.c.warehouse_id, _INSERT.excluded.warehouse_id),
+    },
+)
+_REMEMBER_SHIPPED = _INSERT.on_conflict_do_update(
+    index_elements=["order_id"],
+    set_={name: _INSERT.excluded[name] for name in _SHIPPED_COLUMNS},
+)
+
 
 async def remember_reviewed(
     session: AsyncSession,
@@ -27,30 +47,22 @@ async def remember_reviewed(
     at: datetime,
 ) -> None:
     """Stores the order's details; a shipment seen first keeps its warehouse and time."""
-    details = {
-        "platform": order.platform,
-        "shop_id": order.shop_id,
-        "platform_order_id": order.platform_order_id,
-        "receiver": order.receiver.model_dump(mode="json"),
-        "lines": [line.model_dump(mode="json") for line in order.lines],
-        "paid_total": order.amounts.paid_total,
-        "currency": order.amounts.currency,
-        "reviewed_at": reviewed_at,
-        "updated_at": at,
-    }
-    statement = insert(orders).values(
-        order_id=order_id, warehouse_id=warehouse_id, created_at=at, **details
-    )
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["order_id"],
-            set_={
-                **details,
-                "warehouse_id": func.coalesce(
-                    orders.c.warehouse_id, statement.excluded.warehouse_id
-                ),
-            },
-        )
+        _REMEMBER_REVIEWED,
+        {
+            "order_id": order_id,
+            "warehouse_id": warehouse_id,
+            "created_at": at,
+            "platform": order.platform,
+            "shop_id": order.shop_id,
+            "platform_order_id": order.platform_order_id,
+            "receiver": order.receiver.model_dump(mode="json"),
+            "lines": [line.model_dump(mode="json") for line in order.lines],
+            "paid_total": order.amounts.paid_total,
+            "currency": order.amounts.currency,
+            "reviewed_at": reviewed_at,
+            "updated_at": at,
+        },
     )
 
 
@@ -64,14 +76,17 @@ async def remember_shipped(
     at: datetime,
 ) -> None:
     """Marks the order dispatched; the shipping warehouse is where returns go back to."""
-    values = {
-        "warehouse_id": warehouse_id,
-        "shipped_at": shipped_at,
-        "shipped_lines": [line.model_dump(mode="json") for line in lines],
-        "updated_at": at,
-    }
-    statement = insert(orders).values(order_id=order_id, created_at=at, **values)
-    await session.execute(statement.on_conflict_do_update(index_elements=["order_id"], set_=values))
+    await session.execute(
+        _REMEMBER_SHIPPED,
+        {
+            "order_id": order_id,
+            "created_at": at,
+            "warehouse_id": warehouse_id,
+            "shipped_at": shipped_at,
+            "shipped_lines": [line.model_dump(mode="json") for line in lines],
+            "updated_at": at,
+        },
+    )
 
 
 async def get_order(
