@@ -10,7 +10,7 @@ import uuid
 import structlog
 
 from lvyue.common.contracts.order import OrderLine, Receiver
-from lvyue.common.deadlines.store import open_deadline
+from lvyue.common.deadlines.store import DeadlineSpec, open_deadlines
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED, OrderReviewed, ShipmentRequested
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
@@ -71,14 +71,15 @@ async def start_shipment(
     shipment = await repository.insert_shipment(uow.session, new, at=uow.clock.now())
     if shipment is None:
         return None
-    for sla, due_at in ((OUTBOUND_SLA, shipment.outbound_due_at), (DISPATCH_SLA, shipment.due_at)):
-        await open_deadline(
-            uow,
-            sla=sla,
-            subject=shipment.deadline_subject,
-            opened_at=shipment.ready_at,
-            due_at=due_at,
-        )
+    await open_deadlines(
+        uow,
+        subject=shipment.deadline_subject,
+        opened_at=shipment.ready_at,
+        specs=(
+            DeadlineSpec(OUTBOUND_SLA, shipment.outbound_due_at),
+            DeadlineSpec(DISPATCH_SLA, shipment.due_at),
+        ),
+    )
     await uow.emit(
         SHIPMENT_REQUESTED,
         ShipmentRequested(

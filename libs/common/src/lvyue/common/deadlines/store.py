@@ -10,8 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Text, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import DateTime, Text, Uuid, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.deadlines import metrics
@@ -51,37 +51,66 @@ class Deadline:
         )
 
 
-# Built once: values come with each execution, so the statement is compiled once.
-_OPEN = (
-    insert(deadlines)
-    .on_conflict_do_nothing(index_elements=["sla", "subject"], index_where=text("state = 'open'"))
-    .returning(deadlines)
-)
-
-
 async def open_deadline(
     uow: UnitOfWork, *, sla: str, subject: str, opened_at: datetime, due_at: datetime
 ) -> Deadline:
     """Opens a deadline; if one is already open for (sla, subject) that one is returned."""
-    inserted = (
+    opened = await open_deadlines(
+        uow, subject=subject, opened_at=opened_at, specs=(DeadlineSpec(sla, due_at),)
+    )
+    return opened[sla]
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """One deadline to open: its SLA and when it falls due."""
+
+    sla: str
+    due_at: datetime
+
+
+# Several deadlines of one subject in one statement; those already open are left as they are.
+_OPEN_MANY = text(
+    """
+    INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at)
+    SELECT wanted.id, wanted.sla, :subject, 'open', :opened_at, wanted.due_at
+    FROM unnest(:ids, :slas, :dues) AS wanted(id, sla, due_at)
+    ON CONFLICT (sla, subject) WHERE state = 'open' DO NOTHING
+    RETURNING *
+    """
+).bindparams(
+    bindparam("opened_at", type_=DateTime(timezone=True)),
+    bindparam("ids", type_=ARRAY(Uuid)),
+    bindparam("slas", type_=ARRAY(Text)),
+    bindparam("dues", type_=ARRAY(DateTime(timezone=True))),
+)
+
+
+async def open_deadlines(
+    uow: UnitOfWork, *, subject: str, opened_at: datetime, specs: Sequence[DeadlineSpec]
+) -> dict[str, Deadline]:
+    """open_deadline for several SLAs of one subject at once; every one of them, by SLA."""
+    rows = (
         await uow.session.execute(
-            _OPEN,
+            _OPEN_MANY,
             {
-                "id": uuid.uuid4(),
-                "sla": sla,
                 "subject": subject,
-                "state": DeadlineState.OPEN,
                 "opened_at": opened_at,
-                "due_at": due_at,
+                "ids": [uuid.uuid4() for _ in specs],
+                "slas": [spec.sla for spec in specs],
+                "dues": [spec.due_at for spec in specs],
             },
         )
-    ).first()
-    if inserted is not None:
-        uow.after_commit(lambda: metrics.record_opened(sla))
-        return Deadline.from_row(inserted)
-    existing = await find_open(uow.session, sla=sla, subject=subject)
-    assert existing is not None  # the conflict proves it exists
-    return existing
+    ).all()
+    opened = {row.sla: Deadline.from_row(row) for row in rows}
+    for sla in opened:
+        uow.after_commit(functools.partial(metrics.record_opened, sla))
+    for spec in specs:
+        if spec.sla not in opened:  # open already: that one stands
+            existing = await find_open(uow.session, sla=spec.sla, subject=subject)
+            assert existing is not None  # the conflict proves it exists
+            opened[spec.sla] = existing
+    return opened
 
 
 async def find_open(session: AsyncSession, *, sla: str, subject: str) -> Deadline | None:

@@ -25,37 +25,46 @@ _PRIORITY_RANK = case(
 )
 
 
+# Built once: one shipment per order, and one per exchange for its replacement.
+_INSERT_FOR_ORDER = (
+    insert(shipments)
+    .on_conflict_do_nothing(index_elements=["order_id"], index_where=text("aftersale_id IS NULL"))
+    .returning(*shipments.columns)
+)
+_INSERT_FOR_AFTERSALE = (
+    insert(shipments)
+    .on_conflict_do_nothing(
+        index_elements=["aftersale_id"], index_where=text("aftersale_id IS NOT NULL")
+    )
+    .returning(*shipments.columns)
+)
+
+
 async def insert_shipment(
     session: AsyncSession, new: NewShipment, *, at: datetime
 ) -> ShipmentRecord | None:
     """Creates the shipment as pending; None if the order (or, for a replacement, the
     exchange) has one already."""
-    if new.aftersale_id is None:
-        target, where = "order_id", "aftersale_id IS NULL"
-    else:
-        target, where = "aftersale_id", "aftersale_id IS NOT NULL"
     result = await session.execute(
-        insert(shipments)
-        .values(
-            id=new.id,
-            order_id=new.order_id,
-            aftersale_id=new.aftersale_id,
-            warehouse_id=new.warehouse_id,
-            platform=new.platform,
-            shop_id=new.shop_id,
-            platform_order_id=new.platform_order_id,
-            priority=new.priority,
-            status=ShipmentStatus.PENDING,
-            lines=lines_json(new.lines),
-            remarks=new.remarks,
-            ready_at=new.ready_at,
-            due_at=new.due_at,
-            outbound_due_at=new.outbound_due_at,
-            created_at=at,
-            updated_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=[target], index_where=text(where))
-        .returning(*shipments.columns)
+        _INSERT_FOR_ORDER if new.aftersale_id is None else _INSERT_FOR_AFTERSALE,
+        {
+            "id": new.id,
+            "order_id": new.order_id,
+            "aftersale_id": new.aftersale_id,
+            "warehouse_id": new.warehouse_id,
+            "platform": new.platform,
+            "shop_id": new.shop_id,
+            "platform_order_id": new.platform_order_id,
+            "priority": new.priority,
+            "status": ShipmentStatus.PENDING,
+            "lines": lines_json(new.lines),
+            "remarks": new.remarks,
+            "ready_at": new.ready_at,
+            "due_at": new.due_at,
+            "outbound_due_at": new.outbound_due_at,
+            "created_at": at,
+            "updated_at": at,
+        },
     )
     row = result.first()
     return None if row is None else shipment_record(row)
