@@ -18,6 +18,7 @@ from lvyue.common.db import SessionFactory, make_engine, make_session_factory
 from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.events import all_topics
+from lvyue.common.group_commit import GroupCommitter
 from lvyue.common.kafka import ensure_topics, make_producer
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.settings import KernelSettings
@@ -40,6 +41,7 @@ class Kernel:
     scanner: DeadlineScanner
     consumer: ConsumerRunner | None
     sla: SlaPolicies
+    group_commit: GroupCommitter
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -125,6 +127,7 @@ async def start_kernel(
     kernel = Kernel(
         settings, clock, engine, sessions, producer, uow, relay, scanner, consumer,
         sla=settings.sla_catalog(),
+        group_commit=GroupCommitter(uow, max_batch=settings.group_commit_max_batch),
     )  # fmt: skip
     if settings.outbox_enabled:
         kernel._tasks.append(asyncio.create_task(relay.run(kernel._stop), name="outbox-relay"))

@@ -87,6 +87,12 @@ class KernelSettings(BaseSettings):
         "commits wake the relay at once.",
     )
 
+    group_commit_max_batch: int = Field(
+        default=64,
+        ge=1,
+        description="Concurrent webhooks committed in one transaction at most (1: each alone).",
+    )
+
     consumers_enabled: bool = Field(default=True, description="Run this service's consumers.")
     consumer_max_attempts: int = Field(default=5, ge=1, description="Attempts before dead-letter.")
     consumer_session_timeout_ms: int = Field(

@@ -13,12 +13,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
-from lvyue.common.app import UowFactoryDep
+from lvyue.common.app import KernelDep, UowFactoryDep
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.order_review import repository
-from lvyue.order_review.handlers.intake import AcceptOrder, accept_order
+from lvyue.order_review.handlers.intake import AcceptOrder, stage_order
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
 
@@ -89,7 +89,7 @@ def _field_errors(exc: ValidationError | PayloadError) -> list[dict[str, Any]]:
         422: {"description": "malformed JSON or fields that break the order schema"},
     },
 )
-async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> JSONResponse:
+async def receive_order(platform: str, request: Request, kernel: KernelDep) -> JSONResponse:
     """Accepts a signed order webhook; it is committed before the 2xx."""
     adapter = get_adapter(platform)
     if adapter is None:
@@ -115,7 +115,7 @@ async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> 
         **dict(request.headers),  # lower-cased names; a header wins on a clash
     }
     try:
-        adapter.verify(params, body, settings.webhook_secret, now=uow.clock.now())
+        adapter.verify(params, body, settings.webhook_secret, now=kernel.clock.now())
     except SignatureError as exc:
         raise _reject(platform, "unauthorized", 401, str(exc)) from exc
     try:
@@ -133,11 +133,10 @@ async def receive_order(platform: str, request: Request, uow: UowFactoryDep) -> 
     delivery = adapter.delivery_id(params, payload) or (
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
-    accepted = await accept_order(
-        AcceptOrder(platform=platform, delivery_id=delivery, order=order, raw_body=body.decode()),
-        uow(),
-        request.app.state.kernel.sla,
-        settings.shop_timezone(order.platform, order.shop_id),
+    cmd = AcceptOrder(platform=platform, delivery_id=delivery, order=order, raw_body=body.decode())
+    shop_tz = settings.shop_timezone(order.platform, order.shop_id)
+    accepted = await kernel.group_commit.run(
+        lambda unit: stage_order(cmd, unit, kernel.sla, shop_tz)
     )
     INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
     return JSONResponse(
