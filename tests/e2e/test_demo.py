@@ -12,14 +12,14 @@ from pathlib import Path
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import PORT_BLOCK
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
 
 
 async def test_demo_drives_the_running_system(tmp_path: Path) -> None:
-    port = free_port_block(len(SERVICES))
+    port = free_port_block(PORT_BLOCK)
     review, fulfilment, aftersales = (f"http://127.0.0.1:{port + n}" for n in (0, 2, 3))
     log = tmp_path / "run.log"
     run = start_lvyue_run(tmp_path / "state", free_port(), port, log)

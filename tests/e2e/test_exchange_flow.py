@@ -13,7 +13,7 @@ from typing import Any
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import PORT_BLOCK
 from tests.support.polling import eventually
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers
@@ -31,7 +31,7 @@ async def _ok(method: str, url: str, expect: int = 200, **kwargs: Any) -> Any:
 
 
 async def test_an_exchange_ships_a_replacement_and_completes(tmp_path: Path) -> None:
-    port = free_port_block(len(SERVICES))
+    port = free_port_block(PORT_BLOCK)
     review, inventory, fulfilment, aftersales = (f"http://127.0.0.1:{port + n}" for n in range(4))
     log = tmp_path / "run.log"
     run = start_lvyue_run(tmp_path / "state", free_port(), port, log)

@@ -12,7 +12,7 @@ from typing import Any
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import PORT_BLOCK
 from tests.support.polling import eventually
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers
@@ -31,7 +31,7 @@ def _order(**changes: Any) -> dict[str, Any]:
 
 
 async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: Path) -> None:
-    port = free_port_block(len(SERVICES))
+    port = free_port_block(PORT_BLOCK)
     review, inventory = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
     log = tmp_path / "run.log"
     run = start_lvyue_run(tmp_path / "state", free_port(), port, log)

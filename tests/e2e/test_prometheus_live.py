@@ -27,7 +27,7 @@ import pytest
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_WEBHOOK_SECRET
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import PORT_BLOCK, SERVICES, process_urls
 from tests.support.processes import start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers
 
@@ -47,19 +47,20 @@ LABELS = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 @dataclass(frozen=True)
 class LiveSystem:
-    services: dict[str, str]  # job name -> base URL
+    services: dict[str, str]  # process name -> base URL (order-review has two processes)
     prometheus: str
     promtool: str
 
 
 def _config(services: dict[str, str]) -> str:
-    """prometheus.yml for the test: the deploy job names, static targets, 1 s everything."""
+    """prometheus.yml for the test: the deploy job names (one per service, every process of
+    the service a target), static targets, 1 s everything."""
     jobs = "".join(
-        f"  - job_name: {name}\n"
+        f"  - job_name: {spec.name}\n"
         f"    metrics_path: /metrics\n"
         f"    static_configs:\n"
-        f'      - targets: ["{url.removeprefix("http://")}"]\n'
-        for name, url in services.items()
+        f"      - targets: {json.dumps(_targets(spec.name, services))}\n"
+        for spec in SERVICES
     )
     return (
         "global:\n"
@@ -69,6 +70,14 @@ def _config(services: dict[str, str]) -> str:
         f"rule_files:\n  - {json.dumps(str(RULES))}\n"
         f"scrape_configs:\n{jobs}"
     )
+
+
+def _targets(service: str, services: dict[str, str]) -> list[str]:
+    return [
+        url.removeprefix("http://")
+        for name, url in services.items()
+        if name in {service, f"{service} consumers"}
+    ]
 
 
 def _post_breaching_order(review: str) -> str:
@@ -99,8 +108,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSystem]:
     assert prometheus_bin, "prometheus not found: apt-get install prometheus"
     assert promtool, "promtool not found: apt-get install prometheus"
     tmp = tmp_path_factory.mktemp("prometheus-live")
-    base_port = free_port_block(len(SERVICES))
-    services = {spec.name: f"http://127.0.0.1:{spec.port(base_port)}" for spec in SERVICES}
+    base_port = free_port_block(PORT_BLOCK)
+    services = process_urls("127.0.0.1", base_port)
     run_log = tmp / "run.log"
     run = start_lvyue_run(tmp / "state", free_port(), base_port, run_log)
     prometheus_port = free_port()
@@ -162,7 +171,7 @@ def test_prometheus_scrapes_every_service(live: LiveSystem) -> None:
     result = _poll(
         live.prometheus, promql, lambda r: len(r) == len(live.services), "all targets up"
     )
-    assert {series["metric"]["job"] for series in result} == set(live.services)
+    assert {series["metric"]["job"] for series in result} == {spec.name for spec in SERVICES}
 
 
 def test_a_breach_reaches_the_counter_and_the_recording_rules(live: LiveSystem) -> None:
@@ -199,7 +208,7 @@ def _label_values(exposition: str) -> Iterator[tuple[str, str, str]]:
             yield name, label, value
 
 
-@pytest.mark.parametrize("service", [spec.name for spec in SERVICES])
+@pytest.mark.parametrize("service", list(process_urls("127.0.0.1", None)))
 def test_metrics_exposition_passes_promtool_and_has_no_ids(live: LiveSystem, service: str) -> None:
     response = httpx.get(f"{live.services[service]}/metrics", timeout=5.0)
     assert response.status_code == 200, response.text

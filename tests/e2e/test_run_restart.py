@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import PORT_BLOCK
 from tests.support.kafka import read_topic
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import shopify_headers, shopify_sample
@@ -15,7 +15,7 @@ from tests.support.webhooks import shopify_headers, shopify_sample
 
 async def test_stop_and_start_keeps_every_accepted_order_and_its_event(tmp_path: Path) -> None:
     state, broker_port = tmp_path / "state", free_port()
-    port = free_port_block(len(SERVICES))
+    port = free_port_block(PORT_BLOCK)
     bootstrap = f"127.0.0.1:{broker_port}"
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "run.log"

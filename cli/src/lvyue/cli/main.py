@@ -12,7 +12,7 @@ import typer
 from lvyue.cli import runtime
 from lvyue.cli.bench.command import bench
 from lvyue.cli.demo.command import demo
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import SERVICES, process_urls
 
 app = typer.Typer(
     help="lvyue (履约): order-fulfilment services. `lvyue run` starts everything.",
@@ -85,7 +85,7 @@ def status(
 
     from lvyue.cli.status import render, scrape, watch
 
-    targets = {spec.name: f"http://{host}:{spec.port(base_port)}" for spec in SERVICES}
+    targets = process_urls(host, base_port)
     if once:
         Console().print(render(scrape(targets)))
         return

@@ -141,6 +141,11 @@ class ServiceProcess:
     spec: ServiceSpec
     port: int
     process: subprocess.Popen[bytes]
+    consumers: bool = False  # the service's second process: consumers, scanner and jobs
+
+    @property
+    def name(self) -> str:
+        return f"{self.spec.name} consumers" if self.consumers else self.spec.name
 
     @property
     def url(self) -> str:
@@ -179,15 +184,35 @@ def start_services(
     procs = []
     for spec in SERVICES:
         port = spec.port(opts.base_port)
+        consumers_port = spec.consumers_port(opts.base_port)
         env = service_env(
             spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=port
         )
-        # Own session: Ctrl-C reaches only lvyue, which stops everything in order.
-        process = subprocess.Popen(
-            [sys.executable, "-m", spec.module], env=env, start_new_session=True
-        )
-        procs.append(ServiceProcess(spec, port, process))
+        if consumers_port is not None:  # this process serves the API; the other consumes
+            env.update(_OFF_IN_API_PROCESS)
+        procs.append(ServiceProcess(spec, port, _start(spec, env)))
+        if consumers_port is not None:
+            env = service_env(
+                spec,
+                database_url=urls[spec.name],
+                infra=infra,
+                host=opts.http_host,
+                port=consumers_port,
+            )
+            procs.append(ServiceProcess(spec, consumers_port, _start(spec, env), consumers=True))
     return procs
+
+
+_OFF_IN_API_PROCESS = {
+    "LVYUE_CONSUMERS_ENABLED": "false",
+    "LVYUE_DEADLINE_SCANNER_ENABLED": "false",
+    "LVYUE_BACKGROUND_JOBS_ENABLED": "false",
+}
+
+
+def _start(spec: ServiceSpec, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Own session: Ctrl-C reaches only lvyue, which stops everything in order.
+    return subprocess.Popen([sys.executable, "-m", spec.module], env=env, start_new_session=True)
 
 
 def wait_ready(procs: list[ServiceProcess], timeout_s: float = 60.0) -> None:
@@ -195,14 +220,14 @@ def wait_ready(procs: list[ServiceProcess], timeout_s: float = 60.0) -> None:
     for proc in procs:
         while True:
             if proc.process.poll() is not None:
-                raise RuntimeError(f"{proc.spec.name} exited with code {proc.process.returncode}")
+                raise RuntimeError(f"{proc.name} exited with code {proc.process.returncode}")
             try:
                 if httpx.get(f"{proc.url}/readyz", timeout=1.0).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{proc.spec.name} not ready within {timeout_s}s")
+                raise RuntimeError(f"{proc.name} not ready within {timeout_s}s")
             time.sleep(0.2)
 
 
@@ -214,10 +239,10 @@ def stop_services(procs: list[ServiceProcess], timeout_s: float = 30.0) -> None:
         try:
             proc.process.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            console.print(f"{proc.spec.name} did not stop in {timeout_s}s: killing it")
+            console.print(f"{proc.name} did not stop in {timeout_s}s: killing it")
             proc.process.kill()
             proc.process.wait()
-        console.print(f"{proc.spec.name} stopped")
+        console.print(f"{proc.name} stopped")
 
 
 def run(opts: RuntimeOptions) -> int:
@@ -239,7 +264,7 @@ def run(opts: RuntimeOptions) -> int:
         while not stopping:
             for proc in procs:
                 if proc.process.poll() is not None:
-                    console.print(f"[red]{proc.spec.name} exited ({proc.process.returncode})[/red]")
+                    console.print(f"[red]{proc.name} exited ({proc.process.returncode})[/red]")
                     stopping = True
             time.sleep(0.3)
         console.print("stopping: services first (intake, consumers, relays drain)")
@@ -252,12 +277,10 @@ def run(opts: RuntimeOptions) -> int:
 def print_banner(procs: list[ServiceProcess], infra: Infrastructure) -> None:
     console.rule("lvyue is running")
     for proc in procs:
-        console.print(
-            f"  {proc.spec.name:<14} {proc.url}  (docs {proc.url}/docs, {proc.url}/metrics)"
-        )
-    console.print(f"  broker         {infra.bootstrap_servers}")
+        console.print(f"  {proc.name:<24} {proc.url}  (docs {proc.url}/docs, {proc.url}/metrics)")
+    console.print(f"  {'broker':<24} {infra.bootstrap_servers}")
     if infra.postgres is not None:
-        console.print(f"  PostgreSQL     {infra.server_url}")
+        console.print(f"  {'PostgreSQL':<24} {infra.server_url}")
     if procs and os.environ.get("LVYUE_API_TOKENS") is None:
         console.print(
             f"  dev ops token  {DEV_TOKENS['ops'][0]}   webhook secret {DEV_WEBHOOK_SECRET}"

@@ -17,6 +17,9 @@ class ServiceSpec:
     module: str  # run as `python -m <module>`
     migrations: MigrationSet
     default_port: int
+    # A second process for this service's consumers, scanner and jobs, so that its intake
+    # never waits in one event loop behind a backlog of events (and the reverse).
+    consumers_default_port: int | None = None
 
     @property
     def database(self) -> str:
@@ -24,11 +27,13 @@ class ServiceSpec:
 
     def port(self, base_port: int | None) -> int:
         """The default port, or the same offset from a given first port (8101 → base)."""
-        return (
-            base_port + self.default_port - SERVICES[0].default_port
-            if base_port
-            else self.default_port
-        )
+        return _offset(self.default_port, base_port)
+
+    def consumers_port(self, base_port: int | None) -> int | None:
+        """Where the consumers' process listens (health, metrics), if the service has one."""
+        if self.consumers_default_port is None:
+            return None
+        return _offset(self.consumers_default_port, base_port)
 
     @property
     def env_prefix(self) -> str:
@@ -37,8 +42,36 @@ class ServiceSpec:
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("order-review", "lvyue.order_review", ORDER_REVIEW_MIGRATIONS, 8101),
+    ServiceSpec(
+        "order-review",
+        "lvyue.order_review",
+        ORDER_REVIEW_MIGRATIONS,
+        8101,
+        consumers_default_port=8105,
+    ),
     ServiceSpec("inventory", "lvyue.inventory", INVENTORY_MIGRATIONS, 8102),
     ServiceSpec("fulfilment", "lvyue.fulfilment", FULFILMENT_MIGRATIONS, 8103),
     ServiceSpec("aftersales", "lvyue.aftersales", AFTERSALES_MIGRATIONS, 8104),
 )
+
+
+def _offset(port: int, base_port: int | None) -> int:
+    return base_port + port - SERVICES[0].default_port if base_port else port
+
+
+# Consecutive ports `lvyue run --base-port` uses: every service's and every consumers' process.
+PORT_BLOCK = (
+    1
+    + max(max(s.default_port, s.consumers_default_port or 0) for s in SERVICES)
+    - SERVICES[0].default_port
+)
+
+
+def process_urls(host: str, base_port: int | None) -> dict[str, str]:
+    """Every process `lvyue run` starts, by name: each service, and its consumers' process."""
+    urls = {}
+    for spec in SERVICES:
+        urls[spec.name] = f"http://{host}:{spec.port(base_port)}"
+        if (port := spec.consumers_port(base_port)) is not None:
+            urls[f"{spec.name} consumers"] = f"http://{host}:{port}"
+    return urls

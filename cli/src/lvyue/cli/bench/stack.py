@@ -21,7 +21,7 @@ import httpx
 import psutil
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.services import SERVICES
+from lvyue.cli.services import PORT_BLOCK, SERVICES, process_urls
 from lvyue.common.db import with_database
 
 HOST = "127.0.0.1"  # the bench never sends load anywhere else
@@ -77,7 +77,7 @@ def start_stack(
     if run_state.exists():
         shutil.rmtree(run_state)  # fresh PostgreSQL data and broker epoch: nothing replayed
     state_dir.mkdir(parents=True, exist_ok=True)
-    base_port = free_port_block(len(SERVICES), HOST)
+    base_port = free_port_block(PORT_BLOCK, HOST)
     broker_port = free_port(HOST)
     log_path = state_dir / "run.log"
     with log_path.open("wb") as out:
@@ -94,7 +94,7 @@ def start_stack(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our Ctrl-C is handled by us, who stop it in order
         )  # fmt: skip
-    services = {spec.name: f"http://{HOST}:{spec.port(base_port)}" for spec in SERVICES}
+    services = process_urls(HOST, base_port)
     stack = Stack(
         process=process,
         services=services,

@@ -137,6 +137,6 @@ async def start_kernel(
         )
     if consumer is not None:
         kernel._tasks.append(asyncio.create_task(consumer.run(kernel._stop), name="consumer"))
-    for job in background:
+    for job in background if settings.background_jobs_enabled else ():
         kernel._tasks.append(asyncio.create_task(job(kernel, kernel._stop), name=job.__name__))
     return kernel

@@ -109,6 +109,9 @@ class KernelSettings(BaseSettings):
     consumer_retry_max_s: float = Field(default=5.0, gt=0)
 
     deadline_scanner_enabled: bool = True
+    background_jobs_enabled: bool = Field(
+        default=True, description="Run this service's own periodic jobs (gauges, daily scans)."
+    )
     deadline_scan_interval_s: float = Field(default=1.0, gt=0)
     deadline_scan_batch_size: int = Field(default=500, ge=1)
     deadline_at_risk_fraction: float = Field(
