@@ -308,3 +308,48 @@ async def test_the_database_itself_refuses_an_oversell(
                 await conn.execute(text(statement))
     tea = await stock_of(inventory_engine, TEA)
     assert (tea.on_hand, tea.reserved) == (3, 0)
+
+
+async def test_a_poll_of_contending_orders_reserves_in_turn_all_or_none_never_oversold(
+    make_inventory_settings: Callable[..., InventorySettings],
+    inventory_engine: AsyncEngine,
+    producer: AIOKafkaProducer,
+    broker: EmbeddedBroker,
+    topic_prefix: str,
+) -> None:
+    orders = [uuid.uuid4() for _ in range(40)]
+    lines = {o: [(TEA, 2), (CUP, 1)] if n % 2 else [(TEA, 2)] for n, o in enumerate(orders)}
+    unknown = uuid.uuid4()
+    events = [order_created(o, lines[o]) for o in orders]
+    events += [order_created(unknown, [("NO-SUCH-SKU", 1)]), order_created(orders[0], [(TEA, 2)])]
+    batches_before = metric("lvyue_consumer_batch_messages_count", consumer="inventory")
+    messages_before = metric("lvyue_consumer_batch_messages_sum", consumer="inventory")
+    async with stocked_inventory(make_inventory_settings(), {TEA: 50, CUP: 100}):
+        await publish(producer, topic_prefix, *events)  # together: they arrive in few polls
+        await wait_processed(inventory_engine, len(events))
+        reserved = await _outcomes(broker, topic_prefix, "inventory.reserved", 25)
+        rejected = await _outcomes(broker, topic_prefix, "inventory.rejected", 16)
+    batches = metric("lvyue_consumer_batch_messages_count", consumer="inventory") - batches_before
+    messages = metric("lvyue_consumer_batch_messages_sum", consumer="inventory") - messages_before
+    assert messages > batches  # some poll held several orders: the batch path ran
+
+    winners = {e.payload(InventoryReserved).order_id for e in reserved}
+    losers = {e.payload(InventoryRejected).order_id for e in rejected}
+    # 50 TEA at 2 an order: exactly 25 orders, whatever their turn; one decision per order
+    assert len(reserved) == len(winners) == 25
+    assert len(rejected) == len(losers) == 16
+    assert winners | losers == {*orders, unknown}
+    assert not winners & losers
+    tea, cup = await stock_of(inventory_engine, TEA), await stock_of(inventory_engine, CUP)
+    assert (tea.on_hand, tea.reserved) == (50, 50)
+    assert cup.reserved == sum(1 for o in winners if len(lines[o]) == 2)
+    for order_id in winners:
+        assert await reservations_of(inventory_engine, order_id) == {
+            sku: (quantity, "reserved") for sku, quantity in lines[order_id]
+        }
+        assert len(await movements_of(inventory_engine, order_id=order_id)) == len(lines[order_id])
+    for order_id in losers:
+        assert await reservations_of(inventory_engine, order_id) == {}
+    # the audit trail adds up: each movement's "after" follows the one before it
+    trail = [m for m in await movements_of(inventory_engine, sku=TEA) if m.kind == "reserve"]
+    assert [m.reserved_after for m in trail] == list(range(2, 51, 2))

@@ -31,11 +31,21 @@ BENCH = "bench"
 POSTGRES = "postgres"  # measured by PSS
 
 
-def _service_of(cmdline: list[str]) -> str | None:
+def _service_of(cmdline: list[str], environ: dict[str, str]) -> str | None:
+    """The process's name as `lvyue run` calls it: a service, or a service's consumers."""
     for spec in SERVICES:
         if spec.module in cmdline and "-m" in cmdline:
+            split = spec.consumers_default_port is not None
+            if split and environ.get("LVYUE_CONSUMERS_ENABLED") != "false":
+                return f"{spec.name} consumers"
             return spec.name
     return None
+
+
+def _environ(process: psutil.Process) -> dict[str, str]:
+    with contextlib.suppress(psutil.Error):
+        return dict(process.environ())
+    return {}
 
 
 def discover(
@@ -48,7 +58,7 @@ def discover(
             for child in psutil.Process(run_pid).children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     cmdline = child.cmdline()
-                    name = _service_of(cmdline) or (
+                    name = _service_of(cmdline, _environ(child)) or (
                         "broker" if "--listener-url" in cmdline else None
                     )
                     if name is not None:

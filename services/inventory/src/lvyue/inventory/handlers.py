@@ -9,12 +9,12 @@ An exchange's replacement is a holder of its own, keyed by its after-sale id, th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import structlog
 
-from lvyue.common.consumer import Handler, Subscription
+from lvyue.common.consumer import BatchHandler, Handler, Subscription
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_DISPATCHED,
@@ -39,9 +39,11 @@ from lvyue.inventory import repository
 from lvyue.inventory.domain import AllocationState, StockPolicy, requested_quantities
 from lvyue.inventory.ledger import check_low_stock, latch_low_stock
 from lvyue.inventory.reservations import (
+    ReserveRequest,
     deduct_order,
     release_order,
     reserve_order,
+    reserve_orders,
     reserve_replacement,
     restock_return,
 )
@@ -49,6 +51,7 @@ from lvyue.inventory.reservations import (
 log = structlog.get_logger(__name__)
 
 PolicyHandler = Callable[[Envelope, UnitOfWork, StockPolicy], Awaitable[None]]
+PolicyBatchHandler = Callable[[Sequence[Envelope], UnitOfWork, StockPolicy], Awaitable[None]]
 _FINAL = (AllocationState.CANCELLED, AllocationState.SHIPPED)
 
 
@@ -82,6 +85,43 @@ async def on_order_created(event: Envelope, uow: UnitOfWork, policy: StockPolicy
     state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
     await _save(uow, created.order_id, state, created.received_at)
     await latch_low_stock(uow, policy, reserved.after)  # rows still locked: no second read
+
+
+async def on_orders_created(
+    events: Sequence[Envelope], uow: UnitOfWork, policy: StockPolicy
+) -> None:
+    """on_order_created for a poll's orders at once, in turn, in a fixed number of statements."""
+    created = [(event, event.payload(OrderCreated)) for event in events]
+    await repository.lock_orders(uow.session, (c.order_id for _, c in created))
+    known = await repository.get_allocations(uow.session, [c.order_id for _, c in created])
+    todo: list[tuple[OrderCreated, ReserveRequest]] = []
+    for event, order in created:
+        if order.order_id in known or any(o.order_id == order.order_id for o, _ in todo):
+            state = known[order.order_id].state if order.order_id in known else None
+            log.info("order_created_again", order_id=str(order.order_id), state=state)
+            continue
+        lines = requested_quantities((ln.sku, ln.quantity) for ln in order.order.lines)
+        todo.append((order, ReserveRequest(order.order_id, lines, _actor(event))))
+    if not todo:
+        return
+    decisions, rows = await reserve_orders(
+        uow, [request for _, request in todo], warehouse=policy.default_warehouse_id
+    )
+    await repository.save_allocations(
+        uow.session,
+        [
+            (
+                order.order_id,
+                AllocationState.RESERVED
+                if decisions[order.order_id].ok
+                else AllocationState.REJECTED,
+                order.received_at,
+            )
+            for order, _ in todo
+        ],
+        at=uow.clock.now(),
+    )
+    await latch_low_stock(uow, policy, rows)
 
 
 async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
@@ -237,9 +277,21 @@ def _bind(handler: PolicyHandler, policy: StockPolicy) -> Handler:
     return handle
 
 
+def _bind_batch(handler: PolicyBatchHandler, policy: StockPolicy) -> BatchHandler:
+    async def handle(events: Sequence[Envelope], uow: UnitOfWork) -> None:
+        await handler(events, uow, policy)
+
+    handle.__name__ = handler.__name__
+    return handle
+
+
 def subscriptions(policy: StockPolicy) -> list[Subscription]:
     return [
-        Subscription(ORDER_CREATED, _bind(on_order_created, policy)),
+        Subscription(
+            ORDER_CREATED,
+            _bind(on_order_created, policy),
+            batch_handler=_bind_batch(on_orders_created, policy),
+        ),
         Subscription(ORDER_UPDATED, _bind(on_order_updated, policy)),
         Subscription(ORDER_CANCELLED, _bind(on_order_cancelled, policy)),
         Subscription(ORDER_SHIPPED, _bind(on_order_shipped, policy)),

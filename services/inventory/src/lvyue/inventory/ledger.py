@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from lvyue.common.events.catalog import INVENTORY_LOW_STOCK, LowStock
@@ -74,44 +74,62 @@ async def record(
 
 
 async def record_all(
-    uow: UnitOfWork, changes: Sequence[tuple[StockRow, Change]], *, actor: str
+    uow: UnitOfWork,
+    rows: Mapping[StockKey, StockRow],
+    changes: Sequence[tuple[StockKey, Change, str]],
 ) -> dict[StockKey, StockRow]:
-    """Several changes without a reference (rows locked by the caller, one change per row) in
-    two statements: the movements, then the rows. The rows after, by key."""
-    if any(c.reference is not None or c.sold_at is not None for _, c in changes):
+    """Changes without a reference, applied in turn to rows locked by the caller (a row may
+    change several times), in two statements: the movements, then the rows. (key, change,
+    actor) each; returns the changed rows after, by key."""
+    if any(c.reference is not None or c.sold_at is not None for _, c, _ in changes):
         raise ValueError("record_all takes neither references nor sales: use record")
     now = uow.clock.now()
-    await repository.insert_movements(
-        uow.session,
-        [
+    current = dict(rows)
+    movements = []
+    for key, change, actor in changes:
+        row = current[key]
+        after = replace(
+            row,
+            on_hand=row.on_hand + change.on_hand_delta,
+            reserved=row.reserved + change.reserved_delta,
+        )
+        movements.append(
             {
                 "warehouse_id": row.warehouse_id,
                 "sku": row.sku,
                 "kind": change.kind,
                 "on_hand_delta": change.on_hand_delta,
                 "reserved_delta": change.reserved_delta,
-                "on_hand_after": row.on_hand + change.on_hand_delta,
-                "reserved_after": row.reserved + change.reserved_delta,
+                "on_hand_after": after.on_hand,
+                "reserved_after": after.reserved,
                 "order_id": change.order_id,
                 "reference": None,
                 "actor": actor,
                 "note": change.note,
                 "at": now,
             }
-            for row, change in changes
-        ],
-    )
-    after = await repository.apply_stock_deltas(
+        )
+        current[key] = after
+    if not movements:
+        return {}
+    await repository.insert_movements(uow.session, movements)
+    touched = {key for key, _, _ in changes}
+    written = await repository.apply_stock_deltas(
         uow.session,
-        {row.key: (change.on_hand_delta, change.reserved_delta) for row, change in changes},
+        {
+            key: (
+                current[key].on_hand - rows[key].on_hand,
+                current[key].reserved - rows[key].reserved,
+            )
+            for key in touched
+        },
         at=now,
     )
-    for row, change in changes:
-        expected = (row.on_hand + change.on_hand_delta, row.reserved + change.reserved_delta)
-        if (after[row.key].on_hand, after[row.key].reserved) != expected:
+    for key, row in written.items():
+        if (row.on_hand, row.reserved) != (current[key].on_hand, current[key].reserved):
             # The caller's row was stale: refuse rather than write a false audit trail.
-            raise RuntimeError(f"stock row {row.key} changed under its lock holder")
-    return after
+            raise RuntimeError(f"stock row {key} changed under its lock holder")
+    return written
 
 
 async def check_low_stock(uow: UnitOfWork, policy: StockPolicy, keys: Iterable[StockKey]) -> None:

@@ -10,7 +10,7 @@ refuse an oversell even if this code were wrong.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -73,19 +73,19 @@ async def _reserve(
         return Reserved(allocation, touched=[])
     after = await record_all(
         uow,
+        rows,
         [
             (
-                rows[(warehouse, sku)],
+                (warehouse, sku),
                 Change(MovementKind.RESERVE, reserved_delta=quantity, order_id=order_id, note=note),
+                actor,
             )
             for sku, quantity in sorted(lines.items())
         ],
-        actor=actor,
     )
     await repository.upsert_reservations(
         uow.session,
-        order_id=holder,
-        lines={(warehouse, sku): quantity for sku, quantity in lines.items()},
+        {holder: {(warehouse, sku): quantity for sku, quantity in lines.items()}},
         at=uow.clock.now(),
     )
     return Reserved(allocation, touched=list(rows), after=list(after.values()))
@@ -103,21 +103,77 @@ async def reserve_order(
     reserved = await _reserve(
         uow, holder=order_id, order_id=order_id, warehouse=warehouse, lines=lines, actor=actor
     )
+    await _announce(uow, order_id, warehouse, lines, reserved.allocation)
+    return reserved
+
+
+@dataclass(frozen=True)
+class ReserveRequest:
+    order_id: uuid.UUID
+    lines: Mapping[str, int]  # quantity per SKU
+    actor: str
+
+
+async def reserve_orders(
+    uow: UnitOfWork, requests: Sequence[ReserveRequest], *, warehouse: str
+) -> tuple[dict[uuid.UUID, Allocation], list[StockRow]]:
+    """reserve_order for several orders in turn, in a fixed number of statements: each order
+    all or none against what the orders before it left. Every decision, by order, and the
+    stock rows as they are now (still locked)."""
+    rows = await repository.lock_stock(
+        uow.session, ((warehouse, sku) for r in requests for sku in r.lines)
+    )
+    available = {key: row.available for key, row in rows.items()}
+    decisions: dict[uuid.UUID, Allocation] = {}
+    changes: list[tuple[StockKey, Change, str]] = []
+    holders: dict[uuid.UUID, dict[StockKey, int]] = {}
+    for request in requests:
+        allocation = allocate(
+            request.lines,
+            {sku: available[(warehouse, sku)] for sku in request.lines if (warehouse, sku) in rows},
+        )
+        decisions[request.order_id] = allocation
+        if not allocation.ok:
+            continue
+        for sku, quantity in sorted(request.lines.items()):
+            available[(warehouse, sku)] -= quantity
+            change = Change(
+                MovementKind.RESERVE, reserved_delta=quantity, order_id=request.order_id
+            )
+            changes.append(((warehouse, sku), change, request.actor))
+        holders[request.order_id] = {(warehouse, s): q for s, q in request.lines.items()}
+    after = await record_all(uow, rows, changes)
+    await repository.upsert_reservations(uow.session, holders, at=uow.clock.now())
+    for request in requests:
+        await _announce(
+            uow, request.order_id, warehouse, request.lines, decisions[request.order_id]
+        )
+    return decisions, [after.get(key, row) for key, row in rows.items()]
+
+
+async def _announce(
+    uow: UnitOfWork,
+    order_id: uuid.UUID,
+    warehouse: str,
+    lines: Mapping[str, int],
+    allocation: Allocation,
+) -> None:
+    """inventory.reserved or inventory.rejected: review's input."""
     now = uow.clock.now()
-    if not reserved.ok:
+    if not allocation.ok:
         await uow.emit(
             INVENTORY_REJECTED,
             InventoryRejected(
                 order_id=order_id,
                 warehouse_id=warehouse,
-                short=reserved.allocation.short,
-                unknown_skus=reserved.allocation.unknown_skus,
+                short=allocation.short,
+                unknown_skus=allocation.unknown_skus,
                 rejected_at=now,
             ),
             subject=str(order_id),
         )
         uow.after_commit(RESERVATIONS.labels("rejected").inc)
-        return reserved
+        return
     await uow.emit(
         INVENTORY_RESERVED,
         InventoryReserved(
@@ -129,7 +185,6 @@ async def reserve_order(
         subject=str(order_id),
     )
     uow.after_commit(RESERVATIONS.labels("reserved").inc)
-    return reserved
 
 
 async def reserve_replacement(

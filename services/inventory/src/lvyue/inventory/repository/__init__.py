@@ -8,9 +8,12 @@ from lvyue.inventory.repository.movements import (
 )
 from lvyue.inventory.repository.orders import (
     get_allocation,
+    get_allocations,
     lock_order,
+    lock_orders,
     order_reservations,
     save_allocation,
+    save_allocations,
     set_reservation_state,
     upsert_reservations,
 )
@@ -45,6 +48,7 @@ __all__ = [
     "count_low_stock",
     "flag_slow_moving",
     "get_allocation",
+    "get_allocations",
     "get_stock",
     "insert_movement",
     "insert_movements",
@@ -52,10 +56,12 @@ __all__ = [
     "list_movements",
     "list_stock",
     "lock_order",
+    "lock_orders",
     "lock_stock",
     "movement_by_reference",
     "order_reservations",
     "save_allocation",
+    "save_allocations",
     "set_low_stock",
     "set_reservation_state",
     "update_stock_details",

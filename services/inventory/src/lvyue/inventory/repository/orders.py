@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.inventory.domain import AllocationState, ReservationState
@@ -23,6 +23,22 @@ async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> None:
         text("SELECT pg_advisory_xact_lock(:cls, hashtext(:order_id))"),
         {"cls": _ORDER_LOCK_CLASS, "order_id": str(order_id)},
     )
+
+
+# Locks taken in the order of their keys, so two batches never wait on each other in a circle.
+_LOCK_ORDERS = text(
+    """
+    SELECT pg_advisory_xact_lock(:cls, key)
+    FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest(:ids) AS id ORDER BY key) AS keys
+    """
+).bindparams(bindparam("ids", type_=ARRAY(Text)))
+
+
+async def lock_orders(session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> None:
+    """lock_order for several orders in one statement."""
+    ids = sorted({str(order_id) for order_id in order_ids})
+    if ids:
+        await session.execute(_LOCK_ORDERS, {"cls": _ORDER_LOCK_CLASS, "ids": ids})
 
 
 async def order_reservations(session: AsyncSession, order_id: uuid.UUID) -> list[Reservation]:
@@ -52,26 +68,28 @@ _UPSERT = _INSERT.on_conflict_do_update(
 
 
 async def upsert_reservations(
-    session: AsyncSession, *, order_id: uuid.UUID, lines: Mapping[StockKey, int], at: datetime
+    session: AsyncSession,
+    holders: Mapping[uuid.UUID, Mapping[StockKey, int]],
+    *,
+    at: datetime,
 ) -> None:
-    """Reserves again over a released row of the same order and SKU (an updated order)."""
-    if not lines:
-        return
-    await session.execute(
-        _UPSERT,
-        [
-            {
-                "order_id": order_id,
-                "warehouse_id": key[0],
-                "sku": key[1],
-                "quantity": quantity,
-                "state": ReservationState.RESERVED,
-                "created_at": at,
-                "updated_at": at,
-            }
-            for key, quantity in sorted(lines.items())
-        ],
-    )
+    """Reserves each holder's lines; a released row of the same holder and SKU is taken over
+    (an updated order reserving again)."""
+    rows = [
+        {
+            "order_id": holder,
+            "warehouse_id": key[0],
+            "sku": key[1],
+            "quantity": quantity,
+            "state": ReservationState.RESERVED,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for holder, lines in holders.items()
+        for key, quantity in sorted(lines.items())
+    ]
+    if rows:
+        await session.execute(_UPSERT, rows)
 
 
 async def set_reservation_state(
@@ -90,12 +108,26 @@ async def set_reservation_state(
 
 
 async def get_allocation(session: AsyncSession, order_id: uuid.UUID) -> Allocation | None:
-    row = (
-        await session.execute(
-            select(order_allocations).where(order_allocations.c.order_id == order_id)
-        )
-    ).first()
-    return None if row is None else Allocation(row.order_id, AllocationState(row.state), row.as_of)
+    return (await get_allocations(session, [order_id])).get(order_id)
+
+
+async def get_allocations(
+    session: AsyncSession, order_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Allocation]:
+    rows = await session.execute(
+        select(order_allocations).where(order_allocations.c.order_id.in_(list(order_ids)))
+    )
+    return {
+        row.order_id: Allocation(row.order_id, AllocationState(row.state), row.as_of)
+        for row in rows
+    }
+
+
+_INSERT_ALLOCATION = insert(order_allocations)
+_SAVE_ALLOCATION = _INSERT_ALLOCATION.on_conflict_do_update(
+    index_elements=["order_id"],
+    set_={name: _INSERT_ALLOCATION.excluded[name] for name in ("state", "as_of", "updated_at")},
+)
 
 
 async def save_allocation(
@@ -106,12 +138,21 @@ async def save_allocation(
     as_of: datetime,
     at: datetime,
 ) -> None:
-    statement = insert(order_allocations).values(
-        order_id=order_id, state=state, as_of=as_of, created_at=at, updated_at=at
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["order_id"],
-            set_={"state": state, "as_of": as_of, "updated_at": at},
+    await save_allocations(session, [(order_id, state, as_of)], at=at)
+
+
+async def save_allocations(
+    session: AsyncSession,
+    decisions: Sequence[tuple[uuid.UUID, AllocationState, datetime]],
+    *,
+    at: datetime,
+) -> None:
+    """What inventory decided for each order, and the order version it decided on."""
+    if decisions:
+        await session.execute(
+            _SAVE_ALLOCATION,
+            [
+                {"order_id": o, "state": st, "as_of": as_of, "created_at": at, "updated_at": at}
+                for o, st, as_of in decisions
+            ],
         )
-    )
