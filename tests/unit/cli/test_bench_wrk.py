@@ -190,7 +190,10 @@ def test_paced_wrk_keeps_to_its_rate(tmp_path: Path, receiver: tuple[str, list[s
     url, seen = receiver
     replay = wrk.prepare(plan(url, rate=20, duration_s=2), OrderFactory(catalogue(5)), tmp_path)
     result = wrk.run(replay)
-    assert 30 <= len(result.accepted) == len(seen) < replay.requests
+    assert 30 <= len(result.accepted) <= len(seen) < replay.requests
+    # wrk stops on the clock: a request in flight then (one per connection at most) reached
+    # the receiver but its answer was never read
+    assert len(seen) - len(result.accepted) <= replay.threads
     assert result.generator_stats["threads_out_of_requests"] == 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,20 +34,25 @@ OLDEST_AGE = Gauge(
 _STAGE = outbox.insert()  # built once: values come with each execution, compiled once
 
 
-async def stage(session: AsyncSession, envelope: Envelope, *, topic: str) -> None:
-    """Adds the event to the outbox inside the caller's transaction."""
+async def stage_all(session: AsyncSession, events: Sequence[tuple[Envelope, str]]) -> None:
+    """Adds events (envelope, topic) to the outbox in one round trip, in this order."""
+    if not events:
+        return
     await session.execute(
         _STAGE,
-        {
-            "event_id": envelope.id,
-            "topic": topic,
-            "key": envelope.subject,
-            "event_type": envelope.type,
-            "source": envelope.source,
-            "dataschema": envelope.dataschema,
-            "occurred_at": envelope.time,
-            "payload": envelope.data,
-        },
+        [
+            {
+                "event_id": envelope.id,
+                "topic": topic,
+                "key": envelope.subject,
+                "event_type": envelope.type,
+                "source": envelope.source,
+                "dataschema": envelope.dataschema,
+                "occurred_at": envelope.time,
+                "payload": envelope.data,
+            }
+            for envelope, topic in events
+        ],
     )
 
 

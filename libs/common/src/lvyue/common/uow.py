@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lvyue.common.clock import Clock
 from lvyue.common.db import SessionFactory
 from lvyue.common.events import Envelope, EventType, new_event
-from lvyue.common.outbox import stage
+from lvyue.common.outbox import stage_all
 from lvyue.common.tables import inbox
 
 # One statement for a whole batch, whatever its size (one cached plan, not one per length).
@@ -42,11 +42,13 @@ class UnitOfWork:
         self.clock = clock
         self._on_events_committed = on_events_committed
         self._after_commit: list[Callable[[], None]] = []
+        self._staged: list[tuple[Envelope, str]] = []
         self._committed = False
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self._after_commit = []
+        self._staged = []
         self._committed = False
         await self.session.begin()
         return self
@@ -64,6 +66,9 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        # The events emitted in this transaction, in one statement, just before it commits.
+        staged, self._staged = self._staged, []
+        await stage_all(self.session, staged)
         await self.session.commit()
         self._committed = True
         hooks, self._after_commit = self._after_commit, []
@@ -75,11 +80,12 @@ class UnitOfWork:
         self._after_commit.append(hook)
 
     async def emit(self, spec: EventType, payload: BaseModel, *, subject: str) -> Envelope:
-        """Writes an event to the outbox in this transaction; the relay publishes it later."""
+        """Writes an event to the outbox in this transaction (at commit, with the others);
+        the relay publishes it later."""
         envelope = new_event(
             spec, payload, subject=subject, source=self.source, time=self.clock.now()
         )
-        await stage(self.session, envelope, topic=spec.topic)
+        self._staged.append((envelope, spec.topic))
         hook = self._on_events_committed
         if hook is not None and hook not in self._after_commit:
             self._after_commit.append(hook)
