@@ -3,6 +3,7 @@ the rules, the abnormal queue and its deadlines (moved clock)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -14,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import BaseModel
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
+from lvyue.common.events import EventType, new_event
 from lvyue.common.events.catalog import (
     INVENTORY_REJECTED,
     INVENTORY_RESERVED,
@@ -26,7 +29,9 @@ from lvyue.common.events.catalog import (
     ShortSku,
     StockLine,
 )
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.kafka import from_kafka, to_kafka
+from lvyue.common.kafka import make_producer
+from lvyue.order_review import repository
 from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings
 from tests.conftest import OPS_TOKEN, WEBHOOK_SECRET
@@ -320,3 +325,96 @@ def _async(probe: Callable[[], float]) -> Callable[[], Any]:
         return probe()
 
     return call
+
+
+async def _answer_together(h: Harness, answers: list[tuple[EventType, BaseModel, str]]) -> None:
+    """Inventory's answers produced at once, so that they reach review in few polls."""
+    producer = make_producer(h.broker.bootstrap_servers, idempotent=False)
+    await producer.start()
+    try:
+        sent = []
+        for spec, payload, order_id in answers:
+            envelope = new_event(
+                spec, payload, subject=order_id, source="/lvyue/inventory", time=h.clock.now()
+            )
+            key, value, headers = to_kafka(envelope)
+            sent.append(await producer.send(h.prefix + spec.topic, value, key, headers=headers))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+def _reserved(order_id: str, order: dict[str, Any], at: datetime) -> InventoryReserved:
+    lines = tuple(StockLine(sku=x["sku"], quantity=x["quantity"]) for x in order["lines"])
+    return InventoryReserved(
+        order_id=uuid.UUID(order_id), warehouse_id="WH-SH-01", lines=lines, reserved_at=at
+    )
+
+
+async def test_a_poll_of_inventory_answers_reviews_each_order_as_one_at_a_time_would(
+    make_settings: Callable[..., OrderReviewSettings],
+    broker: EmbeddedBroker,
+    topic_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decided_together: list[int] = []  # orders per batch decision (the real one still runs)
+    record_decisions = repository.record_decisions
+
+    async def spy(session: Any, decisions: Any, *, at: datetime) -> None:
+        decided_together.append(len(decisions))
+        await record_decisions(session, decisions, at=at)
+
+    monkeypatch.setattr(repository, "record_decisions", spy)
+    async with harness(make_settings, broker, topic_prefix) as h:
+        good = [good_order() for _ in range(8)]
+        remarked = [good_order(remarks="麻烦改地址到公司") for _ in range(2)]
+        short = [good_order() for _ in range(2)]
+        ids = {id(o): await h.create(o) for o in good + remarked + short}
+        now = h.clock.now()
+        answers: list[tuple[EventType, BaseModel, str]] = [
+            (INVENTORY_RESERVED, _reserved(ids[id(o)], o, now), ids[id(o)]) for o in good + remarked
+        ]
+        answers += [
+            (INVENTORY_REJECTED, InventoryRejected(
+                order_id=uuid.UUID(ids[id(o)]), warehouse_id="WH-SH-01",
+                short=(ShortSku(sku=o["lines"][0]["sku"], requested=2, available=1),),
+                unknown_skus=(), rejected_at=now), ids[id(o)])
+            for o in short
+        ]  # fmt: skip
+        await _answer_together(h, answers)
+        for o in good:
+            await h.until_status(ids[id(o)], "reviewed")
+        # one more order answered twice in the same breath: reviewed once
+        twice = good_order()
+        twice_id = await h.create(twice)
+        await _answer_together(
+            h, [(INVENTORY_RESERVED, _reserved(twice_id, twice, now), twice_id)] * 2
+        )
+        views = {
+            order_id: await h.until_status(order_id, status)
+            for order_id, status in [
+                *((ids[id(o)], "reviewed") for o in good),
+                *((ids[id(o)], "abnormal") for o in remarked + short),
+                (twice_id, "reviewed"),
+            ]
+        }
+        reviewed = await read_topic(
+            broker.bootstrap_servers, topic_prefix + "order.reviewed", expect=9
+        )
+        abnormal = await read_topic(
+            broker.bootstrap_servers, topic_prefix + "order.abnormal", expect=4
+        )
+        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()
+    assert max(decided_together) > 1  # several orders decided in one go: the batch path ran
+    assert len(reviewed) == 9
+    assert len({r.key for r in reviewed}) == 9
+    assert len(abnormal) == 4
+    for view in views.values():
+        # one decision each, the order answered twice too
+        assert [x["status"] for x in view["history"]] == ["pending_review", view["status"]]
+    assert sorted(e["order_id"] for e in queue) == sorted(ids[id(o)] for o in remarked + short)
+    assert {f["reason"] for e in queue for f in e["findings"]} == {
+        "remark_needs_human",
+        "out_of_stock",
+    }
+    assert all(e["contact_deadline_state"] == "open" for e in queue)

@@ -7,10 +7,10 @@ from fastapi import FastAPI
 from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
-from lvyue.common.events.catalog import INVENTORY_REJECTED, INVENTORY_RESERVED, ORDER_SHIPPED
+from lvyue.common.events.catalog import ORDER_SHIPPED
 from lvyue.common.logging import configure_logging
 from lvyue.order_review.api import router
-from lvyue.order_review.handlers.review import ReviewContext, inventory_handlers, on_shipped
+from lvyue.order_review.handlers.review import ReviewContext, inventory_subscriptions, on_shipped
 from lvyue.order_review.operator_api import install_error_handlers
 from lvyue.order_review.operator_api import router as operator_router
 from lvyue.order_review.progress import stalled_orders_job
@@ -33,12 +33,7 @@ def review_context(settings: OrderReviewSettings) -> ReviewContext:
 
 def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> FastAPI:
     ctx = review_context(settings)
-    on_inventory = inventory_handlers(ctx)
-    subscriptions = [
-        Subscription(INVENTORY_RESERVED, on_inventory["inventory.reserved"]),
-        Subscription(INVENTORY_REJECTED, on_inventory["inventory.rejected"]),
-        Subscription(ORDER_SHIPPED, on_shipped),
-    ]
+    subscriptions = [*inventory_subscriptions(ctx), Subscription(ORDER_SHIPPED, on_shipped)]
     app = create_app(
         settings,
         title="lvyue order-review",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -201,19 +202,34 @@ class ReviewState:
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> ReviewState | None:
-    row = (
-        await session.execute(select(orders).where(orders.c.id == order_id).with_for_update())
-    ).first()
-    if row is None:
-        return None
-    return ReviewState(
-        id=row.id,
-        status=row.status,
-        order=CanonicalOrder.model_validate(row.order),
-        stock_status=row.stock_status,
-        stock=row.stock,
-        warehouse_id=row.warehouse_id,
-    )
+    return (await lock_orders(session, [order_id])).get(order_id)
+
+
+# Row locks taken in id order, so two batches never wait on each other in a circle.
+_LOCK_ORDERS = (
+    select(orders)
+    .where(orders.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(orders.c.id)
+    .with_for_update()
+)
+
+
+async def lock_orders(
+    session: AsyncSession, order_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ReviewState]:
+    """lock_order for several orders in one statement; those that exist, by id."""
+    rows = await session.execute(_LOCK_ORDERS, {"ids": list(order_ids)})
+    return {
+        row.id: ReviewState(
+            id=row.id,
+            status=row.status,
+            order=CanonicalOrder.model_validate(row.order),
+            stock_status=row.stock_status,
+            stock=row.stock,
+            warehouse_id=row.warehouse_id,
+        )
+        for row in rows
+    }
 
 
 async def set_stock_outcome(
@@ -271,6 +287,59 @@ async def set_status(
                 literal(details, JSONB),
             ),
         )
+    )
+
+
+# A reviewed order's status, findings and stock outcome with its history row; executed with
+# many parameter sets, one round trip for a whole batch.
+_REVIEWED = text(
+    """
+    WITH changed AS (
+        UPDATE orders SET status = :status, updated_at = :at, findings = :findings,
+            stock_status = :stock_status, stock = :stock, warehouse_id = :warehouse_id
+        WHERE id = :id
+        RETURNING id
+    )
+    INSERT INTO order_status_history (order_id, status, at, note, details)
+    SELECT id, :status, :at, '', :details FROM changed
+    """
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("findings", type_=JSONB),
+    bindparam("stock", type_=JSONB),
+    bindparam("details", type_=JSONB),
+)
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    order_id: uuid.UUID
+    status: OrderStatus
+    findings: list[dict[str, str]]
+    stock: StockColumns
+
+
+async def record_decisions(
+    session: AsyncSession, decisions: Sequence[ReviewDecision], *, at: datetime
+) -> None:
+    """set_status (with findings and stock outcome) for many orders in one round trip."""
+    if not decisions:
+        return
+    await session.execute(
+        _REVIEWED,
+        [
+            {
+                "id": d.order_id,
+                "status": str(d.status),
+                "at": at,
+                "findings": d.findings,
+                "stock_status": d.stock.stock_status,
+                "stock": d.stock.stock,
+                "warehouse_id": d.stock.warehouse_id,
+                "details": {"findings": d.findings} if d.findings else {},
+            }
+            for d in decisions
+        ],
     )
 
 

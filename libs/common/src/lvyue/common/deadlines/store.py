@@ -69,47 +69,69 @@ class DeadlineSpec:
     due_at: datetime
 
 
-# Several deadlines of one subject in one statement; those already open are left as they are.
+# Many deadlines in one statement; those already open are left as they are.
 _OPEN_MANY = text(
     """
     INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at)
-    SELECT wanted.id, wanted.sla, :subject, 'open', :opened_at, wanted.due_at
-    FROM unnest(:ids, :slas, :dues) AS wanted(id, sla, due_at)
+    SELECT wanted.id, wanted.sla, wanted.subject, 'open', wanted.opened_at, wanted.due_at
+    FROM unnest(:ids, :slas, :subjects, :opened, :dues)
+        AS wanted(id, sla, subject, opened_at, due_at)
     ON CONFLICT (sla, subject) WHERE state = 'open' DO NOTHING
     RETURNING *
     """
 ).bindparams(
-    bindparam("opened_at", type_=DateTime(timezone=True)),
     bindparam("ids", type_=ARRAY(Uuid)),
     bindparam("slas", type_=ARRAY(Text)),
+    bindparam("subjects", type_=ARRAY(Text)),
+    bindparam("opened", type_=ARRAY(DateTime(timezone=True))),
     bindparam("dues", type_=ARRAY(DateTime(timezone=True))),
 )
+
+
+@dataclass(frozen=True)
+class NewDeadline:
+    sla: str
+    subject: str
+    opened_at: datetime
+    due_at: datetime
 
 
 async def open_deadlines(
     uow: UnitOfWork, *, subject: str, opened_at: datetime, specs: Sequence[DeadlineSpec]
 ) -> dict[str, Deadline]:
     """open_deadline for several SLAs of one subject at once; every one of them, by SLA."""
+    opened = await open_many(
+        uow, [NewDeadline(spec.sla, subject, opened_at, spec.due_at) for spec in specs]
+    )
+    return {sla: deadline for (sla, _), deadline in opened.items()}
+
+
+async def open_many(
+    uow: UnitOfWork, wanted: Sequence[NewDeadline]
+) -> dict[tuple[str, str], Deadline]:
+    """open_deadline for many (sla, subject) pairs in one statement; each, open, by pair."""
+    if not wanted:
+        return {}
     rows = (
         await uow.session.execute(
             _OPEN_MANY,
             {
-                "subject": subject,
-                "opened_at": opened_at,
-                "ids": [uuid.uuid4() for _ in specs],
-                "slas": [spec.sla for spec in specs],
-                "dues": [spec.due_at for spec in specs],
+                "ids": [uuid.uuid4() for _ in wanted],
+                "slas": [w.sla for w in wanted],
+                "subjects": [w.subject for w in wanted],
+                "opened": [w.opened_at for w in wanted],
+                "dues": [w.due_at for w in wanted],
             },
         )
     ).all()
-    opened = {row.sla: Deadline.from_row(row) for row in rows}
-    for sla in opened:
+    opened = {(row.sla, row.subject): Deadline.from_row(row) for row in rows}
+    for sla, _ in opened:
         uow.after_commit(functools.partial(metrics.record_opened, sla))
-    for spec in specs:
-        if spec.sla not in opened:  # open already: that one stands
-            existing = await find_open(uow.session, sla=spec.sla, subject=subject)
+    for w in wanted:
+        if (w.sla, w.subject) not in opened:  # open already: that one stands
+            existing = await find_open(uow.session, sla=w.sla, subject=w.subject)
             assert existing is not None  # the conflict proves it exists
-            opened[spec.sla] = existing
+            opened[(w.sla, w.subject)] = existing
     return opened
 
 
@@ -138,10 +160,10 @@ _CLOSE = text(
     """
     WITH target AS (
         SELECT latest.id, latest.state AS previous_state
-        FROM unnest(:slas) AS wanted(sla)
+        FROM unnest(:slas, :subjects) AS wanted(sla, subject)
         CROSS JOIN LATERAL (
             SELECT id, state FROM deadlines
-            WHERE sla = wanted.sla AND subject = :subject AND closed_at IS NULL
+            WHERE sla = wanted.sla AND subject = wanted.subject AND closed_at IS NULL
               AND state IN ('open', 'breached')
             ORDER BY opened_at DESC LIMIT 1
             FOR UPDATE
@@ -160,6 +182,7 @@ _CLOSE = text(
     """
 ).bindparams(
     bindparam("slas", type_=ARRAY(Text)),
+    bindparam("subjects", type_=ARRAY(Text)),
     bindparam("closed_at", type_=DateTime(timezone=True)),
 )
 
@@ -168,7 +191,7 @@ async def close_deadline(
     uow: UnitOfWork, *, sla: str, subject: str, closed_at: datetime
 ) -> Deadline | None:
     """Closes the latest unclosed deadline: met if on time; a breached one keeps its breach."""
-    closed = await close_deadlines(uow, slas=(sla,), subject=subject, closed_at=closed_at)
+    closed = await close_many(uow, [(sla, subject)], closed_at=closed_at)
     return closed[0] if closed else None
 
 
@@ -176,9 +199,23 @@ async def close_deadlines(
     uow: UnitOfWork, *, slas: Sequence[str], subject: str, closed_at: datetime
 ) -> list[Deadline]:
     """close_deadline for several SLAs of one subject in one statement; those it closed."""
+    return await close_many(uow, [(sla, subject) for sla in slas], closed_at=closed_at)
+
+
+async def close_many(
+    uow: UnitOfWork, pairs: Sequence[tuple[str, str]], *, closed_at: datetime
+) -> list[Deadline]:
+    """close_deadline for many (sla, subject) pairs in one statement; those it closed."""
+    if not pairs:
+        return []
     rows = (
         await uow.session.execute(
-            _CLOSE, {"slas": list(slas), "subject": subject, "closed_at": closed_at}
+            _CLOSE,
+            {
+                "slas": [sla for sla, _ in pairs],
+                "subjects": [subject for _, subject in pairs],
+                "closed_at": closed_at,
+            },
         )
     ).all()
     closed = []

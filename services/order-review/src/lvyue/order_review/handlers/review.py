@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import structlog
 from prometheus_client import Counter
 
+from lvyue.common.consumer import Subscription
 from lvyue.common.deadlines.sla import SlaPolicies
-from lvyue.common.deadlines.store import close_deadline, close_deadlines, open_deadline
+from lvyue.common.deadlines.store import (
+    NewDeadline,
+    close_deadline,
+    close_deadlines,
+    close_many,
+    open_deadline,
+    open_many,
+)
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
+    INVENTORY_REJECTED,
+    INVENTORY_RESERVED,
     ORDER_ABNORMAL,
     ORDER_REVIEWED,
     InventoryRejected,
@@ -23,8 +35,8 @@ from lvyue.common.events.catalog import (
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
-from lvyue.order_review.repository import ReviewState, StockColumns
-from lvyue.order_review.rules import ReviewConfig, StockOutcome, priority, review
+from lvyue.order_review.repository import ReviewDecision, ReviewState, StockColumns
+from lvyue.order_review.rules import Finding, ReviewConfig, StockOutcome, priority, review
 from lvyue.order_review.status import OrderStatus
 from lvyue.order_review.transitions import Action, allowed
 
@@ -78,6 +90,81 @@ async def decide(
             findings=[],
             stock=stock,
         )
+        await _announce(uow, ctx, state, findings, now)
+        return OrderStatus.REVIEWED
+    await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
+    await repository.set_status(
+        uow.session,
+        order_id=state.id,
+        status=OrderStatus.ABNORMAL,
+        at=now,
+        findings=_recorded(findings),
+        stock=stock,
+    )
+    await open_deadline(
+        uow,
+        sla=CONTACT_SLA,
+        subject=subject,
+        opened_at=now,
+        due_at=ctx.sla.due_at(CONTACT_SLA, now),
+    )
+    await _announce(uow, ctx, state, findings, now)
+    return OrderStatus.ABNORMAL
+
+
+async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: ReviewContext) -> None:
+    """decide(record_stock=True) for orders (each once) whose stock outcome just arrived, in
+    a fixed number of statements."""
+    now = uow.clock.now()
+    judged = [
+        (state, review(state.order, ctx.config, stock=stock_outcome(state))) for state in states
+    ]
+    await close_many(
+        uow,
+        [(REVIEW_SLA, str(state.id)) for state, _ in judged]
+        + [(CONTACT_SLA, str(state.id)) for state, findings in judged if not findings],
+        closed_at=now,
+    )
+    await repository.record_decisions(
+        uow.session,
+        [
+            ReviewDecision(
+                order_id=state.id,
+                status=OrderStatus.ABNORMAL if findings else OrderStatus.REVIEWED,
+                findings=_recorded(findings),
+                stock=StockColumns(state.stock_status, state.stock, state.warehouse_id),
+            )
+            for state, findings in judged
+        ],
+        at=now,
+    )
+    contact_due = ctx.sla.due_at(CONTACT_SLA, now)
+    await open_many(
+        uow,
+        [
+            NewDeadline(CONTACT_SLA, str(state.id), now, contact_due)
+            for state, findings in judged
+            if findings
+        ],
+    )
+    for state, findings in judged:
+        await _announce(uow, ctx, state, findings, now)
+
+
+def _recorded(findings: Sequence[Finding]) -> list[dict[str, str]]:
+    return [{"reason": str(f.reason), "detail": f.detail} for f in findings]
+
+
+async def _announce(
+    uow: UnitOfWork,
+    ctx: ReviewContext,
+    state: ReviewState,
+    findings: Sequence[Finding],
+    now: datetime,
+) -> None:
+    """order.reviewed (priority, promised dispatch) or order.abnormal (every reason)."""
+    subject = str(state.id)
+    if not findings:
         await uow.emit(
             ORDER_REVIEWED,
             OrderReviewed(
@@ -90,25 +177,8 @@ async def decide(
             ),
             subject=subject,
         )
-        uow.after_commit(lambda: REVIEWED.labels("reviewed").inc())
-        return OrderStatus.REVIEWED
-    await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
-    recorded = [{"reason": str(f.reason), "detail": f.detail} for f in findings]
-    await repository.set_status(
-        uow.session,
-        order_id=state.id,
-        status=OrderStatus.ABNORMAL,
-        at=now,
-        findings=recorded,
-        stock=stock,
-    )
-    await open_deadline(
-        uow,
-        sla=CONTACT_SLA,
-        subject=subject,
-        opened_at=now,
-        due_at=ctx.sla.due_at(CONTACT_SLA, now),
-    )
+        uow.after_commit(REVIEWED.labels("reviewed").inc)
+        return
     reasons = tuple(str(f.reason) for f in findings)
     await uow.emit(
         ORDER_ABNORMAL,
@@ -122,62 +192,80 @@ async def decide(
             ABNORMAL_REASONS.labels(reason).inc()
 
     uow.after_commit(count)
-    return OrderStatus.ABNORMAL
 
 
-async def _apply_stock(
-    uow: UnitOfWork,
-    ctx: ReviewContext,
-    order_id: uuid.UUID,
-    *,
-    stock_status: str,
-    stock: dict[str, Any],
-    warehouse_id: str,
-) -> None:
-    state = await repository.lock_order(uow.session, order_id)
+@dataclass(frozen=True)
+class StockAnswer:
+    """inventory.reserved or inventory.rejected, as review keeps it."""
+
+    order_id: uuid.UUID
+    stock_status: str
+    stock: dict[str, Any]
+    warehouse_id: str
+
+    @classmethod
+    def of(cls, event: Envelope) -> StockAnswer:
+        if event.type == INVENTORY_RESERVED.ce_type:
+            reserved = event.payload(InventoryReserved)
+            return cls(reserved.order_id, "reserved", reserved.model_dump(mode="json"),
+                       reserved.warehouse_id)  # fmt: skip
+        rejected = event.payload(InventoryRejected)
+        return cls(rejected.order_id, "rejected", rejected.model_dump(mode="json"),
+                   rejected.warehouse_id)  # fmt: skip
+
+
+def _with_answer(state: ReviewState | None, answer: StockAnswer) -> ReviewState | None:
+    """The order with its stock outcome, or None when it no longer waits for one."""
     if state is None or not allowed(Action.APPLY_STOCK_OUTCOME, state.status):
         # e.g. cancelled meanwhile: inventory releases on order.cancelled; nothing to review
         log.info(
-            "stock_outcome_ignored", order_id=str(order_id), status=getattr(state, "status", None)
+            "stock_outcome_ignored",
+            order_id=str(answer.order_id),
+            status=getattr(state, "status", None),
         )
-        return
-    state = ReviewState(
-        id=state.id,
-        status=state.status,
-        order=state.order,
-        stock_status=stock_status,
-        stock=stock,
-        warehouse_id=warehouse_id,
+        return None
+    return replace(
+        state,
+        stock_status=answer.stock_status,
+        stock=answer.stock,
+        warehouse_id=answer.warehouse_id,
     )
-    await decide(state, uow, ctx, record_stock=True)
 
 
-def inventory_handlers(ctx: ReviewContext) -> dict[str, Any]:
-    """Event handlers bound to this process's review context."""
+async def apply_stock(uow: UnitOfWork, ctx: ReviewContext, answer: StockAnswer) -> None:
+    state = _with_answer(await repository.lock_order(uow.session, answer.order_id), answer)
+    if state is not None:
+        await decide(state, uow, ctx, record_stock=True)
 
-    async def on_reserved(event: Envelope, uow: UnitOfWork) -> None:
-        reserved = event.payload(InventoryReserved)
-        await _apply_stock(
-            uow,
-            ctx,
-            reserved.order_id,
-            stock_status="reserved",
-            stock=reserved.model_dump(mode="json"),
-            warehouse_id=reserved.warehouse_id,
-        )
 
-    async def on_rejected(event: Envelope, uow: UnitOfWork) -> None:
-        rejected = event.payload(InventoryRejected)
-        await _apply_stock(
-            uow,
-            ctx,
-            rejected.order_id,
-            stock_status="rejected",
-            stock=rejected.model_dump(mode="json"),
-            warehouse_id=rejected.warehouse_id,
-        )
+async def apply_stock_all(
+    uow: UnitOfWork, ctx: ReviewContext, answers: Sequence[StockAnswer]
+) -> None:
+    """apply_stock for a poll's answers at once; an order answered twice in one poll (an
+    updated order reserved again) is judged in turn instead, one answer at a time."""
+    ids = [a.order_id for a in answers]
+    if len(set(ids)) < len(ids):
+        for answer in answers:
+            await apply_stock(uow, ctx, answer)
+        return
+    locked = await repository.lock_orders(uow.session, ids)
+    states = [_with_answer(locked.get(a.order_id), a) for a in answers]
+    await decide_all([s for s in states if s is not None], uow, ctx)
 
-    return {"inventory.reserved": on_reserved, "inventory.rejected": on_rejected}
+
+def inventory_subscriptions(ctx: ReviewContext) -> list[Subscription]:
+    """Review's inputs, bound to this process's review context."""
+
+    async def one(event: Envelope, uow: UnitOfWork) -> None:
+        await apply_stock(uow, ctx, StockAnswer.of(event))
+
+    async def many(events: Sequence[Envelope], uow: UnitOfWork) -> None:
+        await apply_stock_all(uow, ctx, [StockAnswer.of(e) for e in events])
+
+    return [
+        Subscription(INVENTORY_RESERVED, one, batch_handler=many),
+        Subscription(INVENTORY_REJECTED, one, batch_handler=many),
+    ]
 
 
 async def on_shipped(event: Envelope, uow: UnitOfWork) -> None:
