@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,11 +21,13 @@ from lvyue.common.events.catalog import (
 )
 from lvyue.common.tables import dead_letters
 from lvyue.common.uow import UnitOfWork
+from lvyue.fulfilment import repository
 from lvyue.fulfilment.repository import ShipmentRecord
 from tests.integration.fulfilment.conftest import T0, StartFulfilment
 from tests.support.fulfilment import (
     WAREHOUSE,
     deadline_states,
+    order_cancelled,
     order_reviewed,
     warehouse_dispatched,
 )
@@ -301,3 +304,34 @@ async def test_a_late_dispatch_is_breached_exactly_once_and_not_on_time(
         sla: 1.0 if state == "breached" else 0.0 for sla, state in expected.items()
     }
     assert _dispatches("false") == late_before + 1
+
+
+async def test_a_poll_of_reviewed_orders_requests_each_shipment_once_and_skips_the_cancelled(
+    fulfilment: StartFulfilment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created_together: list[int] = []  # shipments per batch insert (the real one still runs)
+    insert = repository.insert_order_shipments
+
+    async def spy(session: Any, news: Any, *, at: datetime) -> list[ShipmentRecord]:
+        created_together.append(len(news))
+        return await insert(session, news, at=at)
+
+    monkeypatch.setattr(repository, "insert_order_shipments", spy)
+    orders = [uuid.uuid4() for _ in range(12)]
+    cancelled = orders[5]
+    async with fulfilment() as f:
+        await f.publish(order_cancelled(cancelled, at=T0))
+        await f.wait_processed(1)
+        await f.publish(*(order_reviewed(o, reviewed_at=T0) for o in orders))
+        await f.wait_processed(1 + len(orders))
+        requested = await f.events("shipment.requested", 11)
+        states = {o: await deadline_states(f.engine, o) for o in orders}
+    assert max(created_together) > 1  # several shipments in one go: the batch path ran
+    assert Counter(e.payload(ShipmentRequested).order_id for e in requested) == Counter(
+        {o: 1 for o in orders if o != cancelled}
+    )
+    for order_id, by_sla in states.items():
+        expected = (
+            {} if order_id == cancelled else {"outbound_24h": "open", "dispatch_1600": "open"}
+        )
+        assert by_sla == expected, order_id

@@ -5,7 +5,9 @@ The consumer runner opens the unit of work, records the inbox and commits; handl
 
 from __future__ import annotations
 
-from lvyue.common.consumer import Handler, Subscription
+from collections.abc import Sequence
+
+from lvyue.common.consumer import BatchHandler, Handler, Subscription
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_REQUESTED,
@@ -22,7 +24,7 @@ from lvyue.fulfilment.cancel import cancel_for_order
 from lvyue.fulfilment.context import FulfilmentContext
 from lvyue.fulfilment.dispatch import DispatchShipment, dispatch_shipment
 from lvyue.fulfilment.replacement import request_replacement
-from lvyue.fulfilment.request import request_shipment
+from lvyue.fulfilment.request import request_shipment, request_shipments
 
 
 def on_order_reviewed(ctx: FulfilmentContext) -> Handler:
@@ -30,6 +32,13 @@ def on_order_reviewed(ctx: FulfilmentContext) -> Handler:
         await request_shipment(uow, event.payload(OrderReviewed), ctx.policies)
 
     return handle_order_reviewed
+
+
+def on_orders_reviewed(ctx: FulfilmentContext) -> BatchHandler:
+    async def handle_orders_reviewed(events: Sequence[Envelope], uow: UnitOfWork) -> None:
+        await request_shipments(uow, [e.payload(OrderReviewed) for e in events], ctx.policies)
+
+    return handle_orders_reviewed
 
 
 def on_replacement_requested(ctx: FulfilmentContext) -> Handler:
@@ -62,7 +71,7 @@ def on_warehouse_dispatched(ctx: FulfilmentContext) -> Handler:
 
 def subscriptions(ctx: FulfilmentContext) -> list[Subscription]:
     return [
-        Subscription(ORDER_REVIEWED, on_order_reviewed(ctx)),
+        Subscription(ORDER_REVIEWED, on_order_reviewed(ctx), batch_handler=on_orders_reviewed(ctx)),
         Subscription(ORDER_CANCELLED, on_order_cancelled),
         Subscription(AFTERSALE_REPLACEMENT_REQUESTED, on_replacement_requested(ctx)),
         Subscription(WAREHOUSE_DISPATCHED, on_warehouse_dispatched(ctx)),

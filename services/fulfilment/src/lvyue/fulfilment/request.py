@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import structlog
 
 from lvyue.common.contracts.order import OrderLine, Receiver
-from lvyue.common.deadlines.store import DeadlineSpec, open_deadlines
+from lvyue.common.deadlines.store import DeadlineSpec, NewDeadline, open_deadlines, open_many
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED, OrderReviewed, ShipmentRequested
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
@@ -39,9 +40,61 @@ async def request_shipment(
     if await repository.is_cancelled(uow.session, reviewed.order_id):
         log.info("reviewed_after_cancellation_ignored", order_id=str(reviewed.order_id))
         return None
+    shipment = await start_shipment(
+        uow,
+        _new_shipment(reviewed, policies),
+        receiver=reviewed.order.receiver,
+        lines=reviewed.order.lines,
+    )
+    if shipment is None:
+        log.info("shipment_exists", order_id=str(reviewed.order_id))
+    return shipment
+
+
+async def request_shipments(
+    uow: UnitOfWork, reviewed: Sequence[OrderReviewed], policies: WarehousePolicies
+) -> None:
+    """request_shipment for a poll's reviewed orders at once, in a fixed number of statements;
+    an order reviewed twice in one poll is handled in turn instead, one event at a time."""
+    ids = [r.order_id for r in reviewed]
+    if len(set(ids)) < len(ids):
+        for one in reviewed:
+            await request_shipment(uow, one, policies)
+        return
+    for one in reviewed:
+        if not one.warehouse_id:
+            raise MissingWarehouse(f"order.reviewed for {one.order_id} names no warehouse")
+    await repository.lock_orders(uow.session, ids)
+    cancelled = await repository.cancelled_among(uow.session, ids)
+    for order_id in cancelled:
+        log.info("reviewed_after_cancellation_ignored", order_id=str(order_id))
+    wanted = [r for r in reviewed if r.order_id not in cancelled]
+    created = {
+        s.order_id: s
+        for s in await repository.insert_order_shipments(
+            uow.session, [_new_shipment(r, policies) for r in wanted], at=uow.clock.now()
+        )
+    }
+    await open_many(
+        uow,
+        [
+            NewDeadline(sla, s.deadline_subject, s.ready_at, due_at)
+            for s in created.values()
+            for sla, due_at in ((OUTBOUND_SLA, s.outbound_due_at), (DISPATCH_SLA, s.due_at))
+        ],
+    )
+    for one in wanted:
+        shipment = created.get(one.order_id)
+        if shipment is None:
+            log.info("shipment_exists", order_id=str(one.order_id))
+            continue
+        await _announce(uow, shipment, receiver=one.order.receiver, lines=one.order.lines)
+
+
+def _new_shipment(reviewed: OrderReviewed, policies: WarehousePolicies) -> NewShipment:
     due = policies.due_times(reviewed.warehouse_id, reviewed.reviewed_at)
     order = reviewed.order
-    new = NewShipment(
+    return NewShipment(
         id=uuid.uuid4(),
         order_id=reviewed.order_id,
         warehouse_id=reviewed.warehouse_id,
@@ -55,10 +108,6 @@ async def request_shipment(
         due_at=due.dispatch_due_at,
         outbound_due_at=due.outbound_due_at,
     )
-    shipment = await start_shipment(uow, new, receiver=order.receiver, lines=order.lines)
-    if shipment is None:
-        log.info("shipment_exists", order_id=str(reviewed.order_id))
-    return shipment
 
 
 async def start_shipment(
@@ -80,6 +129,14 @@ async def start_shipment(
             DeadlineSpec(DISPATCH_SLA, shipment.due_at),
         ),
     )
+    await _announce(uow, shipment, receiver=receiver, lines=lines)
+    return shipment
+
+
+async def _announce(
+    uow: UnitOfWork, shipment: ShipmentRecord, *, receiver: Receiver, lines: tuple[OrderLine, ...]
+) -> None:
+    """shipment.requested: the warehouse's order to pick, pack and ship."""
     await uow.emit(
         SHIPMENT_REQUESTED,
         ShipmentRequested(
@@ -101,4 +158,3 @@ async def start_shipment(
         subject=shipment.subject,
     )
     uow.after_commit(SHIPMENTS_REQUESTED.labels(shipment.warehouse_id, shipment.priority).inc)
-    return shipment

@@ -1,10 +1,17 @@
 """All SQL of fulfilment: it receives a session and returns plain records."""
 
-from lvyue.fulfilment.repository.orders import is_cancelled, lock_order, remember_cancelled
+from lvyue.fulfilment.repository.orders import (
+    cancelled_among,
+    is_cancelled,
+    lock_order,
+    lock_orders,
+    remember_cancelled,
+)
 from lvyue.fulfilment.repository.records import NewShipment, ShipmentLine, ShipmentRecord
 from lvyue.fulfilment.repository.shipments import (
     count_pending_by_warehouse,
     get_shipment,
+    insert_order_shipments,
     insert_shipment,
     list_shipments,
     mark_cancelled,
@@ -16,12 +23,15 @@ __all__ = [
     "NewShipment",
     "ShipmentLine",
     "ShipmentRecord",
+    "cancelled_among",
     "count_pending_by_warehouse",
     "get_shipment",
+    "insert_order_shipments",
     "insert_shipment",
     "is_cancelled",
     "list_shipments",
     "lock_order",
+    "lock_orders",
     "mark_cancelled",
     "mark_dispatched",
     "remember_cancelled",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.locks import lock_keys
 from lvyue.fulfilment.tables import cancelled_orders
 
 _ORDER_LOCK_CLASS = 7240103  # advisory lock namespace: one fulfilment order at a time
@@ -16,15 +18,24 @@ _ORDER_LOCK_CLASS = 7240103  # advisory lock namespace: one fulfilment order at 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> None:
     """Serializes order.reviewed and order.cancelled of one order across consumers and replicas."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:cls, hashtext(:order_id))"),
-        {"cls": _ORDER_LOCK_CLASS, "order_id": str(order_id)},
-    )
+    await lock_orders(session, [order_id])
+
+
+async def lock_orders(session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> None:
+    """lock_order for several orders in one statement."""
+    await lock_keys(session, _ORDER_LOCK_CLASS, (str(order_id) for order_id in order_ids))
 
 
 async def is_cancelled(session: AsyncSession, order_id: uuid.UUID) -> bool:
-    query = select(cancelled_orders.c.order_id).where(cancelled_orders.c.order_id == order_id)
-    return (await session.execute(query)).first() is not None
+    return order_id in await cancelled_among(session, [order_id])
+
+
+async def cancelled_among(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these orders were cancelled."""
+    query = select(cancelled_orders.c.order_id).where(
+        cancelled_orders.c.order_id.in_(list(order_ids))
+    )
+    return set((await session.execute(query)).scalars())
 
 
 async def remember_cancelled(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select, text, true, update
@@ -40,6 +41,27 @@ _INSERT_FOR_AFTERSALE = (
 )
 
 
+def _values(new: NewShipment, at: datetime) -> dict[str, object]:
+    return {
+        "id": new.id,
+        "order_id": new.order_id,
+        "aftersale_id": new.aftersale_id,
+        "warehouse_id": new.warehouse_id,
+        "platform": new.platform,
+        "shop_id": new.shop_id,
+        "platform_order_id": new.platform_order_id,
+        "priority": new.priority,
+        "status": ShipmentStatus.PENDING,
+        "lines": lines_json(new.lines),
+        "remarks": new.remarks,
+        "ready_at": new.ready_at,
+        "due_at": new.due_at,
+        "outbound_due_at": new.outbound_due_at,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
 async def insert_shipment(
     session: AsyncSession, new: NewShipment, *, at: datetime
 ) -> ShipmentRecord | None:
@@ -47,27 +69,21 @@ async def insert_shipment(
     exchange) has one already."""
     result = await session.execute(
         _INSERT_FOR_ORDER if new.aftersale_id is None else _INSERT_FOR_AFTERSALE,
-        {
-            "id": new.id,
-            "order_id": new.order_id,
-            "aftersale_id": new.aftersale_id,
-            "warehouse_id": new.warehouse_id,
-            "platform": new.platform,
-            "shop_id": new.shop_id,
-            "platform_order_id": new.platform_order_id,
-            "priority": new.priority,
-            "status": ShipmentStatus.PENDING,
-            "lines": lines_json(new.lines),
-            "remarks": new.remarks,
-            "ready_at": new.ready_at,
-            "due_at": new.due_at,
-            "outbound_due_at": new.outbound_due_at,
-            "created_at": at,
-            "updated_at": at,
-        },
+        _values(new, at),
     )
     row = result.first()
     return None if row is None else shipment_record(row)
+
+
+async def insert_order_shipments(
+    session: AsyncSession, news: Sequence[NewShipment], *, at: datetime
+) -> list[ShipmentRecord]:
+    """insert_shipment for several orders' own shipments in one statement; those created."""
+    if not news:
+        return []
+    assert all(new.aftersale_id is None for new in news), "replacements: insert_shipment"
+    result = await session.execute(_INSERT_FOR_ORDER, [_values(new, at) for new in news])
+    return [shipment_record(row) for row in result]
 
 
 async def get_shipment(

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.locks import lock_keys
 from lvyue.inventory.domain import AllocationState, ReservationState
 from lvyue.inventory.repository.records import Allocation, Reservation, StockKey
 from lvyue.inventory.tables import order_allocations, reservations
@@ -19,26 +20,12 @@ _ORDER_LOCK_CLASS = 7240102  # advisory lock namespace: one inventory order at a
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> None:
     """Serializes work on one order across replicas (a rebalance can hand it to two at once)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:cls, hashtext(:order_id))"),
-        {"cls": _ORDER_LOCK_CLASS, "order_id": str(order_id)},
-    )
-
-
-# Locks taken in the order of their keys, so two batches never wait on each other in a circle.
-_LOCK_ORDERS = text(
-    """
-    SELECT pg_advisory_xact_lock(:cls, key)
-    FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest(:ids) AS id ORDER BY key) AS keys
-    """
-).bindparams(bindparam("ids", type_=ARRAY(Text)))
+    await lock_orders(session, [order_id])
 
 
 async def lock_orders(session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> None:
     """lock_order for several orders in one statement."""
-    ids = sorted({str(order_id) for order_id in order_ids})
-    if ids:
-        await session.execute(_LOCK_ORDERS, {"cls": _ORDER_LOCK_CLASS, "ids": ids})
+    await lock_keys(session, _ORDER_LOCK_CLASS, (str(order_id) for order_id in order_ids))
 
 
 async def order_reservations(session: AsyncSession, order_id: uuid.UUID) -> list[Reservation]:
