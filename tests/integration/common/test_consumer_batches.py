@@ -5,7 +5,6 @@ database commit and the offset commit, a rebalance in the middle of a batch."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -21,16 +20,10 @@ from lvyue.common.tables import dead_letters, deadlines
 from lvyue.common.uow import UnitOfWork
 from tests.support.events import PING, Ping
 from tests.support.kernel import Wiring, wired
+from tests.support.polling import eventually
 
 Handle = Callable[[Envelope, UnitOfWork], Awaitable[None]]
 GROUP = "test-batches"
-
-
-async def _wait_for(predicate: Callable[[], Awaitable[bool]], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
 
 
 async def _count(engine: AsyncEngine, table) -> int:
@@ -104,8 +97,8 @@ async def test_a_poll_is_one_transaction_in_offset_order_with_one_offset_commit(
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         try:
-            await _wait_for(lambda: _has(engine, 60))
-            await _wait_for(lambda: _offsets_at(w, runner, 60))
+            await eventually(lambda: _has(engine, 60), bool, timeout_s=30)
+            await eventually(lambda: _offsets_at(w, runner, 60), bool, timeout_s=30)
         finally:
             stop.set()
             await task
@@ -132,9 +125,9 @@ async def test_a_poison_in_the_middle_of_a_batch_fails_only_itself(
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         try:
-            await _wait_for(lambda: _has(engine, 19))
-            await _wait_for(lambda: _count_at_least(engine, dead_letters, 1))
-            await _wait_for(lambda: _offsets_at(w, runner, 20))
+            await eventually(lambda: _has(engine, 19), bool, timeout_s=30)
+            await eventually(lambda: _count_at_least(engine, dead_letters, 1), bool, timeout_s=30)
+            await eventually(lambda: _offsets_at(w, runner, 20), bool, timeout_s=30)
         finally:
             stop.set()
             await task
@@ -174,7 +167,7 @@ async def test_a_crash_between_the_database_commit_and_the_offset_commit_redeliv
         stop = asyncio.Event()
         task = asyncio.create_task(first.run(stop))
         try:
-            await _wait_for(lambda: _has(engine, 30))
+            await eventually(lambda: _has(engine, 30), bool, timeout_s=30)
             assert await _committed(w, first) == 0
         finally:
             stop.set()
@@ -193,7 +186,7 @@ async def test_a_crash_between_the_database_commit_and_the_offset_commit_redeliv
         task = asyncio.create_task(second.run(stop))
         try:
             # everything comes again from offset 0 and is committed, with no handler call
-            await _wait_for(lambda: _offsets_at(w, second, 30))
+            await eventually(lambda: _offsets_at(w, second, 30), bool, timeout_s=30)
         finally:
             stop.set()
             await task
@@ -228,9 +221,9 @@ async def test_a_rebalance_in_the_middle_of_a_batch_applies_every_event_once(
             await asyncio.wait_for(first_batch_started.wait(), timeout=30)
             await second.start()
             tasks.append(asyncio.create_task(second.run(stop)))
-            await _wait_for(lambda: _assigned(second))
+            await eventually(lambda: _assigned(second), bool, timeout_s=30)
             gate.set()
-            await _wait_for(lambda: _has(engine, 40))
+            await eventually(lambda: _has(engine, 40), bool, timeout_s=30)
             await asyncio.sleep(2)  # time for a late double application to show
         finally:
             gate.set()
