@@ -3,18 +3,36 @@ decisions, returns and refunds, and the events they put on the broker."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
+from typing import Any
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.common.events.catalog import AftersaleRefunded, ReplacementRequested, ReturnReceived
+from lvyue.aftersales import repository
+from lvyue.aftersales.tables import orders
+from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.events import new_event
+from lvyue.common.events.catalog import (
+    ORDER_REVIEWED,
+    AftersaleRefunded,
+    OrderReviewed,
+    Priority,
+    ReplacementRequested,
+    ReturnReceived,
+)
+from lvyue.common.events.kafka import to_kafka
+from lvyue.common.kafka import make_producer
 from tests.support.aftersales import (
     CUP,
     TEA,
     Aftersales,
     consumed,
     money,
+    order,
     until_consumed,
     webhook_body,
 )
@@ -244,3 +262,62 @@ async def test_repeated_requests_return_the_same_case_and_change_nothing(
     assert other_reference["current_state"] == "refunded"
     assert len(paid) == 1
     assert listed.json()["total"] == 2
+
+
+async def test_a_poll_of_reviewed_orders_is_remembered_each_the_later_review_last(
+    aftersales: Aftersales, aftersales_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remembered_together: list[int] = []  # orders per upsert (the real one still runs)
+    remember = repository.remember_reviewed
+
+    async def spy(session: Any, reviewed: Any, *, at: datetime) -> None:
+        remembered_together.append(len(reviewed))
+        await remember(session, reviewed, at=at)
+
+    monkeypatch.setattr(repository, "remember_reviewed", spy)
+    placed = {uuid.uuid4(): order() for _ in range(10)}
+    again = next(iter(placed))
+    corrected = placed[again].model_copy(update={"platform_order_id": "CORRECTED-1"})
+    await _review_together(aftersales, list(placed.items()))
+    await until_consumed(aftersales_engine, len(placed))
+    await _review_together(aftersales, [(again, corrected)] * 2)  # twice in one breath
+    await until_consumed(aftersales_engine, len(placed) + 2)
+    async with aftersales_engine.connect() as conn:
+        rows = {
+            row.order_id: row
+            for row in await conn.execute(select(orders).where(orders.c.order_id.in_(list(placed))))
+        }
+    assert max(remembered_together) > 1  # several orders in one statement: the batch path ran
+    assert set(rows) == set(placed)
+    for order_id, canonical in placed.items():
+        expected = "CORRECTED-1" if order_id == again else canonical.platform_order_id
+        assert rows[order_id].platform_order_id == expected
+        assert rows[order_id].warehouse_id == WAREHOUSE
+        assert rows[order_id].paid_total == canonical.amounts.paid_total
+        assert rows[order_id].reviewed_at is not None
+
+
+async def _review_together(
+    aftersales: Aftersales, reviewed: list[tuple[uuid.UUID, CanonicalOrder]]
+) -> None:
+    """order.reviewed for each order, produced at once so that they share polls."""
+    producer = make_producer(aftersales.bootstrap, idempotent=False)
+    await producer.start()
+    try:
+        topic = aftersales.prefix + ORDER_REVIEWED.topic
+        sent = []
+        for order_id, canonical in reviewed:
+            payload = OrderReviewed(
+                order_id=order_id, warehouse_id=WAREHOUSE, priority=Priority.NORMAL,
+                promised_dispatch_at=aftersales.clock.now(),
+                reviewed_at=aftersales.clock.now(), order=canonical,
+            )  # fmt: skip
+            envelope = new_event(
+                ORDER_REVIEWED, payload, subject=str(order_id), source="/lvyue/order-review",
+                time=aftersales.clock.now(),
+            )  # fmt: skip
+            key, value, headers = to_kafka(envelope)
+            sent.append(await producer.send(topic, value, key, headers=headers))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()

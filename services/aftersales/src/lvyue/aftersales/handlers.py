@@ -8,6 +8,8 @@ each upsert sets only its own columns, so the result is the same either way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lvyue.aftersales import repository
 from lvyue.aftersales.commands import RecordReplacementDispatch, record_replacement_dispatch
 from lvyue.common.consumer import Subscription
@@ -25,14 +27,22 @@ from lvyue.common.uow import UnitOfWork
 
 async def on_order_reviewed(event: Envelope, uow: UnitOfWork) -> None:
     """Remembers the order: platform ids, receiver, lines and what the buyer paid."""
-    reviewed = event.payload(OrderReviewed)
-    await repository.remember_reviewed(
-        uow.session,
-        order_id=reviewed.order_id,
-        order=reviewed.order,
-        warehouse_id=reviewed.warehouse_id,
-        reviewed_at=reviewed.reviewed_at,
-        at=uow.clock.now(),
+    await on_orders_reviewed([event], uow)
+
+
+async def on_orders_reviewed(events: Sequence[Envelope], uow: UnitOfWork) -> None:
+    """on_order_reviewed for a poll's events at once; an order reviewed twice in one poll
+    (corrected and reviewed again) is remembered in turn, the later review last."""
+    reviewed = [_reviewed(event.payload(OrderReviewed)) for event in events]
+    ids = [r.order_id for r in reviewed]
+    runs = [reviewed] if len(set(ids)) == len(ids) else [[r] for r in reviewed]
+    for run in runs:
+        await repository.remember_reviewed(uow.session, run, at=uow.clock.now())
+
+
+def _reviewed(event: OrderReviewed) -> repository.ReviewedOrder:
+    return repository.ReviewedOrder(
+        event.order_id, event.order, event.warehouse_id, event.reviewed_at
     )
 
 
@@ -65,7 +75,7 @@ async def on_replacement_dispatched(event: Envelope, uow: UnitOfWork) -> None:
 
 def subscriptions() -> list[Subscription]:
     return [
-        Subscription(ORDER_REVIEWED, on_order_reviewed),
+        Subscription(ORDER_REVIEWED, on_order_reviewed, batch_handler=on_orders_reviewed),
         Subscription(ORDER_SHIPPED, on_order_shipped),
         Subscription(AFTERSALE_REPLACEMENT_DISPATCHED, on_replacement_dispatched),
     ]

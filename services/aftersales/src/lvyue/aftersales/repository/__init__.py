@@ -17,6 +17,7 @@ from lvyue.aftersales.repository.cases import (
 )
 from lvyue.aftersales.repository.ledger import cases_opened, claim_week, refunds_paid
 from lvyue.aftersales.repository.orders import (
+    ReviewedOrder,
     find_order,
     get_order,
     refunded_total,
@@ -39,6 +40,7 @@ __all__ = [
     "KnownOrder",
     "Refund",
     "Replacement",
+    "ReviewedOrder",
     "ShippedOrder",
     "add_history",
     "case_by_idempotency_key",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -37,32 +38,40 @@ _REMEMBER_SHIPPED = _INSERT.on_conflict_do_update(
 )
 
 
+@dataclass(frozen=True)
+class ReviewedOrder:
+    order_id: uuid.UUID
+    order: CanonicalOrder
+    warehouse_id: str
+    reviewed_at: datetime
+
+
 async def remember_reviewed(
-    session: AsyncSession,
-    *,
-    order_id: uuid.UUID,
-    order: CanonicalOrder,
-    warehouse_id: str,
-    reviewed_at: datetime,
-    at: datetime,
+    session: AsyncSession, reviewed: Sequence[ReviewedOrder], *, at: datetime
 ) -> None:
-    """Stores the order's details; a shipment seen first keeps its warehouse and time."""
+    """Stores the orders' details, one round trip for all; a shipment seen first keeps its
+    warehouse and time."""
+    if not reviewed:
+        return
     await session.execute(
         _REMEMBER_REVIEWED,
-        {
-            "order_id": order_id,
-            "warehouse_id": warehouse_id,
-            "created_at": at,
-            "platform": order.platform,
-            "shop_id": order.shop_id,
-            "platform_order_id": order.platform_order_id,
-            "receiver": order.receiver.model_dump(mode="json"),
-            "lines": [line.model_dump(mode="json") for line in order.lines],
-            "paid_total": order.amounts.paid_total,
-            "currency": order.amounts.currency,
-            "reviewed_at": reviewed_at,
-            "updated_at": at,
-        },
+        [
+            {
+                "order_id": r.order_id,
+                "warehouse_id": r.warehouse_id,
+                "created_at": at,
+                "platform": r.order.platform,
+                "shop_id": r.order.shop_id,
+                "platform_order_id": r.order.platform_order_id,
+                "receiver": r.order.receiver.model_dump(mode="json"),
+                "lines": [line.model_dump(mode="json") for line in r.order.lines],
+                "paid_total": r.order.amounts.paid_total,
+                "currency": r.order.amounts.currency,
+                "reviewed_at": r.reviewed_at,
+                "updated_at": at,
+            }
+            for r in reviewed
+        ],
     )
 
 
