@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from aiokafka import TopicPartition
 from sqlalchemy import func, select, text
@@ -93,16 +94,9 @@ async def test_a_poll_is_one_transaction_in_offset_order_with_one_offset_commit(
     async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
         await _publish(w, [Ping(n=n) for n in range(60)], key=lambda p: "one-order")
         runner = _runner(w, handle)
-        await runner.start()
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
-        try:
+        async with consuming(runner):
             await eventually(lambda: _has(engine, 60), bool, timeout_s=30)
             await eventually(lambda: _offsets_at(w, runner, 60), bool, timeout_s=30)
-        finally:
-            stop.set()
-            await task
-            await runner.stop()
 
     assert order == list(range(60))  # one key, one partition: offset order
     assert len(transactions) < 60  # several messages per transaction
@@ -121,17 +115,10 @@ async def test_a_poison_in_the_middle_of_a_batch_fails_only_itself(
     async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
         await _publish(w, pings, key=lambda p: f"order-{p.n % 3}")
         runner = _runner(w, handle)
-        await runner.start()
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
-        try:
+        async with consuming(runner):
             await eventually(lambda: _has(engine, 19), bool, timeout_s=30)
             await eventually(lambda: _count_at_least(engine, dead_letters, 1), bool, timeout_s=30)
             await eventually(lambda: _offsets_at(w, runner, 20), bool, timeout_s=30)
-        finally:
-            stop.set()
-            await task
-            await runner.stop()
 
     effects = await _effects(engine)
     assert effects == Counter({f"ping-{n}": 1 for n in range(20) if n != 10})
@@ -163,16 +150,9 @@ async def test_a_crash_between_the_database_commit_and_the_offset_commit_redeliv
             topic_prefix=w.prefix,
             session_timeout_ms=2000,
         )
-        await first.start()
-        stop = asyncio.Event()
-        task = asyncio.create_task(first.run(stop))
-        try:
+        async with consuming(first):
             await eventually(lambda: _has(engine, 30), bool, timeout_s=30)
             assert await _committed(w, first) == 0
-        finally:
-            stop.set()
-            await task
-            await first.stop()
         handled_once = calls.copy()
 
         redelivered: list[int] = []
@@ -181,16 +161,9 @@ async def test_a_crash_between_the_database_commit_and_the_offset_commit_redeliv
             redelivered.append(event.payload(Ping).n)
 
         second = _runner(w, record)
-        await second.start()
-        stop = asyncio.Event()
-        task = asyncio.create_task(second.run(stop))
-        try:
+        async with consuming(second):
             # everything comes again from offset 0 and is committed, with no handler call
             await eventually(lambda: _offsets_at(w, second, 30), bool, timeout_s=30)
-        finally:
-            stop.set()
-            await task
-            await second.stop()
 
     assert handled_once == Counter(dict.fromkeys(range(30), 1))
     assert redelivered == []
@@ -233,6 +206,20 @@ async def test_a_rebalance_in_the_middle_of_a_batch_applies_every_event_once(
             await second.stop()
 
     assert await _effects(engine) == Counter({f"ping-{n}": 1 for n in range(40)})
+
+
+@asynccontextmanager
+async def consuming(runner: ConsumerRunner) -> AsyncIterator[None]:
+    """The runner consuming until the block ends; then its batch finishes and it stops."""
+    await runner.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await runner.stop()
 
 
 async def _assigned(runner: ConsumerRunner) -> bool:
