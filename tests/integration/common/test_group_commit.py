@@ -4,6 +4,7 @@ answered only once its rows are committed, and a failing one fails alone."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -84,3 +85,29 @@ async def test_a_request_alone_is_committed_at_once(engine: AsyncEngine) -> None
 def test_a_batch_holds_at_least_one_request(engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         _committer(engine, max_batch=0)
+
+
+async def test_batched_items_of_one_step_are_written_together_and_a_bad_one_fails_alone(
+    engine: AsyncEngine,
+) -> None:
+    committer = _committer(engine)
+    calls: list[list[int]] = []
+
+    async def step(uow: UnitOfWork, items: Sequence[int]) -> list[str]:
+        calls.append(list(items))
+        if 7 in items:
+            raise ValueError("item 7 is broken")
+        for n in items:
+            await open_deadline(uow, sla="test", subject=f"b-{n}", opened_at=NOW, due_at=NOW)
+        return [f"b-{n}" for n in items]
+
+    results = await asyncio.gather(
+        *(committer.run_batched(step, n) for n in range(12)), return_exceptions=True
+    )
+    assert [str(r) for r in results] == [
+        "item 7 is broken" if n == 7 else f"b-{n}" for n in range(12)
+    ]
+    assert any(len(items) > 1 for items in calls)  # handed over together, not one by one
+    assert all(items == sorted(items) for items in calls)  # in arrival order
+    for n in range(12):
+        assert await _visible(engine, f"b-{n}") is (n != 7)

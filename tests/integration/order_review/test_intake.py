@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.events.catalog import OrderCreated
 from lvyue.common.events.kafka import from_kafka
-from lvyue.common.tables import outbox
+from lvyue.common.tables import deadlines, outbox
 from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_status_history, orders, webhook_deliveries
@@ -114,6 +114,47 @@ async def test_the_same_delivery_fifty_times_at_once_is_one_order_and_one_event(
     counts = await _counts(engine)
     assert counts["orders"] == 1
     assert counts["outbox"] == 1
+
+
+async def test_concurrent_orders_and_repeats_are_each_stored_once(
+    make_settings: Callable[..., OrderReviewSettings], engine: AsyncEngine
+) -> None:
+    """Group commit writes concurrent new orders in one statement: repeats inside one batch
+    (the same order by other deliveries, the same delivery again) still come out once."""
+    distinct = []
+    for n in range(20):
+        order = canonical_sample()
+        order["platform_order_id"] = f"batch-{n}"
+        distinct.append(json.dumps(order).encode())
+    repeated = distinct[0]
+    requests = [(body, str(uuid.uuid4())) for body in distinct]
+    requests += [(repeated, str(uuid.uuid4())) for _ in range(10)]  # other deliveries
+    requests += [(distinct[1], requests[1][1]) for _ in range(5)]  # the same delivery again
+    async with serve(build_app(make_settings(db_pool_size=10))) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/webhooks/lvyue/orders",
+                    content=body,
+                    headers=lvyue_headers(body, WEBHOOK_SECRET, delivery=delivery),
+                )
+                for body, delivery in requests
+            )
+        )
+    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
+    assert sum(r.status_code == 201 for r in responses) == 20
+    ids = [r.json()["order_id"] for r in responses]
+    assert len(set(ids)) == 20
+    assert set(ids[20:30]) == {ids[0]}
+    assert set(ids[30:]) == {ids[1]}
+    counts = await _counts(engine)
+    assert (counts["orders"], counts["outbox"], counts["order_status_history"]) == (20, 20, 20)
+    assert counts["webhook_deliveries"] == 30  # each distinct delivery once
+    async with engine.connect() as conn:
+        open_reviews = await conn.execute(
+            select(func.count()).where(deadlines.c.sla == "review_by_0900")
+        )
+        assert open_reviews.scalar_one() == 20
 
 
 async def test_a_redelivery_with_a_new_delivery_id_still_maps_to_the_same_order(

@@ -18,7 +18,7 @@ from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.order_review import repository
-from lvyue.order_review.handlers.intake import AcceptOrder, stage_order
+from lvyue.order_review.handlers.intake import REVIEW_SLA, AcceptOrder, stage_orders
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
 
@@ -133,11 +133,15 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> J
     delivery = adapter.delivery_id(params, payload) or (
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
-    cmd = AcceptOrder(platform=platform, delivery_id=delivery, order=order, raw_body=body.decode())
     shop_tz = settings.shop_timezone(order.platform, order.shop_id)
-    accepted = await kernel.group_commit.run(
-        lambda unit: stage_order(cmd, unit, kernel.sla, shop_tz)
+    cmd = AcceptOrder(
+        platform=platform,
+        delivery_id=delivery,
+        order=order,
+        raw_body=body.decode(),
+        review_due=kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz),
     )
+    accepted = await kernel.group_commit.run_batched(stage_orders, cmd)
     INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
     return JSONResponse(
         IntakeResponse(order_id=accepted.order_id, duplicate=not accepted.created).model_dump(

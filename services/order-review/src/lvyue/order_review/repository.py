@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text, bindparam, cast, func, literal, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    DateTime,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,19 +66,39 @@ async def order_for_delivery(
     return result.scalar_one_or_none()
 
 
-# One round trip for a new order: the order, its first status and the delivery that brought
-# it. Nothing is written when the delivery was received before, or when (platform, shop,
-# platform order id) exists already.
-_INSERT_NEW_ORDER = text(
+@dataclass(frozen=True)
+class NewOrder:
+    """An order as a webhook delivered it, to be stored unless it or the delivery is known."""
+
+    id: uuid.UUID
+    order: CanonicalOrder
+    delivery_platform: str
+    delivery_id: str
+    body: str
+
+
+# One round trip for a batch of new orders: each order, its first status and the delivery that
+# brought it. An order is skipped when its delivery was received before or (platform, shop,
+# platform order id) exists already, also earlier in the same batch. Rows go in key order so
+# two transactions inserting the same orders wait for each other instead of deadlocking.
+_INSERT_NEW_ORDERS = text(
     """
-    WITH new_order AS (
+    WITH wanted AS (
+        SELECT * FROM unnest(:ids, :platforms, :shop_ids, :platform_order_ids, :urgent,
+                             :promotion, :paid_at, :orders, :delivery_platforms,
+                             :delivery_ids, :bodies)
+            AS w(id, platform, shop_id, platform_order_id, urgent, promotion, paid_at,
+                 "order", delivery_platform, delivery_id, body)
+    ), new_order AS (
         INSERT INTO orders (id, platform, shop_id, platform_order_id, status, urgent, promotion,
                             paid_at, received_at, updated_at, "order")
-        SELECT :id, :platform, :shop_id, :platform_order_id, :status, :urgent, :promotion,
-               :paid_at, :received_at, :received_at, :order
+        SELECT w.id, w.platform, w.shop_id, w.platform_order_id, :status, w.urgent,
+               w.promotion, w.paid_at, :received_at, :received_at, w."order"::jsonb
+        FROM wanted AS w
         WHERE NOT EXISTS (
-            SELECT FROM webhook_deliveries
-            WHERE platform = :delivery_platform AND delivery_id = :delivery_id)
+            SELECT FROM webhook_deliveries AS d
+            WHERE d.platform = w.delivery_platform AND d.delivery_id = w.delivery_id)
+        ORDER BY w.platform, w.shop_id, w.platform_order_id
         ON CONFLICT (platform, shop_id, platform_order_id) DO NOTHING
         RETURNING id
     ), first_status AS (
@@ -73,49 +106,55 @@ _INSERT_NEW_ORDER = text(
         SELECT id, :status, :received_at FROM new_order
     ), delivery AS (
         INSERT INTO webhook_deliveries (platform, delivery_id, order_id, received_at, body)
-        SELECT :delivery_platform, :delivery_id, id, :received_at, :body FROM new_order
+        SELECT w.delivery_platform, w.delivery_id, n.id, :received_at, w.body
+        FROM new_order AS n JOIN wanted AS w USING (id)
         ON CONFLICT DO NOTHING
     )
     SELECT id FROM new_order
     """
 ).bindparams(
-    bindparam("paid_at", type_=DateTime(timezone=True)),
+    bindparam("ids", type_=ARRAY(Uuid)),
+    bindparam("platforms", type_=ARRAY(Text)),
+    bindparam("shop_ids", type_=ARRAY(Text)),
+    bindparam("platform_order_ids", type_=ARRAY(Text)),
+    bindparam("urgent", type_=ARRAY(Boolean)),
+    bindparam("promotion", type_=ARRAY(Boolean)),
+    bindparam("paid_at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("orders", type_=ARRAY(Text)),
+    bindparam("delivery_platforms", type_=ARRAY(Text)),
+    bindparam("delivery_ids", type_=ARRAY(Text)),
+    bindparam("bodies", type_=ARRAY(Text)),
     bindparam("received_at", type_=DateTime(timezone=True)),
-    bindparam("order", type_=JSONB),
 )
 
 
-async def insert_order_if_new(
-    session: AsyncSession,
-    *,
-    order: CanonicalOrder,
-    received_at: datetime,
-    delivery_platform: str,
-    delivery_id: str,
-    body: str,
-) -> uuid.UUID | None:
-    """Inserts the order (pending review) and its delivery unless the delivery is known or
-    (platform, shop, platform order id) exists; its new id or None."""
+async def insert_new_orders(
+    session: AsyncSession, new: Sequence[NewOrder], *, received_at: datetime
+) -> set[uuid.UUID]:
+    """Inserts each order (pending review) and its delivery unless the delivery is known or
+    (platform, shop, platform order id) exists; the ids of those inserted."""
+    if not new:
+        return set()
     result = await session.execute(
-        _INSERT_NEW_ORDER,
+        _INSERT_NEW_ORDERS,
         {
-            "id": uuid.uuid4(),
-            "platform": order.platform,
-            "shop_id": order.shop_id,
-            "platform_order_id": order.platform_order_id,
+            "ids": [n.id for n in new],
+            "platforms": [n.order.platform for n in new],
+            "shop_ids": [n.order.shop_id for n in new],
+            "platform_order_ids": [n.order.platform_order_id for n in new],
+            "urgent": [n.order.urgent for n in new],
+            "promotion": [n.order.promotion for n in new],
+            "paid_at": [n.order.paid_at for n in new],
+            # pydantic's own serializer: the same JSON as model_dump(mode="json"), faster
+            "orders": [n.order.model_dump_json() for n in new],
+            "delivery_platforms": [n.delivery_platform for n in new],
+            "delivery_ids": [n.delivery_id for n in new],
+            "bodies": [n.body for n in new],
             "status": OrderStatus.PENDING_REVIEW,
-            "urgent": order.urgent,
-            "promotion": order.promotion,
-            "paid_at": order.paid_at,
             "received_at": received_at,
-            "order": order.model_dump(mode="json"),
-            "delivery_platform": delivery_platform,
-            "delivery_id": delivery_id,
-            "body": body,
         },
     )
-    inserted: uuid.UUID | None = result.scalar_one_or_none()
-    return inserted
+    return set(result.scalars())
 
 
 async def order_id_for(

@@ -1,17 +1,19 @@
-"""Order-review's handlers: one small async function per command or event."""
+"""Intake: storing webhooks' orders, at most once each, with their order.created events."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from lvyue.common.contracts.order import CanonicalOrder
-from lvyue.common.deadlines.sla import SlaPolicies
-from lvyue.common.deadlines.store import open_deadline
+from lvyue.common.deadlines.store import NewDeadline, open_many
 from lvyue.common.events.catalog import ORDER_CREATED, OrderCreated
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
+
+REVIEW_SLA = "review_by_0900"  # reviewed (or flagged) by 09:00 the day after payment
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class AcceptOrder:
     delivery_id: str
     order: CanonicalOrder
     raw_body: str
+    review_due: datetime  # the review_by_0900 deadline, by the shop's own clock
 
 
 @dataclass(frozen=True)
@@ -28,55 +31,59 @@ class Accepted:
     created: bool  # False: a repeated delivery of an order already accepted
 
 
-async def stage_order(
-    cmd: AcceptOrder, uow: UnitOfWork, sla: SlaPolicies, shop_tz: ZoneInfo | None = None
-) -> Accepted:
-    """Stores a webhook's order and its order.created event, at most once, in the caller's
-    transaction: intake commits several concurrent webhooks together (group commit) and
-    answers each only after that commit."""
+async def stage_orders(uow: UnitOfWork, cmds: Sequence[AcceptOrder]) -> list[Accepted]:
+    """Stores webhooks' orders and their order.created events in the caller's transaction:
+    intake commits concurrent webhooks together (group commit) and answers each only after
+    that commit. New orders take one statement for the whole batch; a repeat (a delivery seen
+    before, or the same order by another delivery) is then resolved on its own."""
     now = uow.clock.now()
-    order_id = await repository.insert_order_if_new(
+    new = [
+        repository.NewOrder(uuid.uuid4(), cmd.order, cmd.platform, cmd.delivery_id, cmd.raw_body)
+        for cmd in cmds
+    ]
+    inserted = await repository.insert_new_orders(uow.session, new, received_at=now)
+    await open_many(
+        uow,
+        [
+            NewDeadline(REVIEW_SLA, str(row.id), now, cmd.review_due)
+            for row, cmd in zip(new, cmds, strict=True)
+            if row.id in inserted
+        ],
+    )
+    accepted: list[Accepted] = []
+    for row, cmd in zip(new, cmds, strict=True):
+        if row.id in inserted:
+            await uow.emit(
+                ORDER_CREATED,
+                OrderCreated(order_id=row.id, received_at=now, order=cmd.order),
+                subject=str(row.id),
+            )
+            accepted.append(Accepted(row.id, created=True))
+        else:
+            accepted.append(await _repeat(uow, cmd, now))
+    return accepted
+
+
+async def _repeat(uow: UnitOfWork, cmd: AcceptOrder, now: datetime) -> Accepted:
+    """A webhook whose order exists: this very delivery again, or the order by another one
+    (remembered too, so its next repeat is answered at once)."""
+    known = await repository.order_for_delivery(
+        uow.session, platform=cmd.platform, delivery_id=cmd.delivery_id
+    )
+    if known is not None:
+        return Accepted(known, created=False)
+    order_id = await repository.order_id_for(
         uow.session,
-        order=cmd.order,
-        received_at=now,
-        delivery_platform=cmd.platform,
+        platform=cmd.order.platform,
+        shop_id=cmd.order.shop_id,
+        platform_order_id=cmd.order.platform_order_id,
+    )
+    await repository.record_delivery(
+        uow.session,
+        platform=cmd.platform,
         delivery_id=cmd.delivery_id,
+        order_id=order_id,
+        received_at=now,
         body=cmd.raw_body,
     )
-    created = order_id is not None
-    if order_id is None:
-        known = await repository.order_for_delivery(
-            uow.session, platform=cmd.platform, delivery_id=cmd.delivery_id
-        )
-        if known is not None:  # this very delivery, again
-            return Accepted(known, created=False)
-        # the same order by another delivery: remember this one too
-        order_id = await repository.order_id_for(
-            uow.session,
-            platform=cmd.order.platform,
-            shop_id=cmd.order.shop_id,
-            platform_order_id=cmd.order.platform_order_id,
-        )
-        await repository.record_delivery(
-            uow.session,
-            platform=cmd.platform,
-            delivery_id=cmd.delivery_id,
-            order_id=order_id,
-            received_at=now,
-            body=cmd.raw_body,
-        )
-    else:
-        # rule review_by_0900: reviewed (or flagged) by 09:00 the day after payment
-        await open_deadline(
-            uow,
-            sla="review_by_0900",
-            subject=str(order_id),
-            opened_at=now,
-            due_at=sla.due_at("review_by_0900", cmd.order.paid_at, tz=shop_tz),
-        )
-        await uow.emit(
-            ORDER_CREATED,
-            OrderCreated(order_id=order_id, received_at=now, order=cmd.order),
-            subject=str(order_id),
-        )
-    return Accepted(order_id, created=created)
+    return Accepted(order_id, created=False)
