@@ -100,7 +100,15 @@ def create_app(
             await kernel.stop()
             log.info("service_stopped")
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    # The schema maps every route and parameter for an attacker: off unless wanted.
+    docs = settings.serves_api_docs
+    app = FastAPI(
+        title=title,
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     app.state.settings = settings
     app.state.tokens = TokenRegistry.from_mapping(settings.token_mapping())
     app.add_middleware(RequestContextMiddleware)

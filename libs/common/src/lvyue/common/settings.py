@@ -74,6 +74,11 @@ class KernelSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs, /redoc and /openapi.json; unset: on except with "
+        "LVYUE_ENV=production.",
+    )
 
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
@@ -187,6 +192,10 @@ class KernelSettings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env is not Environment.PRODUCTION
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.is_dev if self.api_docs is None else self.api_docs
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
