@@ -74,7 +74,8 @@ class BenchConfig:
 
     @property
     def load_phases(self) -> int:
-        return 1 + (1 if self.latency_rate > 0 else 0)
+        # the throughput phase; the latency phase; intake alone, part of the ceiling
+        return 1 + (1 if self.latency_rate > 0 else 0) + (0 if self.skip_ceiling else 1)
 
     def stock_units(self) -> int:
         """Units per SKU so no order of the run can be short (3 lines of 3 units at most)."""

@@ -133,14 +133,19 @@ def kafka(report: Mapping[str, Any]) -> Table:
 
 def database(report: Mapping[str, Any]) -> Table:
     table = _table(
-        "Database work per completed order, net of idle (pg_stat_database)", "phase / database",
-        "commits", "rollbacks", "rows inserted", "rows updated", "rows fetched",
+        "Database work per completed order, net of idle (pg_stat_database; statements: the "
+        "services' engines)", "phase / database", "commits", "rollbacks", "rows inserted",
+        "rows updated", "rows fetched", "SQL statements",
     )  # fmt: skip
     for name, phase in (report.get("phases") or {}).items():
+        statements = phase.get("sql_statements_per_order", {})
         for db, counts in phase.get("database_per_order", {}).items():
+            # a service's database is named after it: lvyue_order_review <- order-review
+            processes = [s for s in statements if db == "lvyue_" + s.split()[0].replace("-", "_")]
             table.add_row(
                 f"{name}: {db}", _n(counts["xact_commit"]), _n(counts["xact_rollback"]),
                 _n(counts["tup_inserted"]), _n(counts["tup_updated"]), _n(counts["tup_fetched"]),
+                _n(round(sum(statements[p] for p in processes), 3) if processes else None),
             )  # fmt: skip
     return table
 

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import platform
 import secrets
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +20,13 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lvyue.cli.bench import ceiling, dbstats, generator, kafkastats, summary
+from lvyue.cli.bench import ceiling, dbstats, generator, servicestats, summary
 from lvyue.cli.bench.config import BenchConfig
 from lvyue.cli.bench.follow import Follower, fulfilment_running, pipeline
 from lvyue.cli.bench.load import LoadCounters, LoadPlan, LoadResult
 from lvyue.cli.bench.orders import OrderFactory, catalogue
 from lvyue.cli.bench.progress import ticking
-from lvyue.cli.bench.report import per_order_deltas
+from lvyue.cli.bench.report import INTAKE_ALONE, per_order_deltas
 from lvyue.cli.bench.sampling import Sampler, discover
 from lvyue.cli.bench.scanner import ScannerPlan, run_scanner_bench
 from lvyue.cli.bench.scratch import drop_database, fresh_database
@@ -33,6 +35,7 @@ from lvyue.cli.bench.stack import Credentials, Stack, database_url, start_stack,
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 
 IDLE_S = 3.0  # seconds of the idle baseline
+INTAKE_PROCESS = "order-review"  # the process that answers webhooks; the rest is pipeline
 
 
 class Bench:
@@ -60,6 +63,8 @@ class Bench:
             if cfg.latency_rate > 0:
                 title = f"lvyue @{cfg.latency_rate:g}/s"
                 phases["latency"] = await self.lvyue_phase(title, cfg.latency_rate, seed=2)
+            if not cfg.skip_ceiling:
+                phases[INTAKE_ALONE] = await self.intake_alone_phase(seed=5)
         finally:
             await self.follower.stop()
         return {
@@ -131,7 +136,7 @@ class Bench:
         async with contextlib.AsyncExitStack() as prepared:
             fire = await self._ready(prepared, title, plan, seed)
             redelivered = self.follower.redelivered
-            kafka_before = await kafkastats.snapshot(self.stack.services)
+            kafka_before = await servicestats.snapshot(self.stack.services)
             db_before, db_started = await dbstats.snapshot(self.stack.server_url), time.monotonic()
             async with Sampler(self.groups, self.stack.services) as sampler:
                 load = await self._fire(title, plan, fire)
@@ -145,7 +150,7 @@ class Bench:
                     await self.follower.wait_for(accepted, timeout_s=self.cfg.drain_timeout_s)
         db_after = await dbstats.snapshot(self.stack.server_url, settle=True)
         db_seconds = time.monotonic() - db_started
-        kafka_after = await kafkastats.snapshot(self.stack.services)
+        kafka_after = await servicestats.snapshot(self.stack.services)
         result = summary.phase_summary(
             load, target_rate=rate, concurrency=plan.concurrency, chain=self.chain,
             seen=self.follower.seen, outcomes={o: self.follower.outcome(o) for o in accepted},
@@ -155,10 +160,50 @@ class Bench:
         result["database_per_order"] = per_order_deltas(
             db_before, db_after, result["completed"], idle_per_s=self.idle_db, seconds=db_seconds
         )
-        result["kafka_per_order"] = kafkastats.per_order(
-            kafka_before, kafka_after, result["completed"]
-        )
+        counters = servicestats.per_order(kafka_before, kafka_after, result["completed"])
+        result["kafka_per_order"] = servicestats.kafka(counters)
+        result["sql_statements_per_order"] = servicestats.sql_statements(counters)
         return result
+
+    async def intake_alone_phase(self, *, seed: int) -> dict[str, Any]:
+        """Intake's own capacity, measured as the minimal receiver's is: every process
+        downstream of order.created is paused (SIGSTOP) while the load runs flat out, so
+        intake (its API process, the relay, PostgreSQL, the broker) has the cores to itself.
+        The pipeline is then resumed and the backlog followed to its end: nothing accepted
+        while it was paused may be lost."""
+        plan = self._plan(self.stack.services[INTAKE_PROCESS], 0)
+        paused = [n for n in self.groups if n in self.stack.services and n != INTAKE_PROCESS]
+        pipeline = [pid for name in paused for pid in self.groups[name]]
+        async with contextlib.AsyncExitStack() as prepared:
+            fire = await self._ready(prepared, INTAKE_ALONE, plan, seed)
+            try:
+                _signal_all(pipeline, signal.SIGSTOP)
+                async with Sampler(self.groups, {}) as sampler:
+                    load = await self._fire(INTAKE_ALONE, plan, fire)
+            finally:
+                _signal_all(pipeline, signal.SIGCONT)
+        accepted = [s.order_id for s in load.accepted if s.order_id is not None]
+        resumed = time.monotonic()
+
+        def drained() -> tuple[float, str]:
+            done = sum(1 for o in accepted if self.follower.outcome(o) is not None)
+            return done, f"{done}/{len(accepted)} through {self.chain[-1]}"
+
+        title = f"{INTAKE_ALONE}: pipeline resumed, backlog"
+        async with ticking(self.progress, title, len(accepted) or 1, drained):
+            await self.follower.wait_for(accepted, timeout_s=self.cfg.drain_timeout_s)
+        completed = sum(1 for o in accepted if self.follower.outcome(o) is not None)
+        intake = summary.load_summary(load, target_rate=0, concurrency=plan.concurrency)
+        return {
+            "intake": intake,
+            "paused": paused,
+            "completed": completed,
+            "backlog_drained_s": round(time.monotonic() - resumed, 1),
+            "e2e_orders_per_s": None,  # the pipeline was paused: not an end-to-end rate
+            "latency": {"http_intake": intake["latency"]},
+            "errors": intake["errors"],
+            "resources": sampler.result.to_dict(orders=len(accepted), idle=self.idle),
+        }
 
     async def ceiling(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -252,8 +297,8 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
             "throughput ratios compare paces, not capacities; use --rate 0 for the ceiling"
         )
     notes.append(
-        "SQL statements per order not measured: the embedded PostgreSQL (pgserver) ships "
-        "without pg_stat_statements; transactions per order are the commits below"
+        "SQL statements per order are counted by the services' engines (lvyue_db_statements_"
+        "total): the embedded PostgreSQL (pgserver) ships without pg_stat_statements"
     )
     if not fulfilment_running():
         notes.append(
@@ -293,6 +338,12 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     return report, output
+
+
+def _signal_all(pids: list[int], signum: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def _meta(started: datetime, load_before: tuple[float, float, float]) -> dict[str, Any]:

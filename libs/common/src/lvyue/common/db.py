@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
@@ -37,6 +38,13 @@ def with_database(url: str, database: str) -> str:
     return make_url(asyncpg_url(url)).set(database=database).render_as_string(hide_password=False)
 
 
+STATEMENTS = Counter(
+    "lvyue_db_statements_total",
+    "SQL statements sent (an executemany of many rows counts once: one round trip)",
+    ["kind"],
+)
+
+
 def make_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_recycle_s: int = 1800
 ) -> AsyncEngine:
@@ -50,7 +58,16 @@ def make_engine(
         pool_recycle=pool_recycle_s,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
+
+
+def _count_statement(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    # The bench divides this by orders: SQL statements per order per service, counted by the
+    # client because the embedded PostgreSQL has no pg_stat_statements.
+    STATEMENTS.labels("executemany" if executemany else "execute").inc()
 
 
 def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:

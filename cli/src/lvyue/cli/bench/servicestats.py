@@ -1,9 +1,10 @@
-"""Kafka work per order, from the services' own counters on /metrics, read before and after a
-phase: messages the outbox relays produced, messages the consumers handled, and polls handled
-as one batch (one database transaction and one offset commit each, once the consumer batches).
+"""Work per order from the services' own counters on /metrics, read before and after a phase:
+Kafka messages the outbox relays produced, messages the consumers handled, polls handled as
+one batch (one database transaction and one offset commit each), and SQL statements sent.
 
-These count messages, not Kafka requests: the broker would count requests, but Tansu exports
-its metrics only over OTLP, which the bench does not collect.
+Kafka is counted in messages, not requests: the broker would count requests, but Tansu exports
+its metrics only over OTLP, which the bench does not collect. SQL statements are counted by the
+services' engines because the embedded PostgreSQL has no pg_stat_statements.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ SAMPLES = {
     "lvyue_outbox_published_total": "produced",
     "lvyue_consumer_messages_total": "consumed",
     "lvyue_consumer_batch_messages_count": "batches",
+    "lvyue_db_statements_total": "sql_statements",
 }
 
 Counts = dict[str, dict[str, float]]  # service -> counter -> value
@@ -63,3 +65,20 @@ def per_order(before: Counts, after: Counts, orders: int) -> dict[str, dict[str,
             row["messages_per_batch"] = round(grown.get("consumed", 0.0) / grown["batches"], 1)
         result[service] = row
     return result
+
+
+def sql_statements(per_service: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """SQL statements per order, by service, out of per_order's rows."""
+    return {
+        service: row["sql_statements"]
+        for service, row in per_service.items()
+        if "sql_statements" in row
+    }
+
+
+def kafka(per_service: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """per_order's rows without the SQL statements: Kafka work alone."""
+    return {
+        service: {name: value for name, value in row.items() if name != "sql_statements"}
+        for service, row in per_service.items()
+    }
