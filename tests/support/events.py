@@ -9,6 +9,7 @@ class Ping(BaseModel):
     model_config = ConfigDict(frozen=True)
     n: int
     poison: bool = False
+    note: str = ""  # free text, for hostile content
 
 
 PING = register("test.ping", Ping, description="kernel tests only")

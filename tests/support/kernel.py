@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.clock import Clock, SystemClock
+from lvyue.common.consumer import ConsumerRunner
 from lvyue.common.db import make_session_factory
 from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics, make_producer
@@ -41,3 +43,17 @@ async def wired(
         )
     finally:
         await producer.stop()
+
+
+@asynccontextmanager
+async def consuming(runner: ConsumerRunner) -> AsyncIterator[None]:
+    """The runner consuming until the block ends; then its batch finishes and it stops."""
+    await runner.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await runner.stop()

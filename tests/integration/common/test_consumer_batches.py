@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 from aiokafka import TopicPartition
 from sqlalchemy import func, select, text
@@ -20,7 +19,7 @@ from lvyue.common.events import Envelope
 from lvyue.common.tables import dead_letters, deadlines
 from lvyue.common.uow import UnitOfWork
 from tests.support.events import PING, Ping
-from tests.support.kernel import Wiring, wired
+from tests.support.kernel import Wiring, consuming, wired
 from tests.support.polling import eventually
 
 Handle = Callable[[Envelope, UnitOfWork], Awaitable[None]]
@@ -206,20 +205,6 @@ async def test_a_rebalance_in_the_middle_of_a_batch_applies_every_event_once(
             await second.stop()
 
     assert await _effects(engine) == Counter({f"ping-{n}": 1 for n in range(40)})
-
-
-@asynccontextmanager
-async def consuming(runner: ConsumerRunner) -> AsyncIterator[None]:
-    """The runner consuming until the block ends; then its batch finishes and it stops."""
-    await runner.start()
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
-        await runner.stop()
 
 
 async def _assigned(runner: ConsumerRunner) -> bool:

@@ -7,13 +7,18 @@ rolled back and its messages are handled one by one instead, each in its own uni
 failing message is retried with backoff, then parked on `<topic>.dlq` (and in the
 dead_letters table) so its partition moves on, and a poison never fails its neighbours.
 A redelivered event finds its inbox row and changes nothing.
+
+Dead-lettering is total: whatever PostgreSQL text/jsonb refuses (U+0000, invalid UTF-8, a
+header without a value) is escaped or base64-encoded, so no message content can stop its
+partition. Only an unreachable database or broker can; the runner then rewinds and backs
+off, counting each attempt on `lvyue_consumer_dead_letter_failures_total` (alerted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +28,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import exists, select
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
 from lvyue.common.events import Envelope, EventType, dead_letter_topic
@@ -41,6 +47,12 @@ HANDLED = Counter(
 DEAD_LETTERED = Counter(
     "lvyue_consumer_dead_letters_total",
     "Messages parked on a dead-letter topic",
+    ["consumer", "topic"],
+)
+DEAD_LETTER_FAILURES = Counter(
+    "lvyue_consumer_dead_letter_failures_total",
+    "Messages that could not even be dead-lettered (database or broker down): the partition "
+    "rewinds and waits",
     ["consumer", "topic"],
 )
 HANDLE_SECONDS = Histogram(
@@ -129,6 +141,9 @@ class ConsumerRunner:
             fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
+        for topic in self.topics:
+            # Present at 0 from the start, so the first failure is an increase an alert sees.
+            DEAD_LETTER_FAILURES.labels(self.name, topic)
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -239,6 +254,7 @@ class ConsumerRunner:
             except Exception as exc:
                 # Not even dead-lettering worked (database or broker down): rewind so the
                 # message is read again instead of being skipped, and back off.
+                DEAD_LETTER_FAILURES.labels(self.name, tp.topic).inc()
                 log.error(
                     "message_not_processed",
                     consumer=self.name,
@@ -308,7 +324,8 @@ class ConsumerRunner:
         error: str,
         attempts: int,
     ) -> None:
-        headers = [
+        error = storable_text(error)
+        headers: list[tuple[str, bytes | None]] = [
             *(message.headers or []),
             ("lvyue_error", error.encode()[:4000]),
             ("lvyue_consumer", self.name.encode()),
@@ -317,25 +334,31 @@ class ConsumerRunner:
         ]
         # Recorded in the database too: the embedded broker keeps nothing across restarts.
         async with self._uow_factory() as uow:
-            await uow.session.execute(
-                dead_letters.insert().values(
-                    consumer=self.name,
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key.decode(errors="replace") if message.key else None,
-                    event_id=str(envelope.id) if envelope else None,
-                    event_type=envelope.type if envelope else None,
-                    error=error,
-                    attempts=attempts,
-                    headers=json.loads(
-                        json.dumps(
-                            {k: v.decode(errors="replace") for k, v in message.headers or []}
-                        )
-                    ),
-                    value=message.value or b"",
+            # Once per message: a rewind after a failed send must not park it twice.
+            parked = select(
+                exists().where(
+                    dead_letters.c.consumer == self.name,
+                    dead_letters.c.topic == message.topic,
+                    dead_letters.c.partition == message.partition,
+                    dead_letters.c.offset == message.offset,
                 )
             )
+            if not (await uow.session.execute(parked)).scalar_one():
+                await uow.session.execute(
+                    dead_letters.insert().values(
+                        consumer=self.name,
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        key=storable_bytes(message.key) if message.key is not None else None,
+                        event_id=str(envelope.id) if envelope else None,
+                        event_type=storable_text(envelope.type) if envelope else None,
+                        error=error,
+                        attempts=attempts,
+                        headers=storable_headers(message.headers or ()),
+                        value=message.value or b"",
+                    )
+                )
             await uow.commit()
         await self._producer.send_and_wait(
             dead_letter_topic(message.topic), value=message.value, key=message.key, headers=headers
@@ -355,3 +378,35 @@ class ConsumerRunner:
             end = consumer.highwater(tp)
             if end is not None and messages:
                 LAG.labels(self.name, tp.topic).set(max(0, end - messages[-1].offset - 1))
+
+
+def storable_text(value: str) -> str:
+    """`value` as PostgreSQL text accepts it: U+0000 and lone surrogates as backslash escapes."""
+    text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
+
+
+def storable_bytes(raw: bytes) -> str:
+    """Raw bytes as readable text: invalid UTF-8 as \\xNN escapes (the exact bytes stay on the
+    dead-letter topic)."""
+    return storable_text(raw.decode("utf-8", "backslashreplace"))
+
+
+def storable_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, Any]:
+    """Headers as jsonb: clean UTF-8 as text, a missing value as null, anything else (U+0000,
+    invalid UTF-8) as {"base64": ...} so nothing is lost or refused."""
+    stored: dict[str, Any] = {}
+    for name, value in headers:
+        key = storable_text(name)
+        if value is None:
+            stored[key] = None
+            continue
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is None or "\x00" in text:
+            stored[key] = {"base64": base64.b64encode(value).decode("ascii")}
+        else:
+            stored[key] = text
+    return stored
