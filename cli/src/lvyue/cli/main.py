@@ -13,6 +13,7 @@ from lvyue.cli import runtime
 from lvyue.cli.bench.command import bench
 from lvyue.cli.demo.command import demo
 from lvyue.cli.services import SERVICES, process_urls
+from lvyue.cli.supervisor import RestartPolicy
 
 app = typer.Typer(
     help="lvyue (履约): order-fulfilment services. `lvyue run` starts everything.",
@@ -39,13 +40,57 @@ def run(
     base_port: Annotated[
         int | None, typer.Option(help="First service port (default: 8101, 8102, ...).")
     ] = None,
+    restart_backoff: Annotated[
+        float,
+        typer.Option(
+            envvar="LVYUE_RESTART_BACKOFF",
+            help="Seconds before a crashed process is started again; doubles with each crash "
+            "within --crash-window.",
+        ),
+    ] = 0.25,
+    restart_backoff_max: Annotated[
+        float,
+        typer.Option(envvar="LVYUE_RESTART_BACKOFF_MAX", help="Longest wait before a restart."),
+    ] = 8.0,
+    crash_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LVYUE_CRASH_LIMIT",
+            help="Crashes of one process within --crash-window after which lvyue gives up and "
+            "stops everything.",
+        ),
+    ] = 5,
+    crash_window: Annotated[
+        float,
+        typer.Option(envvar="LVYUE_CRASH_WINDOW", help="Seconds over which crashes are counted."),
+    ] = 60.0,
+    start_timeout: Annotated[
+        float, typer.Option(help="Seconds for every service to become ready at start.")
+    ] = 120.0,
+    probe_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds one readiness probe may take before it is asked again."),
+    ] = 5.0,
 ) -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them in order.
 
     Embedded PostgreSQL and broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set.
+    Every process it started is supervised: one that dies is started again alone (the embedded
+    PostgreSQL on its data directory, the broker on its port with the outbox replayed).
     """
     opts = runtime.RuntimeOptions(
-        state_dir=state_dir, broker_port=broker_port, http_host=host, base_port=base_port
+        state_dir=state_dir,
+        broker_port=broker_port,
+        http_host=host,
+        base_port=base_port,
+        restart=RestartPolicy(
+            backoff_s=restart_backoff,
+            backoff_max_s=restart_backoff_max,
+            crash_limit=crash_limit,
+            crash_window_s=crash_window,
+        ),
+        start_timeout_s=start_timeout,
+        probe_timeout_s=probe_timeout,
     )
     raise typer.Exit(runtime.run(opts))
 

@@ -1,7 +1,8 @@
 """`lvyue run`: databases, topics and migrations, then each service as its own process.
 
-Stops in order on Ctrl-C: services first (intake closes, consumers finish, relays drain),
-then the broker, then PostgreSQL.
+Supervises what it started: a process that dies (a service, PostgreSQL, the broker) is started
+again alone, with backoff, until it crashes too often. Stops in order on Ctrl-C: services first
+(intake closes, consumers finish, relays drain), then the broker, then PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,16 +14,32 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from sqlalchemy import text
 
-from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
-from lvyue.cli.services import SERVICES, ServiceSpec
+from lvyue.cli.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    PortInUseError,
+    describe_exit,
+    port_in_use,
+)
+from lvyue.cli.readiness import NotReadyError, check_service_ports, wait_ready
+from lvyue.cli.services import SERVICES, ServiceSpec, process_ports
+from lvyue.cli.supervisor import (
+    BrokerUnit,
+    CrashLoopError,
+    Interrupts,
+    PostgresUnit,
+    RestartPolicy,
+    Supervisor,
+    Unit,
+)
 from lvyue.common.db import ensure_database, make_engine, make_session_factory, with_database
 from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics
@@ -45,6 +62,9 @@ class RuntimeOptions:
     base_port: int | None
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL"))
     kafka: str | None = field(default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    start_timeout_s: float = 120.0  # all services ready, from their start
+    probe_timeout_s: float = 5.0  # one /readyz answer: slow under load, not a failure
 
 
 @dataclass
@@ -69,18 +89,24 @@ class Infrastructure:
             self.postgres.stop()
 
 
-def start_infrastructure(opts: RuntimeOptions) -> Infrastructure:
-    opts.state_dir.mkdir(parents=True, exist_ok=True)
+def plan_infrastructure(opts: RuntimeOptions) -> Infrastructure:
+    """What is embedded, before anything starts: a start cut short still stops what it began."""
     infra = Infrastructure(server_url=opts.database_url or "", bootstrap_servers=opts.kafka or "")
     if not opts.database_url:
         infra.postgres = EmbeddedPostgres(opts.state_dir / "pgdata")
-        infra.server_url = infra.postgres.start()
-        console.print(f"PostgreSQL (embedded, data in {opts.state_dir / 'pgdata'}) ready")
     if not opts.kafka:
         infra.broker = EmbeddedBroker(port=opts.broker_port, log_path=opts.state_dir / "broker.log")
+    return infra
+
+
+def start_infrastructure(opts: RuntimeOptions, infra: Infrastructure) -> None:
+    opts.state_dir.mkdir(parents=True, exist_ok=True)
+    if infra.postgres is not None:
+        infra.server_url = infra.postgres.start()
+        console.print(f"PostgreSQL (embedded, data in {opts.state_dir / 'pgdata'}) ready")
+    if infra.broker is not None:
         infra.bootstrap_servers = infra.broker.start()
         console.print(f"broker (embedded Tansu, in memory) on {infra.bootstrap_servers}")
-    return infra
 
 
 def service_database_url(spec: ServiceSpec, server_url: str) -> str:
@@ -98,6 +124,13 @@ async def prepare(infra: Infrastructure, state_dir: Path) -> dict[str, str]:
         await migrate(url, spec.migrations)
         console.print(f"database {spec.database}: {'created, ' if created else ''}migrated")
         urls[spec.name] = url
+    await prepare_broker(infra, urls, state_dir)
+    return urls
+
+
+async def prepare_broker(infra: Infrastructure, urls: dict[str, str], state_dir: Path) -> None:
+    """Topics; on an embedded broker (empty at each start) the outbox replay. Runs at start and
+    again for a restarted broker, so both take the one replay path."""
     await ensure_topics(
         infra.bootstrap_servers,
         all_topics(os.environ.get("LVYUE_TOPIC_PREFIX", "")),
@@ -106,7 +139,6 @@ async def prepare(infra: Infrastructure, state_dir: Path) -> dict[str, str]:
     )
     if infra.embedded_broker:
         await _replay_into_new_broker(urls, state_dir)
-    return urls
 
 
 async def _replay_into_new_broker(urls: dict[str, str], state_dir: Path) -> None:
@@ -140,8 +172,12 @@ async def _replay_into_new_broker(urls: dict[str, str], state_dir: Path) -> None
 class ServiceProcess:
     spec: ServiceSpec
     port: int
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
     consumers: bool = False  # the service's second process: consumers, scanner and jobs
+    host: str = "127.0.0.1"
+    needs_database: bool = True  # its kernel connects at start
+    slow_restart: bool = False  # a Popen: returns at once
 
     @property
     def name(self) -> str:
@@ -150,6 +186,19 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def exit_status(self) -> str | None:
+        code = self.process.poll()
+        return None if code is None else describe_exit(code)
+
+    def restart(self) -> None:
+        if port_in_use(self.host, self.port):  # it would exit at once: say why instead
+            raise PortInUseError(self.port, self.name, "--base-port")
+        self.process = _start(self.spec, self.env)
 
 
 def service_env(
@@ -190,7 +239,7 @@ def start_services(
         )
         if consumers_port is not None:  # this process serves the API; the other consumes
             env.update(_OFF_IN_API_PROCESS)
-        procs.append(ServiceProcess(spec, port, _start(spec, env)))
+        procs.append(ServiceProcess(spec, port, env, _start(spec, env), host=opts.http_host))
         if consumers_port is not None:
             env = service_env(
                 spec,
@@ -199,7 +248,12 @@ def start_services(
                 host=opts.http_host,
                 port=consumers_port,
             )
-            procs.append(ServiceProcess(spec, consumers_port, _start(spec, env), consumers=True))
+            process = _start(spec, env)
+            procs.append(
+                ServiceProcess(
+                    spec, consumers_port, env, process, consumers=True, host=opts.http_host
+                )
+            )
     return procs
 
 
@@ -215,63 +269,87 @@ def _start(spec: ServiceSpec, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", spec.module], env=env, start_new_session=True)
 
 
-def wait_ready(procs: list[ServiceProcess], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    for proc in procs:
-        while True:
-            if proc.process.poll() is not None:
-                raise RuntimeError(f"{proc.name} exited with code {proc.process.returncode}")
-            try:
-                if httpx.get(f"{proc.url}/readyz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{proc.name} not ready within {timeout_s}s")
-            time.sleep(0.2)
-
-
-def stop_services(procs: list[ServiceProcess], timeout_s: float = 30.0) -> None:
+def stop_services(
+    procs: list[ServiceProcess], timeout_s: float, *, force: Callable[[], bool]
+) -> None:
+    """SIGTERM to all at once, then each gets until `timeout_s` to drain; one still running
+    after that, or when `force()` turns true (a second Ctrl-C), is killed."""
     for proc in procs:
         if proc.process.poll() is None:
             proc.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while any(p.process.poll() is None for p in procs):
+        if time.monotonic() > deadline or force():
+            break
+        time.sleep(0.05)
     for proc in procs:
-        try:
-            proc.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            console.print(f"{proc.name} did not stop in {timeout_s}s: killing it")
+        if proc.process.poll() is None:
+            console.print(f"{proc.name} still running: killing it")
             proc.process.kill()
             proc.process.wait()
         console.print(f"{proc.name} stopped")
 
 
 def run(opts: RuntimeOptions) -> int:
-    stopping = False
-
-    def request_stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    infra = start_infrastructure(opts)
+    interrupts = Interrupts().install()
+    infra = plan_infrastructure(opts)
     procs: list[ServiceProcess] = []
+    serving = False
     try:
-        urls = asyncio.run(prepare(infra, opts.state_dir))
+        check_ports(opts, infra)
+        with interrupts.interruptible():
+            start_infrastructure(opts, infra)
+            urls = asyncio.run(prepare(infra, opts.state_dir))
         procs = start_services(urls, infra, opts)
-        wait_ready(procs)
+        with interrupts.interruptible():
+            wait_ready(procs, timeout_s=opts.start_timeout_s, probe_timeout_s=opts.probe_timeout_s)
+        serving = True
         print_banner(procs, infra)
-        while not stopping:
-            for proc in procs:
-                if proc.process.poll() is not None:
-                    console.print(f"[red]{proc.name} exited ({proc.process.returncode})[/red]")
-                    stopping = True
-            time.sleep(0.3)
+        supervisor = Supervisor(
+            _units(procs, infra, urls, opts.state_dir),
+            opts.restart,
+            say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+            interruptible=interrupts.interruptible,
+        )
+        while not interrupts.requested:
+            supervisor.tick()
+            time.sleep(0.2)
         console.print("stopping: services first (intake, consumers, relays drain)")
         return 0
+    except KeyboardInterrupt:  # Ctrl-C cut a start or a restart short
+        console.print("interrupted: stopping what was started")
+        return 0 if serving else 130
+    except (PortInUseError, NotReadyError, CrashLoopError) as exc:
+        console.print(
+            f"lvyue run: {exc}", style="red", markup=False, highlight=False, soft_wrap=True
+        )
+        return 1
     finally:
-        stop_services(procs)
+        # Not yet serving: nothing to drain, so a stop cut short is not held up by a start.
+        stop_services(procs, 30.0 if serving else 1.0, force=lambda: interrupts.count > 1)
         infra.stop()
+
+
+def check_ports(opts: RuntimeOptions, infra: Infrastructure) -> None:
+    """Before anything starts: a taken port fails here, named, not as a service's exit code."""
+    if infra.broker is not None and port_in_use(infra.broker.host, opts.broker_port):
+        raise PortInUseError(opts.broker_port, "the embedded broker", "--broker-port")
+    check_service_ports(opts.http_host, process_ports(opts.base_port))
+
+
+def _units(
+    procs: list[ServiceProcess], infra: Infrastructure, urls: dict[str, str], state_dir: Path
+) -> list[Unit]:
+    units: list[Unit] = list(procs)
+    if infra.postgres is not None:
+        units.append(PostgresUnit(infra.postgres))
+    if infra.broker is not None:
+
+        def on_new_broker() -> None:
+            asyncio.run(prepare_broker(infra, urls, state_dir))
+
+        units.append(BrokerUnit(infra.broker, on_new_broker))
+    return units
 
 
 def print_banner(procs: list[ServiceProcess], infra: Infrastructure) -> None:

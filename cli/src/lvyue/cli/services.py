@@ -67,11 +67,16 @@ PORT_BLOCK = (
 )
 
 
+def process_ports(base_port: int | None) -> dict[str, int]:
+    """Every service process `lvyue run` starts, by name, with the port it listens on."""
+    ports = {}
+    for spec in SERVICES:
+        ports[spec.name] = spec.port(base_port)
+        if (port := spec.consumers_port(base_port)) is not None:
+            ports[f"{spec.name} consumers"] = port
+    return ports
+
+
 def process_urls(host: str, base_port: int | None) -> dict[str, str]:
     """Every process `lvyue run` starts, by name: each service, and its consumers' process."""
-    urls = {}
-    for spec in SERVICES:
-        urls[spec.name] = f"http://{host}:{spec.port(base_port)}"
-        if (port := spec.consumers_port(base_port)) is not None:
-            urls[f"{spec.name} consumers"] = f"http://{host}:{port}"
-    return urls
+    return {name: f"http://{host}:{port}" for name, port in process_ports(base_port).items()}
