@@ -15,6 +15,8 @@ from lvyue.cli.services import PORT_BLOCK
 
 
 class Probed(Protocol):
+    ready: bool  # set once its /readyz answered 200
+
     @property
     def name(self) -> str: ...
 
@@ -87,6 +89,7 @@ async def _until_ready(
             last[proc.name] = f"not answering on {proc.url} ({type(exc).__name__})"
         else:
             if response.status_code == 200:
+                proc.ready = True
                 return
             last[proc.name] = f"/readyz answered {response.status_code} {response.text[:200]}"
         await asyncio.sleep(0.2)

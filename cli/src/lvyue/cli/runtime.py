@@ -176,6 +176,7 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
     consumers: bool = False  # the service's second process: consumers, scanner and jobs
     host: str = "127.0.0.1"
+    ready: bool = False  # answered /readyz once: it may hold work to drain at stop
     needs_database: bool = True  # its kernel connects at start
     slow_restart: bool = False  # a Popen: returns at once
 
@@ -270,23 +271,24 @@ def _start(spec: ServiceSpec, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def stop_services(
-    procs: list[ServiceProcess], timeout_s: float, *, force: Callable[[], bool]
+    procs: list[ServiceProcess], *, drain_s: float, unready_s: float, force: Callable[[], bool]
 ) -> None:
-    """SIGTERM to all at once, then each gets until `timeout_s` to drain; one still running
-    after that, or when `force()` turns true (a second Ctrl-C), is killed."""
+    """SIGTERM to all at once. One that was ever ready gets `drain_s` to drain; one that never
+    was has nothing to drain and gets `unready_s`, so a start cut short ends at once. Still
+    running after that, or when `force()` turns true (a second Ctrl-C): killed."""
     for proc in procs:
         if proc.process.poll() is None:
             proc.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while any(p.process.poll() is None for p in procs):
-        if time.monotonic() > deadline or force():
-            break
+    started = time.monotonic()
+    while running := [p for p in procs if p.process.poll() is None]:
+        waited = time.monotonic() - started
+        for proc in running:
+            if force() or waited > (drain_s if proc.ready else unready_s):
+                console.print(f"{proc.name} still running after {waited:.1f}s: killing it")
+                proc.process.kill()
+                proc.process.wait()
         time.sleep(0.05)
     for proc in procs:
-        if proc.process.poll() is None:
-            console.print(f"{proc.name} still running: killing it")
-            proc.process.kill()
-            proc.process.wait()
         console.print(f"{proc.name} stopped")
 
 
@@ -294,7 +296,6 @@ def run(opts: RuntimeOptions) -> int:
     interrupts = Interrupts().install()
     infra = plan_infrastructure(opts)
     procs: list[ServiceProcess] = []
-    serving = False
     try:
         check_ports(opts, infra)
         with interrupts.interruptible():
@@ -303,7 +304,6 @@ def run(opts: RuntimeOptions) -> int:
         procs = start_services(urls, infra, opts)
         with interrupts.interruptible():
             wait_ready(procs, timeout_s=opts.start_timeout_s, probe_timeout_s=opts.probe_timeout_s)
-        serving = True
         print_banner(procs, infra)
         supervisor = Supervisor(
             _units(procs, infra, urls, opts.state_dir),
@@ -316,17 +316,16 @@ def run(opts: RuntimeOptions) -> int:
             time.sleep(0.2)
         console.print("stopping: services first (intake, consumers, relays drain)")
         return 0
-    except KeyboardInterrupt:  # Ctrl-C cut a start or a restart short
+    except KeyboardInterrupt:  # Ctrl-C cut a start or a restart short: a stop as asked
         console.print("interrupted: stopping what was started")
-        return 0 if serving else 130
+        return 0
     except (PortInUseError, NotReadyError, CrashLoopError) as exc:
         console.print(
             f"lvyue run: {exc}", style="red", markup=False, highlight=False, soft_wrap=True
         )
         return 1
     finally:
-        # Not yet serving: nothing to drain, so a stop cut short is not held up by a start.
-        stop_services(procs, 30.0 if serving else 1.0, force=lambda: interrupts.count > 1)
+        stop_services(procs, drain_s=30.0, unready_s=1.0, force=lambda: interrupts.count > 1)
         infra.stop()
 
 
