@@ -11,9 +11,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.aftersales.settings import AftersalesSettings
+from lvyue.aftersales.tables import cases, webhook_deliveries
 from lvyue.common.clock import ManualClock
+from tests.conftest import WEBHOOK_SECRET
 from tests.support.aftersales import (
     PLATFORM_SECRETS,
     Aftersales,
@@ -25,6 +29,8 @@ from tests.support.aftersales import (
     webhook_body,
     with_order_id,
 )
+from tests.support.hostile import hostile_bodies, signable
+from tests.support.webhooks import lvyue_headers
 
 PLATFORMS = ("taobao", "jd", "pinduoduo", "douyin")
 EXPECTED = {  # type, reason, sku, amount of the samples
@@ -118,3 +124,37 @@ async def test_canonical_webhook_keeps_working(platforms_app: Aftersales) -> Non
     _, placed = await platforms_app.shipped_order()
     intake = await platforms_app.webhook(webhook_body(placed, "refund_only"))
     assert intake.status_code == 201, intake.text
+
+
+@pytest.mark.parametrize("platform", ["lvyue", *PLATFORMS])
+async def test_hostile_pushes_are_refused_with_their_4xx_and_store_nothing(
+    platforms_app: Aftersales, aftersales_engine: AsyncEngine, platform: str
+) -> None:
+    """Every class of hostile body (tests/support/hostile.py), signed as the platform signs:
+    the limits hold whatever the signature says, and no case or delivery is stored."""
+    if platform == "lvyue":
+        _, placed = await platforms_app.shipped_order()
+        good = json.dumps(webhook_body(placed, "refund_only")).encode()
+    else:
+        good = push_body(platform, fresh_id())
+    for case in hostile_bodies(good):
+        if platform == "lvyue":
+            stamp = int(platforms_app.clock.now().timestamp())
+            query: dict[str, str] = {}
+            headers = lvyue_headers(signable(case.body), WEBHOOK_SECRET, timestamp=stamp)
+        else:
+            query, headers = platform_request(
+                platform, signable(case.body), at=platforms_app.clock.now()
+            )
+        response = await platforms_app.client.post(
+            f"/webhooks/{platform}/aftersales",
+            params=query,
+            content=case.body,
+            headers={**headers, "Content-Type": case.content_type},
+        )
+        assert response.status_code == case.status, (case.name, response.text)
+        assert case.says in response.text, (case.name, response.text)
+    async with aftersales_engine.connect() as conn:
+        for table in (cases, webhook_deliveries):
+            stored = await conn.execute(select(func.count()).select_from(table))
+            assert stored.scalar_one() == 0, table.name

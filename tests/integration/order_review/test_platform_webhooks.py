@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lvyue.common.tables import outbox
 from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import orders, webhook_deliveries
 from tests.support.apps import serve
+from tests.support.hostile import hostile_bodies, signable
 from tests.support.webhooks import (
     DATA,
     douyin_headers,
@@ -198,3 +200,32 @@ async def test_missing_required_field_is_refused_by_its_platform_path(
     assert status == 422, answer
     assert platform.named.split(".") in [error["loc"] for error in answer["detail"]]
     assert await _order_rows(engine) == []
+
+
+@each_platform
+async def test_hostile_bodies_are_refused_with_their_4xx_and_store_nothing(
+    make_settings: Callable[..., OrderReviewSettings], engine: AsyncEngine, platform: Platform
+) -> None:
+    """Every class of hostile body (tests/support/hostile.py), each signed correctly: the
+    limits hold whatever the signature says, and nothing reaches the database or the outbox."""
+    settings = make_settings(webhook_secrets=WEBHOOK_SECRETS)
+    answers = {}
+    async with serve(build_app(settings)) as client:
+        for case in hostile_bodies(platform.sample()):
+            query, headers = platform.sign(signable(case.body))
+            response = await client.post(
+                f"/webhooks/{platform.slug}/orders",
+                params=query,
+                content=case.body,
+                headers={**headers, "Content-Type": case.content_type},
+            )
+            answers[case.name] = (response.status_code, response.text)
+    for case in hostile_bodies(platform.sample()):
+        status, text = answers[case.name]
+        assert status == case.status, (case.name, text)
+        assert case.says in text, (case.name, text)
+    assert await _order_rows(engine) == []
+    async with engine.connect() as conn:
+        for table in (webhook_deliveries, outbox):
+            stored = await conn.execute(select(func.count()).select_from(table))
+            assert stored.scalar_one() == 0, table.name

@@ -8,7 +8,6 @@ Shopify's refunds/returns webhooks are not mapped (see docs/aftersales-format.md
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -23,33 +22,23 @@ from lvyue.aftersales.domain import Source
 from lvyue.aftersales.schemas import IntakeRead, WebhookCaseCreate
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.settings import KernelSettings
-
-MAX_BODY_BYTES = 1024 * 1024
+from lvyue.common.webhooks import WebhookRejected, read_json_request
 
 router = APIRouter(tags=["platform webhooks"])
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes")
-    return bytes(body)
 
 
 def _unprocessable(errors: list[dict[str, Any]]) -> HTTPException:
     return HTTPException(422, errors)
 
 
-def _parse(body: bytes) -> WebhookCaseCreate:
+async def _read(request: Request) -> tuple[bytes, dict[str, Any]]:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _unprocessable([{"loc": ["body"], "msg": f"malformed JSON: {exc}"}]) from exc
+        return await read_json_request(request)
+    except WebhookRejected as exc:
+        raise HTTPException(exc.status, exc.detail) from exc
+
+
+def _parse(data: dict[str, Any]) -> WebhookCaseCreate:
     try:
         return WebhookCaseCreate.model_validate(data)
     except ValidationError as exc:
@@ -71,22 +60,19 @@ def _parse(body: bytes) -> WebhookCaseCreate:
         404: {"description": "aftersales has not heard of the order"},
         409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
         413: {"description": "body over 1 MiB"},
-        415: {"description": "not application/json"},
-        422: {"description": "malformed JSON or fields that break the format"},
+        415: {"description": "not application/json, or not UTF-8"},
+        422: {"description": "malformed JSON, JSON past its limits, or fields break the format"},
     },
 )
 async def receive_aftersale(request: Request, uow: UowFactoryDep, ctx: CtxDep) -> JSONResponse:
     """Accepts a signed after-sale request; it is committed before the 2xx."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise HTTPException(415, f"content-type must be application/json, got {media_type!r}")
-    body = await _read_body(request)
+    body, data = await _read(request)
     settings: KernelSettings = request.app.state.settings
     try:
         webhook_auth.verify(request.headers, body, settings.webhook_secret, now=uow.clock.now())
     except webhook_auth.SignatureError as exc:
         raise HTTPException(401, str(exc)) from exc
-    case = _parse(body)
+    case = _parse(data)
     delivery = webhook_auth.delivery_id(request.headers) or (
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
@@ -115,11 +101,9 @@ def _answer(opened: Opened) -> JSONResponse:
     return JSONResponse(read.model_dump(mode="json"), status_code=201 if opened.created else 200)
 
 
-def _mapped(adapter: platforms.AftersaleAdapter, body: bytes) -> platforms.PlatformAftersale:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _unprocessable([{"loc": ["body"], "msg": f"malformed JSON: {exc}"}]) from exc
+def _mapped(
+    adapter: platforms.AftersaleAdapter, payload: dict[str, Any]
+) -> platforms.PlatformAftersale:
     try:
         return adapter.to_aftersale(payload)
     except platforms.PayloadError as exc:
@@ -138,8 +122,8 @@ def _mapped(adapter: platforms.AftersaleAdapter, body: bytes) -> platforms.Platf
         404: {"description": "unknown platform, or aftersales has not heard of the order"},
         409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
         413: {"description": "body over 1 MiB"},
-        415: {"description": "not application/json"},
-        422: {"description": "malformed JSON or fields the platform's object lacks"},
+        415: {"description": "not application/json, or not UTF-8"},
+        422: {"description": "malformed JSON, JSON past its limits, or fields the platform lacks"},
     },
 )
 async def receive_platform_aftersale(
@@ -150,10 +134,7 @@ async def receive_platform_aftersale(
     if adapter is None:
         known = ", ".join(sorted({webhook_auth.PLATFORM, *platforms.ADAPTERS}))
         raise HTTPException(404, f"unknown platform {platform!r}; known: {known}")
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise HTTPException(415, f"content-type must be application/json, got {media_type!r}")
-    body = await _read_body(request)
+    body, payload = await _read(request)
     settings: KernelSettings = request.app.state.settings
     # Taobao, JD and Pinduoduo sign URL query parameters: adapters read them with the headers.
     params = {
@@ -164,7 +145,7 @@ async def receive_platform_aftersale(
         app_key = adapter.verify(params, body, settings.webhook_secret, now=uow.clock.now())
     except platforms.SignatureError as exc:
         raise HTTPException(401, str(exc)) from exc
-    case = _mapped(adapter, body)
+    case = _mapped(adapter, payload)
     cmd = OpenCase(
         # The push names no shop aftersales knows: the order is found by its platform id.
         order=PlatformOrderRef(platform, None, case.platform_order_id),

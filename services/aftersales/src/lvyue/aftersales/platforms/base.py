@@ -7,7 +7,7 @@ platforms' own schemes, shared with order-review through lvyue.common.platform_s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from lvyue.aftersales.domain import CaseType, Reason
 from lvyue.common.platform_signing import SecretLookup, SignatureError
+from lvyue.common.webhooks.fields import fen_to_yuan, text
 
 __all__ = [
     "AftersaleAdapter",
@@ -31,6 +32,7 @@ FieldError = tuple[str, str]
 
 _FEN = Decimal("0.01")
 MAX_DESCRIPTION = 2000
+MAX_YUAN = Decimal(10) ** 12  # the contract's amounts have 14 digits, two of them decimals
 
 # The platform's reason text -> lvyue's reason code; the first keyword found wins.
 REASON_KEYWORDS: tuple[tuple[Reason, tuple[str, ...]], ...] = (
@@ -109,18 +111,6 @@ def description(*parts: Any) -> str:
     return "：".join(kept)[:MAX_DESCRIPTION]
 
 
-def text(value: Any) -> str | None:
-    """A stripped non-empty string, or None."""
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def id_text(value: Any) -> str | None:
-    """An id as given: a positive integer or a non-blank string (bools and floats are not)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return str(value)
-    return text(value)
-
-
 def count(value: Any) -> int | None:
     """A positive integer (a JSON integer or digit string), else None."""
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -131,35 +121,32 @@ def count(value: Any) -> int | None:
 
 
 def fen(value: Any) -> Decimal | None:
-    """Integer fen (a JSON integer or digit string) as an exact yuan Decimal, else None."""
-    number = count(value)
-    return (Decimal(number) * _FEN).quantize(_FEN) if number is not None else None
+    """A positive amount in integer fen (a JSON integer or digit string) as yuan, else None."""
+    amount = fen_to_yuan(value)
+    return amount if amount is not None and amount > 0 else None
 
 
 def yuan(value: Any) -> Decimal | None:
-    """A positive yuan amount with at most 2 decimals ("39.90", or a JSON number), else None."""
+    """A positive yuan amount with at most 2 decimals ("39.90", or a JSON number) below
+    MAX_YUAN, else None."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     try:
         amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(_FEN):
+    # Bounded before quantize, which raises past the context's 28 digits (1e308 did).
+    if not amount.is_finite() or not 0 < amount < MAX_YUAN or amount != amount.quantize(_FEN):
         return None
     return amount.quantize(_FEN)
 
 
-def section(payload: Any, root: str) -> Mapping[str, Any]:
+def root_object(payload: Any, root: str) -> Mapping[str, Any]:
     """The payload's root object; raises PayloadError naming the root when it is absent."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get(root), Mapping):
         raise PayloadError([(root, "required: an object")])
     found: Mapping[str, Any] = payload[root]
     return found
-
-
-def items(value: Any) -> Sequence[Any]:
-    """A JSON list, else an empty one."""
-    return value if isinstance(value, Sequence) and not isinstance(value, str) else ()
 
 
 class Collected:

@@ -22,6 +22,7 @@ from typing import Any
 
 from lvyue.aftersales.domain import CaseType
 from lvyue.common.platform_signing import SecretLookup, verify_douyin_event
+from lvyue.common.webhooks.fields import any_id, items, text
 
 from .base import (
     Collected,
@@ -29,11 +30,8 @@ from .base import (
     count,
     description,
     fen,
-    id_text,
-    items,
     reason_code,
-    section,
-    text,
+    root_object,
 )
 
 _ROOT = "aftersale_info"
@@ -62,12 +60,12 @@ class DouyinAftersaleAdapter:
         return verify_douyin_event(params, body, secrets, platform=self.name)
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
-        info = section(payload, _ROOT)
+        info = root_object(payload, _ROOT)
         order = payload.get(_ORDER) if isinstance(payload.get(_ORDER), Mapping) else {}
         got = Collected()
-        aftersale_id = got.need(id_text(info.get("aftersale_id")), f"{_ROOT}.aftersale_id")
+        aftersale_id = got.need(any_id(info.get("aftersale_id")), f"{_ROOT}.aftersale_id")
         order_id = got.need(
-            id_text(order.get("order_id")) or id_text(info.get("order_id")),
+            any_id(order.get("order_id")) or any_id(info.get("order_id")),
             f"{_ORDER}.order_id",
         )
         raw_type = info.get("aftersale_type")
@@ -103,7 +101,7 @@ def _lines(value: Any, got: Collected) -> tuple[tuple[str, int], ...]:
     lines: list[tuple[str, int]] = []
     for i, item in enumerate(listed):
         entry = item if isinstance(item, Mapping) else {}
-        platform_sku = id_text(entry.get("sku_id"))
+        platform_sku = any_id(entry.get("sku_id"))
         sku = got.need(
             text(entry.get("shop_sku_code")) or (f"sku:{platform_sku}" if platform_sku else None),
             f"{where}[{i}].shop_sku_code",

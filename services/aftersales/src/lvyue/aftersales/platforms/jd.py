@@ -22,16 +22,15 @@ from typing import Any
 
 from lvyue.aftersales.domain import CaseType
 from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_jos
+from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
     Collected,
     PlatformAftersale,
     count,
     description,
-    id_text,
     reason_code,
-    section,
-    text,
+    root_object,
     yuan,
 )
 
@@ -56,15 +55,15 @@ class JdAftersaleAdapter:
         )
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
-        service = section(payload, _ROOT)
+        service = root_object(payload, _ROOT)
         got = Collected()
-        service_id = got.need(id_text(service.get("afsServiceId")), f"{_ROOT}.afsServiceId")
-        order_id = got.need(id_text(service.get("orderId")), f"{_ROOT}.orderId")
+        service_id = got.need(any_id(service.get("afsServiceId")), f"{_ROOT}.afsServiceId")
+        order_id = got.need(any_id(service.get("orderId")), f"{_ROOT}.orderId")
         expect = count(service.get("customerExpect"))
         case_type = got.need(
             TYPES.get(expect or 0), f"{_ROOT}.customerExpect", "must be 10 (退货) or 20 (换货)"
         )
-        platform_sku = id_text(service.get("skuId")) or id_text(service.get("wareId"))
+        platform_sku = any_id(service.get("skuId")) or any_id(service.get("wareId"))
         sku = got.need(
             text(service.get("outerSkuId")) or (f"sku:{platform_sku}" if platform_sku else None),
             f"{_ROOT}.outerSkuId",

@@ -22,6 +22,7 @@ from typing import Any
 
 from lvyue.aftersales.domain import CaseType
 from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_pdd
+from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
     Collected,
@@ -29,10 +30,8 @@ from .base import (
     count,
     description,
     fen,
-    id_text,
     reason_code,
-    section,
-    text,
+    root_object,
 )
 
 _ROOT = "refund_information_get_response"
@@ -55,16 +54,16 @@ class PinduoduoAftersaleAdapter:
         )
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
-        info = section(payload, _ROOT)
+        info = root_object(payload, _ROOT)
         got = Collected()
-        aftersale_id = got.need(id_text(info.get("id")), f"{_ROOT}.id")
+        aftersale_id = got.need(any_id(info.get("id")), f"{_ROOT}.id")
         order_sn = got.need(text(info.get("order_sn")), f"{_ROOT}.order_sn")
         case_type = got.need(
             TYPES.get(count(info.get("after_sales_type")) or 0),
             f"{_ROOT}.after_sales_type",
             "must be 1 (仅退款), 2 (退货退款) or 3 (换货)",
         )
-        platform_sku = id_text(info.get("sku_id"))
+        platform_sku = any_id(info.get("sku_id"))
         sku = got.need(
             text(info.get("outer_id")) or (f"sku:{platform_sku}" if platform_sku else None),
             f"{_ROOT}.outer_id",

@@ -22,16 +22,15 @@ from typing import Any
 
 from lvyue.aftersales.domain import CaseType
 from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_top
+from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
     Collected,
     PlatformAftersale,
     count,
     description,
-    id_text,
     reason_code,
-    section,
-    text,
+    root_object,
     yuan,
 )
 
@@ -53,10 +52,10 @@ class TaobaoAftersaleAdapter:
         )
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
-        refund = section(payload, _ROOT)
+        refund = root_object(payload, _ROOT)
         got = Collected()
-        refund_id = got.need(id_text(refund.get("refund_id")), f"{_ROOT}.refund_id")
-        tid = got.need(id_text(refund.get("tid")), f"{_ROOT}.tid", "required: the trade id")
+        refund_id = got.need(any_id(refund.get("refund_id")), f"{_ROOT}.refund_id")
+        tid = got.need(any_id(refund.get("tid")), f"{_ROOT}.tid", "required: the trade id")
         sku = got.need(
             text(refund.get("outer_id")), f"{_ROOT}.outer_id", "required: the seller's SKU code"
         )

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from lvyue.common.contracts.order import Address, Amounts, OrderLine, Receiver
 from lvyue.common.platform_signing import CHINA as CHINA
 from lvyue.common.platform_signing import parse_china_time
+from lvyue.common.webhooks.fields import digits_id, mapping, text
 
 from .base import FieldErrors, PayloadError
 
@@ -32,32 +33,10 @@ _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
 
-def mapping(value: Any) -> Mapping[str, Any]:
-    """The value if it is an object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def text(value: Any) -> str | None:
-    """A stripped non-empty string, or None (platforms send null or "" for blanks)."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def short(value: Any) -> str | None:
     """An optional id that fits the contract's 64 chars, else None (it is only informative)."""
     value = text(value)
     return value if value is not None and len(value) <= 64 else None
-
-
-def id_text(value: Any) -> str | None:
-    """A numeric id as exact digits (a number or a digit string); bools and floats are not ids."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return str(value)
-    # isascii: str.isdigit() also accepts digits like "²" or "١".
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return value.strip()
-    return None
 
 
 def yuan(value: Any) -> Any:
@@ -65,16 +44,6 @@ def yuan(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(repr(value))
     return value
-
-
-def fen_to_yuan(value: Any) -> Decimal | None:
-    """Integer fen (a JSON integer or digit string) as an exact yuan Decimal, else None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (Decimal(value) * _FEN).quantize(_FEN)
-    digits = value.strip() if isinstance(value, str) else ""
-    if digits.isascii() and digits.lstrip("-").isdigit():
-        return (Decimal(digits) * _FEN).quantize(_FEN)
-    return None
 
 
 def remarks(*, buyer: Any, seller: Any) -> str:
@@ -172,7 +141,7 @@ def yuan_lines(
     """
 
     def line(item: Mapping[str, Any], at: str, errors: FieldErrors) -> OrderLine | None:
-        platform_sku = id_text(item.get(sku_id))
+        platform_sku = digits_id(item.get(sku_id))
         seller_code = next((code for code in (text(item.get(f)) for f in codes) if code), None)
         return build(
             errors,

@@ -9,13 +9,13 @@ The shop is the body's `shop_id`; the secret is looked up as ("lvyue", shop_id).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.security import verify_hmac_sha256, verify_timestamp
+from lvyue.common.webhooks import peek_text
 
 from .base import PayloadError, SecretLookup, SignatureError, header
 
@@ -57,7 +57,8 @@ class CanonicalAdapter:
             raise SignatureError(f"header {TIMESTAMP_HEADER} malformed: expected unix seconds")
         if not signature.startswith(_SIGNATURE_PREFIX):
             raise SignatureError(f"header {SIGNATURE_HEADER} malformed: expected sha256=<hex>")
-        shop = _shop_in_body(body)
+        # The shop named in the body not yet trusted, else "*" for the platform-wide secret.
+        shop = peek_text(body, "shop_id") or "*"
         secret = secrets(self.name, shop)
         if secret is None:
             raise SignatureError(
@@ -87,19 +88,3 @@ class CanonicalAdapter:
         self, headers: Mapping[str, str], payload: Mapping[str, Any]
     ) -> CanonicalOrder:
         return CanonicalOrder.model_validate(payload)
-
-
-def _shop_in_body(body: bytes) -> str:
-    """The shop named in the (not yet trusted) body, else "*" for the platform-wide secret.
-
-    json.loads only builds plain data, so reading it before verification is safe; a body that
-    is not JSON is verified against the platform secret and then refused as malformed (422).
-    """
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return "*"
-    shop = data.get("shop_id") if isinstance(data, dict) else None
-    if not isinstance(shop, str) or not shop.strip():
-        return "*"
-    return shop.strip()

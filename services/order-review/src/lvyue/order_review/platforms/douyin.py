@@ -33,6 +33,7 @@ from typing import Any
 
 from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
+from lvyue.common.webhooks.fields import digits_id, fen_to_yuan, mapping, text
 
 from ._fields import (
     CHINA,
@@ -41,9 +42,6 @@ from ._fields import (
     MAX_STREET,
     build,
     build_receiver,
-    fen_to_yuan,
-    id_text,
-    mapping,
     one_of,
     order_lines,
     order_parts,
@@ -52,7 +50,6 @@ from ._fields import (
     required_section,
     section,
     short,
-    text,
 )
 from .base import FieldErrors, PayloadError, SecretLookup
 
@@ -87,7 +84,7 @@ class DouyinAdapter:
         return None  # msg_id stays in the notification; the route uses the body's hash
 
     def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
-        shop = id_text(section(payload, _ROOT).get("shop_id"))
+        shop = digits_id(section(payload, _ROOT).get("shop_id"))
         if shop is None:
             raise PayloadError([(f"{_ROOT}.shop_id", "required: the shop id")])
         return shop
@@ -97,9 +94,9 @@ class DouyinAdapter:
     ) -> CanonicalOrder:
         detail = required_section(payload, _ROOT, "required: the data of order.orderDetail")
         errors = FieldErrors()
-        shop = require(id_text(detail.get("shop_id")), f"{_ROOT}.shop_id", errors)
+        shop = require(digits_id(detail.get("shop_id")), f"{_ROOT}.shop_id", errors)
         order_id = require(
-            id_text(detail.get("order_id")),
+            digits_id(detail.get("order_id")),
             f"{_ROOT}.order_id",
             errors,
             "required: the order id as a digit string",
@@ -184,8 +181,8 @@ def _receiver(detail: Mapping[str, Any], errors: FieldErrors) -> Receiver | None
 
 
 def _line(item: Mapping[str, Any], where: str, errors: FieldErrors) -> OrderLine | None:
-    sku_id = id_text(item.get("sku_id"))
-    out_sku_id = id_text(item.get("out_sku_id")) or text(item.get("out_sku_id"))
+    sku_id = digits_id(item.get("sku_id"))
+    out_sku_id = digits_id(item.get("out_sku_id")) or text(item.get("out_sku_id"))
     unit_price, price_path = _fen(item.get("origin_amount"), f"{where}.origin_amount", errors)
     # `code` is the seller's SKU code (商家编码); without one, fall back to ids.
     sku = text(item.get("code")) or out_sku_id or (f"sku:{sku_id}" if sku_id else None)

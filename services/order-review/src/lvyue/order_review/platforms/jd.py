@@ -29,13 +29,13 @@ from typing import Any
 
 from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
+from lvyue.common.webhooks.fields import digits_id, text
 
 from ._fields import (
     build,
     build_receiver,
     china_time,
     first_china_time,
-    id_text,
     one_of,
     order_parts,
     remarks,
@@ -43,7 +43,6 @@ from ._fields import (
     required_section,
     section,
     short,
-    text,
     yuan_amounts,
     yuan_lines,
 )
@@ -96,7 +95,7 @@ class JdAdapter:
         return None  # JOS sends no delivery id; the route falls back to the body's hash
 
     def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
-        shop = id_text(section(payload, _ROOT).get("venderId"))
+        shop = digits_id(section(payload, _ROOT).get("venderId"))
         if shop is None:
             raise PayloadError([(f"{_ROOT}.venderId", "required: the seller's vender id")])
         return shop
@@ -106,9 +105,9 @@ class JdAdapter:
     ) -> CanonicalOrder:
         order = required_section(payload, _ROOT, "required: the orderInfo object of pop.order.get")
         errors = FieldErrors()
-        shop = require(id_text(order.get("venderId")), f"{_ROOT}.venderId", errors)
+        shop = require(digits_id(order.get("venderId")), f"{_ROOT}.venderId", errors)
         order_id = require(
-            id_text(order.get("orderId")),
+            digits_id(order.get("orderId")),
             f"{_ROOT}.orderId",
             errors,
             "required: the order id as digits",

@@ -33,6 +33,7 @@ from typing import Any
 
 from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
+from lvyue.common.webhooks.fields import text
 
 from ._fields import (
     MAX_NAME,
@@ -45,7 +46,6 @@ from ._fields import (
     remarks,
     require,
     required_section,
-    text,
     yuan_amounts,
     yuan_lines,
 )

@@ -20,15 +20,13 @@ from typing import Any
 
 from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
 from lvyue.common.security import verify_hmac_sha256
+from lvyue.common.webhooks.fields import digits_id, mapping, text
 
 from ._fields import (
     MAX_REMARKS,
     build_receiver,
-    id_text,
-    mapping,
     order_lines,
     order_parts,
-    text,
 )
 from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, header
 
@@ -97,7 +95,7 @@ class ShopifyAdapter:
         return CanonicalOrder(
             platform=self.name,
             **parts,
-            buyer_id=id_text(customer.get("id")),
+            buyer_id=digits_id(customer.get("id")),
             buyer_nick=text(payload.get("email")) or text(payload.get("contact_email")),
             # orders/create also fires for pending payments (bank deposit, cash on delivery)
             paid=str(payload.get("financial_status") or "paid") in PAID_STATUSES,
@@ -123,7 +121,7 @@ def _order_id(payload: Mapping[str, Any], errors: FieldErrors) -> str | None:
     if isinstance(raw, float):
         errors.add("id", "a float may have rounded the id; parse the body with json.loads")
         return None
-    order_id = id_text(raw)
+    order_id = digits_id(raw)
     if order_id is None:
         errors.add("id", "required: the order id as an integer")
     return order_id
@@ -172,7 +170,7 @@ def _receiver(payload: Mapping[str, Any], errors: FieldErrors) -> Receiver | Non
 
 
 def _line(item: Mapping[str, Any], where: str, errors: FieldErrors) -> OrderLine | None:
-    variant = id_text(item.get("variant_id"))
+    variant = digits_id(item.get("variant_id"))
     return errors.build(
         OrderLine,
         {

@@ -36,12 +36,12 @@ from typing import Any
 
 from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
+from lvyue.common.webhooks.fields import digits_id, text
 
 from ._fields import (
     build,
     build_receiver,
     first_china_time,
-    id_text,
     one_of,
     order_parts,
     remarks,
@@ -49,7 +49,6 @@ from ._fields import (
     required_section,
     section,
     short,
-    text,
     yuan_amounts,
     yuan_lines,
 )
@@ -153,7 +152,7 @@ class TaobaoAdapter:
 
 
 def _order_id(trade: Mapping[str, Any], errors: FieldErrors) -> str | None:
-    order_id = id_text(trade.get("tid_str")) or id_text(trade.get("tid"))
+    order_id = digits_id(trade.get("tid_str")) or digits_id(trade.get("tid"))
     if order_id is None:
         if isinstance(trade.get("tid"), float):
             errors.add(f"{_ROOT}.tid", "a float may have rounded the id; send tid_str")

@@ -1,0 +1,24 @@
+"""What every webhook route shares, whatever the service or platform: reading the body within
+its limits, the media type, JSON decoding that is bounded before it builds anything, the
+errors each step answers with, and readers for platform payload fields.
+
+The order of the checks is the order of the work: size (413), media type and encoding (415),
+JSON within its limits (422), and only then the signature (401) and the fields (422).
+"""
+
+from lvyue.common.platform_signing import SignatureError
+from lvyue.common.webhooks.errors import WebhookRejected, unprocessable
+from lvyue.common.webhooks.json_body import JsonLimits, decode_json, peek_text
+from lvyue.common.webhooks.request import MAX_BODY_BYTES, read_body, read_json_request
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "JsonLimits",
+    "SignatureError",
+    "WebhookRejected",
+    "decode_json",
+    "peek_text",
+    "read_body",
+    "read_json_request",
+    "unprocessable",
+]

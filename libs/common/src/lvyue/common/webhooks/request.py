@@ -1,0 +1,55 @@
+"""Reading a webhook request: the body within its size limit, JSON by media type, decoded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from lvyue.common.webhooks.errors import WebhookRejected
+from lvyue.common.webhooks.json_body import JsonLimits, decode_json
+
+MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: no real order or after-sale comes near it
+
+
+def _check_media_type(request: Request) -> None:
+    media_type, _, params = request.headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
+    if media_type != "application/json":
+        raise WebhookRejected(
+            415,
+            f"content-type must be application/json, got {media_type or 'none'!r}",
+            "unsupported_media_type",
+        )
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in {"utf-8", "utf8"}:
+            raise WebhookRejected(
+                415,
+                f"charset must be utf-8 (RFC 8259 JSON), got {charset!r}",
+                "unsupported_media_type",
+            )
+
+
+async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body; 413 as soon as it is known to be over `limit` bytes."""
+    too_large = WebhookRejected(413, f"body over {limit} bytes", "too_large")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+async def read_json_request(
+    request: Request, *, limit: int = MAX_BODY_BYTES, limits: JsonLimits | None = None
+) -> tuple[bytes, dict[str, Any]]:
+    """(raw body, its JSON object), every limit checked; raises WebhookRejected."""
+    _check_media_type(request)
+    body = await read_body(request, limit=limit)
+    return body, decode_json(body, limits)
