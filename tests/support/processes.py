@@ -68,7 +68,7 @@ async def http(method: str, url: str, **kwargs: object) -> httpx.Response:
 
 
 def start_lvyue_run(
-    state: Path, broker_port: int, base_port: int, log: Path
+    state: Path, broker_port: int, base_port: int, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
     """`lvyue run` on the embedded runtime with its own state folder and ports."""
     env = {
@@ -83,6 +83,7 @@ def start_lvyue_run(
                 "--state-dir", str(state),
                 "--broker-port", str(broker_port),
                 "--base-port", str(base_port),
+                *extra,
             ],
             env=env,
             stdout=out,

@@ -72,6 +72,7 @@ def test_the_targets_are_judged_on_their_phases() -> None:
             "generator": {"kind": "wrk", "cpu_ms_per_request": 0.12},
         }},
         "ratios": {"intake_alone_vs_minimal_receiver": 0.857, "intake_vs_minimal_receiver": 0.5},
+        "staged_twice": {"order.created": 0, "order.reviewed": 1},
     }  # fmt: skip
     by_key = judged(report, LATENCY_RATE)
     assert by_key["cpu_ms_per_order_total"]["value"] == 9.5
@@ -82,6 +83,8 @@ def test_the_targets_are_judged_on_their_phases() -> None:
     assert by_key["intake_vs_minimal_receiver"]["met"] is True
     assert by_key["generator_cpu_ms_per_request"]["value"] == 0.12  # the dearer of the two
     assert by_key["rss_mib:inventory"]["met"] is True
+    assert by_key["pipeline_events_staged_twice"]["value"] == 1
+    assert by_key["pipeline_events_staged_twice"]["met"] is False
     paced = {"target_rate": 50.0, "webhooks_per_s": 50.0, "generator": {"cpu_ms_per_request": 1}}
     report["phases"]["throughput"]["intake"] = paced
     report["ceiling"]["minimal_receiver"] = paced

@@ -71,6 +71,15 @@ def run(
         float,
         typer.Option(help="Seconds one readiness probe may take before it is asked again."),
     ] = 5.0,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes of each kind per service. With 2 or more, the replicas of a "
+            "service's API share its usual port and each also listens on its own port further "
+            "up (see the banner); consumers share the topics' partitions.",
+        ),
+    ] = 1,
 ) -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them in order.
 
@@ -91,6 +100,7 @@ def run(
         ),
         start_timeout_s=start_timeout,
         probe_timeout_s=probe_timeout,
+        replicas=replicas,
     )
     raise typer.Exit(runtime.run(opts))
 

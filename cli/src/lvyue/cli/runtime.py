@@ -30,7 +30,7 @@ from lvyue.cli.embedded import (
     port_in_use,
 )
 from lvyue.cli.readiness import NotReadyError, check_service_ports, wait_ready
-from lvyue.cli.services import SERVICES, ServiceSpec, process_ports
+from lvyue.cli.services import SERVICES, ServiceSpec, placements
 from lvyue.cli.supervisor import (
     BrokerUnit,
     CrashLoopError,
@@ -65,6 +65,7 @@ class RuntimeOptions:
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     start_timeout_s: float = 120.0  # all services ready, from their start
     probe_timeout_s: float = 5.0  # one /readyz answer: slow under load, not a failure
+    replicas: int = 1  # processes per service process (API, consumers): see services.placements
 
 
 @dataclass
@@ -179,10 +180,12 @@ class ServiceProcess:
     ready: bool = False  # answered /readyz once: it may hold work to drain at stop
     needs_database: bool = True  # its kernel connects at start
     slow_restart: bool = False  # a Popen: returns at once
+    replica: int = 0
 
     @property
     def name(self) -> str:
-        return f"{self.spec.name} consumers" if self.consumers else self.spec.name
+        base = f"{self.spec.name} consumers" if self.consumers else self.spec.name
+        return base if self.replica == 0 else f"{base} #{self.replica + 1}"
 
     @property
     def url(self) -> str:
@@ -232,29 +235,30 @@ def start_services(
     urls: dict[str, str], infra: Infrastructure, opts: RuntimeOptions
 ) -> list[ServiceProcess]:
     procs = []
-    for spec in SERVICES:
-        port = spec.port(opts.base_port)
-        consumers_port = spec.consumers_port(opts.base_port)
+    for place in placements(opts.base_port, opts.replicas):
+        spec = place.spec
         env = service_env(
-            spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=port
+            spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=place.port
         )
-        if consumers_port is not None:  # this process serves the API; the other consumes
-            env.update(_OFF_IN_API_PROCESS)
-        procs.append(ServiceProcess(spec, port, env, _start(spec, env), host=opts.http_host))
-        if consumers_port is not None:
-            env = service_env(
+        if place.shared_port is not None:
+            env["LVYUE_HTTP_SHARED_PORT"] = str(place.shared_port)
+        if spec.consumers_port(opts.base_port) is not None and not place.consumers:
+            env.update(_OFF_IN_API_PROCESS)  # this process serves the API; the other consumes
+        if place.replica > 0:
+            # Consumers share partitions and scanners share deadlines across replicas; the
+            # periodic jobs (ledger, metrics, slow-moving, tracking) run in the first only.
+            env["LVYUE_BACKGROUND_JOBS_ENABLED"] = "false"
+        procs.append(
+            ServiceProcess(
                 spec,
-                database_url=urls[spec.name],
-                infra=infra,
+                place.port,
+                env,
+                _start(spec, env),
+                consumers=place.consumers,
                 host=opts.http_host,
-                port=consumers_port,
+                replica=place.replica,
             )
-            process = _start(spec, env)
-            procs.append(
-                ServiceProcess(
-                    spec, consumers_port, env, process, consumers=True, host=opts.http_host
-                )
-            )
+        )
     return procs
 
 
@@ -333,7 +337,10 @@ def check_ports(opts: RuntimeOptions, infra: Infrastructure) -> None:
     """Before anything starts: a taken port fails here, named, not as a service's exit code."""
     if infra.broker is not None and port_in_use(infra.broker.host, opts.broker_port):
         raise PortInUseError(opts.broker_port, "the embedded broker", "--broker-port")
-    check_service_ports(opts.http_host, process_ports(opts.base_port))
+    ports = {p.name: p.port for p in placements(opts.base_port, opts.replicas)}
+    if opts.replicas > 1:  # the ports the replicas share, too
+        ports |= {f"{spec.name} (shared)": spec.port(opts.base_port) for spec in SERVICES}
+    check_service_ports(opts.http_host, ports)
 
 
 def _units(
@@ -354,7 +361,11 @@ def _units(
 def print_banner(procs: list[ServiceProcess], infra: Infrastructure) -> None:
     console.rule("lvyue is running")
     for proc in procs:
-        console.print(f"  {proc.name:<24} {proc.url}  (docs {proc.url}/docs, {proc.url}/metrics)")
+        shared = proc.env.get("LVYUE_HTTP_SHARED_PORT")
+        also = f", API shared by its replicas at :{shared}" if shared else ""
+        console.print(
+            f"  {proc.name:<26} {proc.url}  (docs {proc.url}/docs, {proc.url}/metrics{also})"
+        )
     console.print(f"  {'broker':<24} {infra.bootstrap_servers}")
     if infra.postgres is not None:
         console.print(f"  {'PostgreSQL':<24} {infra.server_url}")

@@ -67,16 +67,66 @@ PORT_BLOCK = (
 )
 
 
-def process_ports(base_port: int | None) -> dict[str, int]:
+@dataclass(frozen=True)
+class Placement:
+    """One process `lvyue run` starts: which service, which of its processes, where it listens."""
+
+    spec: ServiceSpec
+    consumers: bool  # the split service's second process: consumers, scanner and jobs
+    replica: int  # 0 for the first of each, 1 for the second with --replicas 2, ...
+    port: int  # its own: health, metrics, and the API when it is the only replica
+    shared_port: int | None  # the API port its replicas share (SO_REUSEPORT), if replicated
+
+    @property
+    def name(self) -> str:
+        base = f"{self.spec.name} consumers" if self.consumers else self.spec.name
+        return base if self.replica == 0 else f"{base} #{self.replica + 1}"
+
+    @property
+    def api_port(self) -> int:
+        """Where clients reach the service: the shared port of its replicas, else its own."""
+        return self.shared_port or self.port
+
+
+def placements(base_port: int | None, replicas: int = 1) -> list[Placement]:
+    """Every process, in start order. One replica: each at its usual port. Several: a process
+    serving an API shares its service's usual port with its replicas (the kernel spreads the
+    connections) and has its own port in the next port blocks, for health and metrics; a
+    consumers' process needs no shared port, so replica r sits r blocks up."""
+    if replicas < 1:
+        raise ValueError("replicas must be at least 1")
+    found = []
+    for replica in range(replicas):
+        for spec in SERVICES:
+            usual = spec.port(base_port)
+            if replicas == 1:
+                found.append(Placement(spec, False, 0, usual, None))
+            else:
+                own = usual + (replica + 1) * PORT_BLOCK
+                found.append(Placement(spec, False, replica, own, usual))
+            if (consumers := spec.consumers_port(base_port)) is not None:
+                found.append(Placement(spec, True, replica, consumers + replica * PORT_BLOCK, None))
+    return found
+
+
+def ports_used(replicas: int = 1) -> int:
+    """How many consecutive ports from --base-port the processes take."""
+    return PORT_BLOCK * (1 if replicas == 1 else replicas + 1)
+
+
+def process_ports(base_port: int | None, replicas: int = 1) -> dict[str, int]:
     """Every service process `lvyue run` starts, by name, with the port it listens on."""
-    ports = {}
-    for spec in SERVICES:
-        ports[spec.name] = spec.port(base_port)
-        if (port := spec.consumers_port(base_port)) is not None:
-            ports[f"{spec.name} consumers"] = port
-    return ports
+    return {p.name: p.port for p in placements(base_port, replicas)}
 
 
-def process_urls(host: str, base_port: int | None) -> dict[str, str]:
+def process_urls(host: str, base_port: int | None, replicas: int = 1) -> dict[str, str]:
     """Every process `lvyue run` starts, by name: each service, and its consumers' process."""
-    return {name: f"http://{host}:{port}" for name, port in process_ports(base_port).items()}
+    return {
+        name: f"http://{host}:{port}" for name, port in process_ports(base_port, replicas).items()
+    }
+
+
+def api_url(host: str, base_port: int | None, service: str) -> str:
+    """Where clients reach a service's API, however many replicas serve it."""
+    spec = next(s for s in SERVICES if s.name == service)
+    return f"http://{host}:{spec.port(base_port)}"

@@ -98,6 +98,13 @@ def bench(
             "python (httpx, about 2 ms of CPU per request). (default wrk when installed)",
         ),
     ] = None,
+    replicas: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes of each kind per service (lvyue run --replicas): load goes to the "
+            "replicas' shared port, CPU is summed per service. (default 1)"
+        ),
+    ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="A small smoke run: defaults marked 'quick'.")
     ] = False,
@@ -123,7 +130,7 @@ def bench(
                 "skip_scanner": skip_scanner or None, "scanner_deadlines": scanner_deadlines,
                 "scanner_due": scanner_due, "scanner_window_s": scanner_window,
                 "output": output, "state_dir": state_dir, "database_url": database_url,
-                "kafka": kafka, "generator": generator,
+                "kafka": kafka, "generator": generator, "replicas": replicas,
             },
             quick=quick,
         )  # fmt: skip

@@ -42,10 +42,13 @@ class BenchConfig:
     kafka: str | None = None
     generator: str = field(default_factory=default_generator)
     quick: bool = False
+    replicas: int = 1  # lvyue run --replicas: processes of each kind per service
 
     def __post_init__(self) -> None:
         if self.duration_s <= 0 or self.concurrency < 1 or self.orders < 1 or self.skus < 1:
             raise ValueError("duration, concurrency, orders and skus must be positive")
+        if self.replicas < 1:
+            raise ValueError("--replicas must be at least 1")
         if self.rate < 0 or self.latency_rate < 0:
             raise ValueError("rates cannot be negative")
         if not 0 < self.scanner_due <= self.scanner_deadlines:

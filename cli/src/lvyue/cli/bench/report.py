@@ -211,6 +211,8 @@ TARGETS: tuple[Target, ...] = (
            GENERATOR_CPU_MS_PER_REQUEST, "ms", False),
     Target("deadline_lag_p99_ms", "deadline firing lag p99", 1000, "ms", False),
     Target("deadline_double_fires", "deadlines breached twice", 0, "", False),
+    Target("pipeline_events_staged_twice", "orders with a pipeline event staged twice", 0, "",
+           False),
 )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lvyue.cli.bench import ceiling, dbstats, generator, servicestats, summary
+from lvyue.cli.bench import ceiling, dbstats, effects, generator, servicestats, summary
 from lvyue.cli.bench.config import BenchConfig
 from lvyue.cli.bench.follow import Follower, fulfilment_running, pipeline
 from lvyue.cli.bench.load import LoadCounters, LoadPlan, LoadResult
@@ -67,9 +67,11 @@ class Bench:
                 phases[INTAKE_ALONE] = await self.intake_alone_phase(seed=5)
         finally:
             await self.follower.stop()
+        topics = [self.stack.topic_prefix + topic for topic in self.chain]
         return {
             "idle_cpu_cores": {name: round(cores, 4) for name, cores in self.idle.items()},
             "phases": phases,
+            "staged_twice": await effects.staged_twice(self.stack.server_url, topics),
             "ceiling": None if cfg.skip_ceiling else await self.ceiling(),
             "scanner": None if cfg.skip_scanner else await self.scanner(),
         }
@@ -132,7 +134,7 @@ class Bench:
             return await fire(counters)
 
     async def lvyue_phase(self, title: str, rate: float, *, seed: int) -> dict[str, Any]:
-        plan = self._plan(self.stack.services["order-review"], rate)
+        plan = self._plan(self.stack.intake_url, rate)
         async with contextlib.AsyncExitStack() as prepared:
             fire = await self._ready(prepared, title, plan, seed)
             redelivered = self.follower.redelivered
@@ -171,7 +173,7 @@ class Bench:
         intake (its API process, the relay, PostgreSQL, the broker) has the cores to itself.
         The pipeline is then resumed and the backlog followed to its end: nothing accepted
         while it was paused may be lost."""
-        plan = self._plan(self.stack.services[INTAKE_PROCESS], 0)
+        plan = self._plan(self.stack.intake_url, 0)
         paused = [n for n in self.groups if n in self.stack.services and n != INTAKE_PROCESS]
         pipeline = [pid for name in paused for pid in self.groups[name]]
         async with contextlib.AsyncExitStack() as prepared:
@@ -288,8 +290,9 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
     started, load_before = datetime.now(UTC), psutil.getloadavg()
     with console.status("starting lvyue run (PostgreSQL, broker, services)"):
         stack = start_stack(
-            state_dir=cfg.state_dir, creds=creds, database_url=cfg.database_url, kafka=cfg.kafka
-        )
+            state_dir=cfg.state_dir, creds=creds, database_url=cfg.database_url, kafka=cfg.kafka,
+            replicas=cfg.replicas,
+        )  # fmt: skip
     notes: list[str] = []
     if cfg.rate > 0 and not cfg.skip_ceiling:
         notes.append(

@@ -21,7 +21,7 @@ import httpx
 import psutil
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.services import PORT_BLOCK, SERVICES, process_urls
+from lvyue.cli.services import SERVICES, api_url, ports_used, process_urls
 from lvyue.common.db import with_database
 
 HOST = "127.0.0.1"  # the bench never sends load anywhere else
@@ -30,7 +30,8 @@ HOST = "127.0.0.1"  # the bench never sends load anywhere else
 @dataclass
 class Stack:
     process: subprocess.Popen[bytes]
-    services: dict[str, str]  # service name -> base URL
+    services: dict[str, str]  # process name -> its own base URL (health, metrics)
+    intake_url: str  # where webhooks go: order-review's API, shared by its replicas
     server_url: str  # the PostgreSQL server, any database on it
     bootstrap_servers: str
     embedded_postgres: bool
@@ -71,13 +72,14 @@ def start_stack(
     database_url: str | None = None,
     kafka: str | None = None,
     timeout_s: float = 180.0,
+    replicas: int = 1,
 ) -> Stack:
     """Starts `lvyue run` and waits until every service answers /readyz."""
     run_state = state_dir / "state"
     if run_state.exists():
         shutil.rmtree(run_state)  # fresh PostgreSQL data and broker epoch: nothing replayed
     state_dir.mkdir(parents=True, exist_ok=True)
-    base_port = free_port_block(PORT_BLOCK, HOST)
+    base_port = free_port_block(ports_used(replicas), HOST)
     broker_port = free_port(HOST)
     log_path = state_dir / "run.log"
     with log_path.open("wb") as out:
@@ -88,16 +90,18 @@ def start_stack(
                 "--broker-port", str(broker_port),
                 "--base-port", str(base_port),
                 "--host", HOST,
+                "--replicas", str(replicas),
             ],
             env=_run_env(database_url, kafka, creds),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our Ctrl-C is handled by us, who stop it in order
         )  # fmt: skip
-    services = process_urls(HOST, base_port)
+    services = process_urls(HOST, base_port, replicas)
     stack = Stack(
         process=process,
         services=services,
+        intake_url=api_url(HOST, base_port, "order-review"),
         server_url=database_url or "",
         bootstrap_servers=kafka or f"{HOST}:{broker_port}",
         embedded_postgres=not database_url,

@@ -170,6 +170,9 @@ def verdicts(report: Mapping[str, Any], *, latency_rate: float) -> list[dict[str
         ),
         "deadline_lag_p99_ms": _get(report, "scanner", "firing", "lag", "p99_ms"),
         "deadline_double_fires": _get(report, "scanner", "firing", "double_fires"),
+        "pipeline_events_staged_twice": sum(twice.values())
+        if isinstance(twice := report.get("staged_twice"), Mapping)
+        else None,
     }
     for name in services:
         phases = [p for p in (_get(report, "phases") or {}).values() if isinstance(p, Mapping)]
@@ -187,6 +190,7 @@ def verdicts(report: Mapping[str, Any], *, latency_rate: float) -> list[dict[str
         f"(--latency-rate {LATENCY_RATE:g})",
         "deadline_lag_p99_ms": "scanner bench skipped (--skip-scanner)",
         "deadline_double_fires": "scanner bench skipped (--skip-scanner)",
+        "pipeline_events_staged_twice": "not counted in this report",
     }
     return [v.to_dict() for v in evaluate_all(measured, services=services, notes=notes)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -68,7 +69,7 @@ async def metrics() -> Response:
 
 def serve(app: FastAPI, settings: KernelSettings) -> None:
     """Runs a service's app until SIGTERM/SIGINT, then lets the lifespan drain it."""
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
@@ -76,6 +77,24 @@ def serve(app: FastAPI, settings: KernelSettings) -> None:
         access_log=False,  # RequestContextMiddleware logs requests with their ids
         timeout_graceful_shutdown=20,
     )
+    server = uvicorn.Server(config)
+    if settings.http_shared_port is None:
+        server.run()
+        return
+    own = _listen(settings.http_host, settings.http_port, shared=False)
+    shared = _listen(settings.http_host, settings.http_shared_port, shared=True)
+    server.run(sockets=[own, shared])
+
+
+def _listen(host: str, port: int, *, shared: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:  # every replica binds it; the kernel hands each new connection to one of them
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def create_app(

@@ -34,6 +34,13 @@ class KernelSettings(BaseSettings):
     service_name: str = "lvyue"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    http_shared_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Also serve on this port, shared with the service's other replicas on this "
+        "host (SO_REUSEPORT: the kernel spreads connections); http_port stays this replica's own.",
+    )
     database_url: str = Field(
         default="",
         validation_alias=AliasChoices("DATABASE_URL", "LVYUE_DATABASE_URL"),
