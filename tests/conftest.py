@@ -16,10 +16,12 @@ from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from lvyue.common.db import ensure_database, make_engine, with_database
 from lvyue.common.migrate import MigrationSet, migrate
 from lvyue.common.settings import Environment
+from lvyue.common.webhooks import relaying
 from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT_MIGRATIONS
 from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 from lvyue.order_review.settings import OrderReviewSettings
+from tests.support.webhooks import RELAYED
 
 DATA = Path(__file__).parent / "data"
 
@@ -118,7 +120,10 @@ def make_settings(
             "consumer_retry_initial_s": 0.01,
             "consumer_session_timeout_ms": 2000,
             "consumer_retry_max_s": 0.05,
-            "webhook_secrets": {"shopify": {"*": WEBHOOK_SECRET}, "lvyue": {"*": WEBHOOK_SECRET}},
+            "webhook_secrets": {
+                "shopify": {"*": WEBHOOK_SECRET},
+                "lvyue": relaying(WEBHOOK_SECRET, RELAYED),
+            },
             "api_tokens": {"ops": [OPS_TOKEN]},
         }
         values.update(overrides)

@@ -36,6 +36,7 @@ from lvyue.common.events.catalog import (
 from lvyue.common.events.kafka import from_kafka
 from lvyue.common.settings import Environment
 from lvyue.common.tables import dead_letters, inbox
+from lvyue.common.webhooks import relaying
 from tests.support.apps import serve
 from tests.support.inventory import API_TOKENS, OPS, WAREHOUSE, WAREHOUSE_STAFF
 from tests.support.kafka import read_topic
@@ -43,6 +44,7 @@ from tests.support.polling import eventually
 from tests.support.publish import publish
 from tests.support.webhooks import (
     DATA,
+    RELAYED,
     canonical_sample,
     douyin_headers,
     jd_request,
@@ -74,7 +76,7 @@ def aftersales_settings(
         "consumer_retry_max_s": 0.05,
         "consumer_session_timeout_ms": 2000,
         "api_tokens": API_TOKENS,
-        "webhook_secrets": {"lvyue": {"*": WEBHOOK_SECRET}},
+        "webhook_secrets": {"lvyue": relaying(WEBHOOK_SECRET, RELAYED)},
         "ledger_check_interval_s": 0.2,
     }
     values.update(overrides)
@@ -292,7 +294,7 @@ PLATFORM_APPS = {
 """platform -> (app key, app secret) the after-sale pushes are signed with."""
 
 PLATFORM_SECRETS = {
-    "lvyue": {"*": WEBHOOK_SECRET},
+    "lvyue": relaying(WEBHOOK_SECRET, RELAYED),
     **{platform: {app: secret} for platform, (app, secret) in PLATFORM_APPS.items()},
 }
 

@@ -16,6 +16,9 @@ DATA = Path(__file__).parent.parent / "data"
 CHINA = timezone(timedelta(hours=8))
 JSON = {"Content-Type": "application/json"}
 
+# Platforms whose orders the tests post in the lvyue format (the sample is a Taobao order).
+RELAYED = ("taobao", "jd", "pinduoduo", "douyin", "shopify")
+
 
 def shopify_sample() -> bytes:
     return (DATA / "shopify_orders_create.json").read_bytes()

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.tables import outbox
+from lvyue.common.webhooks import relaying
 from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import orders, webhook_deliveries
@@ -115,7 +116,7 @@ PLATFORMS = [
 ]
 
 WEBHOOK_SECRETS = {
-    "lvyue": {"*": _secret("lvyue")},
+    "lvyue": relaying(_secret("lvyue"), ["taobao"]),  # the lvyue sample is a Taobao order
     "shopify": {"*": _secret("shopify")},
     "taobao": {TAOBAO_APP_KEY: _secret("taobao")},
     "jd": {JD_APP_KEY: _secret("jd")},
@@ -229,3 +230,47 @@ async def test_hostile_bodies_are_refused_with_their_4xx_and_store_nothing(
         for table in (webhook_deliveries, outbox):
             stored = await conn.execute(select(func.count()).select_from(table))
             assert stored.scalar_one() == 0, table.name
+
+
+TAOBAO = next(p for p in PLATFORMS if p.slug == "taobao")
+LVYUE = next(p for p in PLATFORMS if p.slug == "lvyue")
+
+
+def _taobao_order_in_lvyue_format() -> bytes:
+    """The Taobao sample's very order, as an integrator would relay it in the lvyue format."""
+    data: dict[str, Any] = json.loads(LVYUE.sample())
+    data["platform"], data["shop_id"], data["platform_order_id"] = TAOBAO.order
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+async def test_a_lvyue_secret_cannot_take_over_another_platforms_order(
+    make_settings: Callable[..., OrderReviewSettings], engine: AsyncEngine
+) -> None:
+    """The lvyue secret is configured for lvyue's own shops only: a Taobao order relayed with
+    it is refused, and Taobao's own delivery of that order later becomes the order."""
+    secrets = {**WEBHOOK_SECRETS, "lvyue": {"*": _secret("lvyue")}}
+    settings = make_settings(webhook_secrets=secrets)
+    status, answer = await _post(settings, LVYUE, _taobao_order_in_lvyue_format())
+    assert status == 401, answer
+    assert 'lvyue["taobao/绿悦家居旗舰店"]' in answer["detail"]
+    assert await _order_rows(engine) == []
+    status, answer = await _post(settings, TAOBAO, TAOBAO.sample())
+    assert status == 201, answer
+    assert answer["duplicate"] is False
+    assert await _order_rows(engine) == [TAOBAO.order]
+
+
+@pytest.mark.parametrize("key", ["taobao/绿悦家居旗舰店", "taobao/*"])
+async def test_a_lvyue_secret_configured_for_the_shop_relays_its_orders(
+    make_settings: Callable[..., OrderReviewSettings], engine: AsyncEngine, key: str
+) -> None:
+    secrets = {**WEBHOOK_SECRETS, "lvyue": {key: _secret("lvyue")}}
+    settings = make_settings(webhook_secrets=secrets)
+    status, answer = await _post(settings, LVYUE, _taobao_order_in_lvyue_format())
+    assert status == 201, answer
+    assert await _order_rows(engine) == [TAOBAO.order]
+    jd_order = json.loads(_taobao_order_in_lvyue_format())
+    jd_order["platform"] = "jd"  # configured for Taobao, not for JD
+    status, answer = await _post(settings, LVYUE, json.dumps(jd_order).encode())
+    assert status == 401, answer
+    assert await _order_rows(engine) == [TAOBAO.order]

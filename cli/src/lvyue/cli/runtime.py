@@ -45,6 +45,7 @@ from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics
 from lvyue.common.migrate import migrate
 from lvyue.common.outbox import requeue_sent_since
+from lvyue.common.webhooks import relaying
 from lvyue.order_review.platforms import ADAPTERS
 
 console = Console(stderr=True)
@@ -225,7 +226,11 @@ def service_env(
     if env.get("LVYUE_ENV") == "dev":
         env.setdefault(
             "LVYUE_WEBHOOK_SECRETS",
-            json.dumps({p: {"*": DEV_WEBHOOK_SECRET} for p in ADAPTERS}),
+            json.dumps(
+                {p: {"*": DEV_WEBHOOK_SECRET} for p in ADAPTERS}
+                # the demo and the bench post other platforms' orders in the lvyue format
+                | {"lvyue": relaying(DEV_WEBHOOK_SECRET, ADAPTERS)}
+            ),
         )
         env.setdefault("LVYUE_API_TOKENS", json.dumps(DEV_TOKENS))
     return env

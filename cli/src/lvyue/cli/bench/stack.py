@@ -20,9 +20,11 @@ from pathlib import Path
 import httpx
 import psutil
 
+from lvyue.cli.bench.orders import SHOPS
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.services import SERVICES, api_url, ports_used, process_urls
 from lvyue.common.db import with_database
+from lvyue.common.webhooks import relaying
 
 HOST = "127.0.0.1"  # the bench never sends load anywhere else
 
@@ -60,7 +62,9 @@ def _run_env(database_url: str | None, kafka: str | None, creds: Credentials) ->
         env["KAFKA_BOOTSTRAP_SERVERS"] = kafka
     if not database_url or not kafka:
         env.setdefault("LVYUE_ENV", "dev")
-    env["LVYUE_WEBHOOK_SECRETS"] = json.dumps({"lvyue": {"*": creds.webhook_secret}})
+    # the bench's orders are Taobao, JD and Pinduoduo orders relayed in the lvyue format
+    relayed = {platform for platform, _ in SHOPS}
+    env["LVYUE_WEBHOOK_SECRETS"] = json.dumps({"lvyue": relaying(creds.webhook_secret, relayed)})
     env["LVYUE_API_TOKENS"] = json.dumps({"ops": [creds.ops_token]})
     return env
 

@@ -141,7 +141,9 @@ class KernelSettings(BaseSettings):
     webhook_secrets: dict[str, dict[str, SecretStr]] = Field(
         default_factory=dict,
         description='Webhook signing secrets per platform and shop ("*" for any shop), JSON: '
-        '{"shopify": {"*": "...", "my-shop.myshopify.com": "..."}}.',
+        '{"shopify": {"*": "...", "my-shop.myshopify.com": "..."}}. The lvyue webhook relays '
+        'another platform\'s orders only with a secret for "<platform>/<shop>" or "<platform>/*": '
+        '{"lvyue": {"*": "...", "taobao/my-shop": "..."}}.',
     )
 
     @field_validator("timezone")
@@ -208,9 +210,18 @@ class KernelSettings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
     def webhook_secret(self, platform: str, shop_id: str) -> str | None:
-        """The shop's own secret, else the platform's "*" secret, else None."""
+        """The shop's own secret, else the platform's "*" secret, else None.
+
+        A shop written "<platform>/<shop>" is one the lvyue webhook relays for another platform:
+        its secret is that very key or "<platform>/*", never the plain "*", so an integrator's
+        secret admits another platform's orders only where it is configured to.
+        """
         shops = self.webhook_secrets.get(platform, {})
-        secret = shops.get(shop_id) or shops.get("*")
+        relayed, slash, _ = shop_id.partition("/")
+        if slash:
+            secret = shops.get(shop_id) or shops.get(f"{relayed}/*")
+        else:
+            secret = shops.get(shop_id) or shops.get("*")
         return secret.get_secret_value() if secret is not None else None
 
     def token_mapping(self) -> dict[str, list[str]]:

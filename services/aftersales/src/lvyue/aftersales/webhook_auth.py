@@ -5,7 +5,8 @@ Headers:
     X-Lvyue-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + body>
     X-Lvyue-Delivery:  the sender's delivery id (optional; used for de-duplication)
 The shop is the body's `shop_id`; the secret is looked up as ("lvyue", shop_id), falling back
-to the platform-wide "*" secret.
+to the platform-wide "*" secret; a case on another platform's order needs the secret configured
+for "<platform>/<shop_id>" or "<platform>/*" (lvyue.common.webhooks.binding).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from lvyue.common.security import verify_hmac_sha256, verify_timestamp
-from lvyue.common.webhooks import peek_text
+from lvyue.common.webhooks import secret_key
 
 PLATFORM = "lvyue"
 SIGNATURE_HEADER = "x-lvyue-signature"
@@ -47,10 +48,10 @@ def verify(
         raise SignatureError("header X-Lvyue-Timestamp malformed: expected unix seconds")
     if not signature.startswith(_PREFIX):
         raise SignatureError("header X-Lvyue-Signature malformed: expected sha256=<hex>")
-    shop = peek_text(body, "shop_id") or "*"  # the body is not trusted yet
-    secret = secrets(PLATFORM, shop)
+    key, unknown = secret_key(body)  # the platform and shop the body (not yet trusted) names
+    secret = secrets(PLATFORM, key)
     if secret is None:
-        raise SignatureError(f"unknown shop {shop!r}" if shop != "*" else "no shop_id in body")
+        raise SignatureError(unknown)
     message = f"{timestamp}.".encode() + body
     if not verify_hmac_sha256(secret, message, signature.removeprefix(_PREFIX), encoding="hex"):
         raise SignatureError("signature mismatch")

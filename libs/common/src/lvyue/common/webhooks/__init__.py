@@ -7,6 +7,7 @@ JSON within its limits (422), and only then the signature (401) and the fields (
 """
 
 from lvyue.common.platform_signing import SignatureError
+from lvyue.common.webhooks.binding import relaying, secret_key
 from lvyue.common.webhooks.errors import WebhookRejected, unprocessable
 from lvyue.common.webhooks.json_body import JsonLimits, decode_json, peek_text
 from lvyue.common.webhooks.request import MAX_BODY_BYTES, read_body, read_json_request
@@ -20,5 +21,7 @@ __all__ = [
     "peek_text",
     "read_body",
     "read_json_request",
+    "relaying",
+    "secret_key",
     "unprocessable",
 ]

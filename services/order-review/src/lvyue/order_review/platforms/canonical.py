@@ -4,7 +4,8 @@ Headers:
     X-Lvyue-Timestamp: unix seconds when the sender signed
     X-Lvyue-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + body>
     X-Lvyue-Delivery:  the sender's delivery id (optional; used for de-duplication)
-The shop is the body's `shop_id`; the secret is looked up as ("lvyue", shop_id).
+The shop is the body's `shop_id`; the secret is looked up as ("lvyue", shop_id), or, for an
+order of another platform, as ("lvyue", "<platform>/<shop_id>") (lvyue.common.webhooks.binding).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.security import verify_hmac_sha256, verify_timestamp
-from lvyue.common.webhooks import peek_text
+from lvyue.common.webhooks import secret_key
 
 from .base import PayloadError, SecretLookup, SignatureError, header
 
@@ -57,15 +58,10 @@ class CanonicalAdapter:
             raise SignatureError(f"header {TIMESTAMP_HEADER} malformed: expected unix seconds")
         if not signature.startswith(_SIGNATURE_PREFIX):
             raise SignatureError(f"header {SIGNATURE_HEADER} malformed: expected sha256=<hex>")
-        # The shop named in the body not yet trusted, else "*" for the platform-wide secret.
-        shop = peek_text(body, "shop_id") or "*"
-        secret = secrets(self.name, shop)
+        key, unknown = secret_key(body)  # the platform and shop the body speaks for
+        secret = secrets(self.name, key)
         if secret is None:
-            raise SignatureError(
-                "cannot identify the shop: no shop_id in the body and no platform-wide secret"
-                if shop == "*"
-                else f"unknown shop {shop!r}"
-            )
+            raise SignatureError(unknown)
         digest = signature.removeprefix(_SIGNATURE_PREFIX)
         if not verify_hmac_sha256(secret, signed_message(timestamp, body), digest, encoding="hex"):
             raise SignatureError("signature mismatch")
