@@ -158,3 +158,17 @@ async def test_hostile_pushes_are_refused_with_their_4xx_and_store_nothing(
         for table in (cases, webhook_deliveries):
             stored = await conn.execute(select(func.count()).select_from(table))
             assert stored.scalar_one() == 0, table.name
+
+
+async def test_a_lvyue_secret_opens_no_case_on_another_platforms_order(
+    make_aftersales_settings: Callable[..., AftersalesSettings],
+) -> None:
+    """Configured for lvyue's own shops only, the secret cannot open a case on a Taobao order."""
+    secrets = {**PLATFORM_SECRETS, "lvyue": {"*": WEBHOOK_SECRET}}
+    settings = make_aftersales_settings(webhook_secrets=secrets)
+    async with running(settings, ManualClock(datetime.now(UTC))) as app:
+        _, placed = await app.shipped_order()
+        assert placed.platform == "taobao"
+        refused = await app.webhook(webhook_body(placed, "refund_only"))
+    assert refused.status_code == 401, refused.text
+    assert '"taobao/*"' in refused.text.replace('\\"', '"')
