@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lvyue.common.webhooks.json_body import peek_text
+from lvyue.common.webhooks.json_body import peek_texts
 
 CANONICAL = "lvyue"
 
@@ -17,8 +17,8 @@ def secret_key(body: bytes) -> tuple[str, str]:
     """(the key to look the secret up by under "lvyue", what to answer when there is none)
     for a body not yet trusted: its shop ("*" when it names none), or "<platform>/<shop>"
     when it is another platform's order."""
-    platform = peek_text(body, "platform") or CANONICAL
-    shop = peek_text(body, "shop_id") or "*"
+    platform, shop = peek_texts(body, ("platform", "shop_id"))
+    platform, shop = platform or CANONICAL, shop or "*"
     if platform == CANONICAL:
         if shop == "*":
             return (

@@ -98,7 +98,11 @@ def decode_json(body: bytes, limits: JsonLimits | None = None) -> dict[str, Any]
         raise unprocessable(f"malformed JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise unprocessable("must be a JSON object")
-    _check_tree(data, limits.max_depth)
+    # U+0000 and surrogates can only come from \u escapes (raw ones are not valid JSON in
+    # UTF-8), and no body with fewer brackets than the depth limit can nest deeper: a typical
+    # order has neither, and skips the walk.
+    if "\\u" in text or text.count("[") + text.count("{") > limits.max_depth:
+        _check_tree(data, limits.max_depth)
     return data
 
 
@@ -135,8 +139,16 @@ def _unstorable(value: str) -> str:
 def peek_text(body: bytes, field: str, limits: JsonLimits | None = None) -> str | None:
     """A top-level text field of a body not yet trusted (to find the secret that signs it);
     None when the body is not a JSON object within limits or the field is not text."""
+    return peek_texts(body, (field,), limits)[0]
+
+
+def peek_texts(
+    body: bytes, fields: tuple[str, ...], limits: JsonLimits | None = None
+) -> tuple[str | None, ...]:
+    """peek_text for several fields, decoding the body once."""
     try:
-        value = decode_json(body, limits).get(field)
+        data = decode_json(body, limits)
     except WebhookRejected:
-        return None
-    return value.strip() if isinstance(value, str) and value.strip() else None
+        return tuple(None for _ in fields)
+    values = (data.get(field) for field in fields)
+    return tuple(v.strip() if isinstance(v, str) and v.strip() else None for v in values)
