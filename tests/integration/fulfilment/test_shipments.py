@@ -101,11 +101,10 @@ async def test_a_reviewed_order_is_requested_dispatched_and_shipped_on_time(
     assert view["status"] == "dispatched"
     assert (view["carrier_code"], view["tracking_number"]) == ("SF", "SF1234567890")
     assert view["on_time"] is True
-    # tracking_sync opens at dispatch (no platform API in tests: it stays open)
+    # no platform API in these tests: the tracking sync is skipped and opens no deadline
     assert {d["sla"]: d["state"] for d in view["deadlines"]} == {
         "outbound_24h": "met",
         "dispatch_1600": "met",
-        "tracking_sync": "open",
     }
     assert states == {"outbound_24h": "met", "dispatch_1600": "met"}
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.deadlines.scanner import DeadlineScanner
-from lvyue.common.deadlines.store import for_subject
+from lvyue.common.deadlines.store import find_open, for_subject
 from lvyue.common.events.catalog import SLA_BREACHED
 from lvyue.common.kafka import make_producer
 from lvyue.common.tables import outbox
@@ -309,10 +309,15 @@ async def test_a_platform_without_an_api_is_skipped_visibly_not_dropped(
     skipped_before = metric("lvyue_tracking_syncs_skipped_total", platform="other")
     async with service(make_settings(), ManualClock(T0)) as svc, httpx.AsyncClient() as http:
         await svc.enqueue(shipment)
-        worker = svc.worker(http)
-        assert await worker.run_once() == 1
-        job = await svc.job(shipment.id)
+        job = await svc.job(shipment.id)  # recorded as skipped at the dispatch itself
         assert (job.state, job.attempts) == (SyncState.SKIPPED, 0)
+        async with svc.uow() as uow:  # a promise nothing can keep is not tracked
+            assert (
+                await find_open(uow.session, sla="tracking_sync", subject=str(shipment.order_id))
+                is None
+            )
+        worker = svc.worker(http)
+        assert await worker.run_once() == 0  # nothing left for the worker
         listed = await svc.client.get("/tracking-syncs", params={"state": "skipped"}, headers=OPS)
         assert [i["shipment_id"] for i in listed.json()["items"]] == [str(shipment.id)]
         assert "no API configured" in listed.json()["items"][0]["last_error"]

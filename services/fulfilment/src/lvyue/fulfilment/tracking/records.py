@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from lvyue.fulfilment.tracking.platforms import TrackingPush
+from lvyue.fulfilment.settings import PlatformApi
+from lvyue.fulfilment.tracking.platforms import Adapters, TrackingPush
 
 TRACKING_SLA = "tracking_sync"
+NO_API = "no API configured for this platform"
+_KNOWN = Adapters().names  # platforms with an adapter of their own, and lvyue's callback
+
+
+def metric_label(platform: str, apis: Mapping[str, PlatformApi]) -> str:
+    """The platform as a metric label; labels stay bounded: known or configured, else other."""
+    configured = {key.split("/")[0] for key in apis}
+    return platform if platform in _KNOWN or platform in configured else "other"
 
 
 class SyncState(StrEnum):

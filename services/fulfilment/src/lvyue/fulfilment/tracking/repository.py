@@ -16,8 +16,11 @@ from lvyue.fulfilment.tracking.records import SyncJob, SyncState
 from lvyue.fulfilment.tracking.tables import tracking_syncs as t
 
 
-async def insert_job(session: AsyncSession, push: TrackingPush, *, now: datetime) -> bool:
-    """A pending job, due now; False if the shipment has one already (a repeated dispatch)."""
+async def insert_job(
+    session: AsyncSession, push: TrackingPush, *, now: datetime, skipped: str | None = None
+) -> bool:
+    """A pending job, due now (or, with `skipped` as the reason, one recorded as skipped);
+    False if the shipment has one already (a repeated dispatch)."""
     result = await session.execute(
         insert(t)
         .values(
@@ -29,7 +32,8 @@ async def insert_job(session: AsyncSession, push: TrackingPush, *, now: datetime
             carrier_code=push.carrier_code,
             tracking_number=push.tracking_number,
             dispatched_at=push.dispatched_at,
-            state=SyncState.PENDING,
+            state=SyncState.PENDING if skipped is None else SyncState.SKIPPED,
+            last_error=skipped,
             attempts=0,
             next_attempt_at=now,
             created_at=now,

@@ -29,7 +29,7 @@ def routers() -> Sequence[APIRouter]:
 
 
 def dispatch_hooks(settings: FulfilmentSettings) -> Sequence[DispatchHook]:
-    return (tracking_sync_hook(settings.sla_catalog()),)
+    return (tracking_sync_hook(settings.sla_catalog(), settings.platform_apis),)
 
 
 def background_jobs(

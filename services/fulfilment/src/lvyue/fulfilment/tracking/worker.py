@@ -25,11 +25,15 @@ from lvyue.fulfilment.tracking import metrics
 from lvyue.fulfilment.tracking import repository as repo
 from lvyue.fulfilment.tracking.platforms import Adapters, Outcome, OutcomeKind, api_for
 from lvyue.fulfilment.tracking.policy import RetryPolicy
-from lvyue.fulfilment.tracking.records import TRACKING_SLA, SyncJob, SyncState
+from lvyue.fulfilment.tracking.records import (
+    NO_API,
+    TRACKING_SLA,
+    SyncJob,
+    SyncState,
+    metric_label,
+)
 
 log = structlog.get_logger(__name__)
-
-NO_API = "no API configured for this platform"
 
 
 class TrackingSyncWorker:
@@ -53,11 +57,9 @@ class TrackingSyncWorker:
         self._batch_size = batch_size
         self._lease = timedelta(seconds=lease_s)
         self._jitter = jitter
-        # Metric labels stay bounded: adapters' names and configured platforms, else "other".
-        self._labels = {key.split("/")[0] for key in apis} | set(self._adapters.names)
 
     def _label(self, platform: str) -> str:
-        return platform if platform in self._labels else "other"
+        return metric_label(platform, self._apis)
 
     async def run_once(self) -> int:
         """One batch: claims, calls and records; returns how many jobs it handled."""
