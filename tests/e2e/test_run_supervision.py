@@ -215,6 +215,14 @@ def test_a_port_in_use_fails_the_start_naming_the_port(tmp_path: Path) -> None:
     assert not (tmp_path / "state" / "pgdata").exists()  # checked before anything started
 
 
+def _is_service(process: psutil.Process) -> bool:
+    """A service process; a child that just exited (a zombie, gone) is none."""
+    try:
+        return "lvyue." in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+
+
 def test_ctrl_c_during_the_readiness_wait_exits_within_2s(tmp_path: Path) -> None:
     port = free_port_block(PORT_BLOCK)
     log = tmp_path / "run.log"
@@ -224,9 +232,7 @@ def test_ctrl_c_during_the_readiness_wait_exits_within_2s(tmp_path: Path) -> Non
         services: list[psutil.Process] = []
         while len(services) < len(process_ports(port)) and time.monotonic() < deadline:
             assert run.poll() is None, log.read_text()[-3000:]
-            services = [
-                p for p in psutil.Process(run.pid).children() if "lvyue." in " ".join(p.cmdline())
-            ]
+            services = [p for p in psutil.Process(run.pid).children() if _is_service(p)]
             time.sleep(0.05)
         assert "lvyue is running" not in log.read_text()  # still waiting for readiness
         run.send_signal(signal.SIGINT)
