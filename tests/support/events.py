@@ -13,3 +13,12 @@ class Ping(BaseModel):
 
 
 PING = register("test.ping", Ping, description="kernel tests only")
+
+
+class Pong(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    n: int
+
+
+# No lvyue consumer reads it: stands for a topic only an outside system (a warehouse) consumes.
+PONG = register("test.pong", Pong, description="kernel tests only: a topic nobody here consumes")

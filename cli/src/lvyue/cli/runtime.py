@@ -40,11 +40,11 @@ from lvyue.cli.supervisor import (
     Supervisor,
     Unit,
 )
-from lvyue.common.db import ensure_database, make_engine, make_session_factory, with_database
+from lvyue.common.db import ensure_database, make_engine, with_database
 from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics
 from lvyue.common.migrate import migrate
-from lvyue.common.outbox import requeue_sent_since
+from lvyue.common.replay import replay_unconsumed
 from lvyue.common.webhooks import relaying
 from lvyue.order_review.platforms import ADAPTERS
 
@@ -133,41 +133,44 @@ async def prepare(infra: Infrastructure, state_dir: Path) -> dict[str, str]:
 async def prepare_broker(infra: Infrastructure, urls: dict[str, str], state_dir: Path) -> None:
     """Topics; on an embedded broker (empty at each start) the outbox replay. Runs at start and
     again for a restarted broker, so both take the one replay path."""
+    # Read first: whatever a relay publishes to this broker is stamped later than this.
+    started_at = await _database_now(next(iter(urls.values()))) if infra.embedded_broker else None
     await ensure_topics(
         infra.bootstrap_servers,
         all_topics(os.environ.get("LVYUE_TOPIC_PREFIX", "")),
         partitions=int(os.environ.get("LVYUE_TOPIC_PARTITIONS", "6")),
         replication_factor=int(os.environ.get("LVYUE_TOPIC_REPLICATION_FACTOR", "1")),
     )
-    if infra.embedded_broker:
-        await _replay_into_new_broker(urls, state_dir)
-
-
-async def _replay_into_new_broker(urls: dict[str, str], state_dir: Path) -> None:
-    """The embedded broker starts empty: what was published to the previous one may not have
-    been consumed yet, so every event sent since that broker started is published again."""
-    epoch_file = state_dir / EPOCH_FILE
-    previous = (
-        datetime.fromisoformat(json.loads(epoch_file.read_text())["started_at"])
-        if epoch_file.exists()
-        else None
-    )
-    started_at: datetime | None = None
-    for name, url in urls.items():
-        engine = make_engine(url, pool_size=1, max_overflow=0)
-        try:
-            async with engine.connect() as conn:
-                started_at = started_at or (await conn.execute(text("SELECT now()"))).scalar_one()
-            if previous is not None:
-                replayed = await requeue_sent_since(make_session_factory(engine), previous)
-                if replayed:
-                    console.print(
-                        f"{name}: {replayed} events from the previous broker queued again"
-                    )
-        finally:
-            await engine.dispose()
     if started_at is not None:
-        epoch_file.write_text(json.dumps({"started_at": started_at.isoformat()}))
+        await _replay_into_new_broker(urls, state_dir, started_at)
+
+
+async def _database_now(url: str) -> datetime:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            now: datetime = (await conn.execute(text("SELECT now()"))).scalar_one()
+            return now
+    finally:
+        await engine.dispose()
+
+
+async def _replay_into_new_broker(
+    urls: dict[str, str], state_dir: Path, started_at: datetime
+) -> None:
+    """The embedded broker starts empty: what the previous one received and some consumer had
+    not processed yet is published again (see lvyue.common.replay), never the whole history."""
+    epoch_file = state_dir / EPOCH_FILE
+    if epoch_file.exists():
+        previous = datetime.fromisoformat(json.loads(epoch_file.read_text())["started_at"])
+        replayed = await replay_unconsumed(urls, lost_broker_started_at=previous)
+        for name, counts in replayed.items():
+            if counts.requeued:
+                console.print(
+                    f"{name}: {counts.requeued} of {counts.sent_to_lost_broker} events sent to "
+                    "the previous broker not yet consumed: queued again"
+                )
+    epoch_file.write_text(json.dumps({"started_at": started_at.isoformat()}))
 
 
 @dataclass

@@ -21,6 +21,7 @@ from lvyue.common.events import all_topics
 from lvyue.common.group_commit import GroupCommitter
 from lvyue.common.kafka import ensure_topics, make_producer
 from lvyue.common.outbox import OutboxRelay
+from lvyue.common.replay import record_subscriptions
 from lvyue.common.settings import KernelSettings
 from lvyue.common.uow import UnitOfWorkFactory
 
@@ -124,6 +125,7 @@ async def start_kernel(
             ),
         )
         await consumer.start()
+        await record_subscriptions(sessions, consumer.name, [s.event.topic for s in subscriptions])
     kernel = Kernel(
         settings, clock, engine, sessions, producer, uow, relay, scanner, consumer,
         sla=settings.sla_catalog(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import structlog
@@ -121,7 +120,10 @@ class OutboxRelay:
             await session.execute(
                 update(outbox)
                 .where(outbox.c.seq.in_([r.seq for r in rows]))
-                .values(sent_at=func.now())
+                .values(
+                    sent_at=func.now(),
+                    first_sent_at=func.coalesce(outbox.c.first_sent_at, func.now()),
+                )
             )
         for row in rows:
             PUBLISHED.labels(row.topic).inc()
@@ -183,16 +185,3 @@ class OutboxRelay:
             )
             for task in pending:
                 task.cancel()
-
-
-async def requeue_sent_since(session_factory: SessionFactory, since: datetime) -> int:
-    """Marks events published since `since` unsent again, so the relay publishes them anew.
-
-    For a broker that lost its log (the embedded one keeps nothing across restarts):
-    consumers dedupe by event id, so a replayed event has no second effect.
-    """
-    async with session_factory() as session, session.begin():
-        result = await session.execute(
-            update(outbox).where(outbox.c.sent_at >= since).values(sent_at=None)
-        )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -46,6 +46,8 @@ outbox = Table(
     Column("payload", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True)),
+    # Kept when a replay clears sent_at: what a lost broker received for the first time.
+    Column("first_sent_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text),
     Index("ix_outbox_unsent", "seq", postgresql_where=text("sent_at IS NULL")),
@@ -59,6 +61,16 @@ inbox = Table(
     Column("event_id", Text, nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("consumer", "event_id"),
+)
+
+# Which topics each consumer of this database reads (its inbox name): a replay after a lost
+# broker asks these consumers' inboxes what they already processed.
+consumer_subscriptions = Table(
+    "consumer_subscriptions",
+    kernel_metadata,
+    Column("consumer", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    PrimaryKeyConstraint("consumer", "topic"),
 )
 
 dead_letters = Table(
