@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import asyncpg
 import structlog
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel, start_kernel
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
+from lvyue.common.db import is_database_unavailable
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.kafka import broker_reachable
 from lvyue.common.security import TokenRegistry
@@ -50,16 +54,53 @@ async def livez() -> dict[str, str]:
 
 @health.get("/readyz")
 async def readyz(kernel: KernelDep) -> JSONResponse:
+    timeout_s = kernel.settings.readiness_probe_timeout_s
     checks: dict[str, str] = {}
     try:
-        async with kernel.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await asyncio.wait_for(_select_one(kernel), timeout_s)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    checks["broker"] = "ok" if await broker_reachable(kernel.producer) else "unreachable"
-    ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    reachable = await broker_reachable(kernel.producer, timeout_s)
+    checks["broker"] = "ok" if reachable else "unreachable"
+    down = [name for name, state in checks.items() if state != "ok"]
+    if not down:
+        return JSONResponse({"ready": True, "checks": checks})
+    return JSONResponse(
+        {
+            "ready": False,
+            "down": down,
+            "detail": f"{' and '.join(down)} unreachable",
+            "checks": checks,
+        },
+        status_code=503,
+        headers={"Retry-After": str(kernel.settings.unavailable_retry_after_s)},
+    )
+
+
+async def _select_one(kernel: Kernel) -> None:
+    async with kernel.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+DATABASE_UNAVAILABLE = Counter(
+    "lvyue_http_database_unavailable_total",
+    "Requests answered 503 because PostgreSQL could not be reached",
+)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After for a request that failed on an unreachable PostgreSQL; any other
+    database or socket error stays the 500 it was."""
+    if not is_database_unavailable(exc):
+        raise exc
+    DATABASE_UNAVAILABLE.inc()
+    settings: KernelSettings = request.app.state.settings
+    return JSONResponse(
+        {"detail": "database unavailable: nothing was changed, try again later"},
+        status_code=503,
+        headers={"Retry-After": str(settings.unavailable_retry_after_s)},
+    )
 
 
 @health.get("/metrics")
@@ -131,6 +172,9 @@ def create_app(
     app.state.settings = settings
     app.state.tokens = TokenRegistry.from_mapping(settings.token_mapping())
     app.add_middleware(RequestContextMiddleware)
+    # The types a lost connection surfaces as; the handler tells them from other errors.
+    for error in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        app.add_exception_handler(error, _database_unavailable)
     app.include_router(health)
     for router in routers:
         app.include_router(router)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
+import asyncpg
 from prometheus_client import Counter
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -74,6 +77,46 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
     """Pool checkout hook: a connection whose socket is closed is replaced (the pool retries)."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("connection closed by the server")
+
+
+# A server that is gone, refuses, restarts or is full, as SQLAlchemy and asyncpg say it.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # no pooled connection came free in time
+    asyncpg.PostgresConnectionError,  # connection lost, refused, does not exist
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, crash recovery
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True if `error` (or what caused it) says PostgreSQL cannot be reached now, not that a
+    statement was wrong: a request failing so is worth retrying later (503), not a bug (500)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNAVAILABLE):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
+            return True
+        # A refused or reset socket arrives unwrapped from the driver's connect: only an OSError
+        # raised inside the driver or the pool is the database's, not any other socket's.
+        if isinstance(current, OSError) and _raised_in_driver(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_in_driver(error: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(("asyncpg", "sqlalchemy"))
+        for frame, _ in traceback.walk_tb(error.__traceback__)
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

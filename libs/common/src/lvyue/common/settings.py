@@ -89,6 +89,21 @@ class KernelSettings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    unavailable_retry_after_s: int = Field(
+        default=5,
+        ge=1,
+        description="Retry-After (seconds) of a 503 answered while PostgreSQL is unreachable, "
+        "and of a /readyz that is not ready.",
+    )
+    readiness_probe_timeout_s: float = Field(
+        default=2.0, gt=0, description="/readyz waits this long for each dependency's answer."
+    )
+    shutdown_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A stop finishes within about this long even with the broker or PostgreSQL "
+        "gone: what is still unpublished stays in the outbox for the next start.",
+    )
 
     outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
     outbox_batch_size: int = Field(default=200, ge=1)
