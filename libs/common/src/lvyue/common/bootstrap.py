@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -19,7 +18,7 @@ from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.events import all_topics
 from lvyue.common.group_commit import GroupCommitter
-from lvyue.common.kafka import ensure_topics, make_producer
+from lvyue.common.kafka import broker_reachable, ensure_topics, make_producer
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.replay import record_subscriptions
 from lvyue.common.settings import KernelSettings
@@ -47,19 +46,56 @@ class Kernel:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
-        """Stops in order: consumers finish their batch, the relay drains, connections close."""
+        """Stops in order: consumers finish their batch, the relay drains, connections close.
+
+        Bounded by `shutdown_timeout_s` whatever is down: a step that overruns is cancelled and
+        left behind (a batch rolls back and is delivered again; unpublished rows stay in the
+        outbox for the next start), so a lost broker cannot hold the process in reconnects.
+        """
+        loop = asyncio.get_running_loop()
+        budget = self.settings.shutdown_timeout_s
+        # The last fifth is kept for closing the producer and the pool.
+        steps_until = loop.time() + budget * 0.8
+        close_until = loop.time() + budget
+
+        def left(until: float) -> float:
+            return max(0.0, until - loop.time())
+
         self._stop.set()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=30)
+        if self._tasks:
+            _, overran = await asyncio.wait(self._tasks, timeout=left(steps_until) / 2)
+            for task in overran:
+                log.warning("stop_step_overran", step=task.get_name())
+                task.cancel()
         if self.consumer is not None:
-            await self.consumer.stop()
-        if self.settings.outbox_enabled:
-            with contextlib.suppress(Exception):
-                drained = await self.relay.drain()
-                log.info("outbox_drained", published=drained)
-        await self.producer.stop()
-        await self.engine.dispose()
+            await _bounded(self.consumer.stop(), left(steps_until) / 2, "consumer")
+        if self.settings.outbox_enabled and await broker_reachable(
+            self.producer, min(1.0, left(steps_until))
+        ):
+            drained = await _bounded(self.relay.drain(), left(steps_until), "outbox drain")
+            log.info("outbox_drained", published=drained)
+        await _bounded(self.producer.stop(), left(close_until) / 2, "producer")
+        await _bounded(self.engine.dispose(), left(close_until), "database pool")
+
+
+T = TypeVar("T")
+
+
+async def _bounded(step: Coroutine[Any, Any, T], timeout_s: float, what: str) -> T | None:
+    """`step`'s result, or None if it failed or ran out of time (then it is cancelled and not
+    waited for: a client that swallows cancellation cannot hold the stop)."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        task.cancel()
+        log.warning("stop_step_overran", step=what, timeout_s=round(timeout_s, 2))
+        return None
+    if task.cancelled():
+        return None
+    if (error := task.exception()) is not None:
+        log.warning("stop_step_failed", step=what, error=repr(error))
+        return None
+    return task.result()
 
 
 BackgroundJob = Callable[["Kernel", asyncio.Event], Coroutine[Any, Any, None]]

@@ -99,10 +99,11 @@ class KernelSettings(BaseSettings):
         default=2.0, gt=0, description="/readyz waits this long for each dependency's answer."
     )
     shutdown_timeout_s: float = Field(
-        default=5.0,
+        default=4.0,
         gt=0,
-        description="A stop finishes within about this long even with the broker or PostgreSQL "
-        "gone: what is still unpublished stays in the outbox for the next start.",
+        description="A stop (consumers, relay drain, producer, pool) finishes within this long "
+        "even with the broker or PostgreSQL gone: what is still unpublished stays in the outbox "
+        "for the next start.",
     )
 
     outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
