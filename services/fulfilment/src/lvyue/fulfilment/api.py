@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment import repository
 from lvyue.fulfilment.cancel import CancelShipment
@@ -56,11 +57,11 @@ def _refused(exc: ShipmentNotFound | ShipmentConflict | InvalidDispatch) -> HTTP
 async def list_shipments(
     uow: UowFactoryDep,
     _: Reader,
-    warehouse_id: str | None = None,
+    warehouse_id: FilterText = None,
     shipment_status: Annotated[ShipmentStatus | None, Query(alias="status")] = None,
     order_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> ShipmentPage:
     """The pick list: urgent, then promotion, then normal; within each, the earliest due first."""
     async with uow() as unit:

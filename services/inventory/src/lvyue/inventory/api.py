@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.inventory import repository
 from lvyue.inventory.commands import (
@@ -39,7 +40,6 @@ async def get_policy(request: Request) -> StockPolicy:
 PolicyDep = Annotated[StockPolicy, Depends(get_policy)]
 Writer = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE))]
 Reader = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, Role.SRE))]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 router = APIRouter(tags=["inventory"])
 
@@ -67,10 +67,10 @@ async def list_skus(
     uow: UowFactoryDep,
     policy: PolicyDep,
     _: Reader,
-    warehouse_id: str | None = None,
+    warehouse_id: FilterText = None,
     low_stock: bool | None = None,
     limit: Limit = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SkuPage:
     async with uow() as unit:
         rows, total = await repository.list_stock(
@@ -86,9 +86,9 @@ async def list_slow_moving(
     uow: UowFactoryDep,
     policy: PolicyDep,
     _: Reader,
-    warehouse_id: str | None = None,
+    warehouse_id: FilterText = None,
     limit: Limit = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SkuPage:
     """SKUs flagged for delisting or clearance: no sale for the configured number of days."""
     async with uow() as unit:
@@ -189,8 +189,8 @@ async def post_adjustment(
 async def list_movements(
     uow: UowFactoryDep,
     _: Reader,
-    sku: str | None = None,
-    warehouse_id: str | None = None,
+    sku: FilterText = None,
+    warehouse_id: FilterText = None,
     order_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MovementRead]:

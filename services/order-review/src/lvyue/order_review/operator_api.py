@@ -7,12 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
+from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
 from lvyue.order_review.handlers.operator import (
@@ -25,6 +26,7 @@ from lvyue.order_review.handlers.operator import (
     record_contact,
 )
 from lvyue.order_review.handlers.review import ReviewContext
+from lvyue.order_review.rules.findings import Reason
 from lvyue.order_review.transitions import TransitionNotAllowed
 
 router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
@@ -93,12 +95,12 @@ class QueueEntryRead(BaseModel):
 @router.get("/abnormal-orders", response_model=list[QueueEntryRead])
 async def abnormal_orders(
     uow: UowFactoryDep,
-    reason: str | None = None,
-    platform: str | None = None,
-    shop_id: str | None = None,
+    reason: Reason | None = None,
+    platform: FilterText = None,
+    shop_id: FilterText = None,
     overdue: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[QueueEntryRead]:
     """The abnormal queue, soonest 2 h contact deadline first."""
     async with uow() as unit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Response
 
 from lvyue.aftersales import repository
 from lvyue.aftersales.api.deps import CtxDep, OperatorHeader, Ops, Reader, Warehouse, actor
@@ -35,6 +35,7 @@ from lvyue.aftersales.schemas import (
     ReturnCreate,
 )
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.query import Limit, Offset
 from lvyue.common.uow import UnitOfWorkFactory
 
 router = APIRouter(tags=["after-sale cases"])
@@ -103,8 +104,8 @@ async def list_cases(
     _: Reader,
     state: CaseState | None = None,
     order_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> CasePage:
     """Cases, oldest request first; filter by state (e.g. requested: the answer queue)."""
     async with uow() as unit:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_ONE_WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True, order=True)
@@ -23,9 +24,12 @@ class IsoWeek:
             raise ValueError(f"week {text!r} is not an ISO week such as 2026-W47")
         year, week = int(match[1]), int(match[2])
         try:
-            date.fromisocalendar(year, week, 1)
+            monday = date.fromisocalendar(year, week, 1)
         except ValueError:
             raise ValueError(f"{year} has no ISO week {week}") from None
+        # The ledger reads the week before and ends at the next Monday: both must be dates too.
+        if not date.min + _ONE_WEEK <= monday <= date.max - _ONE_WEEK:
+            raise ValueError(f"week {text!r} is outside the calendar")
         return cls(year, week)
 
     @classmethod

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.query import Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.logistics import repository as repo
 from lvyue.fulfilment.logistics.rules import ExceptionKind
@@ -62,8 +63,8 @@ async def list_logistics_exceptions(
     _: Reader,
     kind: ExceptionKind | None = None,
     state: Annotated[repo.ListState, Query(description="open (default), cleared or all")] = "open",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> LogisticsExceptionPage:
     """Delayed and lost parcels, newest first; by default only those still open."""
     async with uow() as unit:

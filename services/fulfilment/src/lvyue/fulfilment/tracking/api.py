@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.tracking import repository as repo
 from lvyue.fulfilment.tracking.handlers import AlreadySynced, UnknownSync, redrive
@@ -24,9 +25,9 @@ async def list_tracking_syncs(
     uow: UowFactoryDep,
     _: Ops,
     state: SyncState | None = None,
-    platform: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    platform: FilterText = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> TrackingSyncPage:
     """Tracking syncs, most recently changed first; `state=failed` is the work queue."""
     async with uow() as unit:

@@ -1,0 +1,27 @@
+"""Bounded query parameters for the services' list endpoints: a value out of bounds is a 422,
+never a driver error (PostgreSQL's OFFSET/LIMIT are int64; its text refuses U+0000)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+# Deeper than this, offset paging costs a scan of every skipped row: narrow the filter instead.
+MAX_OFFSET = 10_000_000
+MAX_PAGE = 500
+MAX_FILTER_LENGTH = 128
+# Identifiers (warehouse, SKU, platform, shop) are printable: no control characters, no NUL.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Most items in the page.")]
+FilterText = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_FILTER_LENGTH,
+        pattern=_PRINTABLE,
+        description="Exact match; printable text.",
+    ),
+]
