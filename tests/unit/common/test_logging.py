@@ -1,4 +1,4 @@
-"""Log masking: customer phones and addresses never reach a log line in clear."""
+"""Log masking: customer names, phones, addresses and remarks never reach a log line in clear."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_mask_text_leaves_text_without_a_mobile_number_alone(text: str) -> None:
 # --- mask_sensitive processor ----------------------------------------------------------------
 
 
-def test_mask_sensitive_masks_receiver_phone_and_address_in_nested_dicts() -> None:
+def test_mask_sensitive_masks_receiver_name_phone_and_address_in_nested_dicts() -> None:
     event = {
         "event": "order_accepted",
         "order_id": "3914567281234567890",
@@ -113,7 +113,7 @@ def test_mask_sensitive_masks_receiver_phone_and_address_in_nested_dicts() -> No
     assert masked["event"] == "order_accepted"
     assert masked["order_id"] == "3914567281234567890"
     receiver = masked["receiver"]
-    assert receiver["name"] == "李娜"
+    assert receiver["name"] == "李***"
     assert receiver["phone"] == MASKED
     assert receiver["address"]["street"] == "文三***"
     assert receiver["address"]["detail"] == "A座***"
@@ -146,7 +146,7 @@ def test_mask_sensitive_masks_inside_lists_and_tuples() -> None:
         "receivers": [{"phone": PHONE, "quantity": 2}],
     }
     masked = mask_sensitive(None, "info", event)
-    assert masked["lines"] == [{"sku": "A-1", "note": f"请联系{MASKED}"}, {"sku": "B-2"}]
+    assert masked["lines"] == [{"sku": "A-1", "note": "***"}, {"sku": "B-2"}]
     assert masked["phones"] == [MASKED, "139****5678"]
     assert masked["receivers"] == [{"phone": MASKED, "quantity": 2}]
 
@@ -183,7 +183,7 @@ def test_configured_logging_writes_json_with_masked_values(
     assert line["event"] == "order_accepted"
     assert line["phone"] == MASKED
     assert line["receiver"] == {"phone": MASKED, "address": {"street": "文三***"}}
-    assert line["remarks"] == f"请联系{MASKED}"
+    assert line["remarks"] == "***"
     assert line["order_id"] == "3914567281234567890"
     assert line["level"] == "info"
     assert line["logger"] == "lvyue.test.logging"
@@ -236,3 +236,66 @@ def test_mask_sensitive_masks_a_phone_given_as_a_number(key):
 
 def test_mask_phone_drops_the_country_code():
     assert mask_phone("+86 138 0013 8000") == "138****8000"
+
+
+ADDRESS = "浙江省杭州市西湖区文三路478号华星时代广场A座1203"
+NAME = "李娜"
+
+
+def test_tracebacks_and_validation_errors_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    from pydantic import BaseModel
+
+    class Receiver(BaseModel):
+        name: str
+        phone: int
+
+    with configured(json=True):
+        log = structlog.get_logger("lvyue.test.exceptions")
+        try:
+            raise ValueError(f"cannot ship to {ADDRESS}, call {PHONE}")
+        except ValueError:
+            log.exception("handler_failed")
+        try:
+            # (a traceback quotes this source line: customer data only in variables)
+            Receiver.model_validate({"name": [NAME], "phone": f"{ADDRESS} {NAME}"})
+        except ValueError as exc:
+            log.error("message_dead_lettered", error=repr(exc))
+            logging.getLogger("lvyue.test.stdlib").exception("intake failed")
+    lines = _json_lines(capsys.readouterr().err)
+    assert len(lines) == 3
+    assert "ValueError: cannot ship to" in lines[0]["exception"]
+    assert "validation error" in lines[1]["error"]
+    assert "validation error" in lines[2]["exception"]
+    text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)  # not \\uXXXX
+    for secret in (PHONE, ADDRESS, "文三路", NAME):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("receiver_name", "李娜", "李***"),
+        ("buyer_nick", "Alice Smith", "Al***"),
+        ("remark", "请改地址", "***"),
+        ("buyer_message", "call me", "***"),
+        ("input", {"name": "李娜"}, "***"),
+    ],
+)
+def test_names_remarks_and_echoed_inputs_are_masked_by_key(
+    key: str, value: Any, expected: Any
+) -> None:
+    masked = mask_sensitive(None, "info", {key: value})[key]
+    assert masked == expected or masked == {"name": "李***"}
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        (f"ship to {ADDRESS}", "文三路478号"),
+        ("ship to 150 Elgin Street, Ottawa", "150 Elgin Street"),
+        ("[SQL: INSERT]\n[parameters: ('李娜', 'x')]\n(Background on this error)", "李娜"),
+        ("invalid input for query argument $2: '李娜 x'", "李娜"),
+    ],
+)
+def test_mask_text_masks_addresses_and_echoed_values(text: str, gone: str) -> None:
+    assert gone not in mask_text(text)

@@ -1,4 +1,5 @@
-"""Structured JSON logs (structlog) with customer phone numbers and addresses masked."""
+"""Structured JSON logs (structlog) with customer names, phones, addresses and remarks masked,
+in every field, message and traceback."""
 
 from __future__ import annotations
 
@@ -10,26 +11,39 @@ from typing import Any
 
 import structlog
 
-# Keys whose values are customer contact data (rule data_masking).
-_SENSITIVE_KEYS = frozenset(
-    {
-        "phone",
-        "mobile",
-        "tel",
-        "telephone",
-        "receiver_phone",
-        "address",
-        "street",
-        "detail",
-        "address1",
-        "address2",
-        "receiver_address",
-        "email",
-    }
-)
-_PHONE_KEYS = frozenset({"phone", "mobile", "tel", "telephone", "receiver_phone"})
+# Keys (or "_"-separated parts of keys) whose values are customer data (rule data_masking).
+_PHONE_KEYS = frozenset({"phone", "mobile", "tel", "telephone"})
+_ADDRESS_KEYS = frozenset({"address", "addr", "street", "detail", "address1", "address2", "email"})
+_NAME_KEYS = frozenset({"name", "nick", "nickname", "consignee", "firstname", "lastname"})
+# Free text written by buyers or operators: anything may be in it, so none of it is logged.
+_REMARK_KEYS = frozenset({"remark", "remarks", "note", "notes", "memo", "comment", "comments"})
+_REMARK_NAMES = frozenset({"buyer_message", "seller_message", "first_name", "last_name"})
+# What a request or a query carried, echoed by validation and driver errors.
+_INPUT_KEYS = frozenset({"input", "input_value", "body", "params", "parameters"})
+
 # Mainland mobiles (optionally +86) and other long digit runs that look like phone numbers.
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+# A run of Chinese text naming a street-level place (road, number, building, room, village).
+_CN_ADDRESS_RE = re.compile(
+    r"[\u4e00-\u9fff\w#-]*"
+    r"(?:路|街|巷|弄|号|栋|幢|楼|室|单元|村|镇|乡|小区|大厦|广场|花园|公寓)"
+    r"[\u4e00-\u9fff\w#-]*"
+)
+# "150 Elgin Street", "1600 Amphitheatre Pkwy": a house number, words, a street type.
+_EN_ADDRESS_RE = re.compile(
+    r"\b\d{1,6}[A-Za-z]?\s+(?:[\w.'-]+\s+){0,4}"
+    r"(?:street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl"
+    r"|parkway|pkwy|terrace|square|sq|highway|hwy|crescent|close)\b\.?",
+    re.IGNORECASE,
+)
+# Values echoed by pydantic ("input_value=..."), SQLAlchemy ("[parameters: ...]") and asyncpg
+# ("invalid input for query argument $2: ...").
+_ECHOED_RE = re.compile(
+    r"(input_value=).*?(?=, input_type=|\]$|$)"
+    r"|(\[parameters: ).*?(\])(?=\s*(?:\(Background|$))"
+    r"|(query argument \$\d+: )[^\n]*",
+    re.MULTILINE | re.DOTALL,
+)
 
 
 def mask_phone(value: str) -> str:
@@ -41,26 +55,63 @@ def mask_phone(value: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+def _echoed(match: re.Match[str]) -> str:
+    if match.group(2):
+        return f"{match.group(2)}***{match.group(3)}"
+    return f"{match.group(1) or match.group(4)}***"
+
+
 def mask_text(value: str) -> str:
-    """Masks phone numbers found anywhere inside free text."""
-    return _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", value)
+    """Masks what free text (messages, exceptions, tracebacks) may carry: phone numbers,
+    addresses, and the inputs that validation and database errors echo."""
+    value = _ECHOED_RE.sub(_echoed, value)
+    value = _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", value)
+    value = _EN_ADDRESS_RE.sub("***", value)
+    return _CN_ADDRESS_RE.sub(lambda m: m.group(0)[:2] + "***", value)
+
+
+def _kind(key: str) -> str | None:
+    lowered = key.lower()
+    parts = {lowered, *lowered.split("_")}
+    if lowered in _REMARK_NAMES or parts & _REMARK_KEYS or parts & _INPUT_KEYS:
+        return "all"
+    if parts & _PHONE_KEYS:
+        return "phone"
+    if parts & _ADDRESS_KEYS:
+        return "address"
+    if parts & _NAME_KEYS:
+        return "name"
+    return None
 
 
 def _mask_value(key: str, value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _mask_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [_mask_value(key, v) for v in value]
-    lowered = key.lower()
-    if isinstance(value, int) and lowered in _PHONE_KEYS:
-        return mask_phone(str(value))
-    if not isinstance(value, str):
+    if value is None or isinstance(value, bool | float):
         return value
-    if lowered in _PHONE_KEYS:
-        return mask_phone(value)
-    if lowered in _SENSITIVE_KEYS:
-        return value[:2] + "***" if value else value
-    return mask_text(value)
+    kind = _kind(key)
+    if isinstance(value, int):
+        return mask_phone(str(value)) if kind == "phone" else value
+    # Anything else is rendered as text; an object's str may hold customer data too.
+    text = value if isinstance(value, str) else str(value)
+    if not text:
+        return text
+    if kind == "all":
+        return "***"
+    if kind == "phone":
+        return mask_phone(text)
+    if kind == "address":
+        return text[:2] + "***"
+    if kind == "name":
+        return text[:1] + "***" if _is_cjk(text[:2]) else text[:2] + "***"
+    return mask_text(text)
+
+
+def _is_cjk(text: str) -> bool:
+    # Two Chinese characters can be a whole name: keep one.
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def mask_sensitive(
@@ -79,7 +130,6 @@ def configure_logging(*, level: str = "INFO", json: bool = True, service: str = 
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        mask_sensitive,
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
@@ -95,6 +145,8 @@ def configure_logging(*, level: str = "INFO", json: bool = True, service: str = 
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            # After the traceback is text, so that it is masked too.
+            mask_sensitive,
             renderer,
         ],
     )
