@@ -4,45 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import structlog
 
-from lvyue.common.logging import configure_logging, mask_phone, mask_sensitive, mask_text
+from lvyue.common.logging import mask_phone, mask_sensitive, mask_text
+from tests.support.logs import configured, json_lines
 
 PHONE = "13800138000"
 MASKED = "138****8000"
-
-
-@contextmanager
-def configured(**options: Any) -> Iterator[None]:
-    """configure_logging for one block, then structlog, contextvars and the root logger restored.
-
-    Used inside the test body (not a fixture) so pytest's own per-phase log handlers are
-    saved and restored within the same phase.
-    """
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    noisy = {name: logging.getLogger(name).level for name in ("aiokafka", "kafka")}
-    context = structlog.contextvars.get_contextvars()
-    try:
-        configure_logging(**options)
-        yield
-    finally:
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(**context)
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, noisy_level in noisy.items():
-            logging.getLogger(name).setLevel(noisy_level)
-
-
-def _json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 # --- mask_phone / mask_text ------------------------------------------------------------------
@@ -179,7 +150,7 @@ def test_configured_logging_writes_json_with_masked_values(
             remarks=f"请联系{PHONE}",
             order_id="3914567281234567890",
         )
-    (line,) = _json_lines(capsys.readouterr().err)
+    (line,) = json_lines(capsys.readouterr().err)
     assert line["event"] == "order_accepted"
     assert line["phone"] == MASKED
     assert line["receiver"] == {"phone": MASKED, "address": {"street": "文三***"}}
@@ -196,7 +167,7 @@ def test_configured_logging_masks_standard_library_records_too(
 ) -> None:
     with configured(json=True):
         logging.getLogger("lvyue.test.stdlib").warning("buyer asked to call %s", PHONE)
-    (line,) = _json_lines(capsys.readouterr().err)
+    (line,) = json_lines(capsys.readouterr().err)
     assert line["event"] == f"buyer asked to call {MASKED}"
     assert line["level"] == "warning"
     assert PHONE not in json.dumps(line)
@@ -209,7 +180,7 @@ def test_configured_logging_drops_records_below_the_level(
         log = structlog.get_logger("lvyue.test.level")
         log.info("quiet")
         log.warning("loud")
-    assert [line["event"] for line in _json_lines(capsys.readouterr().err)] == ["loud"]
+    assert [line["event"] for line in json_lines(capsys.readouterr().err)] == ["loud"]
 
 
 def test_console_rendering_is_masked_too(capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,7 +232,7 @@ def test_tracebacks_and_validation_errors_are_masked(capsys: pytest.CaptureFixtu
         except ValueError as exc:
             log.error("message_dead_lettered", error=repr(exc))
             logging.getLogger("lvyue.test.stdlib").exception("intake failed")
-    lines = _json_lines(capsys.readouterr().err)
+    lines = json_lines(capsys.readouterr().err)
     assert len(lines) == 3
     assert "ValueError: cannot ship to" in lines[0]["exception"]
     assert "validation error" in lines[1]["error"]
