@@ -131,6 +131,46 @@ def test_a_killed_service_is_restarted_alone_and_serves_again_within_5s(
     )
 
 
+async def test_a_killed_consumer_service_serves_within_5s_and_consumes_again_within_15s(
+    running: Running,
+) -> None:
+    """Its predecessor's group member is evicted at start: without that, the join waited out
+    the session timeout and a rebalance (about 20 s on the embedded broker)."""
+    _wait_all_ready(running)
+    await _stock_the_sample_skus(running)
+    before = running.service_pids()["inventory"]
+    os.kill(before, signal.SIGKILL)
+    killed_at = time.monotonic()
+    response = _post_order(running, timeout_s=10.0)  # intake does not need inventory
+    assert response.status_code == 201, response.text
+    wait_http(f"{running.url('inventory')}/readyz", timeout_s=5.0)
+    assert time.monotonic() - killed_at <= 5.0
+    fulfilment, order_id = running.url("fulfilment"), response.json()["order_id"]
+
+    async def shipments() -> list[dict[str, Any]]:
+        page = await http("GET", f"{fulfilment}/shipments", params={"order_id": order_id},
+                          headers=OPS)  # fmt: skip
+        items: list[dict[str, Any]] = page.json()["items"]
+        return items
+
+    # Reserved by the restarted inventory, then requested by fulfilment.
+    await eventually(
+        shipments, lambda s: len(s) == 1, timeout_s=15.0 - (time.monotonic() - killed_at)
+    )
+    assert running.service_pids()["inventory"] != before
+    assert "lvyue-inventory-0-" in running.output()  # the evicted member, logged
+
+
+async def _stock_the_sample_skus(running: Running) -> None:
+    inventory = running.url("inventory")
+    for sku in ("TEA-LJ-250G", "CUP-GLASS-01"):
+        await http("PUT", f"{inventory}/skus/{WAREHOUSE}/{sku}", json={"name": sku}, headers=OPS)
+        receipt = {"warehouse_id": WAREHOUSE, "sku": sku, "quantity": 10,
+                   "reference": f"PO-{uuid.uuid4().hex[:8]}"}  # fmt: skip
+        response = await http("POST", f"{inventory}/stock/receipts", json=receipt, headers=OPS)
+        assert response.status_code == 201, response.text
+
+
 def test_killed_postgresql_is_restarted_on_its_data_and_intake_answers_within_15s(
     running: Running,
 ) -> None:
@@ -158,13 +198,8 @@ async def test_killed_broker_is_restarted_and_a_later_order_reaches_the_end(
     running: Running,
 ) -> None:
     _wait_all_ready(running)
-    inventory, fulfilment = running.url("inventory"), running.url("fulfilment")
-    for sku in ("TEA-LJ-250G", "CUP-GLASS-01"):
-        await http("PUT", f"{inventory}/skus/{WAREHOUSE}/{sku}", json={"name": sku}, headers=OPS)
-        receipt = {"warehouse_id": WAREHOUSE, "sku": sku, "quantity": 10,
-                   "reference": f"PO-{uuid.uuid4().hex[:8]}"}  # fmt: skip
-        response = await http("POST", f"{inventory}/stock/receipts", json=receipt, headers=OPS)
-        assert response.status_code == 201, response.text
+    fulfilment = running.url("fulfilment")
+    await _stock_the_sample_skus(running)
     [broker] = [p for p in psutil.Process(running.process.pid).children() if _is_broker(p)]
     os.kill(broker.pid, signal.SIGKILL)
     killed_at = time.monotonic()

@@ -248,6 +248,8 @@ def start_services(
         env = service_env(
             spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=place.port
         )
+        # Unique among the live members of the service's group, the same after a restart.
+        env["LVYUE_CONSUMER_INSTANCE"] = str(place.replica)
         if place.shared_port is not None:
             env["LVYUE_HTTP_SHARED_PORT"] = str(place.shared_port)
         if spec.consumers_port(opts.base_port) is not None and not place.consumers:

@@ -154,6 +154,7 @@ async def start_kernel(
             topic_prefix=settings.topic_prefix,
             session_timeout_ms=settings.consumer_session_timeout_ms,
             fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+            instance=settings.consumer_instance,
             retry=RetryPolicy(
                 max_attempts=settings.consumer_max_attempts,
                 initial_s=settings.consumer_retry_initial_s,

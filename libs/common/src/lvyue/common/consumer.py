@@ -33,6 +33,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
 from lvyue.common.events import Envelope, EventType, dead_letter_topic
 from lvyue.common.events.kafka import MalformedEvent, from_kafka
+from lvyue.common.kafka import evict_previous_members
 from lvyue.common.tables import dead_letters
 from lvyue.common.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -106,8 +107,13 @@ class ConsumerRunner:
         max_records: int = 500,
         session_timeout_ms: int = 10000,
         fetch_max_wait_ms: int = 100,
+        instance: str | None = None,
     ) -> None:
+        """`instance` names this process among the group's members, stable across its
+        restarts (`lvyue run` passes the replica): a restart then evicts the member its
+        killed predecessor left, instead of waiting out the session timeout."""
         self.name = name
+        self._instance = instance
         self._uow_factory = uow_factory
         self._producer = producer
         self._bootstrap = bootstrap_servers
@@ -128,11 +134,21 @@ class ConsumerRunner:
     def topics(self) -> list[str]:
         return sorted(self._handlers)
 
+    @property
+    def group(self) -> str:
+        return self._prefix + self.name
+
     async def start(self) -> None:
+        """Connects and subscribes without waiting for the group to assign partitions: the
+        join (seconds on any broker) goes on in the background, so the service serves HTTP
+        at once; `run` consumes from the assignment, at the committed offsets."""
+        client_id = f"lvyue-{self.group}-{self._instance}" if self._instance else None
+        if client_id is not None:
+            await evict_previous_members(self._bootstrap, self.group, client_id)
         self._consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self._bootstrap,
-            group_id=self._prefix + self.name,
+            group_id=self.group,
+            client_id=client_id or "aiokafka",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._max_records,
@@ -141,6 +157,7 @@ class ConsumerRunner:
             fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
+        self._consumer.subscribe(self.topics)
         for topic in self.topics:
             # Present at 0 from the start, so the first failure is an increase an alert sees.
             DEAD_LETTER_FAILURES.labels(self.name, topic)

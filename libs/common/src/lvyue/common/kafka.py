@@ -1,14 +1,19 @@
-"""Kafka clients: a producer with acks=all, topic creation, a reachability probe."""
+"""Kafka clients: a producer with acks=all, topic creation, a reachability probe, and the
+eviction of a consumer's previous incarnation from its group."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.protocol.admin import DescribeGroupsRequest
+from aiokafka.protocol.group import LeaveGroupRequest
 
 log = structlog.get_logger(__name__)
 
@@ -50,3 +55,46 @@ async def broker_reachable(producer: AIOKafkaProducer, timeout_s: float = 2.0) -
     except Exception:
         return False
     return True
+
+
+async def evict_previous_members(
+    bootstrap_servers: str, group: str, client_id: str, timeout_s: float = 5.0
+) -> list[str]:
+    """Removes from `group` the members a previous process with the same `client_id` left
+    behind (a kill -9 leaves no LeaveGroup): without this, the restarted consumer's join waits
+    until the broker's session timeout has expired the dead member, then for a rebalance.
+
+    Brokers name a member `<client_id>-<uuid>`, so the dead process's members are found by
+    prefix. Only a process whose `client_id` is unique among the live members may call this;
+    it is an optimisation, so any failure is logged and the join simply takes longer.
+    """
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+    try:
+        async with asyncio.timeout(timeout_s):
+            await client.bootstrap()
+            node = await client.coordinator_lookup(CoordinationType.GROUP, group)
+            described = await client.send(node, DescribeGroupsRequest(groups=[group]))
+            stale = _members_of(described, group, client_id)
+            for member_id in stale:
+                await client.send(node, LeaveGroupRequest(group, member_id))
+    except Exception as exc:
+        log.warning("consumer_eviction_failed", group=group, client_id=client_id, error=repr(exc))
+        return []
+    finally:
+        await client.close()
+    if stale:
+        log.info("consumer_previous_members_evicted", group=group, members=stale)
+    return stale
+
+
+def _members_of(described: Any, group: str, client_id: str) -> list[str]:
+    """Member ids of `client_id` in a DescribeGroups response (every version starts a group
+    with error_code, group, state, protocol_type, protocol, members; a member with
+    member_id, client_id)."""
+    return [
+        str(member[0])
+        for row in described.groups
+        if row[1] == group
+        for member in row[5]
+        if str(member[0]).startswith(f"{client_id}-") or member[1] == client_id
+    ]

@@ -126,7 +126,17 @@ class KernelSettings(BaseSettings):
     consumer_session_timeout_ms: int = Field(
         default=10000,
         ge=1000,
-        description="Group session timeout; a new member's join also waits about this long.",
+        description="Group session timeout: how long a member that died without leaving keeps its"
+        " partitions (see consumer_instance).",
+    )
+    consumer_instance: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="This process's name among its group's members, stable across restarts and"
+        " unique among live members (`lvyue run` sets the replica; a StatefulSet, the pod"
+        " ordinal). Set: a restart evicts the member its killed predecessor left behind, so"
+        " consumption resumes after one join instead of a session timeout and a rebalance.",
     )
     consumer_fetch_max_wait_ms: int = Field(
         default=100,
