@@ -51,5 +51,11 @@ fmt: $(STAMP)
 bench: $(STAMP) tools  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
 	$(VENV)/bin/lvyue bench $(BENCH_ARGS)
 
+demo: $(STAMP)  ## drive sample orders through a running `make run` (DEMO_ARGS=--help for options)
+	$(VENV)/bin/lvyue demo $(DEMO_ARGS)
+
+status: $(STAMP)  ## SLA compliance, open and breached deadlines of a running `make run`
+	$(VENV)/bin/lvyue status $(STATUS_ARGS)
+
 clean:
 	rm -rf $(VENV) $(UV_BOOTSTRAP) .lvyue .mypy_cache .ruff_cache .pytest_cache

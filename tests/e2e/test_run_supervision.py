@@ -112,6 +112,19 @@ def _seconds_until_intake_accepts(run: Running, since: float, limit_s: float) ->
     raise AssertionError(f"intake not answering 201 within {limit_s}s; last: {last}")
 
 
+async def test_the_banner_lists_every_dev_token_and_the_webhook_secret(running: Running) -> None:
+    async def output() -> str:
+        return running.output()
+
+    # The banner comes once lvyue's own readiness wait is over, just after the services'.
+    printed = await eventually(output, lambda out: "Ctrl-C stops everything" in out)
+    banner = printed.split("lvyue is running", 1)[1]
+    for role, tokens in DEV_TOKENS.items():
+        assert f"{role} " in banner, role
+        assert tokens[0] in banner, role
+    assert DEV_WEBHOOK_SECRET in banner
+
+
 def test_a_killed_service_is_restarted_alone_and_serves_again_within_5s(
     running: Running,
 ) -> None:
@@ -138,6 +151,22 @@ async def test_a_killed_consumer_service_serves_within_5s_and_consumes_again_wit
     the session timeout and a rebalance (about 20 s on the embedded broker)."""
     _wait_all_ready(running)
     await _stock_the_sample_skus(running)
+    fulfilment = running.url("fulfilment")
+
+    async def shipped(order_id: str, timeout_s: float) -> None:
+        async def shipments() -> list[dict[str, Any]]:
+            page = await http("GET", f"{fulfilment}/shipments", params={"order_id": order_id},
+                              headers=OPS)  # fmt: skip
+            items: list[dict[str, Any]] = page.json()["items"]
+            return items
+
+        await eventually(shipments, lambda s: len(s) == 1, timeout_s=timeout_s)
+
+    # A first order through, so every consumer has joined its group: a member killed while
+    # its first join is still pending is another case (the broker holds that join longer).
+    first = _post_order(running, timeout_s=10.0)
+    assert first.status_code == 201, first.text
+    await shipped(first.json()["order_id"], timeout_s=40.0)
     before = running.service_pids()["inventory"]
     os.kill(before, signal.SIGKILL)
     killed_at = time.monotonic()
@@ -145,18 +174,8 @@ async def test_a_killed_consumer_service_serves_within_5s_and_consumes_again_wit
     assert response.status_code == 201, response.text
     wait_http(f"{running.url('inventory')}/readyz", timeout_s=5.0)
     assert time.monotonic() - killed_at <= 5.0
-    fulfilment, order_id = running.url("fulfilment"), response.json()["order_id"]
-
-    async def shipments() -> list[dict[str, Any]]:
-        page = await http("GET", f"{fulfilment}/shipments", params={"order_id": order_id},
-                          headers=OPS)  # fmt: skip
-        items: list[dict[str, Any]] = page.json()["items"]
-        return items
-
     # Reserved by the restarted inventory, then requested by fulfilment.
-    await eventually(
-        shipments, lambda s: len(s) == 1, timeout_s=15.0 - (time.monotonic() - killed_at)
-    )
+    await shipped(response.json()["order_id"], timeout_s=15.0 - (time.monotonic() - killed_at))
     assert running.service_pids()["inventory"] != before
     assert "lvyue-inventory-0-" in running.output()  # the evicted member, logged
 

@@ -221,6 +221,9 @@ def service_env(
             "LVYUE_HTTP_PORT": str(port),
         }
     )
+    if "LVYUE_LOG_JSON" not in os.environ and sys.stdout.isatty():
+        # One readable format on a terminal: the services log as lvyue itself does.
+        env["LVYUE_LOG_JSON"] = "false"
     if infra.embedded_broker:
         # Tansu answers InitProducerId with an error; correctness never relied on it.
         env["LVYUE_KAFKA_IDEMPOTENT_PRODUCER"] = "false"
@@ -372,15 +375,15 @@ def print_banner(procs: list[ServiceProcess], infra: Infrastructure) -> None:
     console.rule("lvyue is running")
     for proc in procs:
         shared = proc.env.get("LVYUE_HTTP_SHARED_PORT")
-        also = f", API shared by its replicas at :{shared}" if shared else ""
-        console.print(
-            f"  {proc.name:<26} {proc.url}  (docs {proc.url}/docs, {proc.url}/metrics{also})"
-        )
-    console.print(f"  {'broker':<24} {infra.bootstrap_servers}")
+        also = f"  (API shared by its replicas at :{shared})" if shared else ""
+        console.print(f"  {proc.name:<26} {proc.url}  /docs /metrics{also}", soft_wrap=True)
+    console.print(f"  {'broker':<26} {infra.bootstrap_servers}", soft_wrap=True)
     if infra.postgres is not None:
-        console.print(f"  {'PostgreSQL':<24} {infra.server_url}")
+        console.print(f"  {'PostgreSQL':<26} {infra.server_url}", soft_wrap=True)
     if procs and os.environ.get("LVYUE_API_TOKENS") is None:
-        console.print(
-            f"  dev ops token  {DEV_TOKENS['ops'][0]}   webhook secret {DEV_WEBHOOK_SECRET}"
-        )
+        console.print("  dev tokens (Authorization: Bearer <token>):")
+        for role, tokens in DEV_TOKENS.items():
+            console.print(f"    {role:<24} {tokens[0]}", soft_wrap=True)
+    if procs and os.environ.get("LVYUE_WEBHOOK_SECRETS") is None:
+        console.print(f"  dev webhook secret, every platform: {DEV_WEBHOOK_SECRET}", soft_wrap=True)
     console.print("Ctrl-C stops everything in order.")

@@ -15,6 +15,12 @@ import structlog
 _PHONE_KEYS = frozenset({"phone", "mobile", "tel", "telephone"})
 _ADDRESS_KEYS = frozenset({"address", "addr", "street", "detail", "address1", "address2", "email"})
 _NAME_KEYS = frozenset({"name", "nick", "nickname", "consignee", "firstname", "lastname"})
+# Names of things, not people: `service_name` would otherwise match the "name" part.
+_THING_NAMES = frozenset(
+    {"service_name", "logger_name", "sku_name", "warehouse_name", "topic_name", "job_name",
+     "task_name", "step_name", "shop_name", "carrier_name", "platform_name", "host_name",
+     "app_name", "event_name", "rule_name", "sla_name", "table_name", "group_name"}
+)  # fmt: skip
 # Free text written by buyers or operators: anything may be in it, so none of it is logged.
 _REMARK_KEYS = frozenset({"remark", "remarks", "note", "notes", "memo", "comment", "comments"})
 _REMARK_NAMES = frozenset({"buyer_message", "seller_message", "first_name", "last_name"})
@@ -79,7 +85,7 @@ def _kind(key: str) -> str | None:
         return "phone"
     if parts & _ADDRESS_KEYS:
         return "address"
-    if parts & _NAME_KEYS:
+    if parts & _NAME_KEYS and lowered not in _THING_NAMES:
         return "name"
     return None
 
