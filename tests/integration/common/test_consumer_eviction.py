@@ -62,13 +62,20 @@ async def _seconds_to_join(servers: str, topic: str, group: str, client_id: str)
         await consumer.stop()
 
 
-async def test_restart_evicts_its_killed_predecessor_and_joins_before_the_session_timeout(
-    broker: EmbeddedBroker,
-) -> None:
-    servers, tag = broker.bootstrap_servers, uuid.uuid4().hex[:8]
+async def _group_with_a_killed_member(servers: str) -> tuple[str, str, str, str]:
+    """(topic, group, client id, the dead member's id) of a fresh group."""
+    tag = uuid.uuid4().hex[:8]
     topic, group, client_id = f"eviction-{tag}", f"group-{tag}", f"lvyue-group-{tag}-0"
     await ensure_topics(servers, [topic], partitions=2, replication_factor=1)
     dead = await asyncio.to_thread(_killed_member, servers, topic, group, client_id)
+    return topic, group, client_id, dead
+
+
+async def test_restart_evicts_its_killed_predecessor_and_joins_before_the_session_timeout(
+    broker: EmbeddedBroker,
+) -> None:
+    servers = broker.bootstrap_servers
+    topic, group, client_id, dead = await _group_with_a_killed_member(servers)
     assert dead.startswith(f"{client_id}-")  # brokers name members after their client id
 
     assert await evict_previous_members(servers, group, client_id) == [dead]
@@ -80,10 +87,8 @@ async def test_without_eviction_the_join_waits_for_the_session_timeout(
     broker: EmbeddedBroker,
 ) -> None:
     """The behaviour eviction exists for (and what makes the test above meaningful)."""
-    servers, tag = broker.bootstrap_servers, uuid.uuid4().hex[:8]
-    topic, group, client_id = f"eviction-{tag}", f"group-{tag}", f"lvyue-group-{tag}-0"
-    await ensure_topics(servers, [topic], partitions=2, replication_factor=1)
-    await asyncio.to_thread(_killed_member, servers, topic, group, client_id)
+    servers = broker.bootstrap_servers
+    topic, group, client_id, _ = await _group_with_a_killed_member(servers)
     assert await _seconds_to_join(servers, topic, group, client_id) >= 9.0
 
 
