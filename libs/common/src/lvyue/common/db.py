@@ -59,6 +59,9 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_recycle=pool_recycle_s,
+        # A failed statement's error carries its parameters (a buyer's phone, an address)
+        # into tracebacks and logs otherwise.
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
