@@ -79,7 +79,7 @@ async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: P
         await eventually(lambda: status(good), lambda s: s == "reviewed", timeout_s=30)
         await eventually(lambda: status(unknown), lambda s: s == "abnormal", timeout_s=30)
         assert await reserved("TEA-LJ-250G") == 2
-        queue = (await http("GET", f"{review}/abnormal-orders", headers=OPS)).json()
+        queue = (await http("GET", f"{review}/abnormal-orders", headers=OPS)).json()["items"]
         assert [f["reason"] for f in queue[0]["findings"]] == ["unknown_sku"]
 
         cancelled = await http(

@@ -61,7 +61,9 @@ async def test_returned_sellable_goods_raise_on_hand_in_inventory(
             ]},
         )  # fmt: skip
         restocked = await eventually(tea, lambda s: s["on_hand"] != 7)
-        moves = (await stock.get(f"/stock/movements?order_id={order_id}", headers=OPS)).json()
+        moves = (await stock.get(f"/stock/movements?order_id={order_id}", headers=OPS)).json()[
+            "items"
+        ]
 
     assert (restocked["on_hand"], restocked["reserved"]) == (9, 0)
     restocks = [m for m in moves if m["kind"] == "restock"]

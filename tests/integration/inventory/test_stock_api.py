@@ -68,7 +68,8 @@ async def test_receipt_applies_once_per_reference_and_leaves_one_movement(
         assert view.status_code == 200
         assert (view.json()["on_hand"], view.json()["available"]) == (30, 30)
         trail = await client.get("/stock/movements", params={"sku": SKU}, headers=SRE)
-        assert [m["id"] for m in trail.json()] == [movement["id"]]
+        assert [m["id"] for m in trail.json()["items"]] == [movement["id"]]
+        assert trail.json()["total"] == 1
     assert (await stock_of(inventory_engine, SKU)).on_hand == 30
     assert len(await movements_of(inventory_engine, sku=SKU)) == 1
 
@@ -127,7 +128,12 @@ async def test_adjustment_sets_on_hand_but_never_below_reserved(
         view = (await client.get(f"/skus/{WAREHOUSE}/{SKU}", headers=OPS)).json()
         assert (view["on_hand"], view["reserved"], view["available"]) == (8, 4, 4)
         trail = await client.get("/stock/movements", params={"sku": SKU}, headers=OPS)
-        assert [m["kind"] for m in trail.json()] == ["adjustment", "reserve", "receipt"]
+        assert [m["kind"] for m in trail.json()["items"]] == ["adjustment", "reserve", "receipt"]
+        second = await client.get(
+            "/stock/movements", params={"sku": SKU, "limit": 1, "offset": 1}, headers=OPS
+        )
+        assert second.json()["total"] == 3
+        assert [m["kind"] for m in second.json()["items"]] == ["reserve"]
 
 
 async def test_unknown_sku_is_404_naming_it(

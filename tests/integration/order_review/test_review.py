@@ -179,7 +179,7 @@ async def test_each_failing_check_flags_the_order_abnormal_with_its_reason(
         else:
             await h.reject(order_id, unknown="NO-SUCH-SKU")
         await h.until_status(order_id, "abnormal")
-        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()
+        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()["items"]
         abnormal = await read_topic(
             broker.bootstrap_servers, topic_prefix + "order.abnormal", expect=1
         )
@@ -203,7 +203,7 @@ async def test_recorded_contact_closes_the_two_hour_deadline_as_met(
             json={"channel": "phone", "outcome": "reached", "note": "买家确认稍后付款"},
             headers=OPS,
         )
-        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()
+        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()["items"]
     assert contact.status_code == 201, contact.text
     assert contact.json()["contact_deadline"] == "met"
     assert queue[0]["contact_deadline_state"] == "met"
@@ -222,13 +222,16 @@ async def test_no_contact_within_two_hours_is_exactly_one_breach(
         h.clock.advance(timedelta(hours=2, minutes=1))
         overdue = await eventually(
             lambda: h.client.get("/abnormal-orders?overdue=true", headers=OPS),
-            lambda r: len(r.json()) == 1 and r.json()[0]["contact_deadline_state"] == "breached",
+            lambda r: (
+                r.json()["total"] == 1
+                and r.json()["items"][0]["contact_deadline_state"] == "breached"
+            ),
         )
         breaches = await read_topic(
             broker.bootstrap_servers, topic_prefix + "sla.breached", expect=1, settle_s=1.5
         )
         metrics = (await h.client.get("/metrics")).text
-    assert overdue.json()[0]["order_id"] == order_id
+    assert overdue.json()["items"][0]["order_id"] == order_id
     assert [r.key for r in breaches] == [order_id.encode()]
     assert _breaches("abnormal_contact_2h") - before == 1
     assert 'lvyue_sla_deadlines_breached_total{sla="abnormal_contact_2h"}' in metrics
@@ -404,7 +407,7 @@ async def test_a_poll_of_inventory_answers_reviews_each_order_as_one_at_a_time_w
         abnormal = await read_topic(
             broker.bootstrap_servers, topic_prefix + "order.abnormal", expect=4
         )
-        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()
+        queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()["items"]
     assert max(decided_together) > 1  # several orders decided in one go: the batch path ran
     assert len(reviewed) == 9
     assert len({r.key for r in reviewed}) == 9

@@ -57,7 +57,7 @@ def work_abnormal_queue(svc: Services, console: Console, intake: Intake, desk: D
     response = svc.call("GET", f"{svc.review}/abnormal-orders", params={"limit": 500})
     response.raise_for_status()
     ours = intake.by_platform_order_id()
-    entries = [e for e in response.json() if e["platform_order_id"] in ours]
+    entries = [e for e in response.json()["items"] if e["platform_order_id"] in ours]
     desk.queue_seen = max(desk.queue_seen, len(entries))
     contacts = corrections = 0
     for entry in entries:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import FilterText, Limit, Offset
@@ -24,6 +24,7 @@ from lvyue.inventory.commands import (
 from lvyue.inventory.domain import StockPolicy
 from lvyue.inventory.schemas import (
     AdjustmentCreate,
+    MovementPage,
     MovementRead,
     ReceiptCreate,
     SkuCreate,
@@ -185,18 +186,26 @@ async def post_adjustment(
     return MovementRead.of(movement)
 
 
-@router.get("/stock/movements", response_model=list[MovementRead])
+@router.get("/stock/movements", response_model=MovementPage)
 async def list_movements(
     uow: UowFactoryDep,
     _: Reader,
     sku: FilterText = None,
     warehouse_id: FilterText = None,
     order_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[MovementRead]:
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> MovementPage:
     """The audit trail of stock changes, newest first."""
     async with uow() as unit:
-        movements = await repository.list_movements(
-            unit.session, warehouse_id=warehouse_id, sku=sku, order_id=order_id, limit=limit
+        movements, total = await repository.list_movements(
+            unit.session,
+            warehouse_id=warehouse_id,
+            sku=sku,
+            order_id=order_id,
+            limit=limit,
+            offset=offset,
         )
-    return [MovementRead.of(m) for m in movements]
+    return MovementPage(
+        items=[MovementRead.of(m) for m in movements], total=total, limit=limit, offset=offset
+    )

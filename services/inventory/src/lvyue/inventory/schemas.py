@@ -104,3 +104,10 @@ class MovementRead(BaseModel):
     @classmethod
     def of(cls, movement: Movement) -> MovementRead:
         return cls(**vars(movement))
+
+
+class MovementPage(BaseModel):
+    items: list[MovementRead]
+    total: int
+    limit: int
+    offset: int

@@ -92,7 +92,14 @@ class QueueEntryRead(BaseModel):
     contacts: int
 
 
-@router.get("/abnormal-orders", response_model=list[QueueEntryRead])
+class QueuePage(BaseModel):
+    items: list[QueueEntryRead]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/abnormal-orders", response_model=QueuePage)
 async def abnormal_orders(
     uow: UowFactoryDep,
     reason: Reason | None = None,
@@ -101,10 +108,10 @@ async def abnormal_orders(
     overdue: bool | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[QueueEntryRead]:
+) -> QueuePage:
     """The abnormal queue, soonest 2 h contact deadline first."""
     async with uow() as unit:
-        entries = await repository.abnormal_queue(
+        entries, total = await repository.abnormal_queue(
             unit.session,
             now=unit.clock.now(),
             reason=reason,
@@ -114,7 +121,12 @@ async def abnormal_orders(
             limit=limit,
             offset=offset,
         )
-    return [QueueEntryRead.model_validate(e, from_attributes=True) for e in entries]
+    return QueuePage(
+        items=[QueueEntryRead.model_validate(e, from_attributes=True) for e in entries],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.post("/orders/{order_id}/contacts", status_code=201, response_model=ContactRead)

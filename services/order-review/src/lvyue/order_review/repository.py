@@ -437,8 +437,9 @@ async def abnormal_queue(
     overdue: bool | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[QueueEntry]:
-    """Abnormal orders, soonest contact deadline first (those already contacted last)."""
+) -> tuple[list[QueueEntry], int]:
+    """Abnormal orders, soonest contact deadline first (those already contacted last), and
+    how many match the filters in all."""
     latest = (
         select(deadlines.c.subject, deadlines.c.due_at, deadlines.c.state, deadlines.c.closed_at)
         .where(deadlines.c.sla == "abnormal_contact_2h")
@@ -463,9 +464,6 @@ async def abnormal_queue(
         )
         .select_from(orders.outerjoin(latest, latest.c.subject == cast(orders.c.id, Text)))
         .where(orders.c.status == OrderStatus.ABNORMAL)
-        .order_by(latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id)
-        .limit(limit)
-        .offset(offset)
     )
     if reason is not None:
         query = query.where(orders.c.findings.contains([{"reason": reason}]))
@@ -479,8 +477,15 @@ async def abnormal_queue(
         query = query.where(
             (latest.c.closed_at.is_not(None)) | (latest.c.due_at > now) | latest.c.due_at.is_(None)
         )
-    rows = await session.execute(query)
-    return [
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
+    rows = await session.execute(
+        query.order_by(
+            latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    entries = [
         QueueEntry(
             order_id=r.id,
             platform=r.platform,
@@ -494,3 +499,4 @@ async def abnormal_queue(
         )
         for r in rows
     ]
+    return entries, int(total or 0)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,13 +86,25 @@ async def list_movements(
     sku: str | None,
     order_id: uuid.UUID | None,
     limit: int,
-) -> list[Movement]:
-    """Newest first."""
-    query = select(stock_movements).order_by(stock_movements.c.id.desc()).limit(limit)
+    offset: int = 0,
+) -> tuple[list[Movement], int]:
+    """Newest first, and how many match the filters in all."""
+    conditions = []
     if warehouse_id is not None:
-        query = query.where(stock_movements.c.warehouse_id == warehouse_id)
+        conditions.append(stock_movements.c.warehouse_id == warehouse_id)
     if sku is not None:
-        query = query.where(stock_movements.c.sku == sku)
+        conditions.append(stock_movements.c.sku == sku)
     if order_id is not None:
-        query = query.where(stock_movements.c.order_id == order_id)
-    return [movement_record(r) for r in await session.execute(query)]
+        conditions.append(stock_movements.c.order_id == order_id)
+    where = and_(true(), *conditions)
+    total = (
+        await session.execute(select(func.count()).select_from(stock_movements).where(where))
+    ).scalar()
+    rows = await session.execute(
+        select(stock_movements)
+        .where(where)
+        .order_by(stock_movements.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [movement_record(r) for r in rows], int(total or 0)
