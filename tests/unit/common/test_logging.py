@@ -139,7 +139,7 @@ def test_mask_sensitive_leaves_other_fields_untouched() -> None:
 
 def test_a_persons_name_under_a_compound_key_is_still_masked() -> None:
     masked = mask_sensitive(None, "info", {"receiver_name": "张三丰", "buyer_name": "Alice"})
-    assert masked["receiver_name"] != "张三丰" and "三丰" not in masked["receiver_name"]
+    assert "三丰" not in masked["receiver_name"]
     assert masked["buyer_name"] != "Alice"
 
 
