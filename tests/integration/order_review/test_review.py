@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events import EventType, new_event
 from lvyue.common.events.catalog import (
     INVENTORY_REJECTED,
@@ -141,6 +143,30 @@ async def test_order_with_reserved_stock_passing_every_check_is_reviewed(
     assert reviewed.priority == "urgent"
     assert reviewed.warehouse_id == "WH-SH-01"
     assert reviewed.promised_dispatch_at > reviewed.reviewed_at
+
+
+async def test_the_promised_dispatch_time_is_the_warehouses_own_cutoff_and_calendar(
+    make_settings: Callable[..., OrderReviewSettings], broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    """The promise in order.reviewed is the deadline fulfilment will track: same policy."""
+    berlin = {"timezone": "Europe/Berlin", "country": "DE", "subdivision": "BE", "cutoff": "17:30"}
+    warehouses = {"WH-SH-01": berlin}  # the warehouse `reserve` answers with
+    async with harness(make_settings, broker, topic_prefix, warehouses=warehouses) as h:
+        order = good_order()
+        order_id = await h.create(order)
+        await h.reserve(order_id, order)
+        await h.until_status(order_id, "reviewed")
+        records = await read_topic(
+            broker.bootstrap_servers, topic_prefix + "order.reviewed", expect=1
+        )
+    reviewed = from_kafka(records[0].key, records[0].value, records[0].headers).payload(
+        OrderReviewed
+    )
+    policies = WarehousePolicies.from_settings(make_settings(warehouses=warehouses))
+    expected = policies.due_times("WH-SH-01", reviewed.reviewed_at).dispatch_due_at
+    assert reviewed.promised_dispatch_at == expected
+    local = reviewed.promised_dispatch_at.astimezone(ZoneInfo("Europe/Berlin"))
+    assert (local.hour, local.minute) == (17, 30)
 
 
 @pytest.mark.parametrize(

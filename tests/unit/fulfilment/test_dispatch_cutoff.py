@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lvyue.common.clock import ManualClock
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.settings import Environment
 from lvyue.fulfilment.settings import FulfilmentSettings
-from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

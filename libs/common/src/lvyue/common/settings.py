@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from lvyue.common.deadlines.sla import SlaPolicies, working_calendar
+from lvyue.common.deadlines.warehouses import WarehouseConfig
 
 
 class Environment(StrEnum):
@@ -73,6 +74,12 @@ class KernelSettings(BaseSettings):
     holidays: frozenset[date] = Field(default=frozenset(), description="Extra days off.")
     extra_working_days: frozenset[date] = Field(
         default=frozenset(), description="Weekend days that are working days (调休)."
+    )
+    warehouses: dict[str, WarehouseConfig] = Field(
+        default_factory=dict,
+        description="Per-warehouse cut-off, timezone and calendar, JSON: "
+        '{"WH-SH-01": {"cutoff": "16:00"}, "WH-BER-01": {"timezone": "Europe/Berlin", '
+        '"country": "DE", "subdivision": "BE", "days_off": ["2026-12-31"]}}.',
     )
     sla_policies: dict[str, str] = Field(
         default_factory=dict,

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import Priority
 from lvyue.fulfilment.hooks import DispatchHook
-from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 
 
 @dataclass(frozen=True)

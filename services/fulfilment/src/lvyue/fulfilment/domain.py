@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from lvyue.common.deadlines.store import Deadline, DeadlineState
+from lvyue.common.deadlines.warehouses import DISPATCH_SLA as DISPATCH_SLA
+from lvyue.common.deadlines.warehouses import OUTBOUND_SLA as OUTBOUND_SLA
 from lvyue.common.events.catalog import Priority, StockLine
 
-OUTBOUND_SLA = "outbound_24h"  # outbound within 24 h of being ready to ship
-DISPATCH_SLA = "dispatch_1600"  # dispatched by the warehouse's daily cut-off
 SHIPMENT_SLAS = (OUTBOUND_SLA, DISPATCH_SLA)
 
 # Rule priority: urgent (急单) and promotion (大促) orders are picked first.

@@ -14,6 +14,7 @@ from lvyue.common.app import create_app, serve
 from lvyue.common.bootstrap import BackgroundJob
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.logging import configure_logging
 from lvyue.fulfilment.api import router
 from lvyue.fulfilment.context import FulfilmentContext
@@ -23,7 +24,6 @@ from lvyue.fulfilment.logistics import wiring as logistics
 from lvyue.fulfilment.metrics import pending_gauge_job
 from lvyue.fulfilment.settings import FulfilmentSettings
 from lvyue.fulfilment.tracking import wiring as tracking
-from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 
 
 def build_app(

@@ -12,11 +12,11 @@ import uuid
 
 import structlog
 
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import Priority, ReplacementRequested
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment.repository import NewShipment, ShipmentLine, ShipmentRecord
 from lvyue.fulfilment.request import start_shipment
-from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 
 log = structlog.get_logger(__name__)
 

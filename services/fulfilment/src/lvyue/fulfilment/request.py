@@ -12,13 +12,13 @@ import structlog
 
 from lvyue.common.contracts.order import OrderLine, Receiver
 from lvyue.common.deadlines.store import DeadlineSpec, NewDeadline, open_deadlines, open_many
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED, OrderReviewed, ShipmentRequested
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
 from lvyue.fulfilment.domain import DISPATCH_SLA, OUTBOUND_SLA
 from lvyue.fulfilment.metrics import SHIPMENTS_REQUESTED
 from lvyue.fulfilment.repository import NewShipment, ShipmentLine, ShipmentRecord
-from lvyue.fulfilment.warehouse_policy import WarehousePolicies
 
 log = structlog.get_logger(__name__)
 

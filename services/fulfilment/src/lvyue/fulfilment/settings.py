@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from lvyue.common.events.catalog import Priority
 from lvyue.common.settings import KernelSettings
-
-
-class WarehouseConfig(BaseModel):
-    """One warehouse's dispatch cut-off; unset fields fall back to the business defaults."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    cutoff: str = Field(default="16:00", pattern=r"^\d{2}:\d{2}$", description="Local HH:MM.")
-    timezone: str | None = Field(default=None, description="IANA name; default LVYUE_TIMEZONE.")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown timezone {value!r} (use an IANA name)") from None
-        return value
 
 
 class PlatformApi(BaseModel):
@@ -43,10 +22,6 @@ class PlatformApi(BaseModel):
 class FulfilmentSettings(KernelSettings):
     service_name: str = "fulfilment"
     http_port: int = 8103
-    warehouses: dict[str, WarehouseConfig] = Field(
-        default_factory=dict,
-        description='Per-warehouse cut-off and timezone, JSON: {"WH-SH-01": {"cutoff": "16:00"}}.',
-    )
     replacement_priority: Priority = Field(
         default=Priority.URGENT,
         description="Pick priority of an exchange's replacement: the buyer has waited once.",

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import ORDER_SHIPPED
 from lvyue.common.logging import configure_logging
 from lvyue.order_review.api import router
@@ -28,7 +29,11 @@ def review_context(settings: OrderReviewSettings) -> ReviewContext:
         mobile_only=settings.review_mobile_only,
     )
     parse_cn_address("北京市")  # loads cpca's tables (~1 s) now, not inside the first review
-    return ReviewContext(config=config, sla=settings.sla_catalog())
+    return ReviewContext(
+        config=config,
+        sla=settings.sla_catalog(),
+        warehouses=WarehousePolicies.from_settings(settings),
+    )
 
 
 def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> FastAPI:

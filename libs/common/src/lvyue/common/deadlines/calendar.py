@@ -1,30 +1,39 @@
 """Working-day calendars: which days count for cut-offs and "next working day" deadlines.
 
-Pure computation (no I/O). The Chinese statutory calendar comes from the
-``chinese_calendar`` package, which only knows the years it ships data for; outside
-them we fall back to a configured calendar (weekends + holidays from settings),
-log it once per year and count it in a metric, and never raise.
+Pure computation (no I/O). Mainland China's statutory calendar (holidays and 调休 working
+weekends) comes from the ``chinese_calendar`` package, which only knows the years it ships
+data for; outside them we fall back to a configured calendar (weekends + holidays from
+settings), log it once per year and count it in a metric, and never raise. Any other
+country's (and region's) public holidays come from the ``holidays`` package. Configured
+days off and extra working days override either, in every year.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import chinese_calendar
+import holidays
 import structlog
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 __all__ = [
     "DEFAULT_MAX_SEARCH_DAYS",
     "FALLBACK_TOTAL",
+    "HORIZON_DAYS",
     "ChineseCalendar",
     "ConfiguredCalendar",
+    "CountryCalendar",
+    "OverriddenCalendar",
     "WorkingCalendar",
+    "data_ends",
     "is_working_day",
     "next_working_day",
+    "watch_horizon",
 ]
 
 _log = structlog.get_logger(__name__)
@@ -34,6 +43,13 @@ FALLBACK_TOTAL = Counter(
     "Working-day look-ups answered by the configured fallback calendar "
     "because the statutory calendar has no data for the year.",
     ["year"],
+)
+
+HORIZON_DAYS = Gauge(
+    "lvyue_working_calendar_horizon_days",
+    "Days from today until the last day a working calendar has holiday data for; past it,"
+    " the configured fallback answers (weekends and LVYUE_HOLIDAYS only).",
+    ["calendar"],
 )
 
 # The longest real run of non-working days is about 9 (Spring Festival); 60 leaves room
@@ -84,6 +100,8 @@ class ConfiguredCalendar:
 class ChineseCalendar:
     """Mainland-China statutory calendar (holidays and 调休 working weekends), with fallback."""
 
+    name = "CN"
+
     def __init__(self, fallback: WorkingCalendar) -> None:
         self._fallback = fallback
         self._warned_years: set[int] = set()
@@ -116,6 +134,83 @@ class ChineseCalendar:
                 reason="no statutory calendar data for this year; using configured calendar",
             )
         return self._fallback.is_working_day(day)
+
+    @property
+    def data_ends(self) -> date:
+        """The last day chinese-calendar has statutory data for (31 December of its last year)."""
+        return date(max(d.year for d in chinese_calendar.holidays), 12, 31)
+
+
+class CountryCalendar:
+    """A country's (and optionally a region's) public holidays from the ``holidays`` package,
+    plus the weekend; no 调休: outside mainland China a weekend day is never a working day."""
+
+    def __init__(
+        self,
+        country: str,
+        subdivision: str | None = None,
+        *,
+        weekend: frozenset[int] = frozenset({5, 6}),
+    ) -> None:
+        self.name = f"{country}-{subdivision}" if subdivision else country
+        # Raises NotImplementedError for an unknown country or subdivision: settings check first.
+        self._holidays = holidays.country_holidays(country, subdiv=subdivision)
+        self._weekend = weekend
+        self._lock = threading.Lock()  # the holidays object fills years in lazily
+
+    @property
+    def data_ends(self) -> date:
+        return date(int(self._holidays.end_year), 12, 31)
+
+    def is_working_day(self, day: date) -> bool:
+        day = _as_date(day)
+        if day.weekday() in self._weekend:
+            return False
+        with self._lock:
+            return day not in self._holidays
+
+
+@dataclass(frozen=True, slots=True)
+class OverriddenCalendar:
+    """Configured days off and extra working days on top of another calendar, in every year
+    (a warehouse closed for stock-taking, a company holiday, a 调休 Saturday the data lacks)."""
+
+    base: WorkingCalendar
+    days_off: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        both = sorted(self.days_off & self.working_days)
+        if both:
+            raise ValueError(f"days listed both as day off and as extra working day: {both}")
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.base, "name", "configured"))
+
+    def is_working_day(self, day: date) -> bool:
+        day = _as_date(day)
+        if day in self.days_off:
+            return False
+        if day in self.working_days:
+            return True
+        return self.base.is_working_day(day)
+
+
+def data_ends(calendar: WorkingCalendar) -> date | None:
+    """The last day `calendar` has holiday data for; None when it needs none (configured)."""
+    while isinstance(calendar, OverriddenCalendar):
+        calendar = calendar.base
+    ends = getattr(calendar, "data_ends", None)
+    return ends if isinstance(ends, date) else None
+
+
+def watch_horizon(calendar: WorkingCalendar, today: Callable[[], date] = date.today) -> None:
+    """Exports the days left until `calendar`'s data ends, computed at every scrape."""
+    ends = data_ends(calendar)
+    if ends is not None:
+        name = str(getattr(calendar, "name", "configured"))
+        HORIZON_DAYS.labels(name).set_function(lambda: float((ends - today()).days))
 
 
 def is_working_day(calendar: WorkingCalendar, day: date) -> bool:

@@ -7,7 +7,13 @@ from datetime import date, datetime
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from lvyue.common.deadlines.calendar import ChineseCalendar, ConfiguredCalendar, WorkingCalendar
+from lvyue.common.deadlines.calendar import (
+    ChineseCalendar,
+    ConfiguredCalendar,
+    CountryCalendar,
+    OverriddenCalendar,
+    WorkingCalendar,
+)
 from lvyue.common.deadlines.policy import DuePolicy, policy_from_config
 
 # ARCHITECTURE.md "The rules"; every one can be overridden by configuration.
@@ -30,17 +36,27 @@ def working_calendar(
     weekend: frozenset[int] = frozenset({5, 6}),
     holidays: frozenset[date] = frozenset(),
     extra_working_days: frozenset[date] = frozenset(),
+    country: str | None = None,
+    subdivision: str | None = None,
 ) -> WorkingCalendar:
-    """ "chinese": statutory holidays and 调休 days, falling back to the configured calendar
-    for years chinese-calendar has no data for; "configured": the configured one only."""
+    """A `country` other than CN: its public holidays (``holidays`` package) and the weekend.
+    Otherwise `kind` "chinese": statutory holidays and 调休 days, falling back to the
+    configured calendar for years chinese-calendar has no data for; "configured": the
+    configured one only. The configured days off and extra working days apply on top, in
+    every year, whatever the data says."""
     configured = ConfiguredCalendar(
         weekend=weekend, holidays=holidays, extra_working_days=extra_working_days
     )
-    if kind == "chinese":
-        return ChineseCalendar(fallback=configured)
-    if kind == "configured":
+    base: WorkingCalendar
+    if country is not None and country != "CN":
+        base = CountryCalendar(country, subdivision, weekend=weekend)
+    elif kind == "chinese" or country == "CN":
+        base = ChineseCalendar(fallback=configured)
+    elif kind == "configured":
         return configured
-    raise ValueError(f"unknown working calendar {kind!r}: use 'chinese' or 'configured'")
+    else:
+        raise ValueError(f"unknown working calendar {kind!r}: use 'chinese' or 'configured'")
+    return OverriddenCalendar(base, days_off=holidays, working_days=extra_working_days)
 
 
 class SlaPolicies:

@@ -21,6 +21,7 @@ from lvyue.common.deadlines.store import (
     open_deadline,
     open_many,
 )
+from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     INVENTORY_REJECTED,
@@ -47,15 +48,16 @@ ABNORMAL_REASONS = Counter("lvyue_review_abnormal_reasons_total", "Why orders fa
 
 REVIEW_SLA = "review_by_0900"
 CONTACT_SLA = "abnormal_contact_2h"
-DISPATCH_SLA = "dispatch_1600"
 
 
 @dataclass(frozen=True)
 class ReviewContext:
-    """Built once at start-up: the rules' configuration and the SLA policies."""
+    """Built once at start-up: the rules' configuration and the SLA policies; the dispatch
+    promise comes from the warehouse policies fulfilment tracks the deadline by."""
 
     config: ReviewConfig
     sla: SlaPolicies
+    warehouses: WarehousePolicies
 
 
 def stock_outcome(state: ReviewState) -> StockOutcome:
@@ -171,7 +173,9 @@ async def _announce(
                 order_id=state.id,
                 warehouse_id=state.warehouse_id or "",
                 priority=priority(state.order),
-                promised_dispatch_at=ctx.sla.due_at(DISPATCH_SLA, now),
+                promised_dispatch_at=ctx.warehouses.due_times(
+                    state.warehouse_id or "", now
+                ).dispatch_due_at,
                 reviewed_at=now,
                 order=state.order,
             ),
