@@ -10,6 +10,7 @@ from lvyue.common.consumer import Subscription
 from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import ORDER_SHIPPED
 from lvyue.common.logging import configure_logging
+from lvyue.order_review.acceptance_api import router as acceptance_router
 from lvyue.order_review.api import router
 from lvyue.order_review.handlers.review import ReviewContext, inventory_subscriptions, on_shipped
 from lvyue.order_review.operator_api import install_error_handlers
@@ -42,7 +43,7 @@ def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> F
     app = create_app(
         settings,
         title="lvyue order-review",
-        routers=[router, operator_router],
+        routers=[router, operator_router, acceptance_router],
         subscriptions=subscriptions,
         background=[
             stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.tables import deadlines
+from lvyue.order_review.rules.acceptance import Acceptance
 from lvyue.order_review.status import OrderStatus
 from lvyue.order_review.tables import (
     customer_contacts,
@@ -238,6 +239,7 @@ class ReviewState:
     stock_status: str | None
     stock: dict[str, Any] | None
     warehouse_id: str | None
+    acceptances: tuple[Acceptance, ...] = ()
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> ReviewState | None:
@@ -266,6 +268,7 @@ async def lock_orders(
             stock_status=row.stock_status,
             stock=row.stock,
             warehouse_id=row.warehouse_id,
+            acceptances=tuple(Acceptance.from_json(a) for a in row.acceptances),
         )
         for row in rows
     }
@@ -304,9 +307,10 @@ async def set_status(
     findings: list[dict[str, str]] | None = None,
     note: str = "",
     stock: StockColumns | None = None,
+    accepted: Sequence[Acceptance] = (),
 ) -> None:
     """The order's new status (and findings, stock outcome) with its history row, in one
-    statement."""
+    statement; `accepted`: the acceptances the decision relied on, for the history."""
     values: dict[str, Any] = {"status": status, "updated_at": at}
     if findings is not None:
         values["findings"] = findings
@@ -314,7 +318,7 @@ async def set_status(
         values.update(vars(stock))
     changed = update(orders).where(orders.c.id == order_id).values(**values)
     changed_cte = changed.returning(orders.c.id).cte("changed")
-    details = {"findings": findings} if findings else {}
+    details = _details(findings, accepted)
     await session.execute(
         insert(order_status_history).from_select(
             ["order_id", "status", "at", "note", "details"],
@@ -327,6 +331,21 @@ async def set_status(
             ),
         )
     )
+
+
+def _details(
+    findings: list[dict[str, str]] | None, accepted: Sequence[Acceptance]
+) -> dict[str, Any]:
+    details: dict[str, Any] = {"findings": findings} if findings else {}
+    if accepted:
+        details["accepted"] = [_public(a) for a in accepted]
+    return details
+
+
+def _public(acceptance: Acceptance) -> dict[str, Any]:
+    shown = acceptance.to_json()
+    del shown["fingerprint"]
+    return shown
 
 
 # A reviewed order's status, findings and stock outcome with its history row; executed with
@@ -356,6 +375,7 @@ class ReviewDecision:
     status: OrderStatus
     findings: list[dict[str, str]]
     stock: StockColumns
+    accepted: Sequence[Acceptance] = ()
 
 
 async def record_decisions(
@@ -375,7 +395,7 @@ async def record_decisions(
                 "stock_status": d.stock.stock_status,
                 "stock": d.stock.stock,
                 "warehouse_id": d.stock.warehouse_id,
-                "details": {"findings": d.findings} if d.findings else {},
+                "details": _details(d.findings, d.accepted),
             }
             for d in decisions
         ],
@@ -394,6 +414,48 @@ async def replace_order(
             promotion=order.promotion,
             updated_at=at,
         )
+    )
+
+
+# The acceptance appended to the order, its findings narrowed to those still open, and a
+# history row saying who accepted what and why; the status and updated_at (when it was
+# flagged, for the queue) stay as they are.
+_ACCEPTED = text(
+    """
+    WITH changed AS (
+        UPDATE orders SET acceptances = acceptances || :acceptance, findings = :findings
+        WHERE id = :id
+        RETURNING id, status
+    )
+    INSERT INTO order_status_history (order_id, status, at, note, details)
+    SELECT id, status, :at, :note, :details FROM changed
+    """
+).bindparams(
+    bindparam("acceptance", type_=JSONB),
+    bindparam("findings", type_=JSONB),
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("details", type_=JSONB),
+)
+
+
+async def add_acceptance(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    acceptance: Acceptance,
+    remaining: list[dict[str, str]],
+    note: str,
+) -> None:
+    await session.execute(
+        _ACCEPTED,
+        {
+            "id": order_id,
+            "acceptance": [acceptance.to_json()],
+            "findings": remaining,
+            "at": acceptance.at,
+            "note": note,
+            "details": {"accepted": [_public(acceptance)], "findings": remaining},
+        },
     )
 
 

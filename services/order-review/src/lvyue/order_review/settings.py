@@ -1,8 +1,11 @@
 """Order-review's settings."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from lvyue.common.security import Role
 from lvyue.common.settings import KernelSettings
+from lvyue.order_review.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
+from lvyue.order_review.rules.findings import Reason
 
 
 class OrderReviewSettings(KernelSettings):
@@ -25,3 +28,27 @@ class OrderReviewSettings(KernelSettings):
     review_mobile_only: bool = Field(
         default=True, description="Accept only mobile numbers (fixed lines cannot get SMS)."
     )
+    review_acceptance_roles: dict[Reason, frozenset[Role]] = Field(
+        default_factory=lambda: {
+            rule: frozenset(Role(r) for r in roles)
+            for rule, roles in DEFAULT_ACCEPTANCE_ROLES.items()
+        },
+        description="Which review findings an operator may accept, and by which bearer roles, "
+        'JSON: {"remark_needs_human": ["ops"], "not_paid": ["ops"], "blacklisted": ["ops"]} '
+        "(the default). address_incomplete, unknown_sku, invalid_quantity and out_of_stock are "
+        "never accepted: the order is corrected or cancelled.",
+    )
+
+    @field_validator("review_acceptance_roles")
+    @classmethod
+    def _acceptable(cls, value: dict[Reason, frozenset[Role]]) -> dict[Reason, frozenset[Role]]:
+        AcceptancePolicy({rule: frozenset(map(str, roles)) for rule, roles in value.items()})
+        return value
+
+    def acceptance_policy(self) -> AcceptancePolicy:
+        return AcceptancePolicy(
+            {
+                rule: frozenset(map(str, roles))
+                for rule, roles in self.review_acceptance_roles.items()
+            }
+        )

@@ -42,6 +42,8 @@ orders = Table(
     Column("stock", JSONB),
     Column("warehouse_id", Text),
     Column("findings", JSONB, nullable=False, server_default="[]"),  # why it is abnormal
+    # Findings operators accepted (rules.acceptance.Acceptance as JSON), oldest first.
+    Column("acceptances", JSONB, nullable=False, server_default="[]"),
     UniqueConstraint("platform", "shop_id", "platform_order_id"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_platform_shop_id", "platform", "shop_id"),

@@ -13,6 +13,7 @@ class Action(StrEnum):
     APPLY_STOCK_OUTCOME = "apply the inventory outcome"
     RECORD_CONTACT = "record a customer contact"
     CORRECT = "correct the order"
+    ACCEPT_FINDING = "accept a finding"
     CANCEL = "cancel"
     MARK_SHIPPED = "mark shipped"
 
@@ -23,6 +24,7 @@ ALLOWED: Mapping[Action, frozenset[OrderStatus]] = MappingProxyType(
         Action.APPLY_STOCK_OUTCOME: frozenset({S.PENDING_REVIEW}),
         Action.RECORD_CONTACT: frozenset({S.ABNORMAL}),
         Action.CORRECT: frozenset({S.ABNORMAL}),
+        Action.ACCEPT_FINDING: frozenset({S.ABNORMAL}),
         # after dispatch a cancellation is an after-sale case, not a cancellation
         Action.CANCEL: frozenset({S.PENDING_REVIEW, S.ABNORMAL, S.REVIEWED}),
         Action.MARK_SHIPPED: frozenset({S.REVIEWED}),

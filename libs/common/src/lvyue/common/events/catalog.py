@@ -86,6 +86,18 @@ class OrderUpdated(_Payload):
     updated_at: AwareDatetime
 
 
+class FindingAcceptance(_Payload):
+    """An operator accepted one review finding (rule): who, with which roles, why, when."""
+
+    rule: str  # the review reason code, e.g. remark_needs_human, not_paid, blacklisted
+    detail: str  # the finding as the operator saw it
+    reason: str  # remark_handled, payment_confirmed, blacklist_false_positive, ...
+    note: str = ""
+    accepted_by: str  # the operator (X-Operator)
+    roles: tuple[str, ...]  # the roles of the bearer token used
+    accepted_at: AwareDatetime
+
+
 class OrderReviewed(_Payload):
     """The order passed review: ready to ship (待发货), stock reserved."""
 
@@ -95,6 +107,17 @@ class OrderReviewed(_Payload):
     promised_dispatch_at: AwareDatetime
     reviewed_at: AwareDatetime
     order: CanonicalOrder
+    # The findings operators accepted to let it through (empty when every rule passed).
+    accepted_findings: tuple[FindingAcceptance, ...] = ()
+
+
+class FindingAccepted(_Payload):
+    """An operator accepted a finding of an abnormal order; `remaining` lists the findings still
+    open: when it is empty the order is reviewed (order.reviewed follows)."""
+
+    order_id: uuid.UUID
+    acceptance: FindingAcceptance
+    remaining: tuple[str, ...]
 
 
 class OrderAbnormal(_Payload):
@@ -223,6 +246,11 @@ SLA_BREACHED = register(
 ORDER_UPDATED = register("order.updated", OrderUpdated, description="Lines corrected.")
 ORDER_REVIEWED = register("order.reviewed", OrderReviewed, description="Ready to ship.")
 ORDER_ABNORMAL = register("order.abnormal", OrderAbnormal, description="Failed review.")
+ORDER_FINDING_ACCEPTED = register(
+    "order.finding_accepted",
+    FindingAccepted,
+    description="An operator accepted a finding of an abnormal order; key = order id.",
+)
 ORDER_CANCELLED = register("order.cancelled", OrderCancelled, description="Cancelled.")
 ORDER_SHIPPED = register("order.shipped", OrderShipped, description="Dispatched.")
 INVENTORY_RESERVED = register(

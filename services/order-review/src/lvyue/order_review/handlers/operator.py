@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver
@@ -111,10 +111,9 @@ async def correct_order(cmd: CorrectOrder, uow: UnitOfWork, ctx: ReviewContext) 
             await repository.add_status(
                 uow.session, order_id=state.id, status=OrderStatus.ABNORMAL, at=now, note=note
             )
-            corrected = ReviewState(
-                state.id, state.status, order, state.stock_status, state.stock, state.warehouse_id
-            )
-            status = await decide(corrected, uow, ctx)
+            # the findings operators accepted stay accepted unless the correction changed what
+            # their rule judged (rules.acceptance)
+            status = await decide(replace(state, order=order), uow, ctx)
         await uow.commit()
     return status
 

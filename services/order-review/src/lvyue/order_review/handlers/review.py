@@ -28,6 +28,7 @@ from lvyue.common.events.catalog import (
     INVENTORY_RESERVED,
     ORDER_ABNORMAL,
     ORDER_REVIEWED,
+    FindingAcceptance,
     InventoryRejected,
     InventoryReserved,
     OrderAbnormal,
@@ -38,6 +39,7 @@ from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
 from lvyue.order_review.repository import ReviewDecision, ReviewState, StockColumns
 from lvyue.order_review.rules import Finding, ReviewConfig, StockOutcome, priority, review
+from lvyue.order_review.rules.acceptance import Acceptance, Resolution, resolve
 from lvyue.order_review.status import OrderStatus
 from lvyue.order_review.transitions import Action, allowed
 
@@ -77,7 +79,8 @@ async def decide(
     `record_stock`: the state's stock outcome is new and is written with the status.
     """
     now = uow.clock.now()
-    findings = review(state.order, ctx.config, stock=stock_outcome(state))
+    judged = judge(state, ctx)
+    findings = judged.remaining
     subject = str(state.id)
     stock = (
         StockColumns(state.stock_status, state.stock, state.warehouse_id) if record_stock else None
@@ -91,8 +94,9 @@ async def decide(
             at=now,
             findings=[],
             stock=stock,
+            accepted=judged.accepted,
         )
-        await _announce(uow, ctx, state, findings, now)
+        await _announce(uow, ctx, state, judged, now)
         return OrderStatus.REVIEWED
     await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
     await repository.set_status(
@@ -102,6 +106,7 @@ async def decide(
         at=now,
         findings=_recorded(findings),
         stock=stock,
+        accepted=judged.accepted,
     )
     await open_deadline(
         uow,
@@ -110,7 +115,7 @@ async def decide(
         opened_at=now,
         due_at=ctx.sla.due_at(CONTACT_SLA, now),
     )
-    await _announce(uow, ctx, state, findings, now)
+    await _announce(uow, ctx, state, judged, now)
     return OrderStatus.ABNORMAL
 
 
@@ -118,13 +123,11 @@ async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: Review
     """decide(record_stock=True) for orders (each once) whose stock outcome just arrived, in
     a fixed number of statements."""
     now = uow.clock.now()
-    judged = [
-        (state, review(state.order, ctx.config, stock=stock_outcome(state))) for state in states
-    ]
+    judged = [(state, judge(state, ctx)) for state in states]
     await close_many(
         uow,
         [(REVIEW_SLA, str(state.id)) for state, _ in judged]
-        + [(CONTACT_SLA, str(state.id)) for state, findings in judged if not findings],
+        + [(CONTACT_SLA, str(state.id)) for state, j in judged if not j.remaining],
         closed_at=now,
     )
     await repository.record_decisions(
@@ -132,11 +135,12 @@ async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: Review
         [
             ReviewDecision(
                 order_id=state.id,
-                status=OrderStatus.ABNORMAL if findings else OrderStatus.REVIEWED,
-                findings=_recorded(findings),
+                status=OrderStatus.ABNORMAL if j.remaining else OrderStatus.REVIEWED,
+                findings=_recorded(j.remaining),
                 stock=StockColumns(state.stock_status, state.stock, state.warehouse_id),
+                accepted=j.accepted,
             )
-            for state, findings in judged
+            for state, j in judged
         ],
         at=now,
     )
@@ -145,12 +149,30 @@ async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: Review
         uow,
         [
             NewDeadline(CONTACT_SLA, str(state.id), now, contact_due)
-            for state, findings in judged
-            if findings
+            for state, j in judged
+            if j.remaining
         ],
     )
-    for state, findings in judged:
-        await _announce(uow, ctx, state, findings, now)
+    for state, j in judged:
+        await _announce(uow, ctx, state, j, now)
+
+
+def judge(state: ReviewState, ctx: ReviewContext) -> Resolution:
+    """Every rule on the order; the findings operators accepted are set apart."""
+    findings = review(state.order, ctx.config, stock=stock_outcome(state))
+    return resolve(findings, state.order, state.acceptances)
+
+
+def accepted_payload(acceptance: Acceptance) -> FindingAcceptance:
+    return FindingAcceptance(
+        rule=str(acceptance.rule),
+        detail=acceptance.detail,
+        reason=str(acceptance.reason),
+        note=acceptance.note,
+        accepted_by=acceptance.actor,
+        roles=acceptance.roles,
+        accepted_at=acceptance.at,
+    )
 
 
 def _recorded(findings: Sequence[Finding]) -> list[dict[str, str]]:
@@ -161,11 +183,13 @@ async def _announce(
     uow: UnitOfWork,
     ctx: ReviewContext,
     state: ReviewState,
-    findings: Sequence[Finding],
+    judged: Resolution,
     now: datetime,
 ) -> None:
-    """order.reviewed (priority, promised dispatch) or order.abnormal (every reason)."""
+    """order.reviewed (priority, promised dispatch, the findings accepted to let it through)
+    or order.abnormal (every reason still open)."""
     subject = str(state.id)
+    findings = judged.remaining
     if not findings:
         await uow.emit(
             ORDER_REVIEWED,
@@ -178,6 +202,7 @@ async def _announce(
                 ).dispatch_due_at,
                 reviewed_at=now,
                 order=state.order,
+                accepted_findings=tuple(accepted_payload(a) for a in judged.accepted),
             ),
             subject=subject,
         )
