@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -80,6 +81,28 @@ def run(
             "up (see the banner); consumers share the topics' partitions.",
         ),
     ] = 1,
+    clock_start: Annotated[
+        str | None,
+        typer.Option(
+            help="Drill: run every service on one simulated clock that reads this time now "
+            "(ISO 8601 with a UTC offset, e.g. 2026-11-11T00:00+08:00).",
+        ),
+    ] = None,
+    clock_speed: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            max=3600,
+            help="With --clock-start: simulated seconds per real second (60: a day in 24 min).",
+        ),
+    ] = 1.0,
+    clock_anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="With --clock-start: the real instant (ISO 8601 with offset) the simulated "
+            "clock reads --clock-start; default: now.",
+        ),
+    ] = None,
 ) -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them in order.
 
@@ -101,8 +124,35 @@ def run(
         start_timeout_s=start_timeout,
         probe_timeout_s=probe_timeout,
         replicas=replicas,
+        clock=_simulated_clock(clock_start, clock_speed, clock_anchor),
     )
     raise typer.Exit(runtime.run(opts))
+
+
+def _aware(value: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint=option) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} needs a UTC offset, e.g. +08:00", param_hint=option)
+    return moment
+
+
+def _simulated_clock(
+    start: str | None, speed: float, anchor: str | None
+) -> runtime.SimulatedClockOptions | None:
+    if start is None:
+        if speed != 1.0 or anchor is not None:
+            raise typer.BadParameter(
+                "needs --clock-start", param_hint="--clock-speed/--clock-anchor"
+            )
+        return None
+    return runtime.SimulatedClockOptions(
+        start=_aware(start, "--clock-start"),
+        speed=speed,
+        anchor=_aware(anchor, "--clock-anchor") if anchor else datetime.now(UTC),
+    )
 
 
 @app.command()

@@ -67,6 +67,23 @@ class RuntimeOptions:
     start_timeout_s: float = 120.0  # all services ready, from their start
     probe_timeout_s: float = 5.0  # one /readyz answer: slow under load, not a failure
     replicas: int = 1  # processes per service process (API, consumers): see services.placements
+    clock: SimulatedClockOptions | None = None  # a drill's shared simulated clock
+
+
+@dataclass(frozen=True)
+class SimulatedClockOptions:
+    """Every service reads `start` at the real instant `anchor`, `speed` times as fast."""
+
+    start: datetime
+    anchor: datetime
+    speed: float
+
+    def env(self) -> dict[str, str]:
+        return {
+            "LVYUE_CLOCK_START": self.start.isoformat(),
+            "LVYUE_CLOCK_ANCHOR": self.anchor.isoformat(),
+            "LVYUE_CLOCK_SPEED": repr(self.speed),
+        }
 
 
 @dataclass
@@ -253,6 +270,8 @@ def start_services(
         )
         # Unique among the live members of the service's group, the same after a restart.
         env["LVYUE_CONSUMER_INSTANCE"] = str(place.replica)
+        if opts.clock is not None:
+            env.update(opts.clock.env())
         if place.shared_port is not None:
             env["LVYUE_HTTP_SHARED_PORT"] = str(place.shared_port)
         if spec.consumers_port(opts.base_port) is not None and not place.consumers:
@@ -321,7 +340,7 @@ def run(opts: RuntimeOptions) -> int:
         procs = start_services(urls, infra, opts)
         with interrupts.interruptible():
             wait_ready(procs, timeout_s=opts.start_timeout_s, probe_timeout_s=opts.probe_timeout_s)
-        print_banner(procs, infra)
+        print_banner(procs, infra, opts.clock)
         supervisor = Supervisor(
             _units(procs, infra, urls, opts.state_dir),
             opts.restart,
@@ -371,7 +390,9 @@ def _units(
     return units
 
 
-def print_banner(procs: list[ServiceProcess], infra: Infrastructure) -> None:
+def print_banner(
+    procs: list[ServiceProcess], infra: Infrastructure, clock: SimulatedClockOptions | None = None
+) -> None:
     console.rule("lvyue is running")
     for proc in procs:
         shared = proc.env.get("LVYUE_HTTP_SHARED_PORT")
@@ -386,4 +407,10 @@ def print_banner(procs: list[ServiceProcess], infra: Infrastructure) -> None:
             console.print(f"    {role:<24} {tokens[0]}", soft_wrap=True)
     if procs and os.environ.get("LVYUE_WEBHOOK_SECRETS") is None:
         console.print(f"  dev webhook secret, every platform: {DEV_WEBHOOK_SECRET}", soft_wrap=True)
+    if clock is not None:
+        console.print(
+            f"  simulated clock: {clock.start.isoformat()} at {clock.anchor.isoformat()},"
+            f" {clock.speed:g}x real time",
+            soft_wrap=True,
+        )
     console.print("Ctrl-C stops everything in order.")

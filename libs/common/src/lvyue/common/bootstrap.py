@@ -109,14 +109,19 @@ async def start_kernel(
     background: Sequence[BackgroundJob] = (),
     clock: Clock | None = None,
 ) -> Kernel:
-    clock = clock or SystemClock()
+    clock = clock or settings.clock()
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
     sessions = make_session_factory(engine)
-    uow = UnitOfWorkFactory(sessions, source=f"/lvyue/{settings.service_name}", clock=clock)
+    uow = UnitOfWorkFactory(
+        sessions,
+        source=f"/lvyue/{settings.service_name}",
+        clock=clock,
+        wall_clock=SystemClock() if settings.clock_start is not None else clock,
+    )
     await ensure_topics(
         settings.kafka_bootstrap_servers,
         all_topics(settings.topic_prefix),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from lvyue.common.clock import Clock, SimulatedClock, SystemClock
 from lvyue.common.deadlines.sla import SlaPolicies, working_calendar
 from lvyue.common.deadlines.warehouses import WarehouseConfig
 
@@ -74,6 +75,24 @@ class KernelSettings(BaseSettings):
     holidays: frozenset[date] = Field(default=frozenset(), description="Extra days off.")
     extra_working_days: frozenset[date] = Field(
         default=frozenset(), description="Weekend days that are working days (调休)."
+    )
+    clock_start: datetime | None = Field(
+        default=None,
+        description="Drills: run on a simulated clock reading this time (ISO 8601 with offset)"
+        " at LVYUE_CLOCK_ANCHOR; unset: the system clock.",
+    )
+    clock_anchor: datetime | None = Field(
+        default=None,
+        description="The real instant the simulated clock reads LVYUE_CLOCK_START; the same in"
+        " every service, so they agree (`lvyue run` sets it to its own start).",
+    )
+    clock_speed: float = Field(
+        default=1.0, gt=0, le=3600, description="Simulated seconds per real second."
+    )
+    simulated_clock_in_production: bool = Field(
+        default=False,
+        description="Allow LVYUE_CLOCK_START with LVYUE_ENV=production (a drill on a staging"
+        " deployment); refused otherwise.",
     )
     warehouses: dict[str, WarehouseConfig] = Field(
         default_factory=dict,
@@ -215,6 +234,32 @@ class KernelSettings(BaseSettings):
             extra_working_days=self.extra_working_days,
         )
         return SlaPolicies(self.sla_policies, tz=ZoneInfo(self.timezone), calendar=calendar)
+
+    @model_validator(mode="after")
+    def _check_clock(self) -> Self:
+        if self.clock_start is None:
+            if self.clock_speed != 1.0 or self.clock_anchor is not None:
+                raise ValueError("LVYUE_CLOCK_SPEED / LVYUE_CLOCK_ANCHOR need LVYUE_CLOCK_START")
+            return self
+        if self.clock_start.tzinfo is None:
+            raise ValueError("LVYUE_CLOCK_START needs a UTC offset, e.g. 2026-11-11T00:00+08:00")
+        if self.clock_anchor is None or self.clock_anchor.tzinfo is None:
+            raise ValueError(
+                "LVYUE_CLOCK_START needs LVYUE_CLOCK_ANCHOR (with a UTC offset), the same in"
+                " every service, so that their clocks agree"
+            )
+        if self.env is Environment.PRODUCTION and not self.simulated_clock_in_production:
+            raise ValueError(
+                "LVYUE_CLOCK_START: a simulated clock is refused in production unless"
+                " LVYUE_SIMULATED_CLOCK_IN_PRODUCTION=true"
+            )
+        return self
+
+    def clock(self) -> Clock:
+        """The system clock, or the drill's simulated one."""
+        if self.clock_start is None or self.clock_anchor is None:
+            return SystemClock()
+        return SimulatedClock(self.clock_start, anchor=self.clock_anchor, speed=self.clock_speed)
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> Self:

@@ -112,10 +112,20 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Built once per process in bootstrap; call it for a fresh unit of work."""
 
-    def __init__(self, session_factory: SessionFactory, *, source: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        source: str,
+        clock: Clock,
+        wall_clock: Clock | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.source = source
         self.clock = clock
+        # Signature timestamps are real time even in a drill on a simulated business clock:
+        # a platform signs with its own clock.
+        self.wall_clock = wall_clock or clock
         # Set by bootstrap to wake the outbox relay as soon as new events are committed.
         self.on_events_committed: Callable[[], None] | None = None
 

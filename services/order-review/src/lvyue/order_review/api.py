@@ -99,7 +99,7 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
         **dict(request.headers),  # lower-cased names; a header wins on a clash
     }
     try:
-        adapter.verify(params, body, settings.webhook_secret, now=kernel.clock.now())
+        adapter.verify(params, body, settings.webhook_secret, now=kernel.uow.wall_clock.now())
     except SignatureError as exc:
         raise _reject(platform, "unauthorized", 401, str(exc)) from exc
     try:

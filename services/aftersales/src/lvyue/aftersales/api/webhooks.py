@@ -69,7 +69,9 @@ async def receive_aftersale(request: Request, uow: UowFactoryDep, ctx: CtxDep) -
     body, data = await _read(request)
     settings: KernelSettings = request.app.state.settings
     try:
-        webhook_auth.verify(request.headers, body, settings.webhook_secret, now=uow.clock.now())
+        webhook_auth.verify(
+            request.headers, body, settings.webhook_secret, now=uow.wall_clock.now()
+        )
     except webhook_auth.SignatureError as exc:
         raise HTTPException(401, str(exc)) from exc
     case = _parse(data)
@@ -142,7 +144,7 @@ async def receive_platform_aftersale(
         **dict(request.headers),  # lower-cased names; a header wins on a clash
     }
     try:
-        app_key = adapter.verify(params, body, settings.webhook_secret, now=uow.clock.now())
+        app_key = adapter.verify(params, body, settings.webhook_secret, now=uow.wall_clock.now())
     except platforms.SignatureError as exc:
         raise HTTPException(401, str(exc)) from exc
     case = _mapped(adapter, payload)
