@@ -41,7 +41,8 @@ def demo(
     orders from lvyue, Shopify, Taobao, JD, Pinduoduo and Douyin with receivers across China,
     about one in four abnormal on purpose (incomplete address, invalid phone, 请改地址, unpaid,
     unknown SKU, out of stock); acts as the warehouse (pick list, SF/YTO/ZTO dispatches); works
-    the abnormal queue as an operator (contacts, one address correction); opens after-sale cases
+    the abnormal queue as an operator (contacts, one address correction, one remark and one
+    unpaid order accepted after checking); opens after-sale cases
     and approves, receives returns and refunds them. Each run uses fresh platform order ids.
     """
     from lvyue.cli.demo.client import Services

@@ -21,6 +21,11 @@ CONTACT_NOTES = {
     "unknown_sku": ("im", "message_left", "商品编码未建档，已通知商品组"),
     "address_incomplete": ("phone", "reached", "买家口述了完整地址，已更正"),
 }
+# Findings an operator accepts once handled (the first order of each kind): rule, reason, note.
+ACCEPTANCES = {
+    "remark_needs_human": ("remark_handled", "已按买家留言在平台改好地址"),
+    "not_paid": ("payment_confirmed", "平台后台显示已付款"),
+}
 # (type, reason, description) of the after-sale requests, in turn.
 CASES = (
     ("return_and_refund", "quality", "枕芯有异味，申请退货退款"),
@@ -36,6 +41,7 @@ LEAVE_UNANSWERED = 4  # every 4th case waits for an answer, so aftersale_respons
 class Desk:
     contacted: set[str] = field(default_factory=set)
     corrected: set[str] = field(default_factory=set)
+    accepted: dict[str, str] = field(default_factory=dict)  # finding kind → order id
     queue_seen: int = 0
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id → case
     asked: list[str] = field(default_factory=list)  # order ids chosen for a case, in turn
@@ -53,13 +59,14 @@ class Desk:
 
 
 def work_abnormal_queue(svc: Services, console: Console, intake: Intake, desk: Desk) -> None:
-    """Records a contact on this run's abnormal orders and corrects one incomplete address."""
+    """Records a contact on this run's abnormal orders, corrects one incomplete address and
+    accepts the finding of one remark-flagged and one unpaid order once the buyer is reached."""
     response = svc.call("GET", f"{svc.review}/abnormal-orders", params={"limit": 500})
     response.raise_for_status()
     ours = intake.by_platform_order_id()
     entries = [e for e in response.json()["items"] if e["platform_order_id"] in ours]
     desk.queue_seen = max(desk.queue_seen, len(entries))
-    contacts = corrections = 0
+    contacts = corrections = acceptances = 0
     for entry in entries:
         posted = ours[entry["platform_order_id"]]
         order_id, kind = posted.order_id, posted.spec.abnormal or ""
@@ -68,6 +75,9 @@ def work_abnormal_queue(svc: Services, console: Console, intake: Intake, desk: D
             desk.corrected.add(order_id)
             desk.contacted.add(order_id)
         if order_id in desk.contacted:
+            if kind in ACCEPTANCES and kind not in desk.accepted:
+                acceptances += _accept(svc, console, order_id, kind)
+                desk.accepted[kind] = order_id
             continue
         desk.contacted.add(order_id)
         if len(desk.contacted) % 3 == 0:
@@ -80,11 +90,32 @@ def work_abnormal_queue(svc: Services, console: Console, intake: Intake, desk: D
             json={"channel": channel, "outcome": outcome, "note": note},
         )
         contacts += contact.status_code == 201
-    if contacts or corrections:
+    if contacts or corrections or acceptances:
         console.print(
             f"[bold yellow]operator[/] abnormal queue has {len(entries)} of ours: "
-            f"{contacts} buyer(s) contacted, {corrections} address corrected"
+            f"{contacts} buyer(s) contacted, {corrections} address corrected, "
+            f"{acceptances} finding(s) accepted"
         )
+
+
+def _accept(svc: Services, console: Console, order_id: str, rule: str) -> int:
+    reason, note = ACCEPTANCES[rule]
+    accepted = svc.call(
+        "POST",
+        f"{svc.review}/orders/{order_id}/findings/{rule}/acceptance",
+        operator=OPERATOR,
+        json={"reason": reason, "note": note},
+    )
+    if accepted.status_code not in (200, 201):
+        console.print(
+            f"[red]acceptance[/] {order_id} refused {accepted.status_code}: {accepted.text}"
+        )
+        return 0
+    console.print(
+        f"[bold yellow]operator[/] accepted {rule} of {order_id} ({reason}: {note}) → "
+        f"{accepted.json()['status']}"
+    )
+    return 1
 
 
 def _correct_address(svc: Services, console: Console, order_id: str, intake: Intake) -> int:
