@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.security import GrantedRoles, require_role
@@ -34,6 +34,12 @@ AnyRole = Annotated[GrantedRoles, Depends(require_role())]
 
 
 class AcceptanceCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "payment_confirmed", "note": "平台后台显示已付款"}]
+        }
+    )
+
     reason: AcceptanceReason = Field(
         description="remark_handled (remark_needs_human), payment_confirmed (not_paid), "
         "blacklist_false_positive (blacklisted), phone_confirmed (phone_invalid), or other "
@@ -43,6 +49,25 @@ class AcceptanceCreate(BaseModel):
 
 
 class AcceptanceRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+                    "rule": "not_paid",
+                    "detail": "payment not confirmed",
+                    "reason": "payment_confirmed",
+                    "note": "平台后台显示已付款",
+                    "accepted_by": "cs-xiaolin",
+                    "roles": ["ops"],
+                    "accepted_at": "2026-12-05T10:12:00+08:00",
+                    "status": "reviewed",
+                    "remaining": [],
+                }
+            ]
+        }
+    )
+
     order_id: uuid.UUID
     rule: Reason
     detail: str = Field(description="The finding as it was accepted.")
@@ -60,7 +85,10 @@ class AcceptanceRead(BaseModel):
     status_code=status.HTTP_201_CREATED,
     response_model=AcceptanceRead,
     responses={
-        200: {"description": "a repeat: the finding was accepted before, nothing changed"},
+        200: {
+            "model": AcceptanceRead,
+            "description": "a repeat: the finding was accepted before, nothing changed",
+        },
         403: {"description": "this finding is never accepted, or not by the caller's roles"},
         404: {"description": "no such order"},
         409: {"description": "the order has no such open finding, or is not abnormal"},
