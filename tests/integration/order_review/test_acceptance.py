@@ -71,6 +71,10 @@ async def test_an_accepted_remark_lets_the_order_through_with_who_and_why_record
     assert acceptance_row["details"]["accepted"][0]["actor"] == "xiaowang"
     assert "fingerprint" not in acceptance_row["details"]["accepted"][0]
     assert view["history"][3]["details"]["accepted"][0]["rule"] == "remark_needs_human"
+    [shown] = view["acceptances"]
+    assert (shown["rule"], shown["reason"], shown["accepted_by"], shown["note"]) == (
+        "remark_needs_human", "remark_handled", "xiaowang", "发票已开"
+    )  # fmt: skip
     assert queue["total"] == 0
     assert len(reviewed) == len(events) == 1  # the repeat emitted nothing
     payload = from_kafka(reviewed[0].key, reviewed[0].value, reviewed[0].headers).payload(

@@ -10,15 +10,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
 from prometheus_client import Counter
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from lvyue.common.app import KernelDep, UowFactoryDep
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.events.catalog import FindingAcceptance
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
 from lvyue.order_review import repository
 from lvyue.order_review.handlers.intake import REVIEW_SLA, AcceptOrder, stage_orders
+from lvyue.order_review.handlers.review import accepted_payload
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
 
@@ -46,6 +48,9 @@ class OrderRead(BaseModel):
     updated_at: datetime
     order: CanonicalOrder
     history: list[StatusChangeRead]
+    acceptances: list[FindingAcceptance] = Field(
+        default_factory=list, description="Findings operators accepted: who, why, when."
+    )
 
 
 def _reject(platform: str, outcome: str, code: int, detail: Any) -> HTTPException:
@@ -145,4 +150,5 @@ async def read_order(order_id: uuid.UUID, uow: UowFactoryDep) -> OrderRead:
         updated_at=record.updated_at,
         order=record.order,
         history=[StatusChangeRead(**vars(h)) for h in record.history],
+        acceptances=[accepted_payload(a) for a in record.acceptances],
     )

@@ -53,6 +53,7 @@ class OrderRecord:
     updated_at: datetime
     order: CanonicalOrder
     history: list[StatusChange]
+    acceptances: tuple[Acceptance, ...] = ()
 
 
 async def order_for_delivery(
@@ -226,6 +227,7 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID) -> OrderRecord |
         updated_at=row.updated_at,
         order=CanonicalOrder.model_validate(row.order),
         history=[StatusChange(h.status, h.at, h.note, h.details) for h in history],
+        acceptances=tuple(Acceptance.from_json(a) for a in row.acceptances),
     )
 
 
