@@ -21,6 +21,7 @@ from lvyue.order_review.rules.acceptance import (
     fingerprint,
     resolve,
 )
+from lvyue.order_review.settings import OrderReviewSettings
 
 from .review_orders import make_order, with_address, with_receiver
 
@@ -130,3 +131,17 @@ def test_an_acceptance_round_trips_as_json() -> None:
     [unpaid] = findings_of(order)
     accepted = accept(unpaid, order, AcceptanceReason.PAYMENT_CONFIRMED)
     assert Acceptance.from_json(accepted.to_json()) == accepted
+
+
+def test_settings_refuse_a_never_acceptable_rule_and_build_the_configured_policy() -> None:
+    with pytest.raises(ValueError, match="address_incomplete can never be accepted"):
+        OrderReviewSettings(env="test", review_acceptance_roles={"address_incomplete": ["ops"]})
+    settings = OrderReviewSettings(
+        env="test", review_acceptance_roles={"blacklisted": ["sre"], "phone_invalid": ["ops"]}
+    )
+    policy = settings.acceptance_policy()
+    policy.authorize(Reason.BLACKLISTED, {"sre"})
+    policy.authorize(Reason.PHONE_INVALID, {"ops"})
+    with pytest.raises(AcceptanceRefused):
+        policy.authorize(Reason.REMARK_NEEDS_HUMAN, {"ops"})  # no longer configured
+    assert OrderReviewSettings(env="test").acceptance_policy() == AcceptancePolicy()
