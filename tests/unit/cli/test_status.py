@@ -51,3 +51,15 @@ def test_render_shows_compliance_against_the_objective() -> None:
     assert "abnormal_contact_2h" in text
     assert "94.0%" in text
     assert "objective 98%" in text
+
+
+def test_the_forecasts_predicted_breaches_are_shown_per_sla() -> None:
+    snap = Snapshot()
+    add_metrics(snap, "fulfilment", """\
+# TYPE lvyue_sla_predicted_breaches gauge
+lvyue_sla_predicted_breaches{sla="dispatch_1600"} 4.0
+""")  # fmt: skip
+    assert snap.slas["dispatch_1600"].predicted == 4.0
+    console = Console(width=140, record=True)
+    console.print(render(snap))
+    assert "will breach" in console.export_text()

@@ -28,6 +28,7 @@ class SlaRow:
     open: float = 0.0
     at_risk: float = 0.0
     overdue: float = 0.0
+    predicted: float = 0.0  # open deadlines the breach forecast says will be late
 
     @property
     def compliance(self) -> float | None:
@@ -51,7 +52,12 @@ _COUNTERS = {
     "lvyue_sla_deadlines_opened": "opened",
 }
 # Gauges read from the database: every replica reports the same value, so take the max.
-_GAUGES = {"lvyue_sla_open": "open", "lvyue_sla_at_risk": "at_risk", "lvyue_sla_overdue": "overdue"}
+_GAUGES = {
+    "lvyue_sla_open": "open",
+    "lvyue_sla_at_risk": "at_risk",
+    "lvyue_sla_overdue": "overdue",
+    "lvyue_sla_predicted_breaches": "predicted",
+}
 
 
 def scrape(services: dict[str, str], *, timeout_s: float = 2.0) -> Snapshot:
@@ -90,7 +96,8 @@ def add_metrics(snap: Snapshot, service: str, text: str) -> None:
 
 def render(snap: Snapshot) -> Group:
     slas = Table(title=f"SLA compliance (objective {OBJECTIVE:.0%})", expand=True)
-    for column in ("sla", "compliance", "met", "breached", "open", "at risk", "overdue"):
+    columns = ("sla", "compliance", "met", "breached", "open", "at risk", "overdue", "will breach")
+    for column in columns:
         slas.add_column(column, justify="left" if column == "sla" else "right")
     for name in sorted(snap.slas):
         row = snap.slas[name]
@@ -103,6 +110,7 @@ def render(snap: Snapshot) -> Group:
         slas.add_row(
             name, shown, f"{row.met:.0f}", f"{row.breached:.0f}", f"{row.open:.0f}",
             f"{row.at_risk:.0f}", f"{row.overdue:.0f}",
+            Text(f"{row.predicted:.0f}", style="bold red" if row.predicted else ""),
         )  # fmt: skip
     flow = Table(title="Event flow", expand=True)
     for column in (

@@ -21,6 +21,7 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel, start_kernel
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
 from lvyue.common.db import is_database_unavailable
+from lvyue.common.deadlines import routes as deadline_routes
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.kafka import broker_reachable
 from lvyue.common.security import TokenRegistry
@@ -176,6 +177,7 @@ def create_app(
     for error in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         app.add_exception_handler(error, _database_unavailable)
     app.include_router(health)
+    app.include_router(deadline_routes.router)  # every service forecasts its own deadlines
     for router in routers:
         app.include_router(router)
     return app

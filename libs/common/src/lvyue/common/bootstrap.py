@@ -147,6 +147,8 @@ async def start_kernel(
         batch_size=settings.deadline_scan_batch_size,
         interval_s=settings.deadline_scan_interval_s,
         at_risk_fraction=settings.deadline_at_risk_fraction,
+        forecast_interval_s=settings.deadline_forecast_interval_s,
+        forecast_window_s=settings.deadline_forecast_window_s,
     )
     consumer = None
     if subscriptions and settings.consumers_enabled:

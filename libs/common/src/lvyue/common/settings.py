@@ -177,6 +177,14 @@ class KernelSettings(BaseSettings):
         default=True, description="Run this service's own periodic jobs (gauges, daily scans)."
     )
     deadline_scan_interval_s: float = Field(default=1.0, gt=0)
+    deadline_forecast_interval_s: float = Field(
+        default=15.0, gt=0, description="How often the breach forecast's gauges are recomputed."
+    )
+    deadline_forecast_window_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="The recent window whose completion rate the breach forecast goes by.",
+    )
     deadline_scan_batch_size: int = Field(default=500, ge=1)
     deadline_at_risk_fraction: float = Field(
         default=0.8,

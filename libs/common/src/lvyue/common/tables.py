@@ -114,4 +114,7 @@ deadlines = Table(
     ),
     Index("ix_deadlines_open_due", "due_at", postgresql_where=text("state = 'open'")),
     Index("ix_deadlines_subject", "subject"),
+    # The breach forecast: work still to do, and what was closed lately.
+    Index("ix_deadlines_unclosed", "sla", "due_at", postgresql_where=text("closed_at IS NULL")),
+    Index("ix_deadlines_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
 )

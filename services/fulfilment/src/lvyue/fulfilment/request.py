@@ -78,7 +78,7 @@ async def request_shipments(
     await open_many(
         uow,
         [
-            NewDeadline(sla, s.deadline_subject, s.ready_at, due_at)
+            NewDeadline(sla, s.deadline_subject, s.ready_at, due_at, queue=s.warehouse_id)
             for s in created.values()
             for sla, due_at in ((OUTBOUND_SLA, s.outbound_due_at), (DISPATCH_SLA, s.due_at))
         ],
@@ -125,8 +125,8 @@ async def start_shipment(
         subject=shipment.deadline_subject,
         opened_at=shipment.ready_at,
         specs=(
-            DeadlineSpec(OUTBOUND_SLA, shipment.outbound_due_at),
-            DeadlineSpec(DISPATCH_SLA, shipment.due_at),
+            DeadlineSpec(OUTBOUND_SLA, shipment.outbound_due_at, queue=shipment.warehouse_id),
+            DeadlineSpec(DISPATCH_SLA, shipment.due_at, queue=shipment.warehouse_id),
         ),
     )
     await _announce(uow, shipment, receiver=receiver, lines=lines)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import case, func, select, update
 
+from lvyue.common.deadlines import forecast as forecasts
 from lvyue.common.deadlines import metrics
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import SLA_BREACHED, SlaBreached
@@ -32,6 +33,8 @@ class DeadlineScanner:
         batch_size: int = 500,
         interval_s: float = 1.0,
         at_risk_fraction: float = 0.8,
+        forecast_interval_s: float = 15.0,
+        forecast_window_s: float = 3600.0,
     ) -> None:
         self._uow_factory = uow_factory
         self._service = service
@@ -39,6 +42,9 @@ class DeadlineScanner:
         self._interval_s = interval_s
         self._at_risk_fraction = at_risk_fraction
         self._known_slas: set[str] = set()
+        self._forecast_interval_s = forecast_interval_s
+        self._forecast_window = timedelta(seconds=forecast_window_s)
+        self._next_forecast = 0.0
 
     async def scan_once(self) -> list[Deadline]:
         """Breaches one batch of overdue deadlines; returns those this scanner breached."""
@@ -127,11 +133,25 @@ class DeadlineScanner:
             metrics.OVERDUE.labels(sla).set(0)
         self._known_slas |= seen
 
+    async def refresh_forecast(self) -> list[forecasts.Forecast]:
+        """The breach forecast's gauges (predicted breaches per SLA), from the database."""
+        async with self._uow_factory() as uow:
+            now = uow.clock.now()
+            result = await forecasts.read_forecast(
+                uow.session, now=now, window=self._forecast_window
+            )
+        forecasts.export(result, now=now, slas=self._known_slas)
+        return result
+
     async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
                 await self.scan_until_clear()
                 await self.refresh_gauges()
+                if loop.time() >= self._next_forecast:
+                    self._next_forecast = loop.time() + self._forecast_interval_s
+                    await self.refresh_forecast()
             except Exception as exc:  # a bad scan must not kill the scanner
                 log.error("deadline_scan_failed", error=repr(exc))
             with contextlib.suppress(TimeoutError):

@@ -67,15 +67,18 @@ class DeadlineSpec:
 
     sla: str
     due_at: datetime
+    queue: str | None = None
 
 
 # Many deadlines in one statement; those already open are left as they are.
 _OPEN_MANY = text(
     """
-    INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at)
-    SELECT wanted.id, wanted.sla, wanted.subject, 'open', wanted.opened_at, wanted.due_at
-    FROM unnest(:ids, :slas, :subjects, :opened, :dues)
-        AS wanted(id, sla, subject, opened_at, due_at)
+    INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at, attributes)
+    SELECT wanted.id, wanted.sla, wanted.subject, 'open', wanted.opened_at, wanted.due_at,
+           CASE WHEN wanted.queue IS NULL THEN '{}'::jsonb
+                ELSE jsonb_build_object('queue', wanted.queue) END
+    FROM unnest(:ids, :slas, :subjects, :opened, :dues, :queues)
+        AS wanted(id, sla, subject, opened_at, due_at, queue)
     ON CONFLICT (sla, subject) WHERE state = 'open' DO NOTHING
     RETURNING *
     """
@@ -85,6 +88,7 @@ _OPEN_MANY = text(
     bindparam("subjects", type_=ARRAY(Text)),
     bindparam("opened", type_=ARRAY(DateTime(timezone=True))),
     bindparam("dues", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("queues", type_=ARRAY(Text)),
 )
 
 
@@ -94,6 +98,7 @@ class NewDeadline:
     subject: str
     opened_at: datetime
     due_at: datetime
+    queue: str | None = None  # who works it (a warehouse): breach forecasts go per queue
 
 
 async def open_deadlines(
@@ -101,7 +106,8 @@ async def open_deadlines(
 ) -> dict[str, Deadline]:
     """open_deadline for several SLAs of one subject at once; every one of them, by SLA."""
     opened = await open_many(
-        uow, [NewDeadline(spec.sla, subject, opened_at, spec.due_at) for spec in specs]
+        uow,
+        [NewDeadline(spec.sla, subject, opened_at, spec.due_at, spec.queue) for spec in specs],
     )
     return {sla: deadline for (sla, _), deadline in opened.items()}
 
@@ -121,6 +127,7 @@ async def open_many(
                 "subjects": [w.subject for w in wanted],
                 "opened": [w.opened_at for w in wanted],
                 "dues": [w.due_at for w in wanted],
+                "queues": [w.queue for w in wanted],
             },
         )
     ).all()
@@ -240,3 +247,51 @@ async def cancel_deadline(uow: UnitOfWork, *, sla: str, subject: str, at: dateti
     if cancelled:
         uow.after_commit(lambda: metrics.record_cancelled(sla))
     return cancelled
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An unclosed deadline (open or breached): work its queue has still to do."""
+
+    id: uuid.UUID
+    sla: str
+    subject: str
+    queue: str | None
+    due_at: datetime
+    breached: bool
+
+
+async def pending(session: AsyncSession, *, limit: int) -> list[Pending]:
+    """Unclosed deadlines, soonest due first within each (sla, queue), at most `limit`."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT id, sla, subject, attributes->>'queue' AS queue, due_at,
+                   state = 'breached' AS breached
+            FROM deadlines
+            WHERE closed_at IS NULL AND state IN ('open', 'breached')
+            ORDER BY sla, queue NULLS FIRST, due_at, opened_at, subject
+            LIMIT :limit
+            """
+        ),
+        {"limit": limit},
+    )
+    return [Pending(r.id, r.sla, r.subject, r.queue, r.due_at, r.breached) for r in rows]
+
+
+async def completions(
+    session: AsyncSession, *, since: datetime, until: datetime
+) -> dict[tuple[str, str | None], int]:
+    """Deadlines closed by their work in [since, until], per (sla, queue)."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT sla, attributes->>'queue' AS queue, count(*) AS closed
+            FROM deadlines
+            WHERE closed_at > :since AND closed_at <= :until AND state IN ('met', 'breached')
+            GROUP BY 1, 2
+            """
+        ),
+        {"since": since, "until": until},
+    )
+    return {(r.sla, r.queue): int(r.closed) for r in rows}

@@ -1,0 +1,81 @@
+"""GET /deadlines/forecast, served by every service for its own deadlines."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from lvyue.common.deadlines.forecast import read_forecast
+from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.security import GrantedRoles, Role, require_role
+
+router = APIRouter(tags=["deadlines"])
+
+Viewer = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, Role.SRE))]
+
+
+class ForecastRead(BaseModel):
+    deadline_id: uuid.UUID
+    sla: str
+    subject: str
+    queue: str | None
+    due_at: datetime
+    position: int
+    rate_per_hour: float
+    predicted_at: datetime | None
+    will_breach: bool | None
+    breached: bool
+
+
+class ForecastPage(BaseModel):
+    items: list[ForecastRead]
+    total: int
+    limit: int
+    offset: int
+    window_s: float
+    computed_at: datetime
+
+
+@router.get("/deadlines/forecast", response_model=ForecastPage)
+async def get_forecast(
+    request: Request,
+    _: Viewer,
+    sla: FilterText = None,
+    queue: FilterText = None,
+    will_breach: Annotated[
+        bool | None, Query(description="Only those predicted to breach (true) or not (false).")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ForecastPage:
+    """Each unclosed deadline with its predicted completion and whether it will breach: its
+    queue (a warehouse for dispatch) is assumed to keep the completion rate of the recent
+    window, working soonest due first. Soonest predicted breach first."""
+    kernel = request.app.state.kernel
+    settings = request.app.state.settings
+    window = settings.deadline_forecast_window_s
+    async with kernel.uow() as uow:
+        now = uow.clock.now()
+        forecasts = await read_forecast(uow.session, now=now, window=timedelta(seconds=window))
+    chosen = [
+        f
+        for f in forecasts
+        if (sla is None or f.sla == sla)
+        and (queue is None or f.queue == queue)
+        and (will_breach is None or bool(f.will_breach) == will_breach)
+    ]
+    chosen.sort(key=lambda f: (not f.will_breach, f.due_at))
+    page = chosen[offset : offset + limit]
+    return ForecastPage(
+        items=[ForecastRead(**asdict(f)) for f in page],
+        total=len(chosen),
+        limit=limit,
+        offset=offset,
+        window_s=window,
+        computed_at=now,
+    )
