@@ -78,14 +78,18 @@ def order_reviewed(
     priority: Priority = Priority.NORMAL,
     warehouse_id: str = WAREHOUSE,
     lines: Lines = (("TEA-LJ-250G", 2), ("CUP-GLASS-01", 1)),
+    platform: str | None = None,
 ) -> Envelope:
+    order = canonical_order(lines)
+    if platform is not None:
+        order = order.model_copy(update={"platform": platform})
     payload = OrderReviewed(
         order_id=order_id,
         warehouse_id=warehouse_id,
         priority=priority,
         promised_dispatch_at=reviewed_at,
         reviewed_at=reviewed_at,
-        order=canonical_order(lines),
+        order=order,
     )
     return _event(ORDER_REVIEWED, payload, order_id, "/lvyue/order-review")
 

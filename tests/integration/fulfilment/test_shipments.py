@@ -136,9 +136,11 @@ async def test_a_redelivered_order_reviewed_requests_one_shipment(
     assert states == {"outbound_24h": "open", "dispatch_1600": "open"}
 
 
-async def test_the_pick_list_puts_urgent_before_promotion_before_normal_then_due_time(
+async def test_the_pick_list_puts_urgent_first_then_the_at_risk_then_promotion_before_normal(
     fulfilment: StartFulfilment,
 ) -> None:
+    """At T0 (Thursday 10:00) Wednesday's 16:00 is past: those shipments are at risk, each
+    costing ¥17.30 if late (Taobao: 5% of ¥345.90), and come before a promotion due Thursday."""
     day = T0 - timedelta(days=1)  # Wednesday
     plan = {  # name: (priority, ready at local time on Wednesday)
         "normal-early": (Priority.NORMAL, 9),
@@ -173,7 +175,12 @@ async def test_the_pick_list_puts_urgent_before_promotion_before_normal_then_due
         dispatched = await f.page(warehouse_id=WAREHOUSE, status="dispatched")
 
     by_id = {str(order_id): name for name, order_id in orders.items()}
-    expected = ["urgent-early", "urgent-late", "promotion-early", "promotion-late", "normal-early"]
+    expected = ["urgent-early", "urgent-late", "promotion-early", "normal-early", "promotion-late"]
+    reasons = {by_id[s["order_id"]]: s["pick_reason"] for s in pick_list["items"]}
+    assert reasons["urgent-late"] == "urgent order"
+    assert reasons["normal-early"] == "at risk: 1080 min past due, ¥17.30 compensation if late"
+    assert reasons["promotion-late"] == "promotion order"
+    assert {s["late_cost"] for s in pick_list["items"]} == {"17.30"}
     assert [by_id[s["order_id"]] for s in pick_list["items"]] == expected
     assert pick_list["total"] == 5
     assert [by_id[s["order_id"]] for s in second_page["items"]] == expected[2:4]
@@ -184,6 +191,28 @@ async def test_the_pick_list_puts_urgent_before_promotion_before_normal_then_due
     assert [by_id[s["order_id"]] for s in after_dispatch["items"]] == expected[1:]
     assert [by_id[s["order_id"]] for s in dispatched["items"]] == ["urgent-early"]
     assert "receiver" not in pick_list["items"][0]  # no customer data on the pick list
+
+
+async def test_among_the_at_risk_the_costliest_to_miss_is_picked_first(
+    fulfilment: StartFulfilment,
+) -> None:
+    """Both due at 16:00 today, an hour into the at-risk window: the Taobao order costs ¥17.30
+    if late, the JD one has no published compensation, so Taobao's goes first although JD's
+    was ready earlier; a Taobao order due tomorrow is not at risk and comes last."""
+    jd, taobao, tomorrow = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with fulfilment() as f:
+        await f.publish(
+            order_reviewed(jd, reviewed_at=T0 - timedelta(hours=2), platform="jd"),
+            order_reviewed(taobao, reviewed_at=T0 - timedelta(hours=1)),
+            order_reviewed(tomorrow, reviewed_at=T0.replace(hour=17)),
+        )
+        await eventually(lambda: f.page(), lambda p: p["total"] == 3)
+        f.clock.set(T0.replace(hour=15))  # an hour before the cut-off
+        page = await f.page(warehouse_id=WAREHOUSE, status="pending")
+    items = page["items"]
+    assert [s["order_id"] for s in items] == [str(taobao), str(jd), str(tomorrow)]
+    assert [s["late_cost"] for s in items] == ["17.30", None, "17.30"]
+    assert items[1]["pick_reason"] == "at risk: due in 60 min"
 
 
 async def test_repeated_dispatch_confirmations_change_nothing_and_conflicts_are_refused(

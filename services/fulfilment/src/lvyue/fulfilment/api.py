@@ -56,6 +56,7 @@ def _refused(exc: ShipmentNotFound | ShipmentConflict | InvalidDispatch) -> HTTP
 @router.get("/shipments", response_model=ShipmentPage)
 async def list_shipments(
     uow: UowFactoryDep,
+    ctx: ContextDep,
     _: Reader,
     warehouse_id: FilterText = None,
     shipment_status: Annotated[ShipmentStatus | None, Query(alias="status")] = None,
@@ -63,8 +64,11 @@ async def list_shipments(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ShipmentPage:
-    """The pick list: urgent, then promotion, then normal; within each, the earliest due first."""
+    """The pick list: urgent orders first; then those due within LVYUE_PICK_AT_RISK_S, the
+    costliest to miss first (the platform's late-dispatch compensation); then promotion, then
+    normal; within each, the earliest due first. Each pending entry says why it stands there."""
     async with uow() as unit:
+        now = unit.clock.now()
         rows, total = await repository.list_shipments(
             unit.session,
             warehouse_id=warehouse_id,
@@ -72,9 +76,14 @@ async def list_shipments(
             order_id=order_id,
             limit=limit,
             offset=offset,
+            now=now,
+            at_risk=ctx.pick_at_risk,
         )
     return ShipmentPage(
-        items=[ShipmentRead.of(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[ShipmentRead.of(r, now=now, at_risk=ctx.pick_at_risk) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import Request
 
 from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import Priority
+from lvyue.fulfilment.domain import LateCosts
 from lvyue.fulfilment.hooks import DispatchHook
 
 
@@ -16,6 +18,8 @@ class FulfilmentContext:
     policies: WarehousePolicies
     dispatch_hooks: tuple[DispatchHook, ...] = ()
     replacement_priority: Priority = Priority.URGENT
+    late_costs: LateCosts = field(default_factory=dict)
+    pick_at_risk: timedelta = timedelta(hours=2)
 
 
 async def get_context(request: Request) -> FulfilmentContext:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from lvyue.common.deadlines.store import Deadline, DeadlineState
@@ -33,3 +36,50 @@ def stock_lines(lines: Iterable[tuple[str, int]]) -> tuple[StockLine, ...]:
     for sku, quantity in lines:
         totals[sku] = totals.get(sku, 0) + quantity
     return tuple(StockLine(sku=sku, quantity=q) for sku, q in sorted(totals.items()))
+
+
+@dataclass(frozen=True)
+class LateDispatchCompensation:
+    """What a platform makes the seller pay the buyer when a parcel leaves late: a share of
+    what the buyer paid, within bounds (Taobao: 5%, at least ¥5, at most ¥30)."""
+
+    share: Decimal
+    minimum: Decimal = Decimal("0")
+    maximum: Decimal | None = None
+
+    def cost(self, paid_total: Decimal) -> Decimal:
+        cost = max(paid_total * self.share, self.minimum)
+        if self.maximum is not None:
+            cost = min(cost, self.maximum)
+        return cost.quantize(Decimal("0.01"))
+
+
+LateCosts = Mapping[str, LateDispatchCompensation]
+"""Per platform slug; a platform not listed publishes no compensation (cost unknown)."""
+
+
+def late_cost(costs: LateCosts, platform: str, paid_total: Decimal) -> Decimal | None:
+    rule = costs.get(platform)
+    return None if rule is None else rule.cost(paid_total)
+
+
+def pick_reason(
+    priority: Priority,
+    due_at: datetime,
+    cost: Decimal | None,
+    *,
+    now: datetime,
+    at_risk: timedelta,
+) -> str:
+    """Why a pending shipment stands where it does on the pick list (see the list's order)."""
+    if priority is Priority.URGENT:
+        return "urgent order"
+    left = due_at - now
+    if left <= at_risk:
+        minutes = int(left.total_seconds() // 60)
+        when = f"due in {minutes} min" if minutes >= 0 else f"{-minutes} min past due"
+        stake = f", ¥{cost} compensation if late" if cost else ""
+        return f"at risk: {when}{stake}"
+    if priority is Priority.PROMOTION:
+        return "promotion order"
+    return "earliest due first"

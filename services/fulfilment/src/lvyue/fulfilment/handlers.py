@@ -29,14 +29,16 @@ from lvyue.fulfilment.request import request_shipment, request_shipments
 
 def on_order_reviewed(ctx: FulfilmentContext) -> Handler:
     async def handle_order_reviewed(event: Envelope, uow: UnitOfWork) -> None:
-        await request_shipment(uow, event.payload(OrderReviewed), ctx.policies)
+        await request_shipment(uow, event.payload(OrderReviewed), ctx.policies, ctx.late_costs)
 
     return handle_order_reviewed
 
 
 def on_orders_reviewed(ctx: FulfilmentContext) -> BatchHandler:
     async def handle_orders_reviewed(events: Sequence[Envelope], uow: UnitOfWork) -> None:
-        await request_shipments(uow, [e.payload(OrderReviewed) for e in events], ctx.policies)
+        await request_shipments(
+            uow, [e.payload(OrderReviewed) for e in events], ctx.policies, ctx.late_costs
+        )
 
     return handle_orders_reviewed
 

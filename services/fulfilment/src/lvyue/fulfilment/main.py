@@ -7,6 +7,7 @@ dispatch hooks, routers, subscriptions and background jobs join the same process
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
@@ -43,6 +44,8 @@ def build_app(
         policies=WarehousePolicies.from_settings(settings),
         dispatch_hooks=(*hooks, *dispatch_hooks),
         replacement_priority=settings.replacement_priority,
+        late_costs={p: c.rule() for p, c in settings.late_dispatch_compensation.items()},
+        pick_at_risk=timedelta(seconds=settings.pick_at_risk_s),
     )
     app = create_app(
         settings,

@@ -16,7 +16,7 @@ from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED, OrderReviewed, ShipmentRequested
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
-from lvyue.fulfilment.domain import DISPATCH_SLA, OUTBOUND_SLA
+from lvyue.fulfilment.domain import DISPATCH_SLA, OUTBOUND_SLA, LateCosts, late_cost
 from lvyue.fulfilment.metrics import SHIPMENTS_REQUESTED
 from lvyue.fulfilment.repository import NewShipment, ShipmentLine, ShipmentRecord
 
@@ -28,7 +28,10 @@ class MissingWarehouse(ValueError):
 
 
 async def request_shipment(
-    uow: UnitOfWork, reviewed: OrderReviewed, policies: WarehousePolicies
+    uow: UnitOfWork,
+    reviewed: OrderReviewed,
+    policies: WarehousePolicies,
+    late_costs: LateCosts | None = None,
 ) -> ShipmentRecord | None:
     """Creates the shipment, opens both deadlines and asks the warehouse to ship, once per order.
 
@@ -42,7 +45,7 @@ async def request_shipment(
         return None
     shipment = await start_shipment(
         uow,
-        _new_shipment(reviewed, policies),
+        _new_shipment(reviewed, policies, late_costs or {}),
         receiver=reviewed.order.receiver,
         lines=reviewed.order.lines,
     )
@@ -52,14 +55,17 @@ async def request_shipment(
 
 
 async def request_shipments(
-    uow: UnitOfWork, reviewed: Sequence[OrderReviewed], policies: WarehousePolicies
+    uow: UnitOfWork,
+    reviewed: Sequence[OrderReviewed],
+    policies: WarehousePolicies,
+    late_costs: LateCosts | None = None,
 ) -> None:
     """request_shipment for a poll's reviewed orders at once, in a fixed number of statements;
     an order reviewed twice in one poll is handled in turn instead, one event at a time."""
     ids = [r.order_id for r in reviewed]
     if len(set(ids)) < len(ids):
         for one in reviewed:
-            await request_shipment(uow, one, policies)
+            await request_shipment(uow, one, policies, late_costs)
         return
     for one in reviewed:
         if not one.warehouse_id:
@@ -72,7 +78,9 @@ async def request_shipments(
     created = {
         s.order_id: s
         for s in await repository.insert_order_shipments(
-            uow.session, [_new_shipment(r, policies) for r in wanted], at=uow.clock.now()
+            uow.session,
+            [_new_shipment(r, policies, late_costs or {}) for r in wanted],
+            at=uow.clock.now(),
         )
     }
     await open_many(
@@ -91,7 +99,9 @@ async def request_shipments(
         await _announce(uow, shipment, receiver=one.order.receiver, lines=one.order.lines)
 
 
-def _new_shipment(reviewed: OrderReviewed, policies: WarehousePolicies) -> NewShipment:
+def _new_shipment(
+    reviewed: OrderReviewed, policies: WarehousePolicies, late_costs: LateCosts
+) -> NewShipment:
     due = policies.due_times(reviewed.warehouse_id, reviewed.reviewed_at)
     order = reviewed.order
     return NewShipment(
@@ -107,6 +117,7 @@ def _new_shipment(reviewed: OrderReviewed, policies: WarehousePolicies) -> NewSh
         ready_at=reviewed.reviewed_at,
         due_at=due.dispatch_due_at,
         outbound_due_at=due.outbound_due_at,
+        late_cost=late_cost(late_costs, order.platform, order.amounts.paid_total),
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -11,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import Priority
 from lvyue.fulfilment.commands import ShipmentView
-from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time
+from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, pick_reason
 from lvyue.fulfilment.repository import ShipmentRecord
 
 
@@ -67,10 +68,27 @@ class ShipmentRead(BaseModel):
     cancel_reason: str | None
     created_at: datetime
     updated_at: datetime
+    late_cost: Decimal | None = Field(
+        default=None,
+        description="Yuan the platform makes the seller pay if it leaves late (null: unknown).",
+    )
+    pick_reason: str | None = Field(
+        default=None, description="Why a pending shipment stands where it does on the pick list."
+    )
 
     @classmethod
-    def of(cls, shipment: ShipmentRecord) -> ShipmentRead:
+    def of(
+        cls,
+        shipment: ShipmentRecord,
+        *,
+        now: datetime | None = None,
+        at_risk: timedelta | None = None,
+    ) -> ShipmentRead:
         values = vars(shipment) | {"lines": [vars(ln) for ln in shipment.lines]}
+        if now is not None and at_risk is not None and shipment.status is ShipmentStatus.PENDING:
+            values["pick_reason"] = pick_reason(
+                shipment.priority, shipment.due_at, shipment.late_cost, now=now, at_risk=at_risk
+            )
         return cls.model_validate(values)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     MetaData,
+    Numeric,
     Table,
     Text,
     Uuid,
@@ -43,6 +44,7 @@ shipments = Table(
     Column("ready_at", TZ, nullable=False),  # reviewed_at: both SLA clocks start here
     Column("due_at", TZ, nullable=False),  # dispatch_1600: the warehouse's cut-off
     Column("outbound_due_at", TZ, nullable=False),  # outbound_24h
+    Column("late_cost", Numeric(12, 2)),  # the platform's compensation if it leaves late
     Column("carrier_code", Text),
     Column("tracking_number", Text),
     Column("dispatched_at", TZ),  # when the parcel left, as the warehouse reports it

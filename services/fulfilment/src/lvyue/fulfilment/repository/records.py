@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from lvyue.common.events.catalog import Priority
@@ -35,6 +36,7 @@ class NewShipment:
     due_at: datetime
     outbound_due_at: datetime
     aftersale_id: uuid.UUID | None = None  # an exchange's replacement
+    late_cost: Decimal | None = None  # the platform's compensation if it leaves late
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class ShipmentRecord:
     created_at: datetime
     updated_at: datetime
     aftersale_id: uuid.UUID | None  # set on an exchange's replacement
+    late_cost: Decimal | None = None  # the platform's compensation if it leaves late
 
     @property
     def subject(self) -> str:
@@ -104,4 +107,5 @@ def shipment_record(row: Any) -> ShipmentRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         aftersale_id=row.aftersale_id,
+        late_cost=row.late_cost,
     )

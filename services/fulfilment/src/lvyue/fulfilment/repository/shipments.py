@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.events.catalog import Priority
 from lvyue.fulfilment.domain import PICK_ORDER, ShipmentStatus
 from lvyue.fulfilment.repository.records import (
     NewShipment,
@@ -57,6 +58,7 @@ def _values(new: NewShipment, at: datetime) -> dict[str, object]:
         "ready_at": new.ready_at,
         "due_at": new.due_at,
         "outbound_due_at": new.outbound_due_at,
+        "late_cost": new.late_cost,
         "created_at": at,
         "updated_at": at,
     }
@@ -167,8 +169,12 @@ async def list_shipments(
     order_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
+    now: datetime,
+    at_risk: timedelta,
 ) -> tuple[list[ShipmentRecord], int]:
-    """The pick list: urgent, then promotion, then normal; within each, the earliest due first."""
+    """The pick list: urgent orders; then those due within `at_risk`, the costliest to miss
+    first (what the platform makes the seller pay if late); then promotion, then normal;
+    within each, the earliest due first."""
     conditions = []
     if order_id is not None:
         conditions.append(shipments.c.order_id == order_id)
@@ -184,6 +190,11 @@ async def list_shipments(
         select(shipments)
         .where(where)
         .order_by(
+            case((shipments.c.priority == Priority.URGENT.value, 0), else_=1),
+            case(
+                (shipments.c.due_at <= now + at_risk, func.coalesce(shipments.c.late_cost, 0)),
+                else_=-1,
+            ).desc(),
             _PRIORITY_RANK,
             shipments.c.due_at,
             shipments.c.outbound_due_at,
