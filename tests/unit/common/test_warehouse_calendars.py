@@ -129,10 +129,11 @@ def test_the_horizon_is_the_last_day_of_the_data() -> None:
     assert ends.year >= 2050
 
 
-def test_the_horizon_gauge_counts_days_until_the_data_ends() -> None:
+def test_the_horizon_gauge_counts_the_time_until_the_data_ends() -> None:
     chinese = ChineseCalendar(fallback=ConfiguredCalendar())
     ends = data_ends(chinese)
     assert ends is not None
-    watch_horizon(chinese, today=lambda: date(ends.year, 12, 1))
-    value = REGISTRY.get_sample_value("lvyue_working_calendar_horizon_days", {"calendar": "CN"})
-    assert value == 30.0
+    watch_horizon(chinese, now=lambda: datetime(ends.year, 12, 2, tzinfo=UTC))  # 30 days left
+    labels = {"calendar": "CN"}
+    value = REGISTRY.get_sample_value("lvyue_working_calendar_horizon_seconds", labels)
+    assert value == 30 * 86400.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 import chinese_calendar
@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 __all__ = [
     "DEFAULT_MAX_SEARCH_DAYS",
     "FALLBACK_TOTAL",
-    "HORIZON_DAYS",
+    "HORIZON_SECONDS",
     "ChineseCalendar",
     "ConfiguredCalendar",
     "CountryCalendar",
@@ -45,9 +45,9 @@ FALLBACK_TOTAL = Counter(
     ["year"],
 )
 
-HORIZON_DAYS = Gauge(
-    "lvyue_working_calendar_horizon_days",
-    "Days from today until the last day a working calendar has holiday data for; past it,"
+HORIZON_SECONDS = Gauge(
+    "lvyue_working_calendar_horizon_seconds",
+    "Time from now until the end of the last day a working calendar has holiday data for; past it,"
     " the configured fallback answers (weekends and LVYUE_HOLIDAYS only).",
     ["calendar"],
 )
@@ -205,12 +205,16 @@ def data_ends(calendar: WorkingCalendar) -> date | None:
     return ends if isinstance(ends, date) else None
 
 
-def watch_horizon(calendar: WorkingCalendar, today: Callable[[], date] = date.today) -> None:
-    """Exports the days left until `calendar`'s data ends, computed at every scrape."""
+def watch_horizon(
+    calendar: WorkingCalendar, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> None:
+    """Exports the time left until `calendar`'s data ends (the end of its last day, UTC),
+    computed at every scrape."""
     ends = data_ends(calendar)
     if ends is not None:
         name = str(getattr(calendar, "name", "configured"))
-        HORIZON_DAYS.labels(name).set_function(lambda: float((ends - today()).days))
+        end = datetime.combine(ends + timedelta(days=1), time.min, tzinfo=UTC)
+        HORIZON_SECONDS.labels(name).set_function(lambda: (end - now()).total_seconds())
 
 
 def is_working_day(calendar: WorkingCalendar, day: date) -> bool:
