@@ -19,6 +19,7 @@ from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import api_url, ports_used, process_urls
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED
 from tests.support.kafka import read_topic
+from tests.support.polling import eventually
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers
 
@@ -69,6 +70,15 @@ async def _post_all(url: str) -> list[int]:
         return list(await asyncio.gather(*(post(_order()) for _ in range(ORDERS))))
 
 
+async def _partitions(processes: dict[str, str]) -> dict[str, int]:
+    """Partitions per consuming process, from /readyz (processes without a consumer left out)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        ready = {
+            name: (await client.get(f"{url}/readyz")).json() for name, url in processes.items()
+        }
+    return {n: r["consumer_partitions"] for n, r in ready.items() if "consumer_partitions" in r}
+
+
 async def test_two_replicas_share_the_work_and_each_order_ships_once(tmp_path: Path) -> None:
     base, broker = free_port_block(ports_used(2)), free_port()
     log = tmp_path / "run.log"
@@ -77,6 +87,9 @@ async def test_two_replicas_share_the_work_and_each_order_ships_once(tmp_path: P
         processes = process_urls("127.0.0.1", base, 2)
         for url in processes.values():
             wait_http(f"{url}/readyz", process=run, timeout_s=120)
+        # HTTP is served while consumers join their groups: wait until every consumer has
+        # its share of partitions, or a late joiner may find the work already done.
+        await eventually(lambda: _partitions(processes), lambda p: all(p.values()), timeout_s=60)
         await _stock(api_url("127.0.0.1", base, "inventory"))
         assert await _post_all(api_url("127.0.0.1", base, "order-review")) == [201] * ORDERS
         shipped = await read_topic(

@@ -66,7 +66,11 @@ async def readyz(kernel: KernelDep) -> JSONResponse:
     checks["broker"] = "ok" if reachable else "unreachable"
     down = [name for name, state in checks.items() if state != "ok"]
     if not down:
-        return JSONResponse({"ready": True, "checks": checks})
+        body: dict[str, object] = {"ready": True, "checks": checks}
+        if kernel.consumer is not None and kernel.consumer.assignment is not None:
+            # Informational: HTTP is served while the consumer joins its group (seconds).
+            body["consumer_partitions"] = kernel.consumer.assignment.partitions
+        return JSONResponse(body)
     return JSONResponse(
         {
             "ready": False,

@@ -26,6 +26,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import exists, select
@@ -73,6 +74,28 @@ BATCH_FALLBACKS = Counter(
 LAG = Gauge(
     "lvyue_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic"]
 )
+ASSIGNED = Gauge(
+    "lvyue_consumer_assigned_partitions",
+    "Partitions the group gave this process (0 while it joins: it consumes nothing yet)",
+    ["consumer"],
+)
+
+
+class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps the assigned-partitions gauge and `partitions` current across rebalances."""
+
+    def __init__(self, consumer: str) -> None:
+        self.consumer = consumer
+        self.partitions = 0
+        ASSIGNED.labels(consumer).set(0)
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        self.partitions = 0
+        ASSIGNED.labels(self.consumer).set(0)
+
+    async def on_partitions_assigned(self, assigned: frozenset[object]) -> None:
+        self.partitions = len(assigned)
+        ASSIGNED.labels(self.consumer).set(len(assigned))
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,7 @@ class ConsumerRunner:
             if s.batch_handler is not None
         }
         self._consumer: AIOKafkaConsumer | None = None
+        self.assignment: _Assignment | None = None  # set at start; the join runs after it
 
     @property
     def topics(self) -> list[str]:
@@ -157,7 +181,8 @@ class ConsumerRunner:
             fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
-        self._consumer.subscribe(self.topics)
+        self.assignment = _Assignment(self.name)
+        self._consumer.subscribe(self.topics, listener=self.assignment)
         for topic in self.topics:
             # Present at 0 from the start, so the first failure is an increase an alert sees.
             DEAD_LETTER_FAILURES.labels(self.name, topic)
