@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint fmt bench demo status clean venv tools
+.PHONY: run test lint fmt bench chaos demo status clean venv tools
 
 $(UV_BOOTSTRAP)/bin/uv:
 	@echo "uv not found: installing it into $(UV_BOOTSTRAP) with pip"
@@ -50,6 +50,9 @@ fmt: $(STAMP)
 
 bench: $(STAMP) tools  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
 	$(VENV)/bin/lvyue bench $(BENCH_ARGS)
+
+chaos: $(STAMP)  ## kill -9 services, PostgreSQL and the broker under load, then check (CHAOS_ARGS=--help)
+	$(VENV)/bin/lvyue chaos $(CHAOS_ARGS)
 
 demo: $(STAMP)  ## drive sample orders through a running `make run` (DEMO_ARGS=--help for options)
 	$(VENV)/bin/lvyue demo $(DEMO_ARGS)

@@ -12,6 +12,7 @@ import typer
 
 from lvyue.cli import runtime
 from lvyue.cli.bench.command import bench
+from lvyue.cli.chaos.command import chaos
 from lvyue.cli.demo.command import demo
 from lvyue.cli.services import SERVICES, process_urls
 from lvyue.cli.supervisor import RestartPolicy
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 
 app.command()(bench)
+app.command()(chaos)
 app.command()(demo)
 
 StateDir = Annotated[

@@ -50,6 +50,7 @@ class Stack:
 class Credentials:
     webhook_secret: str
     ops_token: str
+    warehouse_token: str | None = None  # to confirm dispatches as a warehouse (lvyue chaos)
 
 
 def _run_env(database_url: str | None, kafka: str | None, creds: Credentials) -> dict[str, str]:
@@ -65,7 +66,10 @@ def _run_env(database_url: str | None, kafka: str | None, creds: Credentials) ->
     # the bench's orders are Taobao, JD and Pinduoduo orders relayed in the lvyue format
     relayed = {platform for platform, _ in SHOPS}
     env["LVYUE_WEBHOOK_SECRETS"] = json.dumps({"lvyue": relaying(creds.webhook_secret, relayed)})
-    env["LVYUE_API_TOKENS"] = json.dumps({"ops": [creds.ops_token]})
+    tokens = {"ops": [creds.ops_token]}
+    if creds.warehouse_token:
+        tokens["warehouse"] = [creds.warehouse_token]
+    env["LVYUE_API_TOKENS"] = json.dumps(tokens)
     return env
 
 
@@ -77,13 +81,15 @@ def start_stack(
     kafka: str | None = None,
     timeout_s: float = 180.0,
     replicas: int = 1,
+    base_port: int | None = None,
 ) -> Stack:
-    """Starts `lvyue run` and waits until every service answers /readyz."""
+    """Starts `lvyue run` (on free ports unless `base_port` is given) and waits until every
+    service answers /readyz."""
     run_state = state_dir / "state"
     if run_state.exists():
         shutil.rmtree(run_state)  # fresh PostgreSQL data and broker epoch: nothing replayed
     state_dir.mkdir(parents=True, exist_ok=True)
-    base_port = free_port_block(ports_used(replicas), HOST)
+    base_port = base_port or free_port_block(ports_used(replicas), HOST)
     broker_port = free_port(HOST)
     log_path = state_dir / "run.log"
     with log_path.open("wb") as out:

@@ -28,7 +28,7 @@ class Warehouse:
     seen: int = 0
 
 
-def _tracking(carrier: str, rng: random.Random) -> str:
+def tracking_number(carrier: str, rng: random.Random) -> str:
     digits = "".join(rng.choice("0123456789") for _ in range(12))
     return {"SF": "SF1" + digits, "YTO": "YT" + digits[:10] + "88", "ZTO": "7" + digits[:11]}[
         carrier
@@ -83,7 +83,7 @@ def work_pick_list(
             f"{svc.fulfilment}/shipments/{shipment_id}/dispatch",
             role="warehouse",
             operator=WAREHOUSE_OPERATOR,
-            json={"carrier_code": carrier, "tracking_number": _tracking(carrier, rng),
+            json={"carrier_code": carrier, "tracking_number": tracking_number(carrier, rng),
                   "dispatched_at": left_at.isoformat()},
         )  # fmt: skip
         if response.status_code != 200:
