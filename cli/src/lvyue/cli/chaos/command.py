@@ -41,6 +41,13 @@ def chaos(
         float, typer.Option(min=0.0, help="Orders per second; 0 = as fast as answers come.")
     ] = 20.0,
     concurrency: Annotated[int, typer.Option(min=1, help="Webhooks in flight at most.")] = 8,
+    warm_up: Annotated[
+        bool,
+        typer.Option(
+            help="First one order through to its shipment, so every consumer has joined its "
+            "group before any fault; --no-warm-up lets faults hit consumers still joining.",
+        ),
+    ] = True,
     timeout: Annotated[
         float,
         typer.Option(
@@ -87,6 +94,7 @@ def chaos(
         timeout_s=timeout,
         rate=rate,
         concurrency=concurrency,
+        warm_up=warm_up,
         base_port=base_port,
         state_dir=state_dir,
         json_path=json_output,

@@ -78,6 +78,15 @@ async def progress(server_url: str, accepted: Collection[str]) -> dict[str, int]
     return found
 
 
+async def shipment_requested(server_url: str, order_id: str) -> bool:
+    """Whether fulfilment has a shipment for the order (the pipeline's every consumer ran)."""
+    async with connect(server_url, "fulfilment") as conn:
+        found: bool = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM shipments WHERE order_id = $1)", uuid.UUID(order_id)
+        )
+    return found
+
+
 async def gather_facts(
     server_url: str, bootstrap_servers: str, sent: Sent, *, prefix: str = "", read_s: float = 60
 ) -> dict[str, int]:

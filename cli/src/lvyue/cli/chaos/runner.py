@@ -29,6 +29,7 @@ from lvyue.cli.chaos.faults import FaultKind, PlannedFault, schedule
 
 PROGRESS_EVERY_S = 5.0
 QUIET_POLL_S = 2.0
+WARM_UP_S = 60.0  # the first order's way to its shipment, before any fault
 STALL_S = 60.0  # quiescence is given up when nothing moved for this long
 
 
@@ -42,6 +43,7 @@ class ChaosConfig:
     rate: float = 20.0
     concurrency: int = 8
     skus: int = 20
+    warm_up: bool = True  # one order through to its shipment before the load and faults
     base_port: int | None = None
     state_dir: Path | None = None
     json_path: Path | None = None
@@ -51,7 +53,7 @@ class ChaosConfig:
             "orders": self.orders, "duplicate_rate": self.duplicate_rate, "seed": self.seed,
             "faults": {str(k): v for k, v in self.faults.items()}, "timeout_s": self.timeout_s,
             "rate": self.rate, "concurrency": self.concurrency, "skus": self.skus,
-            "base_port": self.base_port,
+            "warm_up": self.warm_up, "base_port": self.base_port,
             "state_dir": None if self.state_dir is None else str(self.state_dir),
         }  # fmt: skip
 
@@ -80,6 +82,8 @@ class Run:
         units = 3 * (cfg.orders + 200)  # every order taking this SKU at the most, and probes
         await stock_skus(self.stack.services["inventory"], self.creds.ops_token, self.skus,
                          units=units)  # fmt: skip
+        if cfg.warm_up:
+            await self._warm_up()
         window = cfg.orders / cfg.rate if cfg.rate > 0 else cfg.orders / 50
         self.plan = schedule(
             cfg.seed, cfg.faults, window_s=window, services=list(self.stack.services)
@@ -145,6 +149,21 @@ class Run:
             "dispatched": len(tally.dispatched),
         }
         return facts
+
+    async def _warm_up(self) -> None:
+        """One order through to its shipment before any fault: every consumer has joined its
+        group (a member killed while its first join is pending is a start-up case, not this
+        run's). It counts as one of the run's probes."""
+        started = time.monotonic()
+        order_id = await self.driver.one(probe=True, limit_s=min(WARM_UP_S, self._left()))
+        while order_id is not None and time.monotonic() - started < WARM_UP_S:
+            if await findings.shipment_requested(self.stack.server_url, order_id):
+                self.say(
+                    f"warm-up order through to its shipment in {time.monotonic() - started:.1f}s"
+                )
+                return
+            await asyncio.sleep(0.5)
+        self.say(f"[yellow]warm-up order not through to its shipment within {WARM_UP_S:g}s[/]")
 
     def _left(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
