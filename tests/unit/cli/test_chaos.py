@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from lvyue.cli.bench.orders import OrderFactory, catalogue
 from lvyue.cli.chaos.checks import SPECS, evaluate, violations
-from lvyue.cli.chaos.drive import Injected
+from lvyue.cli.chaos.drive import Driver, Injected
 from lvyue.cli.chaos.faults import FaultKind, parse_faults, schedule
 from lvyue.cli.chaos.runner import recovery_by_kind
 
+ORDER_ID = "0b8c5f1e-4a5e-4f3a-9d7b-2f1f3c9a7e11"
 SERVICES = ["order-review", "order-review consumers", "inventory", "fulfilment", "aftersales"]
 
 
@@ -121,3 +124,26 @@ def test_recovery_is_summed_up_per_kind() -> None:
     }  # fmt: skip
     assert summary["broker"]["intake_2xx_max_s"] is None  # never recovered: no maximum
     assert "postgres" not in summary
+
+
+async def test_an_order_is_retried_until_2xx_and_a_duplicate_answers_with_the_same_order() -> None:
+    answers = iter([503, 201, 200])
+    deliveries: list[str] = []
+
+    def intake(request: httpx.Request) -> httpx.Response:
+        deliveries.append(request.headers["X-Lvyue-Delivery"])
+        return httpx.Response(next(answers), json={"order_id": ORDER_ID})
+
+    driver = Driver("http://intake", "secret", OrderFactory(catalogue(3), seed=1),
+                    duplicate_rate=1.0, seed=1)  # fmt: skip
+    await driver.http.aclose()
+    driver.http = httpx.AsyncClient(transport=httpx.MockTransport(intake))
+    try:
+        assert await driver.one() == ORDER_ID
+    finally:
+        await driver.close()
+    tally = driver.tally
+    assert tally.refused == {"503": 1}
+    assert deliveries[0] == deliveries[1]  # the retry is the same delivery
+    assert tally.accepted[ORDER_ID] > 0  # the duplicate did not replace the order's lines
+    assert (tally.posted, tally.redeliveries, tally.redeliveries_same_order) == (1, 1, 1)
