@@ -113,14 +113,19 @@ def test_a_missing_figure_is_a_violation_and_shown_only_figures_never_are() -> N
 
 def test_recovery_is_summed_up_per_kind() -> None:
     injected = [
-        Injected(FaultKind.SERVICE, "inventory", 5, 5.1, 10, intake_s=0.2, ready_s=2.0),
-        Injected(FaultKind.SERVICE, "order-review", 9, 9.3, 11, intake_s=3.0, ready_s=4.0),
+        Injected(
+            FaultKind.SERVICE, "inventory", 5, 5.1, 10, intake_s=0.2, ready_s=2.0, pipeline_s=3.0
+        ),
+        Injected(
+            FaultKind.SERVICE, "order-review", 9, 9.3, 11, intake_s=3.0, ready_s=4.0, pipeline_s=6.0
+        ),
         Injected(FaultKind.BROKER, "broker", 20, 21.0, 12, intake_s=None, ready_s=None),
     ]
     summary = recovery_by_kind(injected)
     assert summary["service"] == {
         "count": 2, "intake_2xx_max_s": 3.0, "intake_2xx_mean_s": 1.6,
         "all_ready_max_s": 4.0, "all_ready_mean_s": 3.0,
+        "pipeline_max_s": 6.0, "pipeline_mean_s": 4.5,
     }  # fmt: skip
     assert summary["broker"]["intake_2xx_max_s"] is None  # never recovered: no maximum
     assert "postgres" not in summary

@@ -19,11 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import psutil
 
 from lvyue.cli.bench.orders import WEBHOOK_PATH, OrderFactory, sign
 from lvyue.cli.chaos.faults import FaultKind, PlannedFault
+from lvyue.cli.chaos.findings import shipment_requested
 from lvyue.cli.demo.warehouse import CARRIERS, tracking_number
 from lvyue.order_review.platforms.canonical import DELIVERY_HEADER
 
@@ -63,6 +65,7 @@ class Injected:
     pid: int | None
     intake_s: float | None = None  # kill -9 to the first 2xx of intake
     ready_s: float | None = None  # kill -9 to every process's /readyz 200
+    pipeline_s: float | None = None  # kill -9 to the first order after it having its shipment
     note: str = ""
 
     def to_dict(self) -> dict[str, object]:
@@ -72,7 +75,8 @@ class Injected:
         return {
             "kind": str(self.kind), "target": self.target, "pid": self.pid,
             "planned_at_s": r(self.planned_at_s), "at_s": r(self.at_s),
-            "intake_2xx_s": r(self.intake_s), "all_ready_s": r(self.ready_s), "note": self.note,
+            "intake_2xx_s": r(self.intake_s), "all_ready_s": r(self.ready_s),
+            "pipeline_s": r(self.pipeline_s), "note": self.note,
         }  # fmt: skip
 
 
@@ -200,6 +204,7 @@ class Targets:
     run_pid: int
     services: Mapping[str, str]  # process name -> its URL (its port finds its pid)
     pgdata: Path
+    server_url: str  # PostgreSQL: where a probe order's shipment is looked for
 
     def pid(self, fault: PlannedFault) -> int | None:
         if fault.kind is FaultKind.POSTGRES:
@@ -265,17 +270,39 @@ async def inject(
             f"fault {len(done)}/{len(plan)}: kill -9 {fault.target} (pid {pid})"
             f" at {at - started:.1f}s"
         )
-        if await driver.one(probe=True, limit_s=RECOVERY_LIMIT_S) is not None:
+        probe = await driver.one(probe=True, limit_s=RECOVERY_LIMIT_S)
+        if probe is not None:
             record.intake_s = time.monotonic() - at
         unready = await all_ready(targets.services, limit_s=RECOVERY_LIMIT_S)
         if unready:
             record.note = f"not ready after {RECOVERY_LIMIT_S:g}s: {', '.join(unready)}"
         else:
             record.ready_s = time.monotonic() - at
-        intake = "never" if record.intake_s is None else f"{record.intake_s:.1f}s"
-        ready = "never" if record.ready_s is None else f"{record.ready_s:.1f}s"
-        say(f"  {fault.target}: intake 2xx after {intake}, every process ready after {ready}")
+        if probe is not None and await _shipped(targets.server_url, probe, RECOVERY_LIMIT_S):
+            record.pipeline_s = time.monotonic() - at
+        elif probe is not None:
+            record.note = f"the probe order had no shipment after {RECOVERY_LIMIT_S:g}s"
+        say(
+            f"  {fault.target}: intake 2xx after {_secs(record.intake_s)}, every process ready"
+            f" after {_secs(record.ready_s)}, an order through to its shipment after"
+            f" {_secs(record.pipeline_s)}"
+        )
     return done
+
+
+def _secs(value: float | None) -> str:
+    return "never" if value is None else f"{value:.1f}s"
+
+
+async def _shipped(server_url: str, order_id: str, limit_s: float) -> bool:
+    """Waits until fulfilment has the order's shipment: every consumer on its way ran."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, asyncpg.PostgresError):
+            if await shipment_requested(server_url, order_id):
+                return True
+        await asyncio.sleep(0.25)
+    return False
 
 
 async def warehouse(

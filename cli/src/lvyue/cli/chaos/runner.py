@@ -98,7 +98,9 @@ class Run:
                       stop_warehouse)
         )  # fmt: skip
         ticker = asyncio.create_task(self._progress(started))
-        targets = Targets(self.stack.process.pid, self.stack.services, pgdata)
+        targets = Targets(
+            self.stack.process.pid, self.stack.services, pgdata, self.stack.server_url
+        )
         try:
             sending = self.driver.send(
                 cfg.orders, rate=cfg.rate, concurrency=cfg.concurrency, stop=stop_sending
@@ -227,6 +229,7 @@ def recovery_by_kind(injected: list[Injected]) -> dict[str, dict[str, float | in
         for name, values in (
             ("intake_2xx", [i.intake_s for i in mine]),
             ("all_ready", [i.ready_s for i in mine]),
+            ("pipeline", [i.pipeline_s for i in mine]),
         ):
             known = [v for v in values if v is not None]
             row[f"{name}_max_s"] = round(max(known), 2) if len(known) == len(values) else None
@@ -309,20 +312,24 @@ def render(console: Console, result: dict[str, Any], checks: list[Check]) -> Non
         "at s",
         "intake 2xx after s",
         "all ready after s",
+        "order shipped after s",
         "note",
     ):
         faults.add_column(column)
     for n, row in enumerate(result["injected"], 1):
         faults.add_row(str(n), row["kind"], row["target"], _s(row["at_s"]),
-                       _s(row["intake_2xx_s"]), _s(row["all_ready_s"]), row["note"])  # fmt: skip
+                       _s(row["intake_2xx_s"]), _s(row["all_ready_s"]), _s(row["pipeline_s"]),
+                       row["note"])  # fmt: skip
     console.print(faults)
     kinds = Table(title="Recovery per fault kind (seconds)")
-    for column in ("kind", "count", "intake 2xx max", "mean", "all ready max", "mean"):
+    for column in ("kind", "count", "intake 2xx max", "mean", "all ready max", "mean",
+                   "order shipped max", "mean"):  # fmt: skip
         kinds.add_column(column)
     for kind, row in result["recovery_by_kind"].items():
         kinds.add_row(kind, str(row["count"]), _s(row["intake_2xx_max_s"]),
                       _s(row["intake_2xx_mean_s"]), _s(row["all_ready_max_s"]),
-                      _s(row["all_ready_mean_s"]))  # fmt: skip
+                      _s(row["all_ready_mean_s"]), _s(row["pipeline_max_s"]),
+                      _s(row["pipeline_mean_s"]))  # fmt: skip
     console.print(kinds)
     table = Table(title=f"Checks ({len(violations(checks))} violations)")
     for column in ("check", "figure", "expected", ""):
