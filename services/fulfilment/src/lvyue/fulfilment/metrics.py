@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 from prometheus_client import Counter, Gauge
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.common.jobs import every
 from lvyue.fulfilment import repository
 
 log = structlog.get_logger(__name__)
@@ -53,15 +51,4 @@ class PendingGauge:
 
 
 def pending_gauge_job(interval_s: float) -> BackgroundJob:
-    gauge = PendingGauge()
-
-    async def refresh_pending_shipments(kernel: Kernel, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await gauge.refresh(kernel)
-            except Exception as exc:  # a database hiccup must not end the job
-                log.warning("pending_gauge_refresh_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
-
-    return refresh_pending_shipments
+    return every(interval_s, PendingGauge().refresh, name="refresh_pending_shipments")

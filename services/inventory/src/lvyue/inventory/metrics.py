@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 from prometheus_client import Counter, Gauge
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.common.jobs import every
 from lvyue.inventory import repository
 
 log = structlog.get_logger(__name__)
@@ -43,14 +41,4 @@ async def refresh_low_stock_gauge(kernel: Kernel) -> int:
 
 def low_stock_gauge_job(interval_s: float) -> BackgroundJob:
     """Counts latched SKUs in the database, so every replica reports the same number."""
-
-    async def refresh_low_stock_skus(kernel: Kernel, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await refresh_low_stock_gauge(kernel)
-            except Exception as exc:  # a database hiccup must not end the job
-                log.warning("low_stock_gauge_refresh_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
-
-    return refresh_low_stock_skus
+    return every(interval_s, refresh_low_stock_gauge, name="refresh_low_stock_skus")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 import structlog
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.events.catalog import INVENTORY_SLOW_MOVING, SlowMoving
+from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.domain import days_without_sale
@@ -44,22 +43,12 @@ async def flag_slow_moving(
 
 
 def slow_moving_job(*, days: int, interval_s: float, batch_size: int) -> BackgroundJob:
-    async def scan_slow_moving(kernel: Kernel, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                while not stop.is_set():  # drain: a full batch means more may be due
-                    async with kernel.uow() as uow:
-                        flagged = await flag_slow_moving(
-                            uow, uow.clock.now(), days, batch_size=batch_size
-                        )
-                        await uow.commit()
-                    if flagged:
-                        log.info("slow_moving_flagged", skus=[e.sku for e in flagged])
-                    if len(flagged) < batch_size:
-                        break
-            except Exception as exc:  # a database hiccup must not end the job
-                log.warning("slow_moving_scan_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+    async def scan_slow_moving(kernel: Kernel) -> bool:
+        async with kernel.uow() as uow:
+            flagged = await flag_slow_moving(uow, uow.clock.now(), days, batch_size=batch_size)
+            await uow.commit()
+        if flagged:
+            log.info("slow_moving_flagged", skus=[e.sku for e in flagged])
+        return len(flagged) >= batch_size  # a full batch: more may be due at once
 
-    return scan_slow_moving
+    return every(interval_s, scan_slow_moving, drain=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
 
 import structlog
@@ -11,6 +9,7 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.common.jobs import every
 from lvyue.order_review.status import OrderStatus
 from lvyue.order_review.tables import orders
 
@@ -27,22 +26,16 @@ WAITING_STATES = (OrderStatus.PENDING_REVIEW,)
 
 
 def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJob:
-    async def count_stalled_orders(kernel: Kernel, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                async with kernel.uow() as uow:
-                    cutoff = uow.clock.now() - timedelta(seconds=stalled_after_s)
-                    rows = await uow.session.execute(
-                        select(orders.c.status, func.count())
-                        .where(orders.c.status.in_(WAITING_STATES), orders.c.updated_at < cutoff)
-                        .group_by(orders.c.status)
-                    )
-                    counts: dict[str, int] = dict(rows.tuples().all())
-                for status in WAITING_STATES:
-                    STALLED.labels(status).set(counts.get(status, 0))
-            except Exception as exc:  # a failed count must not stop the service
-                log.warning("stalled_orders_count_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+    async def count_stalled_orders(kernel: Kernel) -> None:
+        async with kernel.uow() as uow:
+            cutoff = uow.clock.now() - timedelta(seconds=stalled_after_s)
+            rows = await uow.session.execute(
+                select(orders.c.status, func.count())
+                .where(orders.c.status.in_(WAITING_STATES), orders.c.updated_at < cutoff)
+                .group_by(orders.c.status)
+            )
+            counts: dict[str, int] = dict(rows.all())
+        for status in WAITING_STATES:
+            STALLED.labels(status).set(counts.get(status, 0))
 
-    return count_stalled_orders
+    return every(interval_s, count_stalled_orders)

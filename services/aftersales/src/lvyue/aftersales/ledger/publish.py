@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo
@@ -20,6 +18,7 @@ from lvyue.common.events.catalog import (
     AftersalesLedger,
     LedgerPublished,
 )
+from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -85,13 +84,7 @@ async def publish_due_ledger(uow: UnitOfWork, policy: LedgerPolicy) -> str | Non
 
 
 def ledger_job(policy: LedgerPolicy, *, interval_s: float) -> BackgroundJob:
-    async def publish_weekly_ledger(kernel: Kernel, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await publish_due_ledger(kernel.uow(), policy)
-            except Exception as exc:  # a database hiccup must not end the job
-                log.warning("aftersales_ledger_publish_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+    async def publish_weekly_ledger(kernel: Kernel) -> None:
+        await publish_due_ledger(kernel.uow(), policy)
 
-    return publish_weekly_ledger
+    return every(interval_s, publish_weekly_ledger)

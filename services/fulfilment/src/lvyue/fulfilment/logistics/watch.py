@@ -7,12 +7,10 @@ parcel and kind. So replicas and restarts flag and announce each episode exactly
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWork, UnitOfWorkFactory
 from lvyue.fulfilment.logistics import metrics
 from lvyue.fulfilment.logistics import repository as repo
@@ -88,17 +86,11 @@ def parcel_watch_job(settings: FulfilmentSettings) -> BackgroundJob:
     limits = NoScanLimits.from_settings(settings)
     interval = settings.logistics_check_interval_s
 
-    async def watch_parcels(kernel: Kernel, stop: asyncio.Event) -> None:
+    async def watch_parcels(kernel: Kernel) -> None:
         watch = ParcelWatch(kernel.uow, limits)
-        while not stop.is_set():
-            try:
-                flagged = await watch.scan_until_clear()
-                if flagged:
-                    log.info("parcels_flagged", count=flagged)
-                await watch.refresh_gauge()
-            except Exception as exc:  # a database hiccup must not end the job
-                log.warning("parcel_watch_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+        flagged = await watch.scan_until_clear()
+        if flagged:
+            log.info("parcels_flagged", count=flagged)
+        await watch.refresh_gauge()
 
-    return watch_parcels
+    return every(interval, watch_parcels)

@@ -1,0 +1,67 @@
+"""Periodic jobs: one primitive for "do this every N seconds until the service stops".
+
+`every(interval_s, step)` makes a BackgroundJob that calls `step(kernel)` on a jittered
+interval (replicas started together do not hit the database in step), logs and counts a
+failed run without ending the job, and stops as soon as the kernel does. With `drain=True`
+a run that reports more work (a truthy result, e.g. a full batch) is followed at once by the
+next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import structlog
+from prometheus_client import Counter, Histogram
+
+if TYPE_CHECKING:
+    from lvyue.common.bootstrap import BackgroundJob, Kernel
+
+log = structlog.get_logger(__name__)
+
+RUNS = Counter("lvyue_job_runs_total", "Runs of a periodic job", ["job", "outcome"])
+RUN_SECONDS = Histogram("lvyue_job_run_seconds", "Time one run of a periodic job took", ["job"])
+
+Step = Callable[["Kernel"], Awaitable[object]]
+
+
+def every(
+    interval_s: float,
+    step: Step,
+    *,
+    name: str | None = None,
+    drain: bool = False,
+    jitter: float = 0.1,
+) -> BackgroundJob:
+    """A job calling `step` every `interval_s` (± `jitter` of it) until the kernel stops."""
+    if interval_s <= 0:
+        raise ValueError(f"interval_s must be positive, got {interval_s}")
+    job_name = name or step.__name__
+    for outcome in ("ok", "failed"):
+        RUNS.labels(job_name, outcome)  # present at 0, so the first failure is an increase
+
+    async def job(kernel: Kernel, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            started = loop.time()
+            more = False
+            try:
+                more = bool(await step(kernel))
+                RUNS.labels(job_name, "ok").inc()
+            except Exception as exc:  # a database hiccup must not end the job
+                RUNS.labels(job_name, "failed").inc()
+                log.warning("job_failed", job=job_name, error=repr(exc))
+            RUN_SECONDS.labels(job_name).observe(loop.time() - started)
+            if drain and more:
+                await asyncio.sleep(0)  # let the stop and other tasks in between
+                continue
+            pause = interval_s * (1 + random.uniform(-jitter, jitter))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+
+    job.__name__ = job_name
+    return job

@@ -1,0 +1,55 @@
+"""The periodic-job primitive: runs on its interval, survives a failed run, drains, stops."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from lvyue.common.jobs import every
+from tests.support.metrics import metric
+
+
+async def _run(job: Any, seconds: float) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(job(object(), stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.wait_for(task, 1.0)  # stops at once, mid-pause
+
+
+async def test_a_failed_run_is_counted_and_logged_and_the_job_goes_on() -> None:
+    calls: list[int] = []
+
+    async def flaky(kernel: object) -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("database hiccup")
+
+    before = metric("lvyue_job_runs_total", job="flaky_test_job", outcome="failed")
+    await _run(every(0.05, flaky, name="flaky_test_job"), 0.3)
+    assert len(calls) >= 3
+    assert metric("lvyue_job_runs_total", job="flaky_test_job", outcome="failed") - before == 1
+    assert metric("lvyue_job_runs_total", job="flaky_test_job", outcome="ok") >= 2
+
+
+async def test_drain_runs_again_at_once_while_there_is_more() -> None:
+    batches = [True, True, True, False]
+    calls: list[float] = []
+
+    async def batch(kernel: object) -> bool:
+        calls.append(asyncio.get_running_loop().time())
+        return batches.pop(0) if batches else False
+
+    await _run(every(10.0, batch, drain=True, name="drain_test_job"), 0.2)
+    assert len(calls) == 4  # three full batches drained, then the 10 s pause
+    assert calls[3] - calls[0] < 0.1
+
+
+def test_a_non_positive_interval_is_refused() -> None:
+    async def step(kernel: object) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="interval_s"):
+        every(0, step)
