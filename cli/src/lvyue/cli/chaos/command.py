@@ -48,6 +48,14 @@ def chaos(
             "group before any fault; --no-warm-up lets faults hit consumers still joining.",
         ),
     ] = True,
+    wait_for_pipeline: Annotated[
+        bool,
+        typer.Option(
+            help="After each kill, wait until an order posted after it has its shipment (every "
+            "consumer back) before the next kill; --no-wait-for-pipeline waits only for intake "
+            "2xx and every /readyz 200, so a kill may hit consumers still rejoining.",
+        ),
+    ] = True,
     timeout: Annotated[
         float,
         typer.Option(
@@ -95,6 +103,7 @@ def chaos(
         rate=rate,
         concurrency=concurrency,
         warm_up=warm_up,
+        wait_for_pipeline=wait_for_pipeline,
         base_port=base_port,
         state_dir=state_dir,
         json_path=json_output,

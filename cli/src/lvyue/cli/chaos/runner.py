@@ -44,6 +44,7 @@ class ChaosConfig:
     concurrency: int = 8
     skus: int = 20
     warm_up: bool = True  # one order through to its shipment before the load and faults
+    wait_for_pipeline: bool = True  # after a fault, an order through before the next fault
     base_port: int | None = None
     state_dir: Path | None = None
     json_path: Path | None = None
@@ -53,7 +54,8 @@ class ChaosConfig:
             "orders": self.orders, "duplicate_rate": self.duplicate_rate, "seed": self.seed,
             "faults": {str(k): v for k, v in self.faults.items()}, "timeout_s": self.timeout_s,
             "rate": self.rate, "concurrency": self.concurrency, "skus": self.skus,
-            "warm_up": self.warm_up, "base_port": self.base_port,
+            "warm_up": self.warm_up, "wait_for_pipeline": self.wait_for_pipeline,
+            "base_port": self.base_port,
             "state_dir": None if self.state_dir is None else str(self.state_dir),
         }  # fmt: skip
 
@@ -106,7 +108,8 @@ class Run:
                 cfg.orders, rate=cfg.rate, concurrency=cfg.concurrency, stop=stop_sending
             )
             injecting = inject(self.plan, self.driver, targets, started=started, say=self.say,
-                               deadline=self.deadline, done=self.injected)  # fmt: skip
+                               deadline=self.deadline, done=self.injected,
+                               wait_for_pipeline=cfg.wait_for_pipeline)  # fmt: skip
             try:
                 await asyncio.wait_for(asyncio.gather(sending, injecting), timeout=self._left())
             except TimeoutError:
