@@ -227,6 +227,9 @@ async def test_killed_broker_is_restarted_and_a_later_order_reaches_the_end(
     wait_http(
         f"{running.url('order-review')}/readyz", timeout_s=15.0 - (time.monotonic() - killed_at)
     )
+    # The processes that consume were started again on the new broker (their fetch positions
+    # belonged to the lost one): wait for them too.
+    _wait_all_ready(running, timeout_s=30.0)
     response = _post_order(running, timeout_s=10.0)
     assert response.status_code == 201, response.text
     order_id = response.json()["order_id"]
@@ -251,6 +254,7 @@ async def test_killed_broker_is_restarted_and_a_later_order_reaches_the_end(
 
     await eventually(status, lambda s: s == "shipped", timeout_s=30)
     assert f"broker (pid {broker.pid}) died: killed by SIGKILL; restart #1" in running.output()
+    assert "broker restarted: consumers started again on it" in running.output()
 
 
 def test_a_port_in_use_fails_the_start_naming_the_port(tmp_path: Path) -> None:

@@ -225,6 +225,15 @@ class ServiceProcess:
             raise PortInUseError(self.port, self.name, "--base-port")
         self.process = _start(self.spec, self.env)
 
+    @property
+    def consumes(self) -> bool:
+        return self.env.get("LVYUE_CONSUMERS_ENABLED") != "false"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
 
 def service_env(
     spec: ServiceSpec, *, database_url: str, infra: Infrastructure, host: str, port: int
@@ -344,7 +353,7 @@ def run(opts: RuntimeOptions) -> int:
         supervisor = Supervisor(
             _units(procs, infra, urls, opts.state_dir),
             opts.restart,
-            say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+            say=_say,
             interruptible=interrupts.interruptible,
         )
         while not interrupts.requested:
@@ -375,6 +384,10 @@ def check_ports(opts: RuntimeOptions, infra: Infrastructure) -> None:
     check_service_ports(opts.http_host, ports)
 
 
+def _say(line: str) -> None:
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 def _units(
     procs: list[ServiceProcess], infra: Infrastructure, urls: dict[str, str], state_dir: Path
 ) -> list[Unit]:
@@ -386,7 +399,8 @@ def _units(
         def on_new_broker() -> None:
             asyncio.run(prepare_broker(infra, urls, state_dir))
 
-        units.append(BrokerUnit(infra.broker, on_new_broker))
+        consumers = [p for p in procs if p.consumes]
+        units.append(BrokerUnit(infra.broker, on_new_broker, consumers, say=_say))
     return units
 
 

@@ -53,6 +53,21 @@ class Unit(Protocol):
     def restart(self) -> None: ...
 
 
+class Stoppable(Protocol):
+    """A process the broker's restart stops and starts again (one that consumes)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def exit_status(self) -> str | None: ...
+
+    def restart(self) -> None: ...
+
+    def stop(self) -> None:
+        """Ends it at once (SIGKILL): what it did not commit is done again after a restart."""
+        ...
+
+
 class CrashLoopError(RuntimeError):
     """A unit crashed more often than the policy allows: lvyue stops everything."""
 
@@ -152,10 +167,17 @@ class PostgresUnit:
 @dataclass
 class BrokerUnit:
     """The embedded broker: started again on the same port, empty (memory storage), then
-    `on_new_broker` does what a normal start does for a new broker (topics, outbox replay)."""
+    `on_new_broker` does what a normal start does for a new broker (topics, outbox replay).
+
+    The processes that consume are stopped before the new broker starts and started again
+    after the replay (`consumers`): a consumer's fetch positions belong to the lost broker,
+    and one carried over to the new log would skip what was published there before it.
+    """
 
     broker: EmbeddedBroker
     on_new_broker: Callable[[], None]
+    consumers: Sequence[Stoppable] = ()
+    say: Callable[[str], None] = print
     name: str = "broker"
     needs_database: bool = True  # the replay reads the services' outboxes
     slow_restart: bool = True
@@ -169,8 +191,18 @@ class BrokerUnit:
 
     def restart(self) -> None:
         if self.broker.exit_status() is not None:  # a failed replay is retried on the live one
+            for unit in self.consumers:
+                unit.stop()
             self.broker.start()
         self.on_new_broker()
+        stopped = [unit for unit in self.consumers if unit.exit_status() is not None]
+        for unit in stopped:
+            unit.restart()
+        if stopped:
+            self.say(
+                "broker restarted: consumers started again on it"
+                f" ({', '.join(u.name for u in stopped)})"
+            )
 
 
 class Interrupts:
