@@ -88,13 +88,16 @@ async def evict_previous_members(
 
 
 def _members_of(described: Any, group: str, client_id: str) -> list[str]:
-    """Member ids of `client_id` in a DescribeGroups response (every version starts a group
-    with error_code, group, state, protocol_type, protocol, members; a member with
-    member_id, client_id)."""
+    """Member ids of `client_id` in a DescribeGroups response of a Stable group (every version
+    starts a group with error_code, group, state, protocol_type, protocol, members; a member
+    with member_id, client_id)."""
     return [
         str(member[0])
         for row in described.groups
-        if row[1] == group
+        # Only from a settled group: a member that died while its join was pending leaves a
+        # group mid-rebalance, and removing it then left the embedded broker's group stuck
+        # (the next join never answered); the join waits out the session timeout instead.
+        if row[1] == group and row[2] == "Stable"
         for member in row[5]
         if str(member[0]).startswith(f"{client_id}-") or member[1] == client_id
     ]
