@@ -105,6 +105,18 @@ def run(
             "clock reads --clock-start; default: now.",
         ),
     ] = None,
+    prometheus: Annotated[
+        bool,
+        typer.Option(
+            envvar="LVYUE_PROMETHEUS",
+            help="Also start the local Prometheus binary (Debian package prometheus, `make "
+            "tools`) scraping every process and evaluating deploy/prometheus/rules, so alerts "
+            "evaluate locally (config and data under --state-dir).",
+        ),
+    ] = False,
+    prometheus_port: Annotated[
+        int, typer.Option(help="Port of the local Prometheus (with --prometheus).")
+    ] = 9090,
 ) -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them in order.
 
@@ -127,6 +139,7 @@ def run(
         probe_timeout_s=probe_timeout,
         replicas=replicas,
         clock=_simulated_clock(clock_start, clock_speed, clock_anchor),
+        prometheus_port=prometheus_port if prometheus else None,
     )
     raise typer.Exit(runtime.run(opts))
 

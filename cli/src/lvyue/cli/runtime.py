@@ -27,10 +27,18 @@ from lvyue.cli.embedded import (
     EmbeddedPostgres,
     PortInUseError,
     describe_exit,
+    free_port,
     port_in_use,
 )
 from lvyue.cli.readiness import NotReadyError, check_service_ports, wait_ready
+from lvyue.cli.sandbox import SANDBOX_CARRIER_CODES, platform_apis
 from lvyue.cli.services import SERVICES, ServiceSpec, placements
+from lvyue.cli.sidecars import (
+    ChildProcess,
+    prometheus_binary,
+    prometheus_process,
+    sandbox_process,
+)
 from lvyue.cli.supervisor import (
     BrokerUnit,
     CrashLoopError,
@@ -68,6 +76,7 @@ class RuntimeOptions:
     probe_timeout_s: float = 5.0  # one /readyz answer: slow under load, not a failure
     replicas: int = 1  # processes per service process (API, consumers): see services.placements
     clock: SimulatedClockOptions | None = None  # a drill's shared simulated clock
+    prometheus_port: int | None = None  # start a local Prometheus there (needs the binary)
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,13 @@ class ServiceProcess:
 
 
 def service_env(
-    spec: ServiceSpec, *, database_url: str, infra: Infrastructure, host: str, port: int
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    infra: Infrastructure,
+    host: str,
+    port: int,
+    sandbox_url: str | None = None,
 ) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -255,6 +270,11 @@ def service_env(
         env["LVYUE_KAFKA_IDEMPOTENT_PRODUCER"] = "false"
     if infra.postgres is not None or infra.embedded_broker:
         env.setdefault("LVYUE_ENV", "dev")
+    dev = env.get("LVYUE_ENV") == "dev"
+    if dev and spec.name == "fulfilment" and sandbox_url and "LVYUE_PLATFORM_APIS" not in env:
+        # Tracking sync reaches the dev sandbox platform unless real APIs are configured.
+        env["LVYUE_PLATFORM_APIS"] = platform_apis(sandbox_url, SANDBOX_PLATFORMS)
+        env.setdefault("LVYUE_CARRIER_CODES", json.dumps(SANDBOX_CARRIER_CODES))
     if env.get("LVYUE_ENV") == "dev":
         env.setdefault(
             "LVYUE_WEBHOOK_SECRETS",
@@ -269,13 +289,21 @@ def service_env(
 
 
 def start_services(
-    urls: dict[str, str], infra: Infrastructure, opts: RuntimeOptions
+    urls: dict[str, str],
+    infra: Infrastructure,
+    opts: RuntimeOptions,
+    sandbox_url: str | None = None,
 ) -> list[ServiceProcess]:
     procs = []
     for place in placements(opts.base_port, opts.replicas):
         spec = place.spec
         env = service_env(
-            spec, database_url=urls[spec.name], infra=infra, host=opts.http_host, port=place.port
+            spec,
+            database_url=urls[spec.name],
+            infra=infra,
+            host=opts.http_host,
+            port=place.port,
+            sandbox_url=sandbox_url,
         )
         # Unique among the live members of the service's group, the same after a restart.
         env["LVYUE_CONSUMER_INSTANCE"] = str(place.replica)
@@ -341,17 +369,21 @@ def run(opts: RuntimeOptions) -> int:
     interrupts = Interrupts().install()
     infra = plan_infrastructure(opts)
     procs: list[ServiceProcess] = []
+    helpers: list[ChildProcess] = []
     try:
         check_ports(opts, infra)
         with interrupts.interruptible():
             start_infrastructure(opts, infra)
             urls = asyncio.run(prepare(infra, opts.state_dir))
-        procs = start_services(urls, infra, opts)
+            helpers = start_helpers(opts, infra, stage="before")
+        sandbox = next((h for h in helpers if h.name == SANDBOX), None)
+        procs = start_services(urls, infra, opts, sandbox.url if sandbox else None)
         with interrupts.interruptible():
             wait_ready(procs, timeout_s=opts.start_timeout_s, probe_timeout_s=opts.probe_timeout_s)
-        print_banner(procs, infra, opts.clock)
+            helpers += start_helpers(opts, infra, stage="after")
+        print_banner(procs, infra, opts.clock, helpers)
         supervisor = Supervisor(
-            _units(procs, infra, urls, opts.state_dir),
+            [*_units(procs, infra, urls, opts.state_dir), *helpers],
             opts.restart,
             say=_say,
             interruptible=interrupts.interruptible,
@@ -364,14 +396,56 @@ def run(opts: RuntimeOptions) -> int:
     except KeyboardInterrupt:  # Ctrl-C cut a start or a restart short: a stop as asked
         console.print("interrupted: stopping what was started")
         return 0
-    except (PortInUseError, NotReadyError, CrashLoopError) as exc:
+    except (PortInUseError, NotReadyError, CrashLoopError, HelperError) as exc:
         console.print(
             f"lvyue run: {exc}", style="red", markup=False, highlight=False, soft_wrap=True
         )
         return 1
     finally:
         stop_services(procs, drain_s=30.0, unready_s=1.0, force=lambda: interrupts.count > 1)
+        for helper in helpers:
+            helper.stop()
         infra.stop()
+
+
+SANDBOX = "sandbox platform"
+# Every platform slug an order can come from, tmall with taobao's API.
+SANDBOX_PLATFORMS = (*ADAPTERS, "tmall")
+
+
+class HelperError(RuntimeError):
+    """A helper (sandbox platform, Prometheus) could not start."""
+
+
+def start_helpers(opts: RuntimeOptions, infra: Infrastructure, *, stage: str) -> list[ChildProcess]:
+    """Before the services: the dev sandbox platform (dev only, unless LVYUE_PLATFORM_APIS is
+    set). After them: Prometheus, when asked for."""
+    helpers: list[ChildProcess] = []
+    dev = os.environ.get("LVYUE_ENV", "dev" if infra.postgres or infra.broker else "") == "dev"
+    if stage == "before" and dev and "LVYUE_PLATFORM_APIS" not in os.environ:
+        helpers.append(sandbox_process("127.0.0.1", free_port(), opts.state_dir))
+    if stage == "after" and opts.prometheus_port is not None:
+        binary = prometheus_binary()
+        if binary is None:
+            raise HelperError("--prometheus: no prometheus binary on PATH (make tools)")
+        if port_in_use("127.0.0.1", opts.prometheus_port):
+            raise PortInUseError(opts.prometheus_port, "Prometheus", "--prometheus-port")
+        targets: dict[str, list[str]] = {}
+        for place in placements(opts.base_port, opts.replicas):
+            targets.setdefault(place.spec.name, []).append(f"127.0.0.1:{place.port}")
+        helpers.append(
+            prometheus_process(binary, "127.0.0.1", opts.prometheus_port, opts.state_dir, targets)
+        )
+    for helper in helpers:
+        helper.start()
+    try:
+        for helper in helpers:
+            helper.wait_listening()
+    except RuntimeError as exc:
+        for helper in helpers:
+            helper.stop()
+        raise HelperError(f"{exc} (log: {helper.log_path})") from exc
+    return helpers
 
 
 def check_ports(opts: RuntimeOptions, infra: Infrastructure) -> None:
@@ -405,7 +479,10 @@ def _units(
 
 
 def print_banner(
-    procs: list[ServiceProcess], infra: Infrastructure, clock: SimulatedClockOptions | None = None
+    procs: list[ServiceProcess],
+    infra: Infrastructure,
+    clock: SimulatedClockOptions | None = None,
+    helpers: list[ChildProcess] | None = None,
 ) -> None:
     console.rule("lvyue is running")
     for proc in procs:
@@ -415,6 +492,12 @@ def print_banner(
     console.print(f"  {'broker':<26} {infra.bootstrap_servers}", soft_wrap=True)
     if infra.postgres is not None:
         console.print(f"  {'PostgreSQL':<26} {infra.server_url}", soft_wrap=True)
+    for helper in helpers or ():
+        what = {
+            SANDBOX: "  dev sandbox: fulfilment's tracking sync of every platform goes here",
+            "prometheus": "/alerts  (the project's rules, 5 s evaluation)",
+        }.get(helper.name, "")
+        console.print(f"  {helper.name:<26} {helper.url}{what}", soft_wrap=True)
     if procs and os.environ.get("LVYUE_API_TOKENS") is None:
         console.print("  dev tokens (Authorization: Bearer <token>):")
         for role, tokens in DEV_TOKENS.items():

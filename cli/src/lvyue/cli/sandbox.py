@@ -1,0 +1,109 @@
+"""A dev sandbox sales platform: where `lvyue run` (dev only) points fulfilment's tracking sync.
+
+Not a platform: it answers every platform's tracking-number call with that platform's success
+shape, so a demo's tracking syncs end `synced` instead of `skipped`. Each platform gets its own
+path prefix (`/<platform>`); Shopify's access token is checked, the signed platforms' calls
+must carry the sandbox app key. Run: `python -m lvyue.cli.sandbox --port N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+APP_KEY = "dev-sandbox-app-key"
+APP_SECRET = "dev-sandbox-app-secret"
+ACCESS_TOKEN = "dev-sandbox-access-token"
+# Pinduoduo wants its numeric logistics_id per carrier, which each account looks up in its
+# backend: the sandbox's own ids for the carriers lvyue knows (LVYUE_CARRIER_CODES).
+SANDBOX_CARRIER_CODES = {
+    "pinduoduo": {"SF": "44", "YTO": "85", "ZTO": "115", "STO": "1", "YUNDA": "121", "EMS": "3"}
+}
+# Platforms whose fulfilment adapter speaks their own API (the rest get lvyue's callback).
+TOP_STYLE = {"taobao", "tmall"}
+
+
+def platform_apis(base_url: str, platforms: Iterable[str]) -> str:
+    """LVYUE_PLATFORM_APIS pointing every platform at the sandbox (JSON)."""
+    return json.dumps(
+        {
+            p: {
+                "base_url": f"{base_url}/{p}",
+                "app_key": APP_KEY,
+                "app_secret": APP_SECRET,
+                "access_token": ACCESS_TOKEN,
+            }
+            for p in platforms
+        }
+    )
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl((await request.body()).decode()))  # no python-multipart needed
+    return dict(request.query_params)
+
+
+async def answer(request: Request) -> Response:
+    platform = request.path_params["platform"]
+    rest = request.path_params.get("rest", "")
+    if platform == "shopify":
+        if request.headers.get("X-Shopify-Access-Token") != ACCESS_TOKEN:
+            return JSONResponse({"errors": "[API] Invalid API key or access token"}, 401)
+        if request.method == "GET" and rest.endswith("fulfillment_orders.json"):
+            order_id = int(rest.split("/")[-2])
+            return JSONResponse({"fulfillment_orders": [{"id": order_id, "status": "open"}]})
+        return JSONResponse({"fulfillment": {"id": 1, "status": "success"}}, 201)
+    params = await _params(request)
+    key = params.get("client_id" if platform == "pinduoduo" else "app_key")
+    if platform in TOP_STYLE | {"jd", "pinduoduo", "douyin"} and key != APP_KEY:
+        return JSONResponse(
+            {"error_response": {"code": "29", "error_code": 10019, "msg": "Invalid app key"}}
+        )
+    if platform in TOP_STYLE:
+        return JSONResponse({"logistics_offline_send_response": {"shipping": {"is_success": True}}})
+    if platform == "jd":
+        return JSONResponse(
+            {
+                "jingdong_pop_order_shipment_responce": {
+                    "code": "0",
+                    "sopjosshipment_result": {"success": True},
+                }
+            }
+        )
+    if platform == "pinduoduo":
+        return JSONResponse({"logistics_online_send_response": {"is_success": True}})
+    if platform == "douyin":
+        return JSONResponse({"code": 10000, "msg": "success", "data": {}})
+    return JSONResponse({"received": True})  # lvyue's own signed callback: any 2xx
+
+
+def app() -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
+            Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),
+        ],
+    )
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app(), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
