@@ -21,8 +21,10 @@ $(STAMP): $(if $(findstring $(UV_BOOTSTRAP),$(UV)),$(UV_BOOTSTRAP)/bin/uv) pypro
 
 venv: $(STAMP)
 
+# With the Debian prometheus installed (`make tools`), `make run` starts it too (lvyue run
+# --prometheus): the project's alert rules evaluate on the local processes.
 run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
-	$(VENV)/bin/lvyue run
+	$(VENV)/bin/lvyue run $(if $(shell command -v prometheus),--prometheus) $(RUN_ARGS)
 
 # Debian packages the deploy/ checks run (promtool, amtool, docker-compose config) and the
 # benchmark's load generator (wrk).
