@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -59,6 +60,19 @@ async def test_demo_fires_no_alert_and_syncs_tracking(tmp_path: Path) -> None:
         )  # fmt: skip
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
         assert "sandbox platform" in log.read_text(), log.read_text()[-3000:]
+
+        # The summary counts what the demo did: contacts it recorded are in the queue's
+        # entries, or on the orders whose finding it accepted (they left the queue, reviewed).
+        summary = re.search(
+            r"(\d+) in the abnormal queue \((\d+) buyers contacted, (\d+) left uncontacted, "
+            r"(\d+) address corrected, (\d+) findings accepted\)",
+            " ".join(demo.stdout.split()),
+        )
+        assert summary, demo.stdout[-3000:]
+        seen, contacted, left, corrected, accepted = map(int, summary.groups())
+        queue = (await http("GET", f"{review}/abnormal-orders", headers=OPS)).json()["items"]
+        assert contacted == sum(e["contacts"] > 0 for e in queue) + accepted, (summary[0], queue)
+        assert contacted + left + corrected <= seen, summary[0]
 
         # Every dispatch's tracking number reached the sandbox platform.
         shipped = await http(

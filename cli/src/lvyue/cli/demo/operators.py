@@ -39,9 +39,14 @@ LEAVE_UNANSWERED = 4  # every 4th case waits for an answer, so aftersale_respons
 
 @dataclass
 class Desk:
-    contacted: set[str] = field(default_factory=set)
-    corrected: set[str] = field(default_factory=set)
+    # What the desk did, each only once the service said yes: the summary counts these.
+    contacted: set[str] = field(default_factory=set)  # contact recorded (201)
+    corrected: set[str] = field(default_factory=set)  # correction accepted (200)
     accepted: dict[str, str] = field(default_factory=dict)  # finding kind → order id
+    # What it decided: each order of ours in the queue is worked once.
+    handled: set[str] = field(default_factory=set)
+    left_uncontacted: set[str] = field(default_factory=set)  # its 2 h contact deadline runs on
+    tried_acceptance: set[str] = field(default_factory=set)  # finding kinds tried once
     queue_seen: int = 0
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id → case
     asked: list[str] = field(default_factory=list)  # order ids chosen for a case, in turn
@@ -70,17 +75,22 @@ def work_abnormal_queue(svc: Services, console: Console, intake: Intake, desk: D
     for entry in entries:
         posted = ours[entry["platform_order_id"]]
         order_id, kind = posted.order_id, posted.spec.abnormal or ""
-        if kind == "address_incomplete" and not desk.corrected:
-            corrections += _correct_address(svc, console, posted.order_id, intake)
-            desk.corrected.add(order_id)
-            desk.contacted.add(order_id)
-        if order_id in desk.contacted:
-            if kind in ACCEPTANCES and kind not in desk.accepted:
-                acceptances += _accept(svc, console, order_id, kind)
-                desk.accepted[kind] = order_id
+        if kind == "address_incomplete" and not desk.corrected and order_id not in desk.handled:
+            desk.handled.add(order_id)
+            if _correct_address(svc, console, posted.order_id, intake):
+                corrections += 1
+                desk.corrected.add(order_id)
+        if order_id in desk.handled:
+            reached = order_id in desk.contacted
+            if reached and kind in ACCEPTANCES and kind not in desk.tried_acceptance:
+                desk.tried_acceptance.add(kind)
+                if _accept(svc, console, order_id, kind):
+                    acceptances += 1
+                    desk.accepted[kind] = order_id
             continue
-        desk.contacted.add(order_id)
-        if len(desk.contacted) % 3 == 0:
+        desk.handled.add(order_id)
+        if len(desk.handled) % 3 == 0:
+            desk.left_uncontacted.add(order_id)
             continue  # left uncontacted: its 2 h contact deadline runs on
         channel, outcome, note = CONTACT_NOTES.get(kind, ("phone", "reached", "已联系买家"))
         contact = svc.call(
@@ -89,7 +99,9 @@ def work_abnormal_queue(svc: Services, console: Console, intake: Intake, desk: D
             operator=OPERATOR,
             json={"channel": channel, "outcome": outcome, "note": note},
         )
-        contacts += contact.status_code == 201
+        if contact.status_code == 201:
+            contacts += 1
+            desk.contacted.add(order_id)
     if contacts or corrections or acceptances:
         console.print(
             f"[bold yellow]operator[/] abnormal queue has {len(entries)} of ours: "

@@ -75,10 +75,13 @@ def _summary(
 ) -> None:
     refunded = sum(1 for c in desk.cases.values() if c["state"] == "refunded")
     console.rule(f"done in {took:.0f} s")
+    # Every count is something this run did and the service accepted, or saw.
     console.print(
         f"{r.orders} orders posted, {r.abnormal_seen} in the abnormal queue "
-        f"({len(desk.contacted)} handled, {len(desk.corrected)} address corrected), "
-        f"{r.dispatched} dispatched ({wh.late} late, {len(wh.held)} left on the pick list), "
+        f"({len(desk.contacted)} buyers contacted, {len(desk.left_uncontacted)} left "
+        f"uncontacted, {len(desk.corrected)} address corrected, {len(desk.accepted)} findings "
+        f"accepted), {r.dispatched} dispatched ({wh.late} late, {len(wh.held)} left on the pick "
+        f"list, {len(wh.replaced)} exchange replacements besides), "
         f"{r.cases} after-sale cases ({refunded} refunded)"
     )
     base = "" if svc.base_port is None else f" --base-port {svc.base_port}"
