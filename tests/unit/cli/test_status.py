@@ -63,3 +63,14 @@ lvyue_sla_predicted_breaches{sla="dispatch_1600"} 4.0
     console = Console(width=140, record=True)
     console.print(render(snap))
     assert "will breach" in console.export_text()
+
+
+def test_header_shows_time_window_and_each_process_up_or_down() -> None:
+    from lvyue.cli.status import header
+
+    snap = Snapshot(up=["inventory"], down=["fulfilment"])
+    shown = header(snap, 2.0).plain
+    assert f"as of {snap.taken_at:%H:%M:%S}, refreshed every 2 s" in shown
+    assert "since each process started" in shown
+    assert "inventory up" in shown
+    assert "fulfilment down" in shown

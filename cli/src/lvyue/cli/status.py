@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,6 +45,8 @@ class Snapshot:
     lag: dict[str, float] = field(default_factory=dict)
     dead_letters: dict[str, float] = field(default_factory=dict)
     down: list[str] = field(default_factory=list)
+    up: list[str] = field(default_factory=list)
+    taken_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
 
 _COUNTERS = {
@@ -68,6 +71,7 @@ def scrape(services: dict[str, str], *, timeout_s: float = 2.0) -> Snapshot:
         except httpx.HTTPError:
             snap.down.append(name)
             continue
+        snap.up.append(name)
         add_metrics(snap, name, text)
     return snap
 
@@ -94,7 +98,21 @@ def add_metrics(snap: Snapshot, service: str, text: str) -> None:
                 snap.dead_letters[service] = snap.dead_letters.get(service, 0.0) + sample.value
 
 
-def render(snap: Snapshot) -> Group:
+def header(snap: Snapshot, interval_s: float | None = None) -> Text:
+    """When the numbers were read, over which window, and which processes answered."""
+    refresh = f", refreshed every {interval_s:g} s" if interval_s else ""
+    line = Text(
+        f"as of {snap.taken_at:%H:%M:%S}{refresh}; window: met / breached counted since each "
+        "process started, open / at risk / overdue now (from the databases)\n"
+    )
+    for name in snap.up:
+        line.append(f"{name} up  ", style="green")
+    for name in snap.down:
+        line.append(f"{name} down  ", style="bold red")
+    return line
+
+
+def render(snap: Snapshot, interval_s: float | None = None) -> Group:
     slas = Table(title=f"SLA compliance (objective {OBJECTIVE:.0%})", expand=True)
     columns = ("sla", "compliance", "met", "breached", "open", "at risk", "overdue", "will breach")
     for column in columns:
@@ -130,7 +148,7 @@ def render(snap: Snapshot) -> Group:
             f"{snap.lag.get(service, 0):.0f}",
             f"{snap.dead_letters.get(service, 0):.0f}",
         )
-    parts: list[Table | Text] = [slas, flow]
+    parts: list[Table | Text] = [header(snap, interval_s), slas, flow]
     if snap.down:
         parts.append(Text(f"unreachable: {', '.join(snap.down)}", style="bold red"))
     return Group(*parts)
@@ -138,9 +156,9 @@ def render(snap: Snapshot) -> Group:
 
 def watch(services: dict[str, str], *, interval_s: float, iterations: int | None) -> None:
     """Refreshes every `interval_s` until Ctrl-C (or `iterations` times)."""
-    with Live(render(scrape(services)), refresh_per_second=4) as live:
+    with Live(render(scrape(services), interval_s), refresh_per_second=4) as live:
         count = 1
         while iterations is None or count < iterations:
             time.sleep(interval_s)
-            live.update(render(scrape(services)))
+            live.update(render(scrape(services), interval_s))
             count += 1
