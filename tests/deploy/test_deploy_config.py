@@ -151,9 +151,9 @@ def test_every_alert_has_severity_summary_description_and_a_runbook_section() ->
         assert yaml_values(block, "severity") in (["page"], ["ticket"]), name
         assert all(yaml_values(block, key) != [""] for key in ("summary", "description")), name
         assert len(yaml_values(block, "summary")) == 1, name
-        assert yaml_values(block, "runbook_url") == [f"deploy/prometheus/RUNBOOK.md#{name.lower()}"], (
-            name
-        )
+        assert yaml_values(block, "runbook_url") == [
+            f"deploy/prometheus/RUNBOOK.md#{name.lower()}"
+        ], name
         assert name in sections, f"no '## {name}' section in {RUNBOOK.name}"
 
 
