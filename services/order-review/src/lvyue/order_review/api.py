@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field, ValidationError
 from lvyue.common.app import KernelDep, UowFactoryDep
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events.catalog import FindingAcceptance
-from lvyue.common.openapi import examples, problem_responses
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
@@ -24,7 +23,6 @@ from lvyue.order_review.handlers.intake import REVIEW_SLA, AcceptOrder, stage_or
 from lvyue.order_review.handlers.review import accepted_payload
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
-from lvyue.order_review.webhook_docs import CANONICAL_ORDER_EXAMPLE, order_webhook_openapi
 
 INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
 
@@ -32,10 +30,6 @@ router = APIRouter()
 
 
 class IntakeResponse(BaseModel):
-    model_config = examples(
-        {"order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10", "duplicate": False}
-    )
-
     order_id: uuid.UUID
     duplicate: bool
 
@@ -48,31 +42,6 @@ class StatusChangeRead(BaseModel):
 
 
 class OrderRead(BaseModel):
-    model_config = examples(
-        {
-            "id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
-            "status": "reviewed",
-            "received_at": "2026-12-05T09:41:09+08:00",
-            "updated_at": "2026-12-05T09:41:10+08:00",
-            "order": CANONICAL_ORDER_EXAMPLE,
-            "history": [
-                {
-                    "status": "received",
-                    "at": "2026-12-05T09:41:09+08:00",
-                    "note": "",
-                    "details": {},
-                },
-                {
-                    "status": "reviewed",
-                    "at": "2026-12-05T09:41:10+08:00",
-                    "note": "",
-                    "details": {},
-                },
-            ],
-            "acceptances": [],
-        }
-    )
-
     id: uuid.UUID
     status: str
     received_at: datetime
@@ -103,22 +72,16 @@ def _field_errors(exc: ValidationError | PayloadError) -> list[dict[str, Any]]:
     status_code=status.HTTP_201_CREATED,
     response_model=IntakeResponse,
     responses={
-        200: {
-            "model": IntakeResponse,
-            "description": "a repeated delivery: the order accepted before",
+        200: {"description": "a repeated delivery: the order accepted before"},
+        401: {"description": "signature missing or wrong"},
+        404: {"description": "unknown platform"},
+        413: {"description": "body over 1 MiB"},
+        415: {"description": "not application/json, or not UTF-8"},
+        422: {
+            "description": "malformed JSON, JSON past its limits (nesting 32 deep, integers of "
+            "20 digits, no NaN, no key twice, no U+0000), or fields that break the order schema"
         },
-        **problem_responses(
-            described={
-                401: "signature missing or wrong",
-                404: "unknown platform",
-                413: "body over 1 MiB",
-                415: "not application/json, or not UTF-8",
-                422: "malformed JSON, JSON past its limits (nesting 32 deep, integers of 20 "
-                "digits, no NaN, no key twice, no U+0000), or fields that break the order schema",
-            }
-        ),
     },
-    openapi_extra=order_webhook_openapi(),
 )
 async def receive_order(platform: str, request: Request, kernel: KernelDep) -> Response:
     """Accepts a signed order webhook; it is committed before the 2xx."""
@@ -173,7 +136,6 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
     "/orders/{order_id}",
     response_model=OrderRead,
     dependencies=[Depends(require_role(Role.OPS))],
-    responses=problem_responses(404),
 )
 async def read_order(order_id: uuid.UUID, uow: UowFactoryDep) -> OrderRead:
     """The order as accepted, its status, and its status history."""

@@ -7,14 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.responses import Response
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
-from lvyue.common.openapi import examples, page_of, problem_responses
-from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
@@ -32,8 +30,6 @@ from lvyue.order_review.rules.findings import Reason
 from lvyue.order_review.transitions import TransitionNotAllowed
 
 router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
-
-ORDER_ID = "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10"
 
 OperatorHeader = Annotated[
     str, Header(alias="X-Operator", max_length=64, description="Who acts, for the audit trail.")
@@ -55,52 +51,26 @@ class ContactOutcome(StrEnum):
 
 
 class ContactCreate(BaseModel):
-    model_config = examples({"channel": "phone", "outcome": "reached", "note": "买家确认新地址"})
-
     channel: Channel
     outcome: ContactOutcome
     note: str = Field(default="", max_length=2000)
 
 
 class ContactRead(BaseModel):
-    model_config = examples({"order_id": ORDER_ID, "contact_deadline": "met"})
-
     order_id: uuid.UUID
     contact_deadline: str | None = Field(description="met / breached, or null if none was open")
 
 
 class CorrectionCreate(BaseModel):
-    model_config = examples(
-        {
-            "receiver": {
-                "name": "李娜",
-                "phone": "13800138000",
-                "address": {
-                    "country": "CN",
-                    "province": "浙江省",
-                    "city": "杭州市",
-                    "district": "西湖区",
-                    "street": "文三路 478 号 华星时代广场",
-                    "detail": "A座 1203",
-                    "postal_code": "310012",
-                },
-            }
-        }
-    )
-
     receiver: Receiver | None = None
     lines: tuple[OrderLine, ...] | None = Field(default=None, min_length=1, max_length=500)
 
 
 class CancellationCreate(BaseModel):
-    model_config = examples({"reason": "买家要求取消：地址无法送达"})
-
     reason: str = Field(min_length=1, max_length=500)
 
 
 class StatusRead(BaseModel):
-    model_config = examples({"order_id": ORDER_ID, "status": "reviewed"})
-
     order_id: uuid.UUID
     status: str
 
@@ -110,22 +80,7 @@ class Finding(BaseModel):
     detail: str
 
 
-_QUEUE_ENTRY = {
-    "order_id": ORDER_ID,
-    "platform": "taobao",
-    "shop_id": "tb-shop-001",
-    "platform_order_id": "3914567281234567890",
-    "findings": [{"reason": "remark_needs_human", "detail": "remark mentions 发票"}],
-    "flagged_at": "2026-12-05T10:02:00+08:00",
-    "contact_due_at": "2026-12-05T12:02:00+08:00",
-    "contact_deadline_state": "open",
-    "contacts": 0,
-}
-
-
 class QueueEntryRead(BaseModel):
-    model_config = examples(_QUEUE_ENTRY)
-
     order_id: uuid.UUID
     platform: str
     shop_id: str
@@ -138,8 +93,6 @@ class QueueEntryRead(BaseModel):
 
 
 class QueuePage(BaseModel):
-    model_config = examples(page_of(_QUEUE_ENTRY))
-
     items: list[QueueEntryRead]
     total: int
     limit: int
@@ -176,18 +129,7 @@ async def abnormal_orders(
     )
 
 
-_CHANGE_ERRORS = problem_responses(
-    404,
-    described={409: "the order's status refuses it: current_status names the status"},
-)
-
-
-@router.post(
-    "/orders/{order_id}/contacts",
-    status_code=201,
-    response_model=ContactRead,
-    responses=_CHANGE_ERRORS,
-)
+@router.post("/orders/{order_id}/contacts", status_code=201, response_model=ContactRead)
 async def add_contact(
     order_id: uuid.UUID, body: ContactCreate, uow: UowFactoryDep, operator: OperatorHeader = "ops"
 ) -> ContactRead:
@@ -198,7 +140,7 @@ async def add_contact(
     return ContactRead(order_id=order_id, contact_deadline=closed)
 
 
-@router.post("/orders/{order_id}/corrections", response_model=StatusRead, responses=_CHANGE_ERRORS)
+@router.post("/orders/{order_id}/corrections", response_model=StatusRead)
 async def correct(
     order_id: uuid.UUID,
     body: CorrectionCreate,
@@ -216,7 +158,7 @@ async def correct(
     return StatusRead(order_id=order_id, status=status)
 
 
-@router.post("/orders/{order_id}/cancel", response_model=StatusRead, responses=_CHANGE_ERRORS)
+@router.post("/orders/{order_id}/cancel", response_model=StatusRead)
 async def cancel(
     order_id: uuid.UUID,
     body: CancellationCreate,
@@ -233,16 +175,18 @@ async def cancel(
 
 
 def _unprocessable(message: str) -> Exception:
+    from fastapi import HTTPException
+
     return HTTPException(422, [{"loc": ["body"], "msg": message}])
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def not_allowed(_: Request, exc: Exception) -> Response:
+    async def not_allowed(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TransitionNotAllowed)
-        return problem(409, str(exc), current_status=exc.current)
+        return JSONResponse({"detail": str(exc), "current_status": exc.current}, status_code=409)
 
-    async def not_found(_: Request, exc: Exception) -> Response:
-        return problem(404, str(exc))
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     app.add_exception_handler(TransitionNotAllowed, not_allowed)
     app.add_exception_handler(OrderNotFound, not_found)

@@ -3,36 +3,43 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi.responses import JSONResponse
 
 from lvyue.aftersales.commands import CaseNotFound, OrderNotFound, OrderNotShipped, RefundConflict
 from lvyue.aftersales.domain import CaseState, RuleViolation
 from lvyue.aftersales.transitions import TransitionNotAllowed
-from lvyue.common.problems import problem
 
 
-async def _not_found(_: Request, exc: Exception) -> Response:
-    return problem(404, str(exc))
+async def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
 
 
-async def _not_allowed(_: Request, exc: Exception) -> Response:
+async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TransitionNotAllowed)
-    return problem(409, str(exc), current_state=exc.current)
+    return JSONResponse({"detail": str(exc), "current_state": exc.current}, status_code=409)
 
 
-async def _not_shipped(_: Request, exc: Exception) -> Response:
+async def _not_shipped(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OrderNotShipped)
-    cancel = {"service": "order-review", "method": "POST", "path": f"/orders/{exc.order_id}/cancel"}
-    return problem(409, str(exc), order_id=str(exc.order_id), cancel=cancel)
+    body = {
+        "detail": str(exc),
+        "order_id": str(exc.order_id),
+        "cancel": {
+            "service": "order-review",
+            "method": "POST",
+            "path": f"/orders/{exc.order_id}/cancel",
+        },
+    }
+    return JSONResponse(body, status_code=409)
 
 
-async def _rule(_: Request, exc: Exception) -> Response:
+async def _rule(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RuleViolation)
-    return problem(409, str(exc), rule=exc.rule)
+    return JSONResponse({"detail": str(exc), "rule": exc.rule}, status_code=409)
 
 
-async def _refunded(_: Request, exc: Exception) -> Response:
-    return problem(409, str(exc), current_state=CaseState.REFUNDED)
+async def _refunded(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc), "current_state": CaseState.REFUNDED}, status_code=409)
 
 
 def install_error_handlers(app: FastAPI) -> None:
