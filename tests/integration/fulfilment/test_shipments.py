@@ -245,9 +245,11 @@ async def test_repeated_dispatch_confirmations_change_nothing_and_conflicts_are_
     assert again.json() == first.json()
     for conflict in (other_tracking, other_carrier):
         assert conflict.status_code == 409, conflict.text
-        detail = conflict.json()["detail"]
-        assert (detail["state"], detail["tracking_number"]) == ("dispatched", "SF1234567890")
-        assert "SF1234567890" in detail["msg"]
+        problem = conflict.json()
+        assert conflict.headers["content-type"] == "application/problem+json"
+        assert (problem["type"], problem["status"]) == ("urn:lvyue:problem:conflict", 409)
+        assert (problem["state"], problem["tracking_number"]) == ("dispatched", "SF1234567890")
+        assert "SF1234567890" in problem["detail"]
     assert as_ops.status_code == 403
     assert unknown.status_code == 404
     assert future.status_code == 200  # already dispatched with the same number: same answer

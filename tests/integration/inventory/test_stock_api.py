@@ -61,8 +61,9 @@ async def test_receipt_applies_once_per_reference_and_leaves_one_movement(
 
         reused = await client.post("/stock/receipts", json={**receipt, "quantity": 31}, headers=OPS)
         assert reused.status_code == 409
-        assert reused.json()["detail"]["rule"] == "idempotent_reference"
-        assert reused.json()["detail"]["field"] == "reference"
+        assert reused.json()["rule"] == "idempotent_reference"
+        assert reused.json()["field"] == "reference"
+        assert reused.json()["type"] == "urn:lvyue:problem:conflict"
 
         view = await client.get(f"/skus/{WAREHOUSE}/{SKU}", headers=SRE)
         assert view.status_code == 200
@@ -110,9 +111,9 @@ async def test_adjustment_sets_on_hand_but_never_below_reserved(
             "/stock/adjustments", json={**count, "counted_on_hand": 3}, headers=WAREHOUSE_STAFF
         )
         assert below.status_code == 409, below.text
-        detail = below.json()["detail"]
-        assert (detail["rule"], detail["field"]) == ("no_oversell", "counted_on_hand")
-        assert "4 units reserved" in detail["msg"]
+        problem = below.json()
+        assert (problem["rule"], problem["field"]) == ("no_oversell", "counted_on_hand")
+        assert "4 units reserved" in problem["detail"]
 
         counted = await client.post(
             "/stock/adjustments", json={**count, "counted_on_hand": 8}, headers=WAREHOUSE_STAFF
@@ -177,7 +178,8 @@ async def test_invalid_receipt_is_422_naming_the_field(
         await client.put(f"/skus/{WAREHOUSE}/{SKU}", json={}, headers=OPS)
         response = await client.post("/stock/receipts", json=receipt, headers=OPS)
     assert response.status_code == 422
-    assert field in {str(part) for err in response.json()["detail"] for part in err["loc"]}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in {str(part) for err in response.json()["errors"] for part in err["loc"]}
     assert await movements_of(inventory_engine) == []
 
 

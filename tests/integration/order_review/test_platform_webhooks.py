@@ -199,7 +199,8 @@ async def test_missing_required_field_is_refused_by_its_platform_path(
     settings = make_settings(webhook_secrets=WEBHOOK_SECRETS)
     status, answer = await _post(settings, platform, _without(platform.sample(), platform.required))
     assert status == 422, answer
-    assert platform.named.split(".") in [error["loc"] for error in answer["detail"]]
+    assert platform.named.split(".") in [error["loc"] for error in answer["errors"]]
+    assert answer["type"] == "urn:lvyue:problem:invalid-request"
     assert await _order_rows(engine) == []
 
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
+from lvyue.common.problems import install_problem_handlers
 from lvyue.common.security import (
     GrantedRoles,
     Role,
@@ -180,6 +181,7 @@ AnyKnownRoles = Annotated[GrantedRoles, Depends(require_role())]
 
 def _app() -> FastAPI:
     app = FastAPI()
+    install_problem_handlers(app)  # as create_app does: errors answer a Problem
     app.state.tokens = TokenRegistry.from_mapping(
         {"ops": ["ops-token", "both-token"], "sre": ["sre-token", "both-token"]}
     )
@@ -206,6 +208,12 @@ def client() -> TestClient:
     return TestClient(_app())
 
 
+def _problem(status: int, detail: str) -> dict[str, object]:
+    title = {401: "Unauthorized", 403: "Forbidden"}[status]
+    kind = {401: "unauthorized", 403: "forbidden"}[status]
+    return {"type": f"urn:lvyue:problem:{kind}", "title": title, "status": status, "detail": detail}
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -213,7 +221,8 @@ def _bearer(token: str) -> dict[str, str]:
 def test_missing_authorization_is_401_with_bearer_challenge(client: TestClient) -> None:
     response = client.get("/ops")
     assert response.status_code == 401
-    assert response.json() == {"detail": "missing or malformed bearer token"}
+    assert response.json() == _problem(401, "missing or malformed bearer token")
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"] == "Bearer"
 
 
@@ -229,20 +238,20 @@ def test_malformed_authorization_is_401(client: TestClient, value: str) -> None:
 def test_unknown_token_is_401(client: TestClient) -> None:
     response = client.get("/ops", headers=_bearer("guess"))
     assert response.status_code == 401
-    assert response.json() == {"detail": "unknown token"}
+    assert response.json() == _problem(401, "unknown token")
     assert response.headers["www-authenticate"] == "Bearer"
 
 
 def test_known_token_without_the_role_is_403(client: TestClient) -> None:
     response = client.get("/ops", headers=_bearer("sre-token"))
     assert response.status_code == 403
-    assert response.json() == {"detail": "role ops required"}
+    assert response.json() == _problem(403, "role ops required")
 
 
 def test_403_names_every_accepted_role(client: TestClient) -> None:
     response = client.get("/ops-or-warehouse", headers=_bearer("sre-token"))
     assert response.status_code == 403
-    assert response.json() == {"detail": "role ops or warehouse required"}
+    assert response.json() == _problem(403, "role ops or warehouse required")
 
 
 def test_token_with_the_role_passes_and_gets_all_its_roles(client: TestClient) -> None:

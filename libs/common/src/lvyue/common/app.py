@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,6 +25,8 @@ from lvyue.common.db import is_database_unavailable
 from lvyue.common.deadlines import routes as deadline_routes
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.kafka import broker_reachable
+from lvyue.common.openapi import install_openapi, public
+from lvyue.common.problems import DATABASE_UNAVAILABLE_TYPE, install_problem_handlers, problem
 from lvyue.common.security import TokenRegistry
 from lvyue.common.settings import KernelSettings, dump_public
 from lvyue.common.uow import UnitOfWorkFactory
@@ -48,13 +51,53 @@ UowFactoryDep = Annotated[UnitOfWorkFactory, Depends(get_uow_factory)]
 health = APIRouter(tags=["health"])
 
 
-@health.get("/livez")
+class Liveness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: str
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"ready": True, "checks": {"database": "ok", "broker": "ok"}},
+                {
+                    "ready": False,
+                    "down": ["broker"],
+                    "detail": "broker unreachable",
+                    "checks": {"database": "ok", "broker": "unreachable"},
+                },
+            ]
+        }
+    )
+
+    ready: bool
+    checks: dict[str, str] = Field(description="database and broker: ok or unreachable")
+    consumer_partitions: int | None = Field(
+        default=None, description="Partitions this replica's consumer holds, once it joined."
+    )
+    down: list[str] | None = None
+    detail: str | None = None
+
+
+_PROBE = public("a probe for the orchestrator, answering on the loopback or cluster network")
+
+
+@health.get("/livez", response_model=Liveness, openapi_extra=_PROBE)
 async def livez() -> dict[str, str]:
+    """The process answers."""
     return {"status": "ok"}
 
 
-@health.get("/readyz")
+@health.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "the database or broker is down"}},
+    openapi_extra=_PROBE,
+)
 async def readyz(kernel: KernelDep) -> JSONResponse:
+    """Ready when the database and the broker answer within the probe timeout."""
     timeout_s = kernel.settings.readiness_probe_timeout_s
     checks: dict[str, str] = {}
     try:
@@ -101,14 +144,27 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         raise exc
     DATABASE_UNAVAILABLE.inc()
     settings: KernelSettings = request.app.state.settings
-    return JSONResponse(
-        {"detail": "database unavailable: nothing was changed, try again later"},
-        status_code=503,
+    return problem(
+        503,
+        "database unavailable: nothing was changed, try again later",
+        type_=DATABASE_UNAVAILABLE_TYPE,
         headers={"Retry-After": str(settings.unavailable_retry_after_s)},
     )
 
 
-@health.get("/metrics")
+@health.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                CONTENT_TYPE_LATEST: {"example": 'lvyue_sla_open{sla="dispatch_1600"} 3.0\n'}
+            },
+            "description": "Prometheus text exposition",
+        }
+    },
+    openapi_extra=public("scraped by Prometheus; carries no order or customer data"),
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -171,9 +227,11 @@ def create_app(
         title=title,
         lifespan=lifespan,
         openapi_url="/openapi.json" if docs else None,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # served by install_openapi, with local assets
+        redoc_url=None,
     )
+    install_openapi(app, docs=docs)
+    install_problem_handlers(app)
     app.state.settings = settings
     app.state.tokens = TokenRegistry.from_mapping(settings.token_mapping())
     app.add_middleware(RequestContextMiddleware)

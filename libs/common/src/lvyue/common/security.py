@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 SignatureEncoding = Literal["base64", "hex"]
 
@@ -165,15 +166,31 @@ def _bearer_token(request: Request) -> str:
     return token
 
 
-def require_role(*roles: Role) -> Callable[[Request], Awaitable[GrantedRoles]]:
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An operator token: each grants one or more roles (ops, warehouse, sre, "
+    "platform); `make run` prints the development token of every role.",
+    auto_error=False,  # require_role answers 401 itself, with the challenge and a Problem body
+)
+"""The security scheme of every operation that needs a token; its scopes are the roles."""
+
+
+def require_role(
+    *roles: Role,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[GrantedRoles]]:
     """A FastAPI dependency: the caller's bearer token must carry one of roles.
 
     With no roles, any known token passes. Returns the caller's granted roles.
     The registry is read from `request.app.state.tokens`, set once at start-up.
+    The OpenAPI schema declares the `bearer` scheme on the operation, the roles as its scopes.
     """
     wanted = frozenset(roles)
+    scopes = sorted(r.value for r in wanted)
 
-    async def dependency(request: Request) -> GrantedRoles:
+    async def dependency(
+        request: Request,
+        _: HTTPAuthorizationCredentials | None = Security(BEARER, scopes=scopes),
+    ) -> GrantedRoles:
         token = _bearer_token(request)
         registry = getattr(request.app.state, "tokens", None)
         if not isinstance(registry, TokenRegistry):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.openapi import problem_responses
 from lvyue.common.security import GrantedRoles, require_role
 from lvyue.order_review.handlers.acceptance import (
     AcceptFinding,
@@ -89,10 +90,14 @@ class AcceptanceRead(BaseModel):
             "model": AcceptanceRead,
             "description": "a repeat: the finding was accepted before, nothing changed",
         },
-        403: {"description": "this finding is never accepted, or not by the caller's roles"},
-        404: {"description": "no such order"},
-        409: {"description": "the order has no such open finding, or is not abnormal"},
-        422: {"description": "unknown rule, or a reason that does not resolve it"},
+        **problem_responses(
+            described={
+                403: "this finding is never accepted, or not by the caller's roles",
+                404: "no such order",
+                409: "the order has no such open finding, or is not abnormal",
+                422: "unknown rule, or a reason that does not resolve it",
+            }
+        ),
     },
 )
 async def accept(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from lvyue.common.app import KernelDep, UowFactoryDep
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events.catalog import FindingAcceptance
+from lvyue.common.openapi import problem_responses
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
@@ -23,6 +24,7 @@ from lvyue.order_review.handlers.intake import REVIEW_SLA, AcceptOrder, stage_or
 from lvyue.order_review.handlers.review import accepted_payload
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
+from lvyue.order_review.webhook_docs import order_webhook_openapi
 
 INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
 
@@ -72,16 +74,22 @@ def _field_errors(exc: ValidationError | PayloadError) -> list[dict[str, Any]]:
     status_code=status.HTTP_201_CREATED,
     response_model=IntakeResponse,
     responses={
-        200: {"description": "a repeated delivery: the order accepted before"},
-        401: {"description": "signature missing or wrong"},
-        404: {"description": "unknown platform"},
-        413: {"description": "body over 1 MiB"},
-        415: {"description": "not application/json, or not UTF-8"},
-        422: {
-            "description": "malformed JSON, JSON past its limits (nesting 32 deep, integers of "
-            "20 digits, no NaN, no key twice, no U+0000), or fields that break the order schema"
+        200: {
+            "model": IntakeResponse,
+            "description": "a repeated delivery: the order accepted before",
         },
+        **problem_responses(
+            described={
+                401: "signature missing or wrong",
+                404: "unknown platform",
+                413: "body over 1 MiB",
+                415: "not application/json, or not UTF-8",
+                422: "malformed JSON, JSON past its limits (nesting 32 deep, integers of 20 "
+                "digits, no NaN, no key twice, no U+0000), or fields that break the order schema",
+            }
+        ),
     },
+    openapi_extra=order_webhook_openapi(),
 )
 async def receive_order(platform: str, request: Request, kernel: KernelDep) -> Response:
     """Accepts a signed order webhook; it is committed before the 2xx."""
@@ -136,6 +144,7 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
     "/orders/{order_id}",
     response_model=OrderRead,
     dependencies=[Depends(require_role(Role.OPS))],
+    responses=problem_responses(404),
 )
 async def read_order(order_id: uuid.UUID, uow: UowFactoryDep) -> OrderRead:
     """The order as accepted, its status, and its status history."""

@@ -7,12 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
+from lvyue.common.openapi import problem_responses
+from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
@@ -129,7 +131,18 @@ async def abnormal_orders(
     )
 
 
-@router.post("/orders/{order_id}/contacts", status_code=201, response_model=ContactRead)
+_CHANGE_ERRORS = problem_responses(
+    404,
+    described={409: "the order's status refuses it: current_status names the status"},
+)
+
+
+@router.post(
+    "/orders/{order_id}/contacts",
+    status_code=201,
+    response_model=ContactRead,
+    responses=_CHANGE_ERRORS,
+)
 async def add_contact(
     order_id: uuid.UUID, body: ContactCreate, uow: UowFactoryDep, operator: OperatorHeader = "ops"
 ) -> ContactRead:
@@ -140,7 +153,7 @@ async def add_contact(
     return ContactRead(order_id=order_id, contact_deadline=closed)
 
 
-@router.post("/orders/{order_id}/corrections", response_model=StatusRead)
+@router.post("/orders/{order_id}/corrections", response_model=StatusRead, responses=_CHANGE_ERRORS)
 async def correct(
     order_id: uuid.UUID,
     body: CorrectionCreate,
@@ -158,7 +171,7 @@ async def correct(
     return StatusRead(order_id=order_id, status=status)
 
 
-@router.post("/orders/{order_id}/cancel", response_model=StatusRead)
+@router.post("/orders/{order_id}/cancel", response_model=StatusRead, responses=_CHANGE_ERRORS)
 async def cancel(
     order_id: uuid.UUID,
     body: CancellationCreate,
@@ -175,18 +188,16 @@ async def cancel(
 
 
 def _unprocessable(message: str) -> Exception:
-    from fastapi import HTTPException
-
     return HTTPException(422, [{"loc": ["body"], "msg": message}])
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def not_allowed(_: Request, exc: Exception) -> JSONResponse:
+    async def not_allowed(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, TransitionNotAllowed)
-        return JSONResponse({"detail": str(exc), "current_status": exc.current}, status_code=409)
+        return problem(409, str(exc), current_status=exc.current)
 
-    async def not_found(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+    async def not_found(_: Request, exc: Exception) -> Response:
+        return problem(404, str(exc))
 
     app.add_exception_handler(TransitionNotAllowed, not_allowed)
     app.add_exception_handler(OrderNotFound, not_found)

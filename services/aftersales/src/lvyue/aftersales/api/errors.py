@@ -3,43 +3,36 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
 from lvyue.aftersales.commands import CaseNotFound, OrderNotFound, OrderNotShipped, RefundConflict
 from lvyue.aftersales.domain import CaseState, RuleViolation
 from lvyue.aftersales.transitions import TransitionNotAllowed
+from lvyue.common.problems import problem
 
 
-async def _not_found(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=404)
+async def _not_found(_: Request, exc: Exception) -> Response:
+    return problem(404, str(exc))
 
 
-async def _not_allowed(_: Request, exc: Exception) -> JSONResponse:
+async def _not_allowed(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, TransitionNotAllowed)
-    return JSONResponse({"detail": str(exc), "current_state": exc.current}, status_code=409)
+    return problem(409, str(exc), current_state=exc.current)
 
 
-async def _not_shipped(_: Request, exc: Exception) -> JSONResponse:
+async def _not_shipped(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, OrderNotShipped)
-    body = {
-        "detail": str(exc),
-        "order_id": str(exc.order_id),
-        "cancel": {
-            "service": "order-review",
-            "method": "POST",
-            "path": f"/orders/{exc.order_id}/cancel",
-        },
-    }
-    return JSONResponse(body, status_code=409)
+    cancel = {"service": "order-review", "method": "POST", "path": f"/orders/{exc.order_id}/cancel"}
+    return problem(409, str(exc), order_id=str(exc.order_id), cancel=cancel)
 
 
-async def _rule(_: Request, exc: Exception) -> JSONResponse:
+async def _rule(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RuleViolation)
-    return JSONResponse({"detail": str(exc), "rule": exc.rule}, status_code=409)
+    return problem(409, str(exc), rule=exc.rule)
 
 
-async def _refunded(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "current_state": CaseState.REFUNDED}, status_code=409)
+async def _refunded(_: Request, exc: Exception) -> Response:
+    return problem(409, str(exc), current_state=CaseState.REFUNDED)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -20,11 +20,16 @@ from lvyue.aftersales.commands import Delivery, OpenCase, Opened, open_case
 from lvyue.aftersales.commands.intake import PlatformOrderRef
 from lvyue.aftersales.domain import Source
 from lvyue.aftersales.schemas import IntakeRead, WebhookCaseCreate
+from lvyue.aftersales.webhook_docs import canonical_webhook_openapi, platform_webhook_openapi
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.openapi import problem_responses
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
 
 router = APIRouter(tags=["platform webhooks"])
+
+_REPEAT = "a repeated delivery or platform case: the case opened before"
+_NOT_SHIPPED = "the order has not shipped (cancel it instead), or a rule refuses"
 
 
 def _unprocessable(errors: list[dict[str, Any]]) -> HTTPException:
@@ -55,14 +60,19 @@ def _parse(data: dict[str, Any]) -> WebhookCaseCreate:
     status_code=201,
     response_model=IntakeRead,
     responses={
-        200: {"description": "a repeated delivery or platform case: the case opened before"},
-        401: {"description": "signature missing, wrong or stale"},
-        404: {"description": "aftersales has not heard of the order"},
-        409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
-        413: {"description": "body over 1 MiB"},
-        415: {"description": "not application/json, or not UTF-8"},
-        422: {"description": "malformed JSON, JSON past its limits, or fields break the format"},
+        200: {"model": IntakeRead, "description": _REPEAT},
+        **problem_responses(
+            described={
+                401: "signature missing, wrong or stale",
+                404: "aftersales has not heard of the order",
+                409: _NOT_SHIPPED,
+                413: "body over 1 MiB",
+                415: "not application/json, or not UTF-8",
+                422: "malformed JSON, JSON past its limits, or fields break the format",
+            }
+        ),
     },
+    openapi_extra=canonical_webhook_openapi(),
 )
 async def receive_aftersale(request: Request, uow: UowFactoryDep, ctx: CtxDep) -> JSONResponse:
     """Accepts a signed after-sale request; it is committed before the 2xx."""
@@ -119,14 +129,19 @@ def _mapped(
     status_code=201,
     response_model=IntakeRead,
     responses={
-        200: {"description": "a repeated delivery or platform case: the case opened before"},
-        401: {"description": "signature missing or wrong, timestamp stale, or app unknown"},
-        404: {"description": "unknown platform, or aftersales has not heard of the order"},
-        409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
-        413: {"description": "body over 1 MiB"},
-        415: {"description": "not application/json, or not UTF-8"},
-        422: {"description": "malformed JSON, JSON past its limits, or fields the platform lacks"},
+        200: {"model": IntakeRead, "description": _REPEAT},
+        **problem_responses(
+            described={
+                401: "signature missing or wrong, timestamp stale, or app unknown",
+                404: "unknown platform, or aftersales has not heard of the order",
+                409: _NOT_SHIPPED,
+                413: "body over 1 MiB",
+                415: "not application/json, or not UTF-8",
+                422: "malformed JSON, JSON past its limits, or fields the platform lacks",
+            }
+        ),
     },
+    openapi_extra=platform_webhook_openapi(),
 )
 async def receive_platform_aftersale(
     platform: str, request: Request, uow: UowFactoryDep, ctx: CtxDep

@@ -1,0 +1,180 @@
+"""An OpenAPI schema an integrator can work from alone, and its viewers served without a CDN.
+
+Routes declare what only they know: `responses=problem_responses(404, 409)` for the errors of
+their own rules, `openapi_extra=public(...)` when no bearer token is asked. `complete_openapi`
+adds what follows from the route itself: the roles of its `bearer` requirement (`x-roles`,
+and in the description), 401/403 where a token is asked, 422 where there is anything to
+validate, 503 where the database is used, and the `Problem` body (application/problem+json)
+on every error status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from lvyue.common.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
+
+PROBLEM_REF = "#/components/schemas/Problem"
+DOCS_ASSETS = "/docs-assets"
+ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "The request cannot be read.",
+    401: "No bearer token, a malformed one, or an unknown one (WWW-Authenticate: Bearer).",
+    403: "The token is known but carries none of the roles the operation needs.",
+    404: "No such resource.",
+    409: "The resource's state refuses it: `detail` says why; extension members name the "
+    "state or rule.",
+    413: "The body is larger than the limit (1 MiB).",
+    415: "Not application/json, or not UTF-8.",
+    422: "The request breaks the schema or a rule about its values: `errors` names each field.",
+    503: "PostgreSQL cannot be reached: nothing was changed; retry after Retry-After seconds.",
+}
+
+_NO_DATABASE = frozenset({"/livez", "/metrics", "/readyz"})
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+
+
+def problem_responses(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route's error statuses, each a `Problem` (descriptions by default,
+    or `described`)."""
+    own = described or {}
+    return {
+        status: {"model": Problem, "description": own.get(status, _DESCRIPTIONS.get(status, ""))}
+        for status in sorted({*statuses, *own})
+    }
+
+
+def public(why: str) -> dict[str, Any]:
+    """`openapi_extra=` of an operation that asks no bearer token, and why."""
+    return {"x-public": True, "x-public-reason": why}
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+
+
+def _is_other_schema(response: Mapping[str, Any]) -> bool:
+    """A declared error body that is not a Problem (e.g. /readyz's 503): left as declared."""
+    for media in response.get("content", {}).values():
+        ref = media.get("schema", {}).get("$ref")
+        if ref is not None and ref != PROBLEM_REF and not ref.endswith("/HTTPValidationError"):
+            return True
+    return False
+
+
+def _roles_of(operation: Mapping[str, Any]) -> list[str] | None:
+    requirements: Iterable[Mapping[str, list[str]]] = operation.get("security") or ()
+    scopes: set[str] = set()
+    found = False
+    for requirement in requirements:
+        for scheme_scopes in requirement.values():
+            found = True
+            scopes.update(scheme_scopes)
+    return sorted(scopes) if found else None
+
+
+def _complete_operation(path: str, operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    roles = _roles_of(operation)
+    lines = []
+    if roles is not None:
+        operation["x-roles"] = roles
+        lines.append(
+            f"**Roles:** {' or '.join(roles)} (bearer token)."
+            if roles
+            else "**Roles:** any known bearer token."
+        )
+        responses.setdefault("401", {"description": _DESCRIPTIONS[401]})
+        if roles:
+            responses.setdefault("403", {"description": _DESCRIPTIONS[403]})
+    elif operation.get("x-public"):
+        operation["security"] = []
+        lines.append(f"**Public:** no bearer token; {operation.get('x-public-reason', '')}")
+    if operation.get("parameters") or operation.get("requestBody"):
+        responses.setdefault("422", {"description": _DESCRIPTIONS[422]})
+    if path not in _NO_DATABASE:
+        responses.setdefault("503", {"description": _DESCRIPTIONS[503]})
+    for code, response in responses.items():
+        if not code.isdigit() or int(code) < 400 or _is_other_schema(response):
+            continue
+        response["content"] = _problem_content()
+        if response.get("description") in ("", "Validation Error"):
+            response["description"] = _DESCRIPTIONS.get(int(code), "An error.")
+        if code == "401":
+            response["headers"] = {
+                "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
+            }
+        if code == "503":
+            response["headers"] = {
+                "Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}
+            }
+    if lines:
+        described = operation.get("description", "").rstrip()
+        operation["description"] = "\n\n".join([*([described] if described else []), *lines])
+
+
+def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Adds what every operation's routes imply (see the module docstring), in place."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (Problem, FieldError):
+        built = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(built.pop("$defs", {}))
+        components[model.__name__] = built
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in _METHODS:
+                _complete_operation(path, operation)
+    text = repr(schema.get("paths", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"/{unused}'" not in text:
+            components.pop(unused, None)
+    return schema
+
+
+def install_openapi(app: FastAPI, *, docs: bool) -> None:
+    """The completed schema at /openapi.json and, with docs, Swagger UI at /docs and ReDoc at
+    /redoc from assets served here (/docs-assets), so they work offline."""
+    default: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete_openapi(default())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    if not docs:
+        return
+    app.mount(DOCS_ASSETS, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+    title = app.title
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{title} - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{title} - ReDoc",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
