@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -15,3 +16,43 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://order-review") as client:
             yield client
+
+
+SERVICES = ("order_review", "inventory", "fulfilment", "aftersales")
+
+
+def service_app(
+    service: str, database_url: str, bootstrap: str, prefix: str, **overrides: Any
+) -> FastAPI:
+    """One of the four services' apps, on the given database and broker, every role's token known
+    (tests.support.inventory.API_TOKENS)."""
+    from lvyue.aftersales.main import build_app as aftersales_app
+    from lvyue.fulfilment.main import build_app as fulfilment_app
+    from lvyue.inventory.main import build_app as inventory_app
+    from lvyue.order_review.main import build_app as order_review_app
+    from lvyue.order_review.settings import OrderReviewSettings
+    from tests.support.aftersales import aftersales_settings
+    from tests.support.fulfilment import fulfilment_settings
+    from tests.support.inventory import API_TOKENS, inventory_settings
+
+    if service == "order_review":
+        settings = OrderReviewSettings.model_validate(
+            {
+                "env": "test",
+                "database_url": database_url,
+                "kafka_bootstrap_servers": bootstrap,
+                "kafka_idempotent_producer": False,
+                "topic_prefix": prefix,
+                "topic_partitions": 2,
+                "api_tokens": API_TOKENS,
+                **overrides,
+            }
+        )
+        return order_review_app(settings)
+    builders: dict[str, tuple[Callable[..., Any], Callable[..., FastAPI]]] = {
+        "inventory": (inventory_settings, inventory_app),
+        "fulfilment": (fulfilment_settings, fulfilment_app),
+        "aftersales": (aftersales_settings, aftersales_app),
+    }
+    make_settings, build = builders[service]
+    return build(make_settings(database_url, bootstrap, prefix, **overrides))

@@ -27,7 +27,7 @@ DOCS_ASSETS = "/docs-assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "The request cannot be read.",
+    400: "The body cannot be read: not JSON text in UTF-8.",
     401: "No bearer token, a malformed one, or an unknown one (WWW-Authenticate: Bearer).",
     403: "The token is known but carries none of the roles the operation needs.",
     404: "No such resource.",
@@ -103,6 +103,8 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
         lines.append(f"**Public:** no bearer token; {operation.get('x-public-reason', '')}")
     if operation.get("parameters") or operation.get("requestBody"):
         responses.setdefault("422", {"description": _DESCRIPTIONS[422]})
+    if operation.get("requestBody") and "415" not in responses:  # webhooks read bodies themselves
+        responses.setdefault("400", {"description": _DESCRIPTIONS[400]})
     if path not in _NO_DATABASE:
         responses.setdefault("503", {"description": _DESCRIPTIONS[503]})
     for code, response in responses.items():

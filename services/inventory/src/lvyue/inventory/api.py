@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.openapi import problem_responses
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.inventory import repository
@@ -44,10 +45,17 @@ Reader = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, 
 
 router = APIRouter(tags=["inventory"])
 
-_WRITE_ERRORS: dict[int | str, dict[str, str]] = {
-    200: {"description": "a repeat of the same reference: the first movement, nothing applied"},
-    404: {"description": "the warehouse has no such SKU (create it with PUT /skus/...)"},
-    409: {"description": "a rule refuses it: detail names the rule and the field"},
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": MovementRead,
+        "description": "a repeat of the same reference: the first movement, nothing applied",
+    },
+    **problem_responses(
+        described={
+            404: "the warehouse has no such SKU (create it with PUT /skus/...)",
+            409: "a rule refuses it: detail says why, rule and field name the rule and the field",
+        }
+    ),
 }
 
 
@@ -106,7 +114,7 @@ async def list_slow_moving(
     )
 
 
-@router.get("/skus/{warehouse_id}/{sku}", response_model=SkuRead)
+@router.get("/skus/{warehouse_id}/{sku}", response_model=SkuRead, responses=problem_responses(404))
 async def read_sku(
     warehouse_id: str, sku: str, uow: UowFactoryDep, policy: PolicyDep, _: Reader
 ) -> SkuRead:
@@ -121,7 +129,7 @@ async def read_sku(
     "/skus/{warehouse_id}/{sku}",
     response_model=SkuRead,
     status_code=status.HTTP_200_OK,
-    responses={201: {"description": "the SKU was created, with no stock"}},
+    responses={201: {"model": SkuRead, "description": "the SKU was created, with no stock"}},
 )
 async def put_sku(
     warehouse_id: str,

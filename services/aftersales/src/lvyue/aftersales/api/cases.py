@@ -35,6 +35,7 @@ from lvyue.aftersales.schemas import (
     ReturnCreate,
 )
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.openapi import problem_responses
 from lvyue.common.query import Limit, Offset
 from lvyue.common.uow import UnitOfWorkFactory
 
@@ -67,7 +68,10 @@ async def _view(uow: UnitOfWorkFactory, case: Case) -> CaseRead:
     status_code=201,
     response_model=CaseRead,
     responses={
-        200: {"description": "a repeat of the same Idempotency-Key: the case opened before"},
+        200: {
+            "model": CaseRead,
+            "description": "a repeat of the same Idempotency-Key: the case opened before",
+        },
         404: {"description": "aftersales has not heard of the order"},
         409: {"description": "the order has not shipped (cancel it instead), or a rule refuses"},
     },
@@ -116,7 +120,7 @@ async def list_cases(
     return CasePage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/aftersales/{case_id}", response_model=CaseRead)
+@router.get("/aftersales/{case_id}", response_model=CaseRead, responses=problem_responses(404))
 async def read_case(case_id: uuid.UUID, uow: UowFactoryDep, _: Reader) -> CaseRead:
     async with uow() as unit:
         case = await repository.get_case(unit.session, case_id)
@@ -186,7 +190,7 @@ async def refund_case(
     return await _view(uow, case)
 
 
-@router.get("/orders/{order_id}", response_model=OrderRead)
+@router.get("/orders/{order_id}", response_model=OrderRead, responses=problem_responses(404))
 async def read_order(order_id: uuid.UUID, uow: UowFactoryDep, _: Reader) -> OrderRead:
     """An order as aftersales knows it: shipped or not, paid, refunded, its cases."""
     async with uow() as unit:

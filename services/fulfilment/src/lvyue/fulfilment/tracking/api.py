@@ -44,7 +44,7 @@ async def list_tracking_syncs(
     response_model=TrackingSyncRead,
     status_code=status.HTTP_202_ACCEPTED,
     responses={
-        200: {"description": "already pending: nothing changed"},
+        200: {"model": TrackingSyncRead, "description": "already pending: nothing changed"},
         404: {"description": "no tracking sync for this shipment"},
         409: {"description": "already synced: the platform has the tracking number"},
     },
