@@ -10,6 +10,7 @@ on every error status.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ import fastapi_offline
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from pydantic import ConfigDict
+from starlette.routing import BaseRoute
 
 from lvyue.common.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
 
@@ -126,7 +130,21 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
         operation["description"] = "\n\n".join([*([described] if described else []), *lines])
 
 
-def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+def _restore_examples(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> None:
+    for name, component in schema["components"]["schemas"].items():
+        if "examples" in component and name in _EXAMPLES:
+            component["examples"] = copy.deepcopy(_EXAMPLES[name])
+    for route in routes:
+        body = (getattr(route, "openapi_extra", None) or {}).get("requestBody")
+        if not isinstance(route, APIRoute) or body is None:
+            continue
+        for method in route.methods or ():
+            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                operation["requestBody"] = copy.deepcopy(body)
+
+
+def complete_openapi(schema: dict[str, Any], routes: Iterable[BaseRoute] = ()) -> dict[str, Any]:
     """Adds what every operation's routes imply (see the module docstring), in place."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (Problem, FieldError):
@@ -137,6 +155,7 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method in _METHODS:
                 _complete_operation(path, operation)
+    _restore_examples(schema, routes)
     text = repr(schema.get("paths", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
         if f"/{unused}'" not in text:
@@ -151,7 +170,7 @@ def install_openapi(app: FastAPI, *, docs: bool) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete_openapi(default())
+            app.openapi_schema = complete_openapi(default(), app.routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -180,3 +199,25 @@ def install_openapi(app: FastAPI, *, docs: bool) -> None:
             redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
             with_google_fonts=False,
         )
+
+
+# FastAPI writes the schema with exclude_none, which would drop every null of an example:
+# the examples are kept here by model name and put back whole by complete_openapi.
+_EXAMPLES: dict[str, list[dict[str, Any]]] = {}
+
+
+def examples(*values: Mapping[str, Any]) -> ConfigDict:
+    """`model_config = examples({...})`: the schema's examples, shown by /docs and checked
+    against the schema by tests/unit/common/test_openapi_contract.py."""
+    chosen = [dict(v) for v in values]
+
+    def extra(schema: dict[str, Any], model: type[Any]) -> None:
+        schema["examples"] = copy.deepcopy(chosen)
+        _EXAMPLES[model.__name__] = chosen
+
+    return ConfigDict(json_schema_extra=extra)
+
+
+def page_of(item: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """The example of a list page holding item: {items, total, limit, offset}."""
+    return {"items": [dict(item)], "total": 1, "limit": 100, "offset": 0, **extra}

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from lvyue.aftersales.domain import CENT, CaseState, CaseType, Reason, Source
+from lvyue.common.openapi import examples, page_of
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -28,6 +29,53 @@ Amount = Annotated[
     AfterValidator(lambda v: v.quantize(CENT)),
 ]
 """Money in: a decimal with at most 2 places, above zero (send it as a string)."""
+
+
+_CASE = {
+    "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+    "type": "return_and_refund",
+    "reason": "quality",
+    "description": "茶叶受潮结块",
+    "lines": [{"sku": "TEA-LJ-250G", "quantity": 1, "unit_price": "168.00"}],
+    "requested_amount": "168.00",
+    "state": "awaiting_return",
+    "source": "webhook",
+    "platform": "taobao",
+    "shop_id": "tb-shop-001",
+    "platform_aftersale_id": "62415380123456789",
+    "requested_at": "2026-12-08T10:00:00+08:00",
+    "decided_at": "2026-12-08T11:30:00+08:00",
+    "decided_by": "ops:cs-xiaolin",
+    "decision_note": "同意退货退款",
+    "return_received_at": None,
+    "returned_lines": None,
+    "refund": None,
+    "replacement": None,
+    "deadlines": [
+        {
+            "sla": "aftersale_response_24h",
+            "state": "met",
+            "opened_at": "2026-12-08T10:00:00+08:00",
+            "due_at": "2026-12-09T10:00:00+08:00",
+            "closed_at": "2026-12-08T11:30:00+08:00",
+        }
+    ],
+    "history": [
+        {
+            "state": "requested",
+            "at": "2026-12-08T10:00:00+08:00",
+            "actor": "webhook:taobao/tb-shop-001",
+            "note": "",
+        },
+        {
+            "state": "awaiting_return",
+            "at": "2026-12-08T11:30:00+08:00",
+            "actor": "ops:cs-xiaolin",
+            "note": "同意退货退款",
+        },
+    ],
+}
 
 
 class _In(BaseModel):
@@ -60,6 +108,17 @@ class _CaseFields(_In):
 class CaseCreate(_CaseFields):
     """Operator intake (POST /aftersales) for an order lvyue knows by its id."""
 
+    model_config = examples(
+        {
+            "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+            "type": "return_and_refund",
+            "reason": "quality",
+            "description": "茶叶受潮结块",
+            "lines": [{"sku": "TEA-LJ-250G", "quantity": 1}],
+            "refund_amount": "168.00",
+        }
+    )
+
     order_id: uuid.UUID
 
 
@@ -75,10 +134,14 @@ class WebhookCaseCreate(_CaseFields):
 
 
 class ApprovalCreate(_In):
+    model_config = examples({"note": "同意退货退款"})
+
     note: Description = ""
 
 
 class RejectionCreate(_In):
+    model_config = examples({"reason": "已超过七天无理由退货期限"})
+
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -87,10 +150,14 @@ class ReturnLineCreate(LineCreate):
 
 
 class ReturnCreate(_In):
+    model_config = examples({"lines": [{"sku": "TEA-LJ-250G", "quantity": 1, "sellable": False}]})
+
     lines: tuple[ReturnLineCreate, ...] = Field(min_length=1, max_length=500)
 
 
 class RefundCreate(_In):
+    model_config = examples({"reference": "ALIPAY-RF-20261209-0001", "amount": "168.00"})
+
     reference: Text128 = Field(description="The payment's refund reference; a repeat is a no-op.")
     amount: Amount
 
@@ -140,6 +207,8 @@ class HistoryRead(BaseModel):
 
 
 class CaseRead(BaseModel):
+    model_config = examples(_CASE)
+
     id: uuid.UUID
     order_id: uuid.UUID
     type: CaseType
@@ -165,6 +234,8 @@ class CaseRead(BaseModel):
 
 
 class CasePage(BaseModel):
+    model_config = examples(page_of(_CASE))
+
     items: list[CaseRead]
     total: int
     limit: int
@@ -172,6 +243,15 @@ class CasePage(BaseModel):
 
 
 class IntakeRead(BaseModel):
+    model_config = examples(
+        {
+            "aftersale_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+            "state": "requested",
+            "duplicate": False,
+        }
+    )
+
     aftersale_id: uuid.UUID
     order_id: uuid.UUID
     state: CaseState
@@ -180,6 +260,24 @@ class IntakeRead(BaseModel):
 
 class OrderRead(BaseModel):
     """An order as aftersales knows it, with what can still be refunded."""
+
+    model_config = examples(
+        {
+            "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+            "reviewed": True,
+            "shipped": True,
+            "platform": "taobao",
+            "shop_id": "tb-shop-001",
+            "platform_order_id": "3914567281234567890",
+            "warehouse_id": "WH-SH-01",
+            "shipped_at": "2026-12-05T15:20:00+08:00",
+            "paid_total": "345.90",
+            "refunded_total": "0.00",
+            "refundable": "345.90",
+            "currency": "CNY",
+            "cases": ["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"],
+        }
+    )
 
     order_id: uuid.UUID
     reviewed: bool

@@ -11,9 +11,56 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import Priority
+from lvyue.common.openapi import examples, page_of
 from lvyue.fulfilment.commands import ShipmentView
 from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, pick_reason
 from lvyue.fulfilment.repository import ShipmentRecord
+
+_SHIPMENT = {
+    "id": "7d1c2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+    "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+    "aftersale_id": None,
+    "warehouse_id": "WH-SH-01",
+    "platform": "taobao",
+    "shop_id": "tb-shop-001",
+    "platform_order_id": "3914567281234567890",
+    "priority": "promotion",
+    "status": "pending",
+    "lines": [{"sku": "TEA-LJ-250G", "name": "明前龙井 250g", "quantity": 2}],
+    "remarks": "",
+    "ready_at": "2026-12-05T09:41:12+08:00",
+    "due_at": "2026-12-05T16:00:00+08:00",
+    "outbound_due_at": "2026-12-06T09:41:12+08:00",
+    "carrier_code": None,
+    "tracking_number": None,
+    "dispatched_at": None,
+    "cancelled_at": None,
+    "cancel_reason": None,
+    "created_at": "2026-12-05T09:41:12+08:00",
+    "updated_at": "2026-12-05T09:41:12+08:00",
+    "late_cost": "16.80",
+    "pick_reason": "promotion",
+}
+_DISPATCHED = {
+    **_SHIPMENT,
+    "status": "dispatched",
+    "carrier_code": "SF",
+    "tracking_number": "SF1234567890",
+    "dispatched_at": "2026-12-05T15:20:00+08:00",
+    "updated_at": "2026-12-05T15:20:01+08:00",
+    "pick_reason": None,
+    "deadlines": [
+        {
+            "sla": "dispatch_1600",
+            "state": "met",
+            "opened_at": "2026-12-05T09:41:12+08:00",
+            "due_at": "2026-12-05T16:00:00+08:00",
+            "closed_at": "2026-12-05T15:20:00+08:00",
+            "breached_at": None,
+        }
+    ],
+    "on_time": True,
+}
 
 
 class _In(BaseModel):
@@ -21,6 +68,14 @@ class _In(BaseModel):
 
 
 class DispatchCreate(_In):
+    model_config = examples(
+        {
+            "carrier_code": "SF",
+            "tracking_number": "SF1234567890",
+            "dispatched_at": "2026-12-05T15:20:00+08:00",
+        }
+    )
+
     """The warehouse's confirmation: the parcel left with this carrier under this number."""
 
     carrier_code: Annotated[
@@ -33,6 +88,8 @@ class DispatchCreate(_In):
 
 
 class CancelCreate(_In):
+    model_config = examples({"reason": "买家取消，仓库未出库"})
+
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -43,6 +100,8 @@ class ShipmentLineRead(BaseModel):
 
 
 class ShipmentRead(BaseModel):
+    model_config = examples(_SHIPMENT)
+
     """A pick-list entry. No receiver data: the warehouse gets it with shipment.requested."""
 
     id: uuid.UUID
@@ -106,6 +165,8 @@ class DeadlineRead(BaseModel):
 
 
 class ShipmentDetail(ShipmentRead):
+    model_config = examples(_DISPATCHED)
+
     deadlines: list[DeadlineRead]
     on_time: bool | None = Field(
         description="Dispatched with both outbound_24h and dispatch_1600 met; null before."
@@ -123,6 +184,8 @@ class ShipmentDetail(ShipmentRead):
 
 
 class ShipmentPage(BaseModel):
+    model_config = examples(page_of(_SHIPMENT))
+
     items: list[ShipmentRead]
     total: int
     limit: int

@@ -8,12 +8,45 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lvyue.common.openapi import examples, page_of
 from lvyue.inventory.domain import MovementKind, StockPolicy
 from lvyue.inventory.repository import Movement, StockRow
 
 WarehouseId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+_SKU = {
+    "warehouse_id": "WH-SH-01",
+    "sku": "TEA-LJ-250G",
+    "name": "明前龙井 250g",
+    "on_hand": 120,
+    "reserved": 8,
+    "available": 112,
+    "safety_threshold": None,
+    "threshold": 50,
+    "low_stock": False,
+    "last_sale_at": "2026-12-05T09:41:10+08:00",
+    "slow_moving_flagged_at": None,
+    "created_at": "2026-11-01T08:00:00+08:00",
+    "updated_at": "2026-12-05T09:41:10+08:00",
+}
+_MOVEMENT = {
+    "id": 1042,
+    "warehouse_id": "WH-SH-01",
+    "sku": "TEA-LJ-250G",
+    "kind": "receipt",
+    "on_hand_delta": 100,
+    "reserved_delta": 0,
+    "on_hand_after": 220,
+    "reserved_after": 8,
+    "order_id": None,
+    "reference": "GRN-20261205-007",
+    "actor": "api:warehouse",
+    "note": "到货入库",
+    "at": "2026-12-05T10:15:00+08:00",
+}
 
 
 class _In(BaseModel):
@@ -23,11 +56,23 @@ class _In(BaseModel):
 class SkuCreate(_In):
     """PUT body: the SKU's name and its own safety threshold (null: the service default)."""
 
+    model_config = examples({"name": "明前龙井 250g", "safety_threshold": 30})
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] = ""
     safety_threshold: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
 class ReceiptCreate(_In):
+    model_config = examples(
+        {
+            "warehouse_id": "WH-SH-01",
+            "sku": "TEA-LJ-250G",
+            "quantity": 100,
+            "reference": "GRN-20261205-007",
+            "note": "到货入库",
+        }
+    )
+
     warehouse_id: WarehouseId
     sku: Sku
     quantity: int = Field(gt=0, le=1_000_000, description="Units received, at least 1.")
@@ -38,6 +83,16 @@ class ReceiptCreate(_In):
 
 
 class AdjustmentCreate(_In):
+    model_config = examples(
+        {
+            "warehouse_id": "WH-SH-01",
+            "sku": "TEA-LJ-250G",
+            "counted_on_hand": 118,
+            "reference": "COUNT-2026W49-03",
+            "reason": "周盘点：破损 2 盒",
+        }
+    )
+
     warehouse_id: WarehouseId
     sku: Sku
     counted_on_hand: int = Field(ge=0, le=1_000_000_000, description="Units counted on hand.")
@@ -46,6 +101,8 @@ class AdjustmentCreate(_In):
 
 
 class SkuRead(BaseModel):
+    model_config = examples(_SKU)
+
     warehouse_id: str
     sku: str
     name: str
@@ -80,6 +137,8 @@ class SkuRead(BaseModel):
 
 
 class SkuPage(BaseModel):
+    model_config = examples(page_of(_SKU))
+
     items: list[SkuRead]
     total: int
     limit: int
@@ -87,6 +146,8 @@ class SkuPage(BaseModel):
 
 
 class MovementRead(BaseModel):
+    model_config = examples(_MOVEMENT)
+
     id: int
     warehouse_id: str
     sku: str
@@ -107,6 +168,8 @@ class MovementRead(BaseModel):
 
 
 class MovementPage(BaseModel):
+    model_config = examples(page_of(_MOVEMENT))
+
     items: list[MovementRead]
     total: int
     limit: int

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from lvyue.common.app import KernelDep, UowFactoryDep
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events.catalog import FindingAcceptance
-from lvyue.common.openapi import problem_responses
+from lvyue.common.openapi import examples, problem_responses
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
@@ -24,7 +24,7 @@ from lvyue.order_review.handlers.intake import REVIEW_SLA, AcceptOrder, stage_or
 from lvyue.order_review.handlers.review import accepted_payload
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
-from lvyue.order_review.webhook_docs import order_webhook_openapi
+from lvyue.order_review.webhook_docs import CANONICAL_ORDER_EXAMPLE, order_webhook_openapi
 
 INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
 
@@ -32,6 +32,10 @@ router = APIRouter()
 
 
 class IntakeResponse(BaseModel):
+    model_config = examples(
+        {"order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10", "duplicate": False}
+    )
+
     order_id: uuid.UUID
     duplicate: bool
 
@@ -44,6 +48,31 @@ class StatusChangeRead(BaseModel):
 
 
 class OrderRead(BaseModel):
+    model_config = examples(
+        {
+            "id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+            "status": "reviewed",
+            "received_at": "2026-12-05T09:41:09+08:00",
+            "updated_at": "2026-12-05T09:41:10+08:00",
+            "order": CANONICAL_ORDER_EXAMPLE,
+            "history": [
+                {
+                    "status": "received",
+                    "at": "2026-12-05T09:41:09+08:00",
+                    "note": "",
+                    "details": {},
+                },
+                {
+                    "status": "reviewed",
+                    "at": "2026-12-05T09:41:10+08:00",
+                    "note": "",
+                    "details": {},
+                },
+            ],
+            "acceptances": [],
+        }
+    )
+
     id: uuid.UUID
     status: str
     received_at: datetime

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
-from lvyue.common.openapi import problem_responses
+from lvyue.common.openapi import examples, page_of, problem_responses
 from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import Role, require_role
@@ -32,6 +32,8 @@ from lvyue.order_review.rules.findings import Reason
 from lvyue.order_review.transitions import TransitionNotAllowed
 
 router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
+
+ORDER_ID = "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10"
 
 OperatorHeader = Annotated[
     str, Header(alias="X-Operator", max_length=64, description="Who acts, for the audit trail.")
@@ -53,26 +55,52 @@ class ContactOutcome(StrEnum):
 
 
 class ContactCreate(BaseModel):
+    model_config = examples({"channel": "phone", "outcome": "reached", "note": "买家确认新地址"})
+
     channel: Channel
     outcome: ContactOutcome
     note: str = Field(default="", max_length=2000)
 
 
 class ContactRead(BaseModel):
+    model_config = examples({"order_id": ORDER_ID, "contact_deadline": "met"})
+
     order_id: uuid.UUID
     contact_deadline: str | None = Field(description="met / breached, or null if none was open")
 
 
 class CorrectionCreate(BaseModel):
+    model_config = examples(
+        {
+            "receiver": {
+                "name": "李娜",
+                "phone": "13800138000",
+                "address": {
+                    "country": "CN",
+                    "province": "浙江省",
+                    "city": "杭州市",
+                    "district": "西湖区",
+                    "street": "文三路 478 号 华星时代广场",
+                    "detail": "A座 1203",
+                    "postal_code": "310012",
+                },
+            }
+        }
+    )
+
     receiver: Receiver | None = None
     lines: tuple[OrderLine, ...] | None = Field(default=None, min_length=1, max_length=500)
 
 
 class CancellationCreate(BaseModel):
+    model_config = examples({"reason": "买家要求取消：地址无法送达"})
+
     reason: str = Field(min_length=1, max_length=500)
 
 
 class StatusRead(BaseModel):
+    model_config = examples({"order_id": ORDER_ID, "status": "reviewed"})
+
     order_id: uuid.UUID
     status: str
 
@@ -82,7 +110,22 @@ class Finding(BaseModel):
     detail: str
 
 
+_QUEUE_ENTRY = {
+    "order_id": ORDER_ID,
+    "platform": "taobao",
+    "shop_id": "tb-shop-001",
+    "platform_order_id": "3914567281234567890",
+    "findings": [{"reason": "remark_needs_human", "detail": "remark mentions 发票"}],
+    "flagged_at": "2026-12-05T10:02:00+08:00",
+    "contact_due_at": "2026-12-05T12:02:00+08:00",
+    "contact_deadline_state": "open",
+    "contacts": 0,
+}
+
+
 class QueueEntryRead(BaseModel):
+    model_config = examples(_QUEUE_ENTRY)
+
     order_id: uuid.UUID
     platform: str
     shop_id: str
@@ -95,6 +138,8 @@ class QueueEntryRead(BaseModel):
 
 
 class QueuePage(BaseModel):
+    model_config = examples(page_of(_QUEUE_ENTRY))
+
     items: list[QueueEntryRead]
     total: int
     limit: int

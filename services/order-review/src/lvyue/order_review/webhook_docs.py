@@ -8,7 +8,7 @@ from typing import Any
 
 from lvyue.common.webhooks.openapi import webhook_openapi
 
-_CANONICAL: dict[str, Any] = {
+CANONICAL_ORDER_EXAMPLE: dict[str, Any] = {
     "platform": "lvyue",
     "shop_id": "lvyue-tea",
     "platform_order_id": "LY20261205000123",
@@ -50,7 +50,7 @@ def _examples() -> dict[str, Any]:
     """The canonical order, then each platform's push as the adapters' tests feed it."""
     folder = resources.files("lvyue.order_review") / "webhook_examples"
     pushes = {p: json.loads((folder / f"{p}.json").read_text("utf-8")) for p in _PUSHES}
-    return {"lvyue": _CANONICAL, **pushes}
+    return {"lvyue": CANONICAL_ORDER_EXAMPLE, **pushes}
 
 
 def order_webhook_openapi() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from lvyue.common.deadlines.forecast import read_forecast
+from lvyue.common.openapi import examples, page_of
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 
@@ -19,7 +20,23 @@ router = APIRouter(tags=["deadlines"])
 Viewer = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, Role.SRE))]
 
 
+_FORECAST = {
+    "deadline_id": "3f2b8c1e-5a7d-4e0b-9c61-2d8f4a1b7e90",
+    "sla": "dispatch_1600",
+    "subject": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+    "queue": "WH-SH-01",
+    "due_at": "2026-12-05T16:00:00+08:00",
+    "position": 42,
+    "rate_per_hour": 30.0,
+    "predicted_at": "2026-12-05T16:24:00+08:00",
+    "will_breach": True,
+    "breached": False,
+}
+
+
 class ForecastRead(BaseModel):
+    model_config = examples(_FORECAST)
+
     deadline_id: uuid.UUID
     sla: str
     subject: str
@@ -33,6 +50,10 @@ class ForecastRead(BaseModel):
 
 
 class ForecastPage(BaseModel):
+    model_config = examples(
+        page_of(_FORECAST, limit=50, window_s=3600.0, computed_at="2026-12-05T15:12:00+08:00")
+    )
+
     items: list[ForecastRead]
     total: int
     limit: int

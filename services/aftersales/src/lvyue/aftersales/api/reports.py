@@ -22,11 +22,22 @@ def _wants_csv(request: Request, format: str | None) -> bool:
     return "text/csv" in request.headers.get("accept", "").lower()
 
 
+_CSV_EXAMPLE = (
+    "week,section,key,cases,units,refunds,refund_amount,previous_cases,"
+    "previous_refund_amount,cases_change,refund_amount_change\n"
+    "2026-W49,total,,12,14,9,1520.40,10,1288.00,2,232.40\n"
+    "2026-W49,reason,quality,5,6,4,672.00,3,504.00,2,168.00\n"
+)
+
+
 @router.get(
     "/reports/aftersales-ledger",
     response_model=AftersalesLedger,
     responses={
-        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV when asked for"},
+        200: {
+            "content": {"text/csv": {"example": _CSV_EXAMPLE}},
+            "description": "JSON, or CSV when asked for",
+        },
         422: {"description": "not an ISO week such as 2026-W47"},
     },
 )

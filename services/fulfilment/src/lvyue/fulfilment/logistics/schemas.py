@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
+from lvyue.common.openapi import examples, page_of
 from lvyue.fulfilment.logistics.records import LogisticsException
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution, ScanStatus
 from lvyue.fulfilment.logistics.scans import Scan, ScansRecorded
@@ -16,7 +17,20 @@ from lvyue.fulfilment.logistics.scans import Scan, ScansRecorded
 class TrackingEventCreate(BaseModel):
     """One carrier scan; repeating the same (at, status) for a shipment records nothing new."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-12-05T18:02:00+08:00",
+                    "status": "in_transit",
+                    "location": "杭州转运中心",
+                    "description": "快件已到达杭州转运中心",
+                }
+            ]
+        },
+    )
 
     at: AwareDatetime
     status: ScanStatus
@@ -28,6 +42,10 @@ class TrackingEventCreate(BaseModel):
 
 
 class TrackingEventsRecorded(BaseModel):
+    model_config = examples(
+        {"accepted": 2, "duplicates": 1, "delivered": False, "flagged": [], "cleared": ["delayed"]}
+    )
+
     accepted: int
     duplicates: int
     delivered: bool
@@ -45,7 +63,27 @@ class TrackingEventsRecorded(BaseModel):
         )
 
 
+_EXCEPTION = {
+    "id": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
+    "kind": "delayed",
+    "cause": "no_scan",
+    "shipment_id": "7d1c2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+    "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+    "warehouse_id": "WH-SH-01",
+    "carrier_code": "SF",
+    "tracking_number": "SF1234567890",
+    "dispatched_at": "2026-12-05T15:20:00+08:00",
+    "last_scan_at": "2026-12-05T18:02:00+08:00",
+    "last_status": "in_transit",
+    "detected_at": "2026-12-07T18:02:00+08:00",
+    "cleared_at": None,
+    "resolution": None,
+}
+
+
 class LogisticsExceptionRead(BaseModel):
+    model_config = examples(_EXCEPTION)
+
     id: uuid.UUID
     kind: ExceptionKind
     cause: Cause
@@ -83,6 +121,8 @@ class LogisticsExceptionRead(BaseModel):
 
 
 class LogisticsExceptionPage(BaseModel):
+    model_config = examples(page_of(_EXCEPTION))
+
     items: list[LogisticsExceptionRead]
     total: int
     limit: int

@@ -7,10 +7,35 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from lvyue.common.openapi import examples, page_of
 from lvyue.fulfilment.tracking.records import SyncJob, SyncState
+
+_SYNC = {
+    "shipment_id": "7d1c2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+    "order_id": "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10",
+    "platform": "taobao",
+    "shop_id": "tb-shop-001",
+    "platform_order_id": "3914567281234567890",
+    "carrier_code": "SF",
+    "tracking_number": "SF1234567890",
+    "dispatched_at": "2026-12-05T15:20:00+08:00",
+    "state": "synced",
+    "attempts": 1,
+    "next_attempt_at": None,
+    "window_started_at": "2026-12-05T15:20:02+08:00",
+    "last_attempt_at": "2026-12-05T15:20:02+08:00",
+    "last_status_code": 200,
+    "last_error": None,
+    "synced_at": "2026-12-05T15:20:02+08:00",
+    "failed_at": None,
+    "created_at": "2026-12-05T15:20:01+08:00",
+    "updated_at": "2026-12-05T15:20:02+08:00",
+}
 
 
 class TrackingSyncRead(BaseModel):
+    model_config = examples(_SYNC)
+
     shipment_id: uuid.UUID
     order_id: uuid.UUID
     platform: str
@@ -60,6 +85,8 @@ class TrackingSyncRead(BaseModel):
 
 
 class TrackingSyncPage(BaseModel):
+    model_config = examples(page_of(_SYNC))
+
     items: list[TrackingSyncRead]
     total: int
     limit: int
