@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -43,3 +44,27 @@ async def test_docs_follow_the_setting_and_probes_stay_open(
         for path in PROBES:
             response = await client.get(path)
             assert response.status_code == 200, (path, response.text)
+
+
+async def test_docs_and_redoc_load_only_local_assets_which_are_served(
+    inventory_db: str, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    settings = inventory_settings(
+        inventory_db, broker.bootstrap_servers, topic_prefix, consumers_enabled=False
+    )
+    async with serve(build_app(settings)) as client:
+        for page in ("/docs", "/redoc"):
+            html = (await client.get(page)).text
+            urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+            urls += re.findall(r"""url:\s*['"]([^'"]+)['"]""", html)
+            assert urls, page
+            assert "//" not in html.replace("://testserver", ""), (page, "a remote URL")
+            for url in urls:
+                assert url.startswith("/"), (page, url)
+                asset = await client.get(url)
+                assert asset.status_code == 200, (page, url)
+                assert len(asset.content) > 1000, (page, url)
+        bundle = await client.get("/docs-assets/swagger-ui-bundle.js")
+        assert "javascript" in bundle.headers["content-type"]
+        redoc = await client.get("/docs-assets/redoc.standalone.js")
+        assert "javascript" in redoc.headers["content-type"]

@@ -63,7 +63,11 @@ async def test_database_outage_answers_503_with_retry_after_then_serves_again_by
                 ):
                     assert response.status_code == 503, response.text
                     assert response.headers["Retry-After"] == "7"
-                    assert "database unavailable" in response.json()["detail"]
+                    assert response.headers["content-type"] == "application/problem+json"
+                    problem = response.json()
+                    assert problem["type"] == "urn:lvyue:problem:database-unavailable"
+                    assert (problem["title"], problem["status"]) == ("Service Unavailable", 503)
+                    assert "database unavailable" in problem["detail"]
             ready = await client.get("/readyz")
             assert ready.status_code == 503
             assert ready.headers["Retry-After"] == "7"
