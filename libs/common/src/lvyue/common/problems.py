@@ -73,7 +73,8 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An error (RFC 9457 problem details, `application/problem+json`). Extension members a
     client may rely on: `errors` (422), `current_status` (order-review 409), `rule` and `field`
-    (inventory 409), `state`, `carrier_code` and `tracking_number` (fulfilment 409)."""
+    (inventory 409), `state`, `carrier_code` and `tracking_number` (fulfilment 409),
+    `current_state`, `rule`, `order_id` and `cancel` (aftersales 409)."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -83,7 +84,8 @@ class Problem(BaseModel):
                     "type": "urn:lvyue:problem:conflict",
                     "title": "Conflict",
                     "status": 409,
-                    "detail": "order is cancelled: a contact is not allowed",
+                    "detail": "order is cancelled: cannot record a customer contact (allowed "
+                    "when: abnormal)",
                     "current_status": "cancelled",
                 },
                 {
