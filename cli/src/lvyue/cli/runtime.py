@@ -268,6 +268,8 @@ def service_env(
     if infra.embedded_broker:
         # Tansu answers InitProducerId with an error; correctness never relied on it.
         env["LVYUE_KAFKA_IDEMPOTENT_PRODUCER"] = "false"
+        # It can hide a partition's last record until the next write: nudge quiet partitions.
+        env.setdefault("LVYUE_KAFKA_NUDGE_QUIET_MS", "150")
     if infra.postgres is not None or infra.embedded_broker:
         env.setdefault("LVYUE_ENV", "dev")
     dev = env.get("LVYUE_ENV") == "dev"

@@ -86,7 +86,7 @@ class Follower:
             for tp, messages in batches.items():
                 per_order = self.seen[names[tp.topic]]
                 for message in messages:
-                    if message.key is None:
+                    if message.key is None:  # not an order's event (a nudge, see common.nudge)
                         continue
                     order_id = message.key.decode()
                     if order_id in per_order:

@@ -28,6 +28,7 @@ from lvyue.common.events.catalog import (
     SLA_BREACHED,
 )
 from lvyue.common.events.registry import all_topics
+from lvyue.common.nudge import is_nudge
 
 # One event per order on each of these: a second one (another event id) is a duplicate effect.
 PIPELINE = tuple(
@@ -279,9 +280,10 @@ async def read_topics(
         last_message = time.monotonic()
         while time.monotonic() < deadline and time.monotonic() - last_message < quiet_s:
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            for tp, messages in batches.items():
-                if messages:
+            for tp, all_messages in batches.items():
+                if all_messages:
                     last_message = time.monotonic()
+                messages = [m for m in all_messages if not is_nudge(m.value, m.headers)]
                 topic = tp.topic.removeprefix(prefix)
                 if topic.endswith(".dlq"):
                     dead += len(messages)

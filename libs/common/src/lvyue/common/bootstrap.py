@@ -19,6 +19,7 @@ from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.events import all_topics
 from lvyue.common.group_commit import GroupCommitter
 from lvyue.common.kafka import broker_reachable, ensure_topics, make_producer
+from lvyue.common.nudge import PartitionNudger
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.replay import record_subscriptions
 from lvyue.common.settings import KernelSettings
@@ -42,6 +43,7 @@ class Kernel:
     consumer: ConsumerRunner | None
     sla: SlaPolicies
     group_commit: GroupCommitter
+    nudger: PartitionNudger | None = None  # embedded broker only
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -74,6 +76,8 @@ class Kernel:
         ):
             drained = await _bounded(self.relay.drain(), left(steps_until), "outbox drain")
             log.info("outbox_drained", published=drained)
+            if self.nudger is not None:  # what the drain published becomes visible too
+                await _bounded(self.nudger.flush(), left(steps_until), "nudge")
         await _bounded(self.producer.stop(), left(close_until) / 2, "producer")
         await _bounded(self.engine.dispose(), left(close_until), "database pool")
 
@@ -132,12 +136,16 @@ async def start_kernel(
         settings.kafka_bootstrap_servers, idempotent=settings.kafka_idempotent_producer
     )
     await producer.start()
+    nudger = None
+    if settings.kafka_nudge_quiet_ms > 0 and settings.outbox_enabled:
+        nudger = PartitionNudger(producer, quiet_s=settings.kafka_nudge_quiet_ms / 1000)
     relay = OutboxRelay(
         sessions,
         producer,
         topic_prefix=settings.topic_prefix,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
+        nudger=nudger,
     )
     if settings.outbox_enabled:
         uow.on_events_committed = relay.notify
@@ -174,9 +182,12 @@ async def start_kernel(
         settings, clock, engine, sessions, producer, uow, relay, scanner, consumer,
         sla=settings.sla_catalog(),
         group_commit=GroupCommitter(uow, max_batch=settings.group_commit_max_batch),
+        nudger=nudger,
     )  # fmt: skip
     if settings.outbox_enabled:
         kernel._tasks.append(asyncio.create_task(relay.run(kernel._stop), name="outbox-relay"))
+    if nudger is not None:
+        kernel._tasks.append(asyncio.create_task(nudger.run(kernel._stop), name="kafka-nudger"))
     if settings.deadline_scanner_enabled:
         kernel._tasks.append(
             asyncio.create_task(scanner.run(kernel._stop), name="deadline-scanner")

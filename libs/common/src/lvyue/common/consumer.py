@@ -6,7 +6,8 @@ committed only after the database commit. If anything in the batch fails, the wh
 rolled back and its messages are handled one by one instead, each in its own unit of work: a
 failing message is retried with backoff, then parked on `<topic>.dlq` (and in the
 dead_letters table) so its partition moves on, and a poison never fails its neighbours.
-A redelivered event finds its inbox row and changes nothing.
+A redelivered event finds its inbox row and changes nothing. A nudge (see `lvyue.common.nudge`:
+the embedded broker's workaround) is no event: it is committed past, never handled or recorded.
 
 Dead-lettering is total: whatever PostgreSQL text/jsonb refuses (U+0000, invalid UTF-8, a
 header without a value) is escaped or base64-encoded, so no message content can stop its
@@ -35,6 +36,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 from lvyue.common.events import Envelope, EventType, dead_letter_topic
 from lvyue.common.events.kafka import MalformedEvent, from_kafka
 from lvyue.common.kafka import evict_previous_members
+from lvyue.common.nudge import is_nudge
 from lvyue.common.tables import dead_letters
 from lvyue.common.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -215,9 +217,15 @@ class ConsumerRunner:
                 (message, from_kafka(message.key, message.value, message.headers))
                 for messages in batches.values()
                 for message in messages
+                if not is_nudge(message.value, message.headers)  # no event: offsets move on
             ]
         except MalformedEvent:
             envelopes = None  # dead-lettered one by one, in its place in the partition
+        if envelopes == []:  # nudges only (embedded broker): nothing to handle
+            await self._commit_offsets(
+                {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
+            )
+            return
         if envelopes is not None:
             try:
                 outcomes = await self._handle_batch(envelopes)
@@ -315,6 +323,8 @@ class ConsumerRunner:
                 return
 
     async def _process(self, message: ConsumerRecord[Any, Any]) -> None:
+        if is_nudge(message.value, message.headers):
+            return  # no event: nothing to handle, nothing recorded
         topic = message.topic
         try:
             envelope = from_kafka(message.key, message.value, message.headers)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lvyue.common.db import SessionFactory
 from lvyue.common.events import Envelope
 from lvyue.common.events.kafka import to_kafka
+from lvyue.common.nudge import PartitionNudger
 from lvyue.common.tables import outbox
 
 log = structlog.get_logger(__name__)
@@ -83,13 +84,16 @@ class OutboxRelay:
         topic_prefix: str = "",
         batch_size: int = 200,
         poll_interval_s: float = 0.05,
+        nudger: PartitionNudger | None = None,
     ) -> None:
+        """`nudger` (embedded broker only) is told the partitions of every acked batch."""
         self._sessions = session_factory
         self._producer = producer
         self._prefix = topic_prefix
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wakeup = asyncio.Event()
+        self._nudger = nudger
 
     def notify(self) -> None:
         """Hint that new rows were committed: skip the rest of the poll wait."""
@@ -116,7 +120,9 @@ class OutboxRelay:
                         self._prefix + row.topic, value=value, key=key, headers=headers
                     )
                 )
-            await asyncio.gather(*deliveries)
+            acked = await asyncio.gather(*deliveries)
+            if self._nudger is not None:
+                self._nudger.written(acked)
             await session.execute(
                 update(outbox)
                 .where(outbox.c.seq.in_([r.seq for r in rows]))

@@ -56,6 +56,13 @@ class KernelSettings(BaseSettings):
         default=True,
         description="Apache Kafka supports it; the embedded Tansu broker does not (set false).",
     )
+    kafka_nudge_quiet_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Embedded Tansu broker only (`lvyue run` sets 150 for it): once a partition "
+        "the outbox relay wrote to has been quiet this long, write a nudge record there, as the "
+        "broker can hide a partition's last record until the next write. 0: off (Apache Kafka).",
+    )
     topic_prefix: str = Field(default="", description="Prepended to every topic name.")
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
