@@ -18,17 +18,20 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import SystemClock
-from lvyue.common.consumer import ConsumerRunner, Subscription
+from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.db import make_engine, make_session_factory
-from lvyue.common.events import Envelope, all_topics
+from lvyue.common.events import Envelope, all_topics, new_event
+from lvyue.common.events.kafka import to_kafka
 from lvyue.common.kafka import ensure_topics, make_producer
 from lvyue.common.nudge import PartitionNudger, is_nudge
 from lvyue.common.outbox import OutboxRelay
@@ -38,6 +41,7 @@ from lvyue.order_review.migrations import MIGRATIONS
 from tests.conftest import Databases
 from tests.support.events import PING, Ping
 from tests.support.kafka import read_topic
+from tests.support.kernel import consuming, wired
 from tests.support.metrics import metric
 from tests.support.polling import eventually
 
@@ -304,3 +308,51 @@ async def _async(value: T) -> T:
 
 async def _join(tasks: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*tasks)
+
+
+async def test_a_nudge_among_a_poison_message_is_skipped_on_the_one_by_one_path_too(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    """A poll with an unreadable message is handled one by one: the event is handled, the
+    unreadable message parked, and the nudge between them neither handled nor parked."""
+    handled: list[int] = []
+
+    async def handle(event: Envelope, uow: UnitOfWork) -> None:
+        handled.append(event.payload(Ping).n)
+
+    topic = topic_prefix + PING.topic
+    async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
+        envelope = new_event(PING, Ping(n=7), subject="order-1", source="/t", time=_now())
+        key, value, headers = to_kafka(envelope)
+        meta = await w.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+        nudger = PartitionNudger(w.producer, quiet_s=0.0)
+        nudger.written([meta])
+        assert await nudger.flush() == 1
+        await w.producer.send_and_wait(topic, value=b"not an event", key=key)
+        runner = ConsumerRunner(
+            name="nudged-one-by-one",
+            subscriptions=[Subscription(PING, handle)],
+            uow_factory=w.uow,
+            producer=w.producer,
+            bootstrap_servers=broker.bootstrap_servers,
+            topic_prefix=topic_prefix,
+            retry=RetryPolicy(max_attempts=1, initial_s=0.01, max_s=0.01),
+            session_timeout_ms=2000,
+        )
+        async with consuming(runner):
+            await eventually(lambda: _count(engine, dead_letters), lambda n: n >= 1)
+            await asyncio.sleep(0.3)  # anything else would be parked by now
+        assert handled == [7]
+        assert await _count(engine, dead_letters) == 1
+        assert await _count(engine, inbox) == 1
+    [parked] = await read_topic(broker.bootstrap_servers, topic + ".dlq", expect=1)
+    assert parked.value == b"not an event"
+
+
+async def _count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
