@@ -1,5 +1,5 @@
-"""The embedded broker's nudge workaround: on only where `lvyue run` embeds the broker, and a
-nudge is told apart from every event."""
+"""The embedded broker's workarounds (nudges, the consumer's offset-gap guard): on only where
+`lvyue run` embeds the broker, and a nudge is told apart from every event."""
 
 from __future__ import annotations
 
@@ -35,12 +35,16 @@ def _env(infra: Infrastructure) -> dict[str, str]:
     )
 
 
-def test_lvyue_run_nudges_on_the_embedded_broker_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lvyue_run_works_around_the_embedded_broker_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LVYUE_KAFKA_NUDGE_QUIET_MS", raising=False)
     embedded = Infrastructure("", "127.0.0.1:19092", broker=EmbeddedBroker(port=19092))
+    monkeypatch.delenv("LVYUE_KAFKA_OFFSET_GAP_WAIT_MS", raising=False)
     assert _env(embedded)["LVYUE_KAFKA_NUDGE_QUIET_MS"] == "150"
+    assert _env(embedded)["LVYUE_KAFKA_OFFSET_GAP_WAIT_MS"] == "5000"
     external = Infrastructure("", "kafka-1:9092")
     assert "LVYUE_KAFKA_NUDGE_QUIET_MS" not in _env(external)
+    assert "LVYUE_KAFKA_OFFSET_GAP_WAIT_MS" not in _env(external)
+    assert KernelSettings().kafka_offset_gap_wait_ms == 0  # off unless set
     monkeypatch.setenv("LVYUE_KAFKA_NUDGE_QUIET_MS", "400")  # an operator's choice stands
     assert _env(embedded)["LVYUE_KAFKA_NUDGE_QUIET_MS"] == "400"
 

@@ -270,6 +270,8 @@ def service_env(
         env["LVYUE_KAFKA_IDEMPOTENT_PRODUCER"] = "false"
         # It can hide a partition's last record until the next write: nudge quiet partitions.
         env.setdefault("LVYUE_KAFKA_NUDGE_QUIET_MS", "150")
+        # With racing writes a fetch can skip a record not stored yet: read again from the gap.
+        env.setdefault("LVYUE_KAFKA_OFFSET_GAP_WAIT_MS", "5000")
     if infra.postgres is not None or infra.embedded_broker:
         env.setdefault("LVYUE_ENV", "dev")
     dev = env.get("LVYUE_ENV") == "dev"

@@ -170,6 +170,7 @@ async def start_kernel(
             session_timeout_ms=settings.consumer_session_timeout_ms,
             fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
             instance=settings.consumer_instance,
+            offset_gap_wait_s=settings.kafka_offset_gap_wait_ms / 1000,
             retry=RetryPolicy(
                 max_attempts=settings.consumer_max_attempts,
                 initial_s=settings.consumer_retry_initial_s,

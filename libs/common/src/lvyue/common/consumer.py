@@ -76,6 +76,13 @@ BATCH_FALLBACKS = Counter(
 LAG = Gauge(
     "lvyue_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic"]
 )
+OFFSET_GAPS = Counter(
+    "lvyue_consumer_offset_gaps_total",
+    "Offsets a fetch skipped in a partition (the embedded broker with racing writes): read again"
+    " from the gap (reread), or taken as a real gap after LVYUE_KAFKA_OFFSET_GAP_WAIT_MS "
+    "(accepted)",
+    ["consumer", "outcome"],
+)
 ASSIGNED = Gauge(
     "lvyue_consumer_assigned_partitions",
     "Partitions the group gave this process (0 while it joins: it consumes nothing yet)",
@@ -86,14 +93,17 @@ ASSIGNED = Gauge(
 class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
     """Keeps the assigned-partitions gauge and `partitions` current across rebalances."""
 
-    def __init__(self, consumer: str) -> None:
+    def __init__(self, consumer: str, on_revoked: Callable[[], None] | None = None) -> None:
         self.consumer = consumer
         self.partitions = 0
+        self._on_revoked = on_revoked
         ASSIGNED.labels(consumer).set(0)
 
     async def on_partitions_revoked(self, revoked: object) -> None:
         self.partitions = 0
         ASSIGNED.labels(self.consumer).set(0)
+        if self._on_revoked is not None:
+            self._on_revoked()
 
     async def on_partitions_assigned(self, assigned: frozenset[object]) -> None:
         self.partitions = len(assigned)
@@ -133,10 +143,18 @@ class ConsumerRunner:
         session_timeout_ms: int = 10000,
         fetch_max_wait_ms: int = 100,
         instance: str | None = None,
+        offset_gap_wait_s: float = 0.0,
     ) -> None:
         """`instance` names this process among the group's members, stable across its
         restarts (`lvyue run` passes the replica): a restart then evicts the member its
-        killed predecessor left, instead of waiting out the session timeout."""
+        killed predecessor left, instead of waiting out the session timeout.
+
+        `offset_gap_wait_s` (embedded broker only; 0 = off): a fetch that returns a partition's
+        records with an offset missing before them is not taken as it is. With racing writes
+        the embedded broker can answer with a later record before an earlier acked one is
+        stored, and a consumer moving on would never read the earlier one: the runner keeps
+        what came before the gap, reads the partition again from the gap, and only after this
+        long takes the gap as real (logged, counted). Offsets are contiguous on that broker."""
         self.name = name
         self._instance = instance
         self._uow_factory = uow_factory
@@ -155,6 +173,9 @@ class ConsumerRunner:
         }
         self._consumer: AIOKafkaConsumer | None = None
         self.assignment: _Assignment | None = None  # set at start; the join runs after it
+        self._gap_wait_s = offset_gap_wait_s
+        self._next_offsets: dict[TopicPartition, int] = {}  # the offset expected next
+        self._gaps: dict[TopicPartition, tuple[int, float]] = {}  # missing offset, since
 
     @property
     def topics(self) -> list[str]:
@@ -183,7 +204,8 @@ class ConsumerRunner:
             fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
-        self.assignment = _Assignment(self.name)
+        self._forget_offsets()  # a restart (a new broker, maybe) starts from committed offsets
+        self.assignment = _Assignment(self.name, on_revoked=self._forget_offsets)
         self._consumer.subscribe(self.topics, listener=self.assignment)
         for topic in self.topics:
             # Present at 0 from the start, so the first failure is an increase an alert sees.
@@ -201,10 +223,66 @@ class ConsumerRunner:
             raise RuntimeError("start() the runner first")
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+            if self._gap_wait_s and batches:
+                batches = self._hold_at_gaps(consumer, batches)
             if not batches:
                 continue
             await self.handle_poll(batches)
             self._update_lag(consumer, batches)
+
+    def _forget_offsets(self) -> None:
+        """After a rebalance the partitions continue from their committed offsets."""
+        self._next_offsets.clear()
+        self._gaps.clear()
+
+    def _hold_at_gaps(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """The records of the poll up to the first offset missing in their partition; that
+        partition is read again from the missing offset (see `offset_gap_wait_s`). A lower
+        offset than expected is a rewind (a seek after a failure) and taken as it comes."""
+        now = time.monotonic()
+        kept: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+        for tp, messages in batches.items():
+            expected = self._next_offsets.get(tp)
+            cut = None
+            for index, message in enumerate(messages):
+                if expected is not None and message.offset > expected:
+                    cut = index
+                    break
+                expected = message.offset + 1
+            if cut is None or expected is None:
+                self._gaps.pop(tp, None)
+            else:
+                missing, since = self._gaps.get(tp, (-1, now))
+                if missing != expected:  # a new gap
+                    missing, since = expected, now
+                    self._gaps[tp] = (missing, since)
+                    OFFSET_GAPS.labels(self.name, "reread").inc()
+                if now - since < self._gap_wait_s:
+                    if tp in consumer.assignment():  # else: it moved to another member
+                        consumer.seek(tp, missing)
+                    messages = messages[:cut]
+                else:
+                    log.warning(
+                        "offset_gap_accepted",
+                        consumer=self.name,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        missing_from=missing,
+                        next_offset=messages[cut].offset,
+                        waited_s=round(now - since, 2),
+                    )
+                    OFFSET_GAPS.labels(self.name, "accepted").inc()
+                    del self._gaps[tp]
+                    expected = messages[-1].offset + 1
+            if expected is not None:
+                self._next_offsets[tp] = expected
+            if messages:
+                kept[tp] = messages
+        return kept
 
     async def handle_poll(
         self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]

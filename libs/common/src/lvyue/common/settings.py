@@ -63,6 +63,14 @@ class KernelSettings(BaseSettings):
         "the outbox relay wrote to has been quiet this long, write a nudge record there, as the "
         "broker can hide a partition's last record until the next write. 0: off (Apache Kafka).",
     )
+    kafka_offset_gap_wait_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Embedded Tansu broker only (`lvyue run` sets 5000 for it): a consumer whose "
+        "fetch skipped an offset of a partition (racing writes: a later record stored before an "
+        "earlier acked one) reads the partition again from the gap, and takes the gap as real "
+        "only after this long. 0: off (Apache Kafka, where offsets may legitimately skip).",
+    )
     topic_prefix: str = Field(default="", description="Prepended to every topic name.")
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
