@@ -30,8 +30,12 @@ run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unles
 # benchmark's load generator (wrk).
 DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose wrk
 
+# Each run gets its own temporary root: pytest prunes old runs' folders under a shared root,
+# which deleted a concurrent run's PostgreSQL data directory from under it. Kept on failure.
 test: lint tools  ## lint, then the whole suite against real embedded PostgreSQL and broker
-	$(VENV)/bin/pytest -q
+	@tmp=$$(mktemp -d /tmp/lvyue-test.XXXXXX); \
+	PYTEST_DEBUG_TEMPROOT=$$tmp $(VENV)/bin/pytest -q; rc=$$?; \
+	if [ $$rc -eq 0 ]; then rm -rf $$tmp; else echo "test files kept in $$tmp"; fi; exit $$rc
 
 tools:  ## install the Debian packages the deploy checks and the bench need, if missing (root only)
 	@missing=$$(for p in $(DEBIAN_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
