@@ -117,3 +117,51 @@ async def test_closing_on_time_is_met_and_closing_late_is_breached(
     assert after_breach is not None
     assert after_breach.state is DeadlineState.BREACHED
     assert after_breach.closed_at == clock.now()
+
+
+async def test_compliance_over_the_window_comes_from_the_table_and_survives_a_restart(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    clock = ManualClock(START)
+    sla = f"window_{topic_prefix.strip('.')}"
+    day = timedelta(hours=24)
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+
+        async def opened(*subjects: str) -> None:
+            async with w.uow() as uow:
+                for subject in subjects:
+                    await open_deadline(
+                        uow, sla=sla, subject=subject, opened_at=clock.now(),
+                        due_at=clock.now() + timedelta(hours=2),
+                    )  # fmt: skip
+                await uow.commit()
+
+        async def closed(subject: str) -> None:
+            async with w.uow() as uow:
+                await close_deadline(uow, sla=sla, subject=subject, closed_at=clock.now())
+                await uow.commit()
+
+        await opened("met-long-ago", "breached-long-ago")
+        await closed("met-long-ago")
+        clock.advance(timedelta(hours=3))
+        await DeadlineScanner(w.uow, service="test").scan_until_clear()  # breached-long-ago
+        clock.advance(day)
+        await opened("met-1", "met-2", "late-closed", "late-open", "late-open-too")
+        clock.advance(timedelta(hours=1))
+        await closed("met-1")
+        await closed("met-2")
+        clock.advance(timedelta(hours=2))
+        await closed("late-closed")  # closed past due, not seen by a scanner first
+        first = DeadlineScanner(w.uow, service="test", compliance_window_s=day.total_seconds())
+        await first.scan_until_clear()  # the two late-open: breached, left open
+        await first.refresh_outcomes()
+
+        # a new process (fresh counters, as after a restart) reads the same from the table
+        second = DeadlineScanner(w.uow, service="test", compliance_window_s=day.total_seconds())
+        outcomes = await second.refresh_outcomes()
+    # the two of a day ago are outside the window; a late close counts once, as breached
+    assert (outcomes[sla].met, outcomes[sla].breached) == (2, 3)
+    assert outcomes[sla].compliance == 2 / 5
+    assert metric("lvyue_sla_recent_met", sla=sla) == 2
+    assert metric("lvyue_sla_recent_breached", sla=sla) == 3
+    assert metric("lvyue_sla_compliance_window_seconds") == day.total_seconds()

@@ -74,3 +74,29 @@ def test_header_shows_time_window_and_each_process_up_or_down() -> None:
     assert "since each process started" in shown
     assert "inventory up" in shown
     assert "fulfilment down" in shown
+
+
+def test_compliance_comes_from_the_databases_window_when_the_services_export_it() -> None:
+    # A restarted replica's counters start again at 0; the window gauges do not.
+    restarted = """\
+# TYPE lvyue_sla_deadlines_met_total counter
+lvyue_sla_deadlines_met_total{sla="dispatch_1600"} 1.0
+# TYPE lvyue_sla_recent_met gauge
+lvyue_sla_recent_met{sla="dispatch_1600"} 490.0
+# TYPE lvyue_sla_recent_breached gauge
+lvyue_sla_recent_breached{sla="dispatch_1600"} 10.0
+# TYPE lvyue_sla_compliance_window_seconds gauge
+lvyue_sla_compliance_window_seconds 86400.0
+"""
+    snap = Snapshot()
+    add_metrics(snap, "fulfilment", restarted)
+    add_metrics(snap, "fulfilment-2", restarted)  # same rows read twice: max, not sum
+    row = snap.slas["dispatch_1600"]
+    assert row.decided == (490.0, 10.0)
+    assert row.compliance == 0.98
+    console = Console(width=140, record=True)
+    console.print(render(snap))
+    text = console.export_text()
+    assert "met / breached in the last 24 h" in text
+    assert "98.0%" in text
+    assert "490" in text

@@ -1,7 +1,9 @@
 """`lvyue status`: SLA compliance, open / at-risk / breached per SLA, backlog and lag, live.
 
 Reads every service's /metrics (the same numbers Prometheus scrapes), for the embedded mode
-where there is no Grafana.
+where there is no Grafana. Compliance comes from the databases (deadlines met and breached over
+the services' compliance window, `LVYUE_SLA_COMPLIANCE_WINDOW_S`), so a restart does not reset
+it; a service too old to export those gauges is counted from its process counters instead.
 """
 
 from __future__ import annotations
@@ -30,11 +32,21 @@ class SlaRow:
     at_risk: float = 0.0
     overdue: float = 0.0
     predicted: float = 0.0  # open deadlines the breach forecast says will be late
+    # Over the compliance window, from the database (None: no service exported them).
+    recent_met: float | None = None
+    recent_breached: float | None = None
+
+    @property
+    def decided(self) -> tuple[float, float]:
+        """Met and breached: the database's window when known, else the process counters."""
+        if self.recent_met is not None or self.recent_breached is not None:
+            return self.recent_met or 0.0, self.recent_breached or 0.0
+        return self.met, self.breached
 
     @property
     def compliance(self) -> float | None:
-        closed = self.met + self.breached
-        return self.met / closed if closed else None
+        met, breached = self.decided
+        return met / (met + breached) if met + breached else None
 
 
 @dataclass
@@ -45,6 +57,7 @@ class Snapshot:
     lag: dict[str, float] = field(default_factory=dict)
     dead_letters: dict[str, float] = field(default_factory=dict)
     down: list[str] = field(default_factory=list)
+    window_s: float | None = None  # the services' compliance window, when they export it
     up: list[str] = field(default_factory=list)
     taken_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
@@ -60,6 +73,8 @@ _GAUGES = {
     "lvyue_sla_at_risk": "at_risk",
     "lvyue_sla_overdue": "overdue",
     "lvyue_sla_predicted_breaches": "predicted",
+    "lvyue_sla_recent_met": "recent_met",
+    "lvyue_sla_recent_breached": "recent_breached",
 }
 
 
@@ -87,7 +102,9 @@ def add_metrics(snap: Snapshot, service: str, text: str) -> None:
             elif family.name in _GAUGES and sla:
                 row = snap.slas[sla]
                 attr = _GAUGES[family.name]
-                setattr(row, attr, max(getattr(row, attr), sample.value))
+                setattr(row, attr, max(getattr(row, attr) or 0.0, sample.value))
+            elif family.name == "lvyue_sla_compliance_window_seconds":
+                snap.window_s = max(snap.window_s or 0.0, sample.value)
             elif family.name == "lvyue_outbox_backlog":
                 snap.backlog[service] = sample.value
             elif family.name == "lvyue_outbox_oldest_unsent_age_seconds":
@@ -101,15 +118,28 @@ def add_metrics(snap: Snapshot, service: str, text: str) -> None:
 def header(snap: Snapshot, interval_s: float | None = None) -> Text:
     """When the numbers were read, over which window, and which processes answered."""
     refresh = f", refreshed every {interval_s:g} s" if interval_s else ""
+    window = (
+        f"met / breached in the last {_duration(snap.window_s)}"
+        if snap.window_s
+        else "met / breached counted since each process started"
+    )
     line = Text(
-        f"as of {snap.taken_at:%H:%M:%S}{refresh}; window: met / breached counted since each "
-        "process started, open / at risk / overdue now (from the databases)\n"
+        f"as of {snap.taken_at:%H:%M:%S}{refresh}; window: {window}, "
+        "open / at risk / overdue now (from the databases)\n"
     )
     for name in snap.up:
         line.append(f"{name} up  ", style="green")
     for name in snap.down:
         line.append(f"{name} down  ", style="bold red")
     return line
+
+
+def _duration(seconds: float) -> str:
+    if seconds % 86400 == 0 and seconds > 86400:
+        return f"{seconds / 86400:g} days"
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds:g} s"
 
 
 def render(snap: Snapshot, interval_s: float | None = None) -> Group:
@@ -120,13 +150,14 @@ def render(snap: Snapshot, interval_s: float | None = None) -> Group:
     for name in sorted(snap.slas):
         row = snap.slas[name]
         ratio = row.compliance
+        met, breached = row.decided
         shown = (
             Text("—")
             if ratio is None
             else Text(f"{ratio:.1%}", style="green" if ratio >= OBJECTIVE else "bold red")
         )
         slas.add_row(
-            name, shown, f"{row.met:.0f}", f"{row.breached:.0f}", f"{row.open:.0f}",
+            name, shown, f"{met:.0f}", f"{breached:.0f}", f"{row.open:.0f}",
             f"{row.at_risk:.0f}", f"{row.overdue:.0f}",
             Text(f"{row.predicted:.0f}", style="bold red" if row.predicted else ""),
         )  # fmt: skip

@@ -157,6 +157,7 @@ async def start_kernel(
         at_risk_fraction=settings.deadline_at_risk_fraction,
         forecast_interval_s=settings.deadline_forecast_interval_s,
         forecast_window_s=settings.deadline_forecast_window_s,
+        compliance_window_s=settings.sla_compliance_window_s,
     )
     consumer = None
     if subscriptions and settings.consumers_enabled:

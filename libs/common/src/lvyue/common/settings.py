@@ -200,6 +200,12 @@ class KernelSettings(BaseSettings):
         gt=0,
         description="The recent window whose completion rate the breach forecast goes by.",
     )
+    sla_compliance_window_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="The window over which lvyue_sla_recent_met / _breached (and `lvyue status`'s "
+        "compliance) count deadlines, from the database; recomputed with the forecast.",
+    )
     deadline_scan_batch_size: int = Field(default=500, ge=1)
     deadline_at_risk_fraction: float = Field(
         default=0.8,

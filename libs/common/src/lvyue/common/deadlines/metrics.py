@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
 
 if TYPE_CHECKING:
-    from lvyue.common.deadlines.store import Deadline
+    from lvyue.common.deadlines.store import Deadline, Outcomes
 
 # Buckets (seconds) include every SLA limit of the manual: 5 min, 2 h, 24 h, 48 h, and cut-offs.
 TIME_TO_CLOSE_BUCKETS = (
@@ -22,6 +24,17 @@ CANCELLED = Counter("lvyue_sla_deadlines_cancelled_total", "Deadlines cancelled"
 OPEN = Gauge("lvyue_sla_open", "Deadlines open now (read from the database)", ["sla"])
 AT_RISK = Gauge("lvyue_sla_at_risk", "Open deadlines past the at-risk share of their time", ["sla"])
 OVERDUE = Gauge("lvyue_sla_overdue", "Open deadlines already past due", ["sla"])
+# The counters above start at zero with each process; these are read from the database.
+RECENT_MET = Gauge(
+    "lvyue_sla_recent_met", "Deadlines met within the compliance window (database)", ["sla"]
+)
+RECENT_BREACHED = Gauge(
+    "lvyue_sla_recent_breached", "Deadlines breached within the compliance window (database)",
+    ["sla"],
+)  # fmt: skip
+COMPLIANCE_WINDOW = Gauge(
+    "lvyue_sla_compliance_window_seconds", "The window of lvyue_sla_recent_met and _breached"
+)
 TIME_TO_CLOSE = Histogram(
     "lvyue_sla_time_to_close_seconds",
     "From opening to closing a deadline",
@@ -54,3 +67,14 @@ def record_closed(deadline: Deadline, *, newly_breached: bool) -> None:
         MET.labels(deadline.sla).inc()
     elif deadline.state == "breached":
         BREACHED.labels(deadline.sla).inc()
+
+
+def export_outcomes(
+    outcomes: Mapping[str, Outcomes], *, window: timedelta, slas: Iterable[str]
+) -> None:
+    """Sets the window gauges; an SLA seen before but with nothing decided lately reads 0."""
+    COMPLIANCE_WINDOW.set(window.total_seconds())
+    for sla in set(slas) | set(outcomes):
+        row = outcomes.get(sla)
+        RECENT_MET.labels(sla).set(row.met if row else 0)
+        RECENT_BREACHED.labels(sla).set(row.breached if row else 0)

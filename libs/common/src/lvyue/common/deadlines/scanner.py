@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
-from sqlalchemy import case, func, select, update
 
 from lvyue.common.deadlines import forecast as forecasts
-from lvyue.common.deadlines import metrics
-from lvyue.common.deadlines.store import Deadline, DeadlineState
+from lvyue.common.deadlines import metrics, store
+from lvyue.common.deadlines.store import Deadline
 from lvyue.common.events.catalog import SLA_BREACHED, SlaBreached
-from lvyue.common.tables import deadlines
 from lvyue.common.uow import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -35,6 +33,7 @@ class DeadlineScanner:
         at_risk_fraction: float = 0.8,
         forecast_interval_s: float = 15.0,
         forecast_window_s: float = 3600.0,
+        compliance_window_s: float = 86400.0,
     ) -> None:
         self._uow_factory = uow_factory
         self._service = service
@@ -45,28 +44,13 @@ class DeadlineScanner:
         self._forecast_interval_s = forecast_interval_s
         self._forecast_window = timedelta(seconds=forecast_window_s)
         self._next_forecast = 0.0
+        self._compliance_window = timedelta(seconds=compliance_window_s)
 
     async def scan_once(self) -> list[Deadline]:
         """Breaches one batch of overdue deadlines; returns those this scanner breached."""
         async with self._uow_factory() as uow:
             now = uow.clock.now()
-            due_ids = (
-                select(deadlines.c.id)
-                .where(deadlines.c.state == "open", deadlines.c.due_at <= now)
-                .order_by(deadlines.c.due_at)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            rows = (
-                await uow.session.execute(
-                    update(deadlines)
-                    .where(deadlines.c.id.in_(due_ids), deadlines.c.state == "open")
-                    .values(state=DeadlineState.BREACHED, breached_at=now)
-                    .returning(deadlines)
-                )
-            ).all()
-            breached = [Deadline.from_row(r) for r in rows]
+            breached = await store.breach_overdue(uow.session, now=now, limit=self._batch_size)
             for deadline in breached:
                 await uow.emit(
                     SLA_BREACHED,
@@ -98,40 +82,24 @@ class DeadlineScanner:
     async def refresh_gauges(self) -> None:
         """Open / at-risk / overdue per SLA, from the database: right with several replicas."""
         async with self._uow_factory() as uow:
-            now: datetime = uow.clock.now()
-            elapsed = func.extract("epoch", now - deadlines.c.opened_at)
-            allowed = func.extract("epoch", deadlines.c.due_at - deadlines.c.opened_at)
-            rows = (
-                await uow.session.execute(
-                    select(
-                        deadlines.c.sla,
-                        func.count(),
-                        func.count(
-                            case(
-                                (
-                                    (deadlines.c.due_at > now)
-                                    & (elapsed >= allowed * self._at_risk_fraction),
-                                    1,
-                                )
-                            )
-                        ),
-                        func.count(case((deadlines.c.due_at <= now, 1))),
-                    )
-                    .where(deadlines.c.state == "open")
-                    .group_by(deadlines.c.sla)
-                )
-            ).all()
-        seen = set()
-        for sla, open_count, at_risk, overdue in rows:
-            seen.add(sla)
-            metrics.OPEN.labels(sla).set(open_count)
-            metrics.AT_RISK.labels(sla).set(at_risk)
-            metrics.OVERDUE.labels(sla).set(overdue)
-        for sla in self._known_slas - seen:
-            metrics.OPEN.labels(sla).set(0)
-            metrics.AT_RISK.labels(sla).set(0)
-            metrics.OVERDUE.labels(sla).set(0)
-        self._known_slas |= seen
+            counts = await store.open_counts(
+                uow.session, now=uow.clock.now(), at_risk_fraction=self._at_risk_fraction
+            )
+        for sla in self._known_slas | set(counts):
+            row = counts.get(sla, store.OpenCounts(0, 0, 0))
+            metrics.OPEN.labels(sla).set(row.open)
+            metrics.AT_RISK.labels(sla).set(row.at_risk)
+            metrics.OVERDUE.labels(sla).set(row.overdue)
+        self._known_slas |= set(counts)
+
+    async def refresh_outcomes(self) -> dict[str, store.Outcomes]:
+        """Met and breached per SLA over the compliance window, from the database."""
+        async with self._uow_factory() as uow:
+            since = uow.clock.now() - self._compliance_window
+            outcomes = await store.outcomes_since(uow.session, since=since)
+        metrics.export_outcomes(outcomes, window=self._compliance_window, slas=self._known_slas)
+        self._known_slas |= set(outcomes)
+        return outcomes
 
     async def refresh_forecast(self) -> list[forecasts.Forecast]:
         """The breach forecast's gauges (predicted breaches per SLA), from the database."""
@@ -152,6 +120,7 @@ class DeadlineScanner:
                 if loop.time() >= self._next_forecast:
                     self._next_forecast = loop.time() + self._forecast_interval_s
                     await self.refresh_forecast()
+                    await self.refresh_outcomes()
             except Exception as exc:  # a bad scan must not kill the scanner
                 log.error("deadline_scan_failed", error=repr(exc))
             with contextlib.suppress(TimeoutError):

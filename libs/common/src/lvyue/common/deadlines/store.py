@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Text, Uuid, bindparam, select, text, update
+from sqlalchemy import DateTime, Text, Uuid, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -295,3 +295,87 @@ async def completions(
         {"since": since, "until": until},
     )
     return {(r.sla, r.queue): int(r.closed) for r in rows}
+
+
+async def breach_overdue(session: AsyncSession, *, now: datetime, limit: int) -> list[Deadline]:
+    """Flips at most `limit` open deadlines due by `now` to breached, skipping rows another
+    scanner holds (FOR UPDATE SKIP LOCKED); those this call flipped."""
+    due_ids = (
+        select(deadlines.c.id)
+        .where(deadlines.c.state == "open", deadlines.c.due_at <= now)
+        .order_by(deadlines.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        update(deadlines)
+        .where(deadlines.c.id.in_(due_ids), deadlines.c.state == "open")
+        .values(state=DeadlineState.BREACHED, breached_at=now)
+        .returning(deadlines)
+    )
+    return [Deadline.from_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """Open deadlines of one SLA now: all, past the at-risk share of their time, past due."""
+
+    open: int
+    at_risk: int
+    overdue: int
+
+
+async def open_counts(
+    session: AsyncSession, *, now: datetime, at_risk_fraction: float
+) -> dict[str, OpenCounts]:
+    """Per SLA with at least one open deadline."""
+    elapsed = func.extract("epoch", now - deadlines.c.opened_at)
+    allowed = func.extract("epoch", deadlines.c.due_at - deadlines.c.opened_at)
+    at_risk = (deadlines.c.due_at > now) & (elapsed >= allowed * at_risk_fraction)
+    rows = await session.execute(
+        select(
+            deadlines.c.sla,
+            func.count(),
+            func.count(case((at_risk, 1))),
+            func.count(case((deadlines.c.due_at <= now, 1))),
+        )
+        .where(deadlines.c.state == "open")
+        .group_by(deadlines.c.sla)
+    )
+    return {sla: OpenCounts(int(n), int(r), int(o)) for sla, n, r, o in rows}
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Deadlines of one SLA decided in a window: met (closed in time) and breached."""
+
+    met: int
+    breached: int
+
+    @property
+    def compliance(self) -> float | None:
+        decided = self.met + self.breached
+        return self.met / decided if decided else None
+
+
+async def outcomes_since(session: AsyncSession, *, since: datetime) -> dict[str, Outcomes]:
+    """Per SLA: deadlines met (closed in time) since `since`, and those breached since then
+    (at their breach, whether closed late or still open). Read from the table, so the figure
+    survives a restart, which a process's counters do not."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT sla,
+                   count(*) FILTER (WHERE state = 'met') AS met,
+                   count(*) FILTER (WHERE state = 'breached' AND breached_at >= :since)
+                       AS breached
+            FROM deadlines
+            -- breached_at <= closed_at: both partial indexes on closed_at serve this
+            WHERE (closed_at >= :since OR closed_at IS NULL) AND state IN ('met', 'breached')
+            GROUP BY sla
+            """
+        ),
+        {"since": since},
+    )
+    return {r.sla: Outcomes(int(r.met), int(r.breached)) for r in rows}
