@@ -6,7 +6,7 @@ import pytest
 
 from lvyue.aftersales.domain import CaseState as S
 from lvyue.aftersales.domain import CaseType as T
-from lvyue.aftersales.transitions import (
+from lvyue.aftersales.domain.transitions import (
     PATHS,
     TRANSITIONS,
     Action,

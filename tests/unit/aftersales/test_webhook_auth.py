@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lvyue.aftersales.webhook_auth import SignatureError, verify
+from lvyue.aftersales.api.webhook_auth import SignatureError, verify
 from tests.support.webhooks import lvyue_headers
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

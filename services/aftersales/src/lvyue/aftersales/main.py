@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from lvyue.aftersales.api import install_error_handlers, routers
+from lvyue.aftersales.api import cases, reports, webhooks
+from lvyue.aftersales.api.errors import install_error_handlers
 from lvyue.aftersales.commands import CaseContext
 from lvyue.aftersales.handlers import subscriptions
-from lvyue.aftersales.ledger.publish import LedgerPolicy, ledger_job
+from lvyue.aftersales.jobs import jobs
+from lvyue.aftersales.ledger.publish import LedgerPolicy
 from lvyue.aftersales.settings import AftersalesSettings
 from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
@@ -19,9 +21,9 @@ def build_app(settings: AftersalesSettings, *, clock: Clock | None = None) -> Fa
     app = create_app(
         settings,
         title="lvyue aftersales",
-        routers=routers,
+        routers=[webhooks.router, cases.router, reports.router],
         subscriptions=subscriptions(),
-        background=[ledger_job(ledger, interval_s=settings.ledger_check_interval_s)],
+        background=jobs(settings, ledger),
         clock=clock,
     )
     app.state.cases = CaseContext(sla=settings.sla_catalog(), shop_timezone=settings.shop_timezone)

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Header, HTTPException, Response
 
 from lvyue.aftersales import repository
 from lvyue.aftersales.api.deps import CtxDep, OperatorHeader, Ops, Reader, Warehouse, actor
-from lvyue.aftersales.api.views import case_view, order_view
+from lvyue.aftersales.api.schemas import (
+    ApprovalCreate,
+    CaseCreate,
+    CasePage,
+    CaseRead,
+    OrderRead,
+    RefundCreate,
+    RejectionCreate,
+    ReturnCreate,
+)
 from lvyue.aftersales.commands import (
     Approve,
     IssueRefund,
@@ -22,22 +31,11 @@ from lvyue.aftersales.commands import (
     refund,
     reject,
 )
+from lvyue.aftersales.commands.views import case_view, order_view
 from lvyue.aftersales.domain import CaseState, ReturnLine, Source
-from lvyue.aftersales.repository import Case
-from lvyue.aftersales.schemas import (
-    ApprovalCreate,
-    CaseCreate,
-    CasePage,
-    CaseRead,
-    OrderRead,
-    RefundCreate,
-    RejectionCreate,
-    ReturnCreate,
-)
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.query import Limit, Offset
-from lvyue.common.uow import UnitOfWorkFactory
 
 router = APIRouter(tags=["after-sale cases"])
 
@@ -56,11 +54,6 @@ _ACTION_ANSWERS: dict[int | str, dict[str, str]] = {
     404: {"description": "no such case"},
     409: {"description": "the case's state does not allow it (current_state), or a rule refuses"},
 }
-
-
-async def _view(uow: UnitOfWorkFactory, case: Case) -> CaseRead:
-    async with uow() as unit:
-        return await case_view(unit.session, case)
 
 
 @router.post(
@@ -97,9 +90,10 @@ async def create_case(
         actor=actor(roles, operator),
         idempotency_key=key,
     )
-    opened = await open_case(cmd, uow(), ctx)
+    opened = await open_case(cmd, uow(), ctx, view=True)
     response.status_code = 201 if opened.created else 200
-    return await _view(uow, opened.case)
+    assert opened.view is not None
+    return opened.view
 
 
 @router.get("/aftersales", response_model=CasePage)
@@ -140,8 +134,7 @@ async def approve_case(
 ) -> CaseRead:
     """Answers the request with yes (closes aftersale_response_24h)."""
     note = body.note if body is not None else ""
-    case = await approve(Approve(case_id, actor(roles, operator), note), uow(), ctx)
-    return await _view(uow, case)
+    return await approve(Approve(case_id, actor(roles, operator), note), uow(), ctx)
 
 
 @router.post("/aftersales/{case_id}/reject", response_model=CaseRead, responses=_ACTION_ANSWERS)
@@ -154,8 +147,7 @@ async def reject_case(
     operator: OperatorHeader = None,
 ) -> CaseRead:
     """Answers the request with no, giving the reason (closes aftersale_response_24h)."""
-    case = await reject(Reject(case_id, actor(roles, operator), body.reason), uow(), ctx)
-    return await _view(uow, case)
+    return await reject(Reject(case_id, actor(roles, operator), body.reason), uow(), ctx)
 
 
 @router.post(
@@ -171,8 +163,7 @@ async def return_received(
 ) -> CaseRead:
     """The warehouse got the goods back, each line sellable or not."""
     lines = tuple(ReturnLine(x.sku, x.quantity, x.sellable) for x in body.lines)
-    case = await receive_return(ReceiveReturn(case_id, lines, actor(roles, operator)), uow(), ctx)
-    return await _view(uow, case)
+    return await receive_return(ReceiveReturn(case_id, lines, actor(roles, operator)), uow(), ctx)
 
 
 @router.post("/aftersales/{case_id}/refund", response_model=CaseRead, responses=_ACTION_ANSWERS)
@@ -186,8 +177,7 @@ async def refund_case(
 ) -> CaseRead:
     """Records the refund paid (closes refund_48h); the same reference again changes nothing."""
     cmd = IssueRefund(case_id, body.reference, body.amount, actor(roles, operator))
-    case = await refund(cmd, uow(), ctx)
-    return await _view(uow, case)
+    return await refund(cmd, uow(), ctx)
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, responses=problem_responses(404))

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from lvyue.aftersales.commands import CaseNotFound, OrderNotFound, OrderNotShipped, RefundConflict
 from lvyue.aftersales.domain import CaseState, RuleViolation
-from lvyue.aftersales.transitions import TransitionNotAllowed
+from lvyue.aftersales.domain.transitions import TransitionNotAllowed
 from lvyue.common.problems import problem
 
 

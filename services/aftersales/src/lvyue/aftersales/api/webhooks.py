@@ -14,13 +14,14 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from lvyue.aftersales import platforms, webhook_auth
+from lvyue.aftersales import platforms
+from lvyue.aftersales.api import webhook_auth
 from lvyue.aftersales.api.deps import CtxDep
+from lvyue.aftersales.api.schemas import IntakeRead, WebhookCaseCreate
+from lvyue.aftersales.api.webhook_docs import canonical_webhook_openapi, platform_webhook_openapi
 from lvyue.aftersales.commands import Delivery, OpenCase, Opened, open_case
 from lvyue.aftersales.commands.intake import PlatformOrderRef
 from lvyue.aftersales.domain import Source
-from lvyue.aftersales.schemas import IntakeRead, WebhookCaseCreate
-from lvyue.aftersales.webhook_docs import canonical_webhook_openapi, platform_webhook_openapi
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.settings import KernelSettings

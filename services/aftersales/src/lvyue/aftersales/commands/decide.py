@@ -6,11 +6,13 @@ import uuid
 from dataclasses import dataclass
 
 from lvyue.aftersales import repository
+from lvyue.aftersales.api.schemas import CaseRead
 from lvyue.aftersales.commands.context import CaseContext
 from lvyue.aftersales.commands.errors import CaseNotFound
+from lvyue.aftersales.commands.views import case_view
 from lvyue.aftersales.domain import REFUND_SLA, RESPONSE_SLA, CaseState
+from lvyue.aftersales.domain.transitions import Action, already_done, next_state
 from lvyue.aftersales.repository import Case
-from lvyue.aftersales.transitions import Action, already_done, next_state
 from lvyue.common.uow import UnitOfWork
 
 
@@ -51,27 +53,27 @@ async def _decide(
     return to
 
 
-async def approve(cmd: Approve, uow: UnitOfWork, ctx: CaseContext) -> Case:
+async def approve(cmd: Approve, uow: UnitOfWork, ctx: CaseContext) -> CaseRead:
     """Approves the case; a refund-only case now owes its refund within refund_48h."""
     async with uow:
         case = await locked_case(uow, cmd.case_id)
         if already_done(case.type, Action.APPROVE, case.state):
-            return case
+            return await case_view(uow.session, case)
         to = await _decide(uow, ctx, case, Action.APPROVE, cmd.actor, cmd.note)
         if to is CaseState.AWAITING_REFUND:
             await ctx.open_deadline(uow, REFUND_SLA, case, uow.clock.now())
-        case = await locked_case(uow, cmd.case_id)
+        view = await case_view(uow.session, await locked_case(uow, cmd.case_id))
         await uow.commit()
-    return case
+    return view
 
 
-async def reject(cmd: Reject, uow: UnitOfWork, ctx: CaseContext) -> Case:
+async def reject(cmd: Reject, uow: UnitOfWork, ctx: CaseContext) -> CaseRead:
     """Rejects the case with the reason the buyer will be told."""
     async with uow:
         case = await locked_case(uow, cmd.case_id)
         if already_done(case.type, Action.REJECT, case.state):
-            return case
+            return await case_view(uow.session, case)
         await _decide(uow, ctx, case, Action.REJECT, cmd.actor, cmd.reason)
-        case = await locked_case(uow, cmd.case_id)
+        view = await case_view(uow.session, await locked_case(uow, cmd.case_id))
         await uow.commit()
-    return case
+    return view

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lvyue.aftersales import metrics, repository
+from lvyue.aftersales.api.schemas import CaseRead
 from lvyue.aftersales.commands.context import CaseContext
 from lvyue.aftersales.commands.errors import OrderNotFound, OrderNotShipped
+from lvyue.aftersales.commands.views import case_view
 from lvyue.aftersales.domain import (
     RESPONSE_SLA,
     CaseState,
@@ -61,6 +63,7 @@ class OpenCase:
 class Opened:
     case: Case
     created: bool  # False: a repeat of a case opened before
+    view: CaseRead | None = None  # the whole case, when asked for (the operators' API)
 
 
 async def _shop(uow: UnitOfWork, ref: PlatformOrderRef) -> str:
@@ -120,11 +123,12 @@ async def shipped_order(
     return order.shipped
 
 
-async def _repeat(uow: UnitOfWork, cmd: OpenCase, case: Case) -> Opened:
+async def _repeat(uow: UnitOfWork, cmd: OpenCase, case: Case, *, view: bool) -> Opened:
+    read = await case_view(uow.session, case) if view else None
     if cmd.delivery is not None:
         await _record_delivery(uow, cmd.delivery, case)
         await uow.commit()
-    return Opened(case, created=False)
+    return Opened(case, created=False, view=read)
 
 
 async def _record_delivery(uow: UnitOfWork, delivery: Delivery, case: Case) -> None:
@@ -138,11 +142,14 @@ async def _record_delivery(uow: UnitOfWork, delivery: Delivery, case: Case) -> N
     )
 
 
-async def open_case(cmd: OpenCase, uow: UnitOfWork, ctx: CaseContext) -> Opened:
-    """Stores the case and opens aftersale_response_24h; a repeat returns the first case."""
+async def open_case(
+    cmd: OpenCase, uow: UnitOfWork, ctx: CaseContext, *, view: bool = False
+) -> Opened:
+    """Stores the case and opens aftersale_response_24h; a repeat returns the first case.
+    With `view`, the answer carries the case's read model, built in the same transaction."""
     async with uow:
         if (earlier := await _earlier(uow, cmd)) is not None:
-            return await _repeat(uow, cmd, earlier)
+            return await _repeat(uow, cmd, earlier, view=view)
         order = await shipped_order(uow, cmd.order)
         lines = case_lines(cmd.lines, order.ordered())
         if cmd.requested_amount is not None:
@@ -173,7 +180,7 @@ async def open_case(cmd: OpenCase, uow: UnitOfWork, ctx: CaseContext) -> Opened:
         if not inserted:  # a concurrent repeat committed first
             earlier = await _earlier(uow, cmd)
             assert earlier is not None
-            return await _repeat(uow, cmd, earlier)
+            return await _repeat(uow, cmd, earlier, view=view)
         case = await repository.get_case(uow.session, case_id)
         assert case is not None
         await repository.add_history(
@@ -184,5 +191,6 @@ async def open_case(cmd: OpenCase, uow: UnitOfWork, ctx: CaseContext) -> Opened:
         if cmd.delivery is not None:
             await _record_delivery(uow, cmd.delivery, case)
         uow.after_commit(lambda: metrics.record_case(cmd.type, cmd.reason))
+        read = await case_view(uow.session, case) if view else None
         await uow.commit()
-    return Opened(case, created=True)
+    return Opened(case, created=True, view=read)

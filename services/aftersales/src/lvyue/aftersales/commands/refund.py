@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lvyue.aftersales import metrics, repository
+from lvyue.aftersales.api.schemas import CaseRead
 from lvyue.aftersales.commands.context import CaseContext
 from lvyue.aftersales.commands.decide import locked_case
 from lvyue.aftersales.commands.errors import CaseNotFound, RefundConflict
 from lvyue.aftersales.commands.intake import shipped_order
+from lvyue.aftersales.commands.views import case_view
 from lvyue.aftersales.domain import REFUND_SLA, RuleViolation, check_refundable
+from lvyue.aftersales.domain.transitions import Action, already_done, next_state
 from lvyue.aftersales.repository import Case, Refund
-from lvyue.aftersales.transitions import Action, already_done, next_state
 from lvyue.common.events.catalog import AFTERSALE_REFUNDED, AftersaleRefunded
 from lvyue.common.uow import UnitOfWork
 
@@ -32,7 +34,7 @@ def _repeat(case: Case, earlier: Refund, cmd: IssueRefund) -> Case:
     return case
 
 
-async def refund(cmd: IssueRefund, uow: UnitOfWork, ctx: CaseContext) -> Case:
+async def refund(cmd: IssueRefund, uow: UnitOfWork, ctx: CaseContext) -> CaseRead:
     """Records the refund, closes refund_48h and announces aftersale.refunded."""
     async with uow:
         unlocked = await repository.get_case(uow.session, cmd.case_id)
@@ -44,7 +46,7 @@ async def refund(cmd: IssueRefund, uow: UnitOfWork, ctx: CaseContext) -> Case:
         if already_done(case.type, Action.REFUND, case.state):
             earlier = await repository.refund_of_case(uow.session, case.id)
             assert earlier is not None
-            return _repeat(case, earlier, cmd)
+            return await case_view(uow.session, _repeat(case, earlier, cmd))
         to = next_state(case.type, Action.REFUND, case.state)
         if (used := await repository.refund_by_reference(uow.session, cmd.reference)) is not None:
             raise RuleViolation(
@@ -79,6 +81,6 @@ async def refund(cmd: IssueRefund, uow: UnitOfWork, ctx: CaseContext) -> Case:
         )
         await uow.emit(AFTERSALE_REFUNDED, event, subject=str(order.order_id))
         uow.after_commit(lambda: metrics.record_refund(cmd.amount, order.currency))
-        case = await locked_case(uow, cmd.case_id)
+        view = await case_view(uow.session, await locked_case(uow, cmd.case_id))
         await uow.commit()
-    return case
+    return view

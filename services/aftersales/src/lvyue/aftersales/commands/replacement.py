@@ -20,7 +20,12 @@ from datetime import datetime
 import structlog
 
 from lvyue.aftersales import repository
-from lvyue.aftersales.transitions import Action, TransitionNotAllowed, already_done, next_state
+from lvyue.aftersales.domain.transitions import (
+    Action,
+    TransitionNotAllowed,
+    already_done,
+    next_state,
+)
 from lvyue.common.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lvyue.aftersales import repository
+from lvyue.aftersales.api.schemas import CaseRead
 from lvyue.aftersales.commands.context import CaseContext
 from lvyue.aftersales.commands.decide import locked_case
 from lvyue.aftersales.commands.intake import shipped_order
+from lvyue.aftersales.commands.views import case_view
 from lvyue.aftersales.domain import REFUND_SLA, CaseState, ReturnLine, quantities, returned_lines
+from lvyue.aftersales.domain.transitions import Action, already_done, next_state
 from lvyue.aftersales.repository import Case, ShippedOrder
 from lvyue.aftersales.repository.records import returned_lines_json
-from lvyue.aftersales.transitions import Action, already_done, next_state
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_REQUESTED,
     AFTERSALE_RETURN_RECEIVED,
@@ -52,14 +54,14 @@ def _replacement(
     )
 
 
-async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) -> Case:
+async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) -> CaseRead:
     """Announces aftersale.return_received (sellable units go back to stock); then a
     return-and-refund case owes its refund within refund_48h, and an exchange asks fulfilment
     for the replacement and waits for its dispatch (commands/replacement.py completes it)."""
     async with uow:
         case = await locked_case(uow, cmd.case_id)
         if already_done(case.type, Action.RECEIVE_RETURN, case.state):
-            return case
+            return await case_view(uow.session, case)
         to = next_state(case.type, Action.RECEIVE_RETURN, case.state)
         lines = returned_lines(cmd.lines, case.lines)
         order = await shipped_order(uow, case.order_id, lock=False)
@@ -87,5 +89,6 @@ async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) 
         elif to is CaseState.AWAITING_REPLACEMENT:
             replacement = _replacement(case, order, lines, now)
             await uow.emit(AFTERSALE_REPLACEMENT_REQUESTED, replacement, subject=str(case.order_id))
+        view = await case_view(uow.session, case)
         await uow.commit()
-    return case
+    return view

@@ -12,13 +12,11 @@ from lvyue.aftersales import repository
 from lvyue.aftersales.ledger.figures import WeekFacts, build_ledger
 from lvyue.aftersales.ledger.weeks import IsoWeek, due_week
 from lvyue.aftersales.settings import AftersalesSettings
-from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.events.catalog import (
     AFTERSALE_LEDGER_PUBLISHED,
     AftersalesLedger,
     LedgerPublished,
 )
-from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -81,10 +79,3 @@ async def publish_due_ledger(uow: UnitOfWork, policy: LedgerPolicy) -> str | Non
         await uow.commit()
     log.info("aftersales_ledger_published", week=str(week), cases=ledger.totals.cases)
     return str(week)
-
-
-def ledger_job(policy: LedgerPolicy, *, interval_s: float) -> BackgroundJob:
-    async def publish_weekly_ledger(kernel: Kernel) -> None:
-        await publish_due_ledger(kernel.uow(), policy)
-
-    return every(interval_s, publish_weekly_ledger)

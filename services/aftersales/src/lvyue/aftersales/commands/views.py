@@ -1,4 +1,7 @@
-"""Read models: a case with its refund, deadlines and history; an order and its refunds."""
+"""Read models: a case with its refund, deadlines and history; an order and its refunds.
+
+Commands answer with `case_view` built inside their own transaction, so what the operator sees
+is what was committed, without a second transaction to read it back."""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.aftersales import repository
-from lvyue.aftersales.repository import Case
-from lvyue.aftersales.schemas import (
+from lvyue.aftersales.api.schemas import (
     CaseLineRead,
     CaseRead,
     DeadlineRead,
@@ -18,6 +20,7 @@ from lvyue.aftersales.schemas import (
     ReplacementRead,
     ReturnLineRead,
 )
+from lvyue.aftersales.repository import Case
 from lvyue.common.deadlines.store import for_subject
 
 

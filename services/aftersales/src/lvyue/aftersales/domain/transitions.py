@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from lvyue.aftersales.domain import CaseState, CaseType
+from lvyue.aftersales.domain.cases import CaseState, CaseType
 
 
 class Action(StrEnum):
