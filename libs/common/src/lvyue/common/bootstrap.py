@@ -191,9 +191,10 @@ async def start_kernel(
     if nudger is not None:
         kernel._tasks.append(asyncio.create_task(nudger.run(kernel._stop), name="kafka-nudger"))
     if settings.deadline_scanner_enabled:
-        kernel._tasks.append(
-            asyncio.create_task(scanner.run(kernel._stop), name="deadline-scanner")
-        )
+        for scan in scanner.jobs():
+            kernel._tasks.append(
+                asyncio.create_task(scan(scanner, kernel._stop), name=scan.__name__)
+            )
     if consumer is not None:
         kernel._tasks.append(asyncio.create_task(consumer.run(kernel._stop), name="consumer"))
     for job in background if settings.background_jobs_enabled else ():

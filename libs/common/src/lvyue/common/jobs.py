@@ -4,7 +4,8 @@
 interval (replicas started together do not hit the database in step), logs and counts a
 failed run without ending the job, and stops as soon as the kernel does. With `drain=True`
 a run that reports more work (a truthy result, e.g. a full batch) is followed at once by the
-next.
+next. A step may take another context than the kernel: the deadline scanner's steps take the
+scanner, so that a bench can run them without a service around them.
 """
 
 from __future__ import annotations
@@ -12,31 +13,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import structlog
 from prometheus_client import Counter, Histogram
-
-if TYPE_CHECKING:
-    from lvyue.common.bootstrap import BackgroundJob, Kernel
 
 log = structlog.get_logger(__name__)
 
 RUNS = Counter("lvyue_job_runs_total", "Runs of a periodic job", ["job", "outcome"])
 RUN_SECONDS = Histogram("lvyue_job_run_seconds", "Time one run of a periodic job took", ["job"])
 
-Step = Callable[["Kernel"], Awaitable[object]]
+C = TypeVar("C")  # what a step is given: the service's Kernel, for a BackgroundJob
 
 
 def every(
     interval_s: float,
-    step: Step,
+    step: Callable[[C], Awaitable[object]],
     *,
     name: str | None = None,
     drain: bool = False,
     jitter: float = 0.1,
-) -> BackgroundJob:
+) -> Callable[[C, asyncio.Event], Coroutine[Any, Any, None]]:
     """A job calling `step` every `interval_s` (± `jitter` of it) until the kernel stops."""
     if interval_s <= 0:
         raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -44,13 +42,13 @@ def every(
     for outcome in ("ok", "failed"):
         RUNS.labels(job_name, outcome)  # present at 0, so the first failure is an increase
 
-    async def job(kernel: Kernel, stop: asyncio.Event) -> None:
+    async def job(context: C, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             started = loop.time()
             more = False
             try:
-                more = bool(await step(kernel))
+                more = bool(await step(context))
                 RUNS.labels(job_name, "ok").inc()
             except Exception as exc:  # a database hiccup must not end the job
                 RUNS.labels(job_name, "failed").inc()

@@ -8,8 +8,9 @@ announced once even when scanners run side by side or restart mid-scan.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -17,6 +18,7 @@ from lvyue.common.deadlines import forecast as forecasts
 from lvyue.common.deadlines import metrics, store
 from lvyue.common.deadlines.store import Deadline
 from lvyue.common.events.catalog import SLA_BREACHED, SlaBreached
+from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -43,7 +45,6 @@ class DeadlineScanner:
         self._known_slas: set[str] = set()
         self._forecast_interval_s = forecast_interval_s
         self._forecast_window = timedelta(seconds=forecast_window_s)
-        self._next_forecast = 0.0
         self._compliance_window = timedelta(seconds=compliance_window_s)
 
     async def scan_once(self) -> list[Deadline]:
@@ -111,17 +112,24 @@ class DeadlineScanner:
         forecasts.export(result, now=now, slas=self._known_slas)
         return result
 
+    def jobs(self) -> list[Callable[[DeadlineScanner, asyncio.Event], Coroutine[Any, Any, None]]]:
+        """Scanning (breach what is due, then the open / at-risk gauges) every interval, and
+        the forecast and compliance-window gauges every forecast interval."""
+        return [
+            every(self._interval_s, DeadlineScanner.scan_step, name="deadline_scan"),
+            every(
+                self._forecast_interval_s, DeadlineScanner.forecast_step, name="deadline_forecast"
+            ),
+        ]
+
+    async def scan_step(self) -> None:
+        await self.scan_until_clear()
+        await self.refresh_gauges()
+
+    async def forecast_step(self) -> None:
+        await self.refresh_forecast()
+        await self.refresh_outcomes()
+
     async def run(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            try:
-                await self.scan_until_clear()
-                await self.refresh_gauges()
-                if loop.time() >= self._next_forecast:
-                    self._next_forecast = loop.time() + self._forecast_interval_s
-                    await self.refresh_forecast()
-                    await self.refresh_outcomes()
-            except Exception as exc:  # a bad scan must not kill the scanner
-                log.error("deadline_scan_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
+        """Both jobs until `stop` is set."""
+        await asyncio.gather(*(job(self, stop) for job in self.jobs()))
