@@ -1,38 +1,19 @@
-"""The hand-written migrations create exactly what tables.py declares, and go back down."""
+"""Aftersales' migrations go back down and up again (that they create exactly what tables.py
+declares is tests/integration/common/test_schemas.py, for every service)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lvyue.aftersales.migrations import MIGRATIONS
 from lvyue.aftersales.tables import metadata
-
-
-def _ours(name: str | None, type_: str, parent_names: object) -> bool:
-    # the kernel's tables (outbox, inbox, ...) share the database; they have their own test
-    return type_ != "table" or name in metadata.tables
-
-
-def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={"compare_type": True, "compare_server_default": True, "include_name": _ours},
-    )
-    return list(compare_metadata(context, metadata))
-
-
-async def test_migration_matches_the_table_definitions(aftersales_engine: AsyncEngine) -> None:
-    async with aftersales_engine.connect() as conn:
-        assert await conn.run_sync(_diff) == []
+from tests.support.schema import schema_diff
 
 
 def _migrate(connection: Connection, target: str, *, down: bool = False) -> None:
@@ -115,4 +96,4 @@ async def test_the_replacement_revision_downgrades_and_upgrades_again(
         checks = await _checks(conn)
         assert {"ck_cases_state", "ck_cases_replacement_all_or_none"} <= checks
         assert "ck_cases_ck_cases_state" not in checks
-        assert await conn.run_sync(_diff) == []
+        assert await conn.run_sync(schema_diff, metadata) == []
