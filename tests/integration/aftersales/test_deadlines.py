@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from lvyue.common.deadlines.forecast import shop_queue
 from lvyue.common.events.catalog import SlaBreached
 from tests.support.aftersales import Aftersales
+from tests.support.inventory import OPS
 from tests.support.metrics import metric
 from tests.support.polling import eventually
 
@@ -81,3 +83,17 @@ async def test_refund_deadline_of_a_return_starts_when_the_goods_arrive(
     assert received["state"] == "awaiting_refund"
     assert refund["opened_at"] == received["return_received_at"]
     assert _states(refunded) == {RESPONSE: "met", REFUND: "met"}
+
+
+async def test_a_cases_deadlines_are_in_its_shops_queue_for_the_breach_forecast(
+    aftersales: Aftersales,
+) -> None:
+    order_id, _ = await aftersales.shipped_order()
+    case = await aftersales.open(order_id, "refund_only")
+    response = await aftersales.client.get(
+        "/deadlines/forecast", params={"sla": RESPONSE}, headers=OPS
+    )
+    assert response.status_code == 200, response.text
+    [entry] = [e for e in response.json()["items"] if e["subject"] == case["id"]]
+    # the shop's customer service answers it, at their own pace
+    assert entry["queue"] == shop_queue(case["platform"], case["shop_id"])

@@ -1,6 +1,7 @@
 """Breach forecast: when each unclosed deadline will be done, and whether that is too late.
 
-Each (SLA, queue) — a warehouse for dispatch, the service's one queue otherwise — is worked
+Each (SLA, queue) — a warehouse for dispatch, a shop's customer service for abnormal orders
+and after-sale cases (`shop_queue`), the service's one queue otherwise — is worked
 at the rate it closed deadlines over the recent window, soonest due first: the k-th deadline
 in line is done after k + 1 completions, at `now + (k + 1) / rate`. A queue that closed
 nothing in the window has no forecast (no rate to go by), unless a deadline is already past
@@ -31,6 +32,13 @@ FIRST_PREDICTED_BREACH = Gauge(
     "Seconds until the soonest due of the deadlines predicted to breach (+Inf: none)",
     ["sla"],
 )
+
+
+def shop_queue(platform: str, shop_id: str) -> str:
+    """The queue of a shop's customer service (客服): who answers its abnormal orders and its
+    after-sale cases, at a pace of their own."""
+    return f"{platform}/{shop_id}"
+
 
 DEFAULT_WINDOW = timedelta(hours=1)
 DEFAULT_LIMIT = 10_000  # unclosed deadlines read per forecast

@@ -52,11 +52,18 @@ class Deadline:
 
 
 async def open_deadline(
-    uow: UnitOfWork, *, sla: str, subject: str, opened_at: datetime, due_at: datetime
+    uow: UnitOfWork,
+    *,
+    sla: str,
+    subject: str,
+    opened_at: datetime,
+    due_at: datetime,
+    queue: str | None = None,
 ) -> Deadline:
-    """Opens a deadline; if one is already open for (sla, subject) that one is returned."""
+    """Opens a deadline; if one is already open for (sla, subject) that one is returned.
+    `queue` is who works it (the breach forecast goes by each queue's own pace)."""
     opened = await open_deadlines(
-        uow, subject=subject, opened_at=opened_at, specs=(DeadlineSpec(sla, due_at),)
+        uow, subject=subject, opened_at=opened_at, specs=(DeadlineSpec(sla, due_at, queue),)
     )
     return opened[sla]
 
@@ -98,7 +105,8 @@ class NewDeadline:
     subject: str
     opened_at: datetime
     due_at: datetime
-    queue: str | None = None  # who works it (a warehouse): breach forecasts go per queue
+    # who works it (a warehouse, a shop's customer service): breach forecasts go per queue
+    queue: str | None = None
 
 
 async def open_deadlines(
