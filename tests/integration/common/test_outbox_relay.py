@@ -8,12 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.common.db import libpq_url
 from lvyue.common.events.kafka import from_kafka
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.tables import outbox
 from tests.support.events import PING, Ping
 from tests.support.kafka import read_topic
 from tests.support.kernel import wired
+from tests.support.polling import eventually
 
 
 async def _emit(wiring, n: int, key: str = "order-1") -> None:
@@ -65,3 +67,40 @@ async def test_two_relays_publish_each_event_once_and_in_order(
         records = await read_topic(broker.bootstrap_servers, topic_prefix + "test.ping", expect=60)
         numbers = [from_kafka(r.key, r.value, r.headers).payload(Ping).n for r in records]
         assert numbers == list(range(60))  # one key, one partition: order kept, nothing twice
+
+
+async def test_a_listening_relay_is_woken_by_another_process_commit_not_by_its_poll(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    """As `lvyue run` splits a service: the API process commits with NOTIFY and relays
+    nothing; the consumers' process relays, LISTENing. Its poll here is 30 s, so an event out
+    within a few seconds was published because of the NOTIFY."""
+    unsent = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+
+    async def waiting() -> int:
+        async with engine.connect() as conn:
+            return int((await conn.execute(unsent)).scalar_one())
+
+    async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
+        relay = OutboxRelay(
+            w.relay._sessions, w.producer, topic_prefix=topic_prefix, poll_interval_s=30.0
+        )
+        stop = asyncio.Event()
+        dsn = libpq_url(engine.url.render_as_string(hide_password=False))
+        tasks = [
+            asyncio.create_task(relay.run(stop, metrics_every_s=600.0)),
+            asyncio.create_task(relay.listen(dsn, stop)),
+        ]
+        try:
+            await asyncio.sleep(1.0)  # the first poll is done and the listener connected
+            await _emit(w, 1)  # no NOTIFY: waits for the poll
+            await asyncio.sleep(2.0)
+            assert await waiting() == 1
+            w.uow.notify = True  # the API process's setting: NOTIFY in the transaction
+            await _emit(w, 2)
+            assert await eventually(waiting, lambda n: n == 0, timeout_s=5) == 0
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+    records = await read_topic(broker.bootstrap_servers, topic_prefix + "test.ping", expect=2)
+    assert sorted(from_kafka(r.key, r.value, r.headers).payload(Ping).n for r in records) == [1, 2]

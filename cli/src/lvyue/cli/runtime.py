@@ -315,8 +315,9 @@ def start_services(
             env.update(opts.clock.env())
         if place.shared_port is not None:
             env["LVYUE_HTTP_SHARED_PORT"] = str(place.shared_port)
-        if spec.consumers_port(opts.base_port) is not None and not place.consumers:
-            env.update(_OFF_IN_API_PROCESS)  # this process serves the API; the other consumes
+        if spec.consumers_port(opts.base_port) is not None:
+            # One process serves the API; the other consumes and relays what both commit.
+            env.update(_IN_CONSUMERS_PROCESS if place.consumers else _OFF_IN_API_PROCESS)
         if place.replica > 0:
             # Consumers share partitions and scanners share deadlines across replicas; the
             # periodic jobs (ledger, metrics, slow-moving, tracking) run in the first only.
@@ -339,7 +340,12 @@ _OFF_IN_API_PROCESS = {
     "LVYUE_CONSUMERS_ENABLED": "false",
     "LVYUE_DEADLINE_SCANNER_ENABLED": "false",
     "LVYUE_BACKGROUND_JOBS_ENABLED": "false",
+    # Intake's loop does requests only: its events are published by the consumers' process,
+    # woken by NOTIFY at each commit.
+    "LVYUE_OUTBOX_ENABLED": "false",
+    "LVYUE_OUTBOX_NOTIFY": "true",
 }
+_IN_CONSUMERS_PROCESS = {"LVYUE_OUTBOX_LISTEN": "true"}
 
 
 def _start(spec: ServiceSpec, env: dict[str, str]) -> subprocess.Popen[bytes]:

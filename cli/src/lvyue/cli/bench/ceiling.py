@@ -28,8 +28,8 @@ from lvyue.cli.bench.load import LoadCounters
 from lvyue.cli.bench.orders import OrderFactory
 from lvyue.cli.bench.rawintake import write_order
 from lvyue.cli.bench.receiver import SECRET_ENV
-from lvyue.cli.bench.scratch import libpq_url
 from lvyue.cli.embedded import free_port
+from lvyue.common.db import libpq_url
 
 DB_POOL_MAX = 20  # a service's default pool: LVYUE_DB_POOL_SIZE 10 + LVYUE_DB_MAX_OVERFLOW 10
 

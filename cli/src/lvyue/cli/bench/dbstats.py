@@ -7,8 +7,7 @@ import asyncio
 
 import asyncpg
 
-from lvyue.cli.bench.scratch import libpq_url
-from lvyue.common.db import with_database
+from lvyue.common.db import libpq_url, with_database
 
 COUNTERS = (
     "xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched",

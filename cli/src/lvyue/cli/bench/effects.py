@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from lvyue.cli.bench.scratch import libpq_url
-from lvyue.common.db import with_database
+from lvyue.common.db import libpq_url, with_database
 
 DATABASES = (
     "SELECT datname FROM pg_database WHERE datname LIKE 'lvyue\\_%' "

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from lvyue.cli.bench.orders import WEBHOOK_PATH
 from lvyue.cli.bench.rawintake import write_order
-from lvyue.cli.bench.scratch import libpq_url
+from lvyue.common.db import libpq_url
 from lvyue.order_review.platforms.canonical import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,

@@ -23,8 +23,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from lvyue.cli.bench.scratch import libpq_url
-from lvyue.common.db import make_engine, make_session_factory
+from lvyue.common.db import libpq_url, make_engine, make_session_factory
 from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.store import Deadline
 from lvyue.common.uow import UnitOfWorkFactory

@@ -32,9 +32,9 @@ import asyncpg
 
 from lvyue.cli.bench.replica import DUE_SLA, OPEN_DUE, TimedScanner
 from lvyue.cli.bench.report import latency_summary
-from lvyue.cli.bench.scratch import drop_database, fresh_database, libpq_url
+from lvyue.cli.bench.scratch import drop_database, fresh_database
 from lvyue.common.clock import SystemClock
-from lvyue.common.db import make_engine, make_session_factory
+from lvyue.common.db import libpq_url, make_engine, make_session_factory
 from lvyue.common.migrate import KERNEL_MIGRATIONS
 from lvyue.common.uow import UnitOfWorkFactory
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from lvyue.common.db import ensure_database
+from lvyue.common.db import ensure_database, libpq_url
 from lvyue.common.migrate import MigrationSet, migrate
-
-
-def libpq_url(url: str) -> str:
-    """Any lvyue database URL in the form asyncpg.connect takes."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def drop_database(url: str) -> None:

@@ -16,9 +16,8 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lvyue.cli.bench.effects import staged_twice
-from lvyue.cli.bench.scratch import libpq_url
 from lvyue.cli.services import SERVICES
-from lvyue.common.db import with_database
+from lvyue.common.db import libpq_url, with_database
 from lvyue.common.events.catalog import (
     INVENTORY_RESERVED,
     ORDER_CREATED,

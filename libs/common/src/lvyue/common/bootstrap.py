@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.clock import Clock, SystemClock
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
-from lvyue.common.db import SessionFactory, make_engine, make_session_factory
+from lvyue.common.db import SessionFactory, libpq_url, make_engine, make_session_factory
 from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.events import all_topics
@@ -149,6 +149,7 @@ async def start_kernel(
     )
     if settings.outbox_enabled:
         uow.on_events_committed = relay.notify
+    uow.notify = settings.outbox_notify
     scanner = DeadlineScanner(
         uow,
         service=settings.service_name,
@@ -188,6 +189,9 @@ async def start_kernel(
     )  # fmt: skip
     if settings.outbox_enabled:
         kernel._tasks.append(asyncio.create_task(relay.run(kernel._stop), name="outbox-relay"))
+        if settings.outbox_listen:
+            listen = relay.listen(libpq_url(settings.database_url), kernel._stop)
+            kernel._tasks.append(asyncio.create_task(listen, name="outbox-listen"))
     if nudger is not None:
         kernel._tasks.append(asyncio.create_task(nudger.run(kernel._stop), name="kafka-nudger"))
     if settings.deadline_scanner_enabled:

@@ -36,6 +36,15 @@ def asyncpg_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
+def libpq_url(url: str) -> str:
+    """Any lvyue database URL in the form asyncpg.connect takes (a connection of its own)."""
+    return (
+        make_url(asyncpg_url(url))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+
+
 def with_database(url: str, database: str) -> str:
     """The same server, another database: services each own one."""
     return make_url(asyncpg_url(url)).set(database=database).render_as_string(hide_password=False)

@@ -7,10 +7,11 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.db import SessionFactory
@@ -32,12 +33,21 @@ OLDEST_AGE = Gauge(
 
 
 _STAGE = outbox.insert()  # built once: values come with each execution, compiled once
+# Delivered when the transaction commits (never on a rollback), to every LISTENing relay of
+# this database; several in one transaction are delivered once.
+CHANNEL = "lvyue_outbox"
+_NOTIFY = text(f"NOTIFY {CHANNEL}")
 
 
-async def stage_all(session: AsyncSession, events: Sequence[tuple[Envelope, str]]) -> None:
-    """Adds events (envelope, topic) to the outbox in one round trip, in this order."""
+async def stage_all(
+    session: AsyncSession, events: Sequence[tuple[Envelope, str]], *, notify: bool = False
+) -> None:
+    """Adds events (envelope, topic) to the outbox in one round trip, in this order; with
+    `notify`, a relay in another process hears of them at the commit."""
     if not events:
         return
+    if notify:
+        await session.execute(_NOTIFY)
     await session.execute(
         _STAGE,
         [
@@ -98,6 +108,31 @@ class OutboxRelay:
     def notify(self) -> None:
         """Hint that new rows were committed: skip the rest of the poll wait."""
         self._wakeup.set()
+
+    async def listen(self, dsn: str, stop: asyncio.Event) -> None:
+        """Wakes the relay on every NOTIFY lvyue_outbox (commits of other processes: a service
+        whose API process stages events that its consumers' process relays), on a connection
+        of its own, connected again whenever it is lost (the poll covers the gap)."""
+        backoff = 0.5
+        while not stop.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(dsn, timeout=5)
+                await conn.add_listener(CHANNEL, lambda *_: self.notify())
+                self.notify()  # what was committed while nobody listened
+                backoff = 0.5
+                while not stop.is_set() and not conn.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 1.0)
+            except Exception as exc:  # the database is down: poll until it is back
+                log.warning("outbox_listen_failed", error=repr(exc), retry_in_s=backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2.0)
 
     async def publish_batch(self) -> int:
         async with self._sessions() as session, session.begin():

@@ -148,6 +148,16 @@ class KernelSettings(BaseSettings):
     )
 
     outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
+    outbox_notify: bool = Field(
+        default=False,
+        description="Send NOTIFY lvyue_outbox in every transaction that stages events, for a "
+        "relay in another process (one with LVYUE_OUTBOX_LISTEN) to publish them at once.",
+    )
+    outbox_listen: bool = Field(
+        default=False,
+        description="The relay LISTENs on lvyue_outbox, so other processes' commits (with "
+        "LVYUE_OUTBOX_NOTIFY) wake it at once rather than at its next poll.",
+    )
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_poll_interval_s: float = Field(
         default=1.0,

@@ -36,8 +36,10 @@ class UnitOfWork:
         source: str,
         clock: Clock,
         on_events_committed: Callable[[], None] | None = None,
+        notify: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        self._notify = notify  # NOTIFY the relays of other processes when events are staged
         self.source = source
         self.clock = clock
         self._on_events_committed = on_events_committed
@@ -68,7 +70,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         # The events emitted in this transaction, in one statement, just before it commits.
         staged, self._staged = self._staged, []
-        await stage_all(self.session, staged)
+        await stage_all(self.session, staged, notify=self._notify)
         await self.session.commit()
         self._committed = True
         hooks, self._after_commit = self._after_commit, []
@@ -126,8 +128,10 @@ class UnitOfWorkFactory:
         # Signature timestamps are real time even in a drill on a simulated business clock:
         # a platform signs with its own clock.
         self.wall_clock = wall_clock or clock
-        # Set by bootstrap to wake the outbox relay as soon as new events are committed.
+        # Set by bootstrap to wake the outbox relay as soon as new events are committed: this
+        # process's relay by a call, another process's by NOTIFY in the transaction.
         self.on_events_committed: Callable[[], None] | None = None
+        self.notify: bool = False
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(
@@ -135,4 +139,5 @@ class UnitOfWorkFactory:
             source=self.source,
             clock=self.clock,
             on_events_committed=self.on_events_committed,
+            notify=self.notify,
         )
