@@ -24,23 +24,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from lvyue.aftersales.migrations import MIGRATIONS as AFTERSALES
 from lvyue.cli.embedded import EmbeddedBroker
-from lvyue.common.migrate import MigrationSet
-from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT
-from lvyue.inventory.migrations import MIGRATIONS as INVENTORY
-from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW
 from tests.conftest import Databases
-from tests.support.apps import service_app
+from tests.support.apps import SERVICES, quiet_service_app, service_migrations
 from tests.support.inventory import API_TOKENS
 
-MIGRATIONS: dict[str, MigrationSet] = {
-    "order_review": ORDER_REVIEW,
-    "inventory": INVENTORY,
-    "fulfilment": FULFILMENT,
-    "aftersales": AFTERSALES,
-}
-QUIET = {"consumers_enabled": False, "background_jobs_enabled": False}
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 EXAMPLES = 6  # generated per operation, besides the explicit examples of the schema
 BUDGET_S = 40.0  # per service, checked after the run as well as by the timeout below
@@ -56,14 +44,11 @@ FUZZ = settings(
 
 @pytest.fixture(scope="module")
 async def fuzz_databases(databases: Databases) -> dict[str, str]:
-    return {name: await databases.create(m) for name, m in MIGRATIONS.items()}
+    return {s: await databases.create(service_migrations(s)) for s in SERVICES}
 
 
 def _app(service: str, database_url: str, bootstrap: str) -> FastAPI:
-    overrides: dict[str, Any] = {**QUIET}
-    if service == "order_review":
-        overrides["deadline_scanner_enabled"] = False
-    return service_app(service, database_url, bootstrap, f"fz{uuid.uuid4().hex[:6]}.", **overrides)
+    return quiet_service_app(service, database_url, bootstrap, f"fz{uuid.uuid4().hex[:6]}.")
 
 
 def _declared(service: str) -> Any:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+
+from lvyue.common.migrate import MigrationSet
 
 
 @asynccontextmanager
@@ -19,6 +22,21 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 SERVICES = ("order_review", "inventory", "fulfilment", "aftersales")
+# Only the API: no consumers, jobs or deadline scanner running behind the requests.
+QUIET = {"consumers_enabled": False, "background_jobs_enabled": False}
+
+
+def service_migrations(service: str) -> MigrationSet:
+    """The service's migrations (`lvyue.<service>.migrations.MIGRATIONS`)."""
+    migrations: MigrationSet = importlib.import_module(f"lvyue.{service}.migrations").MIGRATIONS
+    return migrations
+
+
+def quiet_service_app(service: str, database_url: str, bootstrap: str, prefix: str) -> FastAPI:
+    """service_app serving requests only (QUIET, and no deadline scanner)."""
+    return service_app(
+        service, database_url, bootstrap, prefix, deadline_scanner_enabled=False, **QUIET
+    )
 
 
 def service_app(

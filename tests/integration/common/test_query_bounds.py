@@ -4,32 +4,16 @@ from the driver and never an empty 200."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
-from lvyue.aftersales.main import build_app as aftersales_app
-from lvyue.aftersales.migrations import MIGRATIONS as AFTERSALES
 from lvyue.cli.embedded import EmbeddedBroker
-from lvyue.common.migrate import MigrationSet
 from lvyue.common.query import MAX_OFFSET
-from lvyue.fulfilment.main import build_app as fulfilment_app
-from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT
-from lvyue.inventory.main import build_app as inventory_app
-from lvyue.inventory.migrations import MIGRATIONS as INVENTORY
-from lvyue.order_review.main import build_app as order_review_app
-from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW
-from lvyue.order_review.settings import OrderReviewSettings
 from tests.conftest import Databases
-from tests.support.aftersales import aftersales_settings
-from tests.support.apps import serve
-from tests.support.fulfilment import fulfilment_settings
-from tests.support.inventory import API_TOKENS, OPS, inventory_settings
+from tests.support.apps import quiet_service_app, serve, service_migrations
+from tests.support.inventory import OPS
 
-QUIET = {"consumers_enabled": False, "background_jobs_enabled": False}
 BEYOND_INT64 = str(2**63)
 LONG = "W" * 129
 NUL = "WH\x00"
@@ -72,40 +56,6 @@ ENDPOINTS: dict[str, list[Endpoint]] = {
 }
 
 
-MIGRATIONS: dict[str, MigrationSet] = {
-    "order_review": ORDER_REVIEW,
-    "inventory": INVENTORY,
-    "fulfilment": FULFILMENT,
-    "aftersales": AFTERSALES,
-}
-
-
-def _app(service: str, db: str, broker: EmbeddedBroker, prefix: str) -> FastAPI:
-    bootstrap = broker.bootstrap_servers
-    if service == "order_review":
-        settings = OrderReviewSettings.model_validate(
-            {
-                "env": "test",
-                "database_url": db,
-                "kafka_bootstrap_servers": bootstrap,
-                "kafka_idempotent_producer": False,
-                "topic_prefix": prefix,
-                "topic_partitions": 2,
-                "deadline_scanner_enabled": False,
-                "api_tokens": API_TOKENS,
-                **QUIET,
-            }
-        )
-        return order_review_app(settings)
-    builders: dict[str, tuple[Callable[..., Any], Callable[..., FastAPI]]] = {
-        "inventory": (inventory_settings, inventory_app),
-        "fulfilment": (fulfilment_settings, fulfilment_app),
-        "aftersales": (aftersales_settings, aftersales_app),
-    }
-    make_settings, build = builders[service]
-    return build(make_settings(db, bootstrap, prefix, **QUIET))
-
-
 def _hostile(endpoint: Endpoint) -> list[dict[str, str]]:
     cases = list(endpoint.hostile)
     if endpoint.limit:
@@ -122,8 +72,10 @@ def _hostile(endpoint: Endpoint) -> list[dict[str, str]]:
 async def test_hostile_query_parameters_are_422_naming_the_parameter(
     service: str, databases: Databases, broker: EmbeddedBroker, topic_prefix: str
 ) -> None:
-    db = await databases.create(MIGRATIONS[service])
-    async with serve(_app(service, db, broker, topic_prefix)) as client:
+    db = await databases.create(service_migrations(service))
+    async with serve(
+        quiet_service_app(service, db, broker.bootstrap_servers, topic_prefix)
+    ) as client:
         for endpoint in ENDPOINTS[service]:
             path = endpoint.path
             # The bounds themselves are fine, so the 422s below are about the values only.
