@@ -170,9 +170,11 @@ class Bench:
     async def intake_alone_phase(self, *, seed: int) -> dict[str, Any]:
         """Intake's own capacity, measured as the minimal receiver's is: every process
         downstream of order.created is paused (SIGSTOP) while the load runs flat out, so
-        intake (its API process, the relay, PostgreSQL, the broker) has the cores to itself.
-        The pipeline is then resumed and the backlog followed to its end: nothing accepted
-        while it was paused may be lost."""
+        intake (its API process and PostgreSQL) has the cores to itself. Under `lvyue run`
+        order-review's outbox relay runs in its consumers' process, paused with the rest: like
+        the receiver, intake commits and answers, and publishing waits. The pipeline is then
+        resumed and the backlog followed to its end (published, then processed): nothing
+        accepted while it was paused may be lost."""
         plan = self._plan(self.stack.intake_url, 0)
         paused = [n for n in self.groups if n in self.stack.services and n != INTAKE_PROCESS]
         pipeline = [pid for name in paused for pid in self.groups[name]]
