@@ -19,9 +19,9 @@ from lvyue.common.uow import UnitOfWorkFactory
 from lvyue.inventory.commands import ReceiveStock, UpsertSku, receive_stock, upsert_sku
 from lvyue.inventory.domain import StockPolicy
 from lvyue.inventory.handlers import PolicyHandler, on_order_created, on_order_shipped
+from lvyue.inventory.jobs import flag_slow_moving
 from lvyue.inventory.main import build_app
 from lvyue.inventory.settings import InventorySettings
-from lvyue.inventory.slow_moving import flag_slow_moving
 from tests.support.apps import serve
 from tests.support.inventory import OPS, SRE, WAREHOUSE, order_created, order_shipped
 from tests.support.kafka import read_topic

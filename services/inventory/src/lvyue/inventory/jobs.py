@@ -1,4 +1,5 @@
-"""Rule slow_moving_7d: a SKU in stock with no sale for N days is flagged, once per streak."""
+"""Inventory's periodic jobs, run by the kernel (lvyue.common.jobs.every): rule slow_moving_7d
+(a SKU in stock with no sale for N days is flagged, once per streak) and the low-stock gauge."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.domain import days_without_sale
-from lvyue.inventory.metrics import SLOW_MOVING_FLAGGED
+from lvyue.inventory.metrics import LOW_STOCK_SKUS, SLOW_MOVING_FLAGGED
+from lvyue.inventory.settings import InventorySettings
 
 log = structlog.get_logger(__name__)
 
@@ -52,3 +54,26 @@ def slow_moving_job(*, days: int, interval_s: float, batch_size: int) -> Backgro
         return len(flagged) >= batch_size  # a full batch: more may be due at once
 
     return every(interval_s, scan_slow_moving, drain=True)
+
+
+async def refresh_low_stock_gauge(kernel: Kernel) -> int:
+    async with kernel.uow() as uow:
+        count = await repository.count_low_stock(uow.session)
+    LOW_STOCK_SKUS.set(count)
+    return count
+
+
+def low_stock_gauge_job(interval_s: float) -> BackgroundJob:
+    """Counts latched SKUs in the database, so every replica reports the same number."""
+    return every(interval_s, refresh_low_stock_gauge, name="refresh_low_stock_skus")
+
+
+def jobs(settings: InventorySettings) -> list[BackgroundJob]:
+    return [
+        slow_moving_job(
+            days=settings.slow_moving_days,
+            interval_s=settings.slow_moving_check_interval_s,
+            batch_size=settings.slow_moving_batch_size,
+        ),
+        low_stock_gauge_job(settings.metrics_refresh_interval_s),
+    ]

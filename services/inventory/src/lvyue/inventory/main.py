@@ -7,12 +7,11 @@ from fastapi import FastAPI
 from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
 from lvyue.common.logging import configure_logging
-from lvyue.inventory.api import router
+from lvyue.inventory.api import routers
 from lvyue.inventory.domain import StockPolicy
 from lvyue.inventory.handlers import subscriptions
-from lvyue.inventory.metrics import low_stock_gauge_job
+from lvyue.inventory.jobs import jobs
 from lvyue.inventory.settings import InventorySettings
-from lvyue.inventory.slow_moving import slow_moving_job
 
 
 def build_app(settings: InventorySettings, *, clock: Clock | None = None) -> FastAPI:
@@ -20,16 +19,9 @@ def build_app(settings: InventorySettings, *, clock: Clock | None = None) -> Fas
     app = create_app(
         settings,
         title="lvyue inventory",
-        routers=[router],
+        routers=routers,
         subscriptions=subscriptions(policy),
-        background=[
-            slow_moving_job(
-                days=settings.slow_moving_days,
-                interval_s=settings.slow_moving_check_interval_s,
-                batch_size=settings.slow_moving_batch_size,
-            ),
-            low_stock_gauge_job(settings.metrics_refresh_interval_s),
-        ],
+        background=jobs(settings),
         clock=clock,
     )
     app.state.policy = policy

@@ -1,4 +1,5 @@
-"""Operator commands behind the stock API; each runs in its own unit of work and commits."""
+"""Stock use cases behind the API: SKUs, receipts, counts; each runs in its own unit of work
+and commits."""
 
 from __future__ import annotations
 
@@ -7,23 +8,10 @@ from dataclasses import dataclass
 
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
+from lvyue.inventory.commands.errors import RuleViolation, UnknownSku
 from lvyue.inventory.domain import MovementKind, StockPolicy
 from lvyue.inventory.ledger import Change, check_low_stock, record
 from lvyue.inventory.repository import Movement, StockKey, StockRow
-
-
-class UnknownSku(LookupError):
-    def __init__(self, key: StockKey) -> None:
-        super().__init__(f"sku {key[1]!r} not found in warehouse {key[0]!r}")
-
-
-class RuleViolation(Exception):
-    """A request the rules refuse (HTTP 409); names the rule and the field."""
-
-    def __init__(self, rule: str, field: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.field = field
 
 
 @dataclass(frozen=True)
