@@ -439,13 +439,23 @@ def start_helpers(opts: RuntimeOptions, infra: Infrastructure, *, stage: str) ->
         if binary is None:
             raise HelperError("--prometheus: no prometheus binary on PATH (make tools)")
         if port_in_use("127.0.0.1", opts.prometheus_port):
-            raise PortInUseError(opts.prometheus_port, "Prometheus", "--prometheus-port")
-        targets: dict[str, list[str]] = {}
-        for place in placements(opts.base_port, opts.replicas):
-            targets.setdefault(place.spec.name, []).append(f"127.0.0.1:{place.port}")
-        helpers.append(
-            prometheus_process(binary, "127.0.0.1", opts.prometheus_port, opts.state_dir, targets)
-        )
+            # A convenience next to the services (often a system Prometheus holds 9090): the
+            # services run without it rather than not at all.
+            console.print(
+                f"Prometheus not started: port {opts.prometheus_port} is in use (another "
+                "Prometheus?); choose a free one with --prometheus-port. The services run "
+                "without it.",
+                style="yellow",
+            )
+        else:
+            targets: dict[str, list[str]] = {}
+            for place in placements(opts.base_port, opts.replicas):
+                targets.setdefault(place.spec.name, []).append(f"127.0.0.1:{place.port}")
+            helpers.append(
+                prometheus_process(
+                    binary, "127.0.0.1", opts.prometheus_port, opts.state_dir, targets
+                )
+            )
     for helper in helpers:
         helper.start()
     try:
