@@ -137,6 +137,23 @@ def test_mask_sensitive_leaves_other_fields_untouched() -> None:
     assert mask_sensitive(None, "info", dict(event)) == event
 
 
+def test_settings_that_only_look_like_contact_data_are_logged_but_blacklists_are_not() -> None:
+    settings = {
+        "review_phone_region": "CN",
+        "review_mobile_only": True,
+        "review_remark_keywords": ["改地址", "发票"],
+        "review_acceptance_roles": {"remark_needs_human": ["ops"], "not_paid": ["ops"]},
+        "review_blacklist_phones": ["13800138000"],
+        "review_blacklist_buyers": ["张三丰"],
+    }
+    masked = mask_sensitive(None, "info", {"settings": dict(settings)})["settings"]
+    assert masked["review_phone_region"] == "CN"
+    assert masked["review_remark_keywords"] == ["改地址", "发票"]
+    assert masked["review_acceptance_roles"] == settings["review_acceptance_roles"]
+    assert masked["review_blacklist_phones"] == ["138****8000"]
+    assert "三丰" not in str(masked["review_blacklist_buyers"])
+
+
 def test_a_persons_name_under_a_compound_key_is_still_masked() -> None:
     masked = mask_sensitive(None, "info", {"receiver_name": "张三丰", "buyer_name": "Alice"})
     assert "三丰" not in masked["receiver_name"]

@@ -14,12 +14,20 @@ import structlog
 # Keys (or "_"-separated parts of keys) whose values are customer data (rule data_masking).
 _PHONE_KEYS = frozenset({"phone", "mobile", "tel", "telephone"})
 _ADDRESS_KEYS = frozenset({"address", "addr", "street", "detail", "address1", "address2", "email"})
-_NAME_KEYS = frozenset({"name", "nick", "nickname", "consignee", "firstname", "lastname"})
+_NAME_KEYS = frozenset(
+    {"name", "nick", "nickname", "consignee", "firstname", "lastname", "buyers"}
+)  # fmt: skip
 # Names of things, not people: `service_name` would otherwise match the "name" part.
 _THING_NAMES = frozenset(
     {"service_name", "logger_name", "sku_name", "warehouse_name", "topic_name", "job_name",
      "task_name", "step_name", "shop_name", "carrier_name", "platform_name", "host_name",
      "app_name", "event_name", "rule_name", "sla_name", "table_name", "group_name"}
+)  # fmt: skip
+# Settings and rule names that only look like contact data: a region code, a yes/no, the
+# keywords and rules of the review (the blacklists of phones and buyers stay masked).
+_CONFIG_KEYS = frozenset(
+    {"review_phone_region", "review_mobile_only", "review_remark_keywords",
+     "remark_needs_human", "phone_unreachable", "phone_invalid"}
 )  # fmt: skip
 # Free text written by buyers or operators: anything may be in it, so none of it is logged.
 _REMARK_KEYS = frozenset({"remark", "remarks", "note", "notes", "memo", "comment", "comments"})
@@ -78,6 +86,8 @@ def mask_text(value: str) -> str:
 
 def _kind(key: str) -> str | None:
     lowered = key.lower()
+    if lowered in _CONFIG_KEYS:
+        return None
     parts = {lowered, *lowered.split("_")}
     if lowered in _REMARK_NAMES or parts & _REMARK_KEYS or parts & _INPUT_KEYS:
         return "all"
