@@ -1,17 +1,6 @@
-"""The Chinese sales platforms' signatures, shared by the services that check or make them.
-
-Taobao (TOP), JD (JOS) and Pinduoduo sign the same way at heart: every parameter except `sign`,
-sorted by name and concatenated as name+value (then, for a pushed body, the raw body), is
-hashed with the app secret and sent as upper-case hex in the `sign` parameter:
-    md5:          HEX_UPPER(md5(secret + k1v1k2v2... + body + secret))
-    hmac:         HEX_UPPER(hmac_md5(secret, k1v1k2v2... + body))
-    hmac-sha256:  HEX_UPPER(hmac_sha256(secret, k1v1k2v2... + body))
-Douyin's push signs the body alone: hex md5(app_key + body + app_secret), lower case.
-
-The signing functions are pure. The verifiers (verify_top, verify_jos, verify_pdd,
-verify_douyin_event) take the request's URL parameters and headers as one mapping, look the
-app's secret up as (platform, app key) and raise SignatureError saying what is wrong.
-"""
+"""Signing primitives of the Chinese sales platforms: the sorted-parameter signature (md5, hmac,
+hmac-sha256), Douyin's body signature, China-time timestamps, and the checks every verifier
+makes (a required parameter, the app's secret, the signature, freshness). Pure functions."""
 
 from __future__ import annotations
 
@@ -20,7 +9,6 @@ import hmac
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
-from urllib.parse import unquote_plus
 
 from lvyue.common.security import verify_timestamp
 
@@ -173,140 +161,3 @@ def check_fresh(timestamp: datetime | str, now: datetime, tolerance: timedelta) 
     """
     if not verify_timestamp(timestamp, now, tolerance):
         raise SignatureError(f"parameter timestamp outside the allowed {tolerance} of now")
-
-
-# --- the platforms' push verifiers ----------------------------------------------------------
-
-TOP_SIGN_LIST_HEADER = "top-sign-list"
-# TOP's system parameters as spelled in its docs; the spelling is part of the signed string.
-TOP_SYSTEM_PARAMS = (
-    "app_key",
-    "customerId",
-    "format",
-    "method",
-    "partner_id",
-    "session",
-    "sign_method",
-    "simplify",
-    "target_app_key",
-    "timestamp",
-    "v",
-)
-JOS_BODY_PARAM = "360buy_param_json"
-JOS_SYSTEM_PARAMS = (
-    "access_token",
-    "app_key",
-    "format",
-    "method",
-    "sign_method",
-    "timestamp",
-    "v",
-)
-PDD_SYSTEM_PARAMS = ("access_token", "client_id", "data_type", "timestamp", "type", "version")
-PDD_CLIENT_ID = "client_id"
-DOUYIN_APP_ID_HEADER = "app-id"
-DOUYIN_SIGN_HEADER = "event-sign"
-DOUYIN_SIGN_METHOD_HEADER = "sign-method"
-
-
-def top_signed_params(headers: Mapping[str, str]) -> dict[str, str]:
-    """TOP's system parameters in the request, plus the headers top-sign-list names."""
-    params = system_params(headers, TOP_SYSTEM_PARAMS)
-    given = normalize_headers(headers)
-    for name in (given.get(TOP_SIGN_LIST_HEADER) or "").split(","):
-        if name.strip():
-            # SpiUtils URL-decodes the listed headers (java.net.URLDecoder: "+" is a space).
-            params[name.strip()] = unquote_plus(given.get(name.strip().lower(), ""))
-    return params
-
-
-def verify_top(
-    headers: Mapping[str, str],
-    body: bytes,
-    secrets: SecretLookup,
-    *,
-    platform: str,
-    now: datetime,
-    tolerance: timedelta = DEFAULT_TOLERANCE,
-) -> str:
-    """TOP's SPI rule (SpiUtils.checkSign4TextRequest) over params and body; the app_key."""
-    params = top_signed_params(headers)
-    given = given_sign(headers)
-    app_key = required_param(params, "app_key")
-    moment = china_timestamp(params)
-    method = (params.get("sign_method") or "md5").lower()
-    if method not in SIGN_METHODS:
-        raise SignatureError(f"sign_method {method!r} not supported")
-    secret = app_secret(secrets, platform, app_key, "app_key")
-    check_sign(sign(params, secret, body, method), given)
-    check_fresh(moment, now, tolerance)
-    return app_key
-
-
-def verify_jos(
-    headers: Mapping[str, str],
-    body: bytes,
-    secrets: SecretLookup,
-    *,
-    platform: str,
-    now: datetime,
-    tolerance: timedelta = DEFAULT_TOLERANCE,
-) -> str:
-    """JOS's API rule with the body as 360buy_param_json (md5 only); the app_key."""
-    params = system_params(headers, JOS_SYSTEM_PARAMS)
-    given = given_sign(headers)
-    app_key = required_param(params, "app_key")
-    moment = china_timestamp(params)
-    if (params.get("sign_method") or "md5").lower() != "md5":
-        raise SignatureError(f"sign_method {params['sign_method']!r} not supported")
-    try:
-        params[JOS_BODY_PARAM] = body.decode()
-    except UnicodeDecodeError:
-        raise SignatureError("body is not UTF-8 text") from None
-    secret = app_secret(secrets, platform, app_key, "app_key")
-    check_sign(sign(params, secret), given)
-    check_fresh(moment, now, tolerance)
-    return app_key
-
-
-def verify_pdd(
-    headers: Mapping[str, str],
-    body: bytes,
-    secrets: SecretLookup,
-    *,
-    platform: str,
-    now: datetime,
-    tolerance: timedelta = DEFAULT_TOLERANCE,
-) -> str:
-    """Pinduoduo's API rule with the raw body appended (md5, unix-seconds timestamp); client_id."""
-    params = system_params(headers, PDD_SYSTEM_PARAMS)
-    given = given_sign(headers)
-    client_id = required_param(params, PDD_CLIENT_ID)
-    timestamp = required_param(params, TIMESTAMP)
-    if not (timestamp.isascii() and timestamp.isdigit()):
-        raise SignatureError("parameter timestamp malformed: expected unix seconds")
-    secret = app_secret(secrets, platform, client_id, PDD_CLIENT_ID)
-    check_sign(sign(params, secret, body), given)
-    check_fresh(timestamp, now, tolerance)
-    return client_id
-
-
-def verify_douyin_event(
-    headers: Mapping[str, str], body: bytes, secrets: SecretLookup, *, platform: str
-) -> str:
-    """抖店's push: event-sign = md5(app-id + body + secret), sign-method md5 only; the app-id.
-
-    The scheme signs no timestamp, so there is no freshness check.
-    """
-    signature = header(headers, DOUYIN_SIGN_HEADER)
-    if signature is None:
-        raise SignatureError(f"header {DOUYIN_SIGN_HEADER} missing")
-    app_key = header(headers, DOUYIN_APP_ID_HEADER)
-    if app_key is None:
-        raise SignatureError(f"header {DOUYIN_APP_ID_HEADER} missing")
-    method = (header(headers, DOUYIN_SIGN_METHOD_HEADER) or "md5").lower()
-    if method != "md5":
-        raise SignatureError(f"header {DOUYIN_SIGN_METHOD_HEADER} {method!r} not supported")
-    secret = app_secret(secrets, platform, app_key, DOUYIN_APP_ID_HEADER)
-    check_sign(douyin_event_sign(app_key, secret, body), signature.lower())
-    return app_key
