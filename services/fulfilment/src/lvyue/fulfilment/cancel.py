@@ -15,8 +15,8 @@ from lvyue.common.deadlines.store import cancel_deadline
 from lvyue.common.events.catalog import SHIPMENT_CANCELLED, OrderCancelled, ShipmentCancelled
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
+from lvyue.fulfilment.commands.errors import ShipmentConflict, ShipmentNotFound
 from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus
-from lvyue.fulfilment.errors import ShipmentConflict, ShipmentNotFound
 from lvyue.fulfilment.metrics import LATE_CANCELLATIONS
 from lvyue.fulfilment.repository import ShipmentRecord
 

@@ -1,11 +1,10 @@
-"""What fulfilment's handlers and routes share, built once per process in main.build_app."""
+"""What fulfilment's handlers, commands and routes share, built once per process in
+main.build_app."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-from fastapi import Request
 
 from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events.catalog import Priority
@@ -20,8 +19,3 @@ class FulfilmentContext:
     replacement_priority: Priority = Priority.URGENT
     late_costs: LateCosts = field(default_factory=dict)
     pick_at_risk: timedelta = timedelta(hours=2)
-
-
-async def get_context(request: Request) -> FulfilmentContext:
-    context: FulfilmentContext = request.app.state.fulfilment
-    return context

@@ -21,8 +21,8 @@ from lvyue.common.events.catalog import (
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
+from lvyue.fulfilment.commands.errors import InvalidDispatch, ShipmentConflict, ShipmentNotFound
 from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, stock_lines
-from lvyue.fulfilment.errors import InvalidDispatch, ShipmentConflict, ShipmentNotFound
 from lvyue.fulfilment.hooks import DispatchHooks, after_dispatch
 from lvyue.fulfilment.metrics import DISPATCHES
 from lvyue.fulfilment.repository import ShipmentRecord

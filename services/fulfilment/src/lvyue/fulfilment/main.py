@@ -17,12 +17,12 @@ from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
 from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.logging import configure_logging
-from lvyue.fulfilment.api import router
+from lvyue.fulfilment.api import routers
 from lvyue.fulfilment.context import FulfilmentContext
 from lvyue.fulfilment.handlers import subscriptions
 from lvyue.fulfilment.hooks import DispatchHook
+from lvyue.fulfilment.jobs import jobs
 from lvyue.fulfilment.logistics import wiring as logistics
-from lvyue.fulfilment.metrics import pending_gauge_job
 from lvyue.fulfilment.settings import FulfilmentSettings
 from lvyue.fulfilment.tracking import wiring as tracking
 
@@ -50,14 +50,9 @@ def build_app(
     app = create_app(
         settings,
         title="lvyue fulfilment",
-        routers=[router, *tracking.routers(), *logistics.routers(), *extra_routers],
+        routers=[*routers, *tracking.routers(), *logistics.routers(), *extra_routers],
         subscriptions=[*subscriptions(context), *extra_subscriptions],
-        background=[
-            pending_gauge_job(settings.metrics_refresh_interval_s),
-            *(tracking.background_jobs(settings) if sync_workers else ()),
-            *(logistics.background_jobs(settings) if sync_workers else ()),
-            *extra_background,
-        ],
+        background=[*jobs(settings, sync_workers=sync_workers), *extra_background],
         clock=clock,
     )
     app.state.fulfilment = context

@@ -1,4 +1,5 @@
-"""The API's commands: each runs in its own unit of work and commits before the answer."""
+"""Shipment use cases behind the API: dispatch confirmation, operator cancel, reading one
+shipment; each runs in its own unit of work and commits before the answer."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from lvyue.common.deadlines.store import Deadline, for_subject
 from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment import repository
 from lvyue.fulfilment.cancel import CancelShipment, cancel_shipment
+from lvyue.fulfilment.commands.errors import ShipmentNotFound
 from lvyue.fulfilment.dispatch import DispatchShipment, dispatch_shipment
-from lvyue.fulfilment.errors import ShipmentNotFound
 from lvyue.fulfilment.hooks import DispatchHooks
 from lvyue.fulfilment.repository import ShipmentRecord
 

@@ -1,56 +1,32 @@
-"""Fulfilment's HTTP API: the pick list, one shipment, dispatch confirmation, operator cancel."""
+"""Fulfilment's shipment routes: the pick list, one shipment, dispatch confirmation, operator
+cancel."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import FilterText, Limit, Offset
-from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment import repository
-from lvyue.fulfilment.cancel import CancelShipment
-from lvyue.fulfilment.commands import cancel_by_operator, confirm_dispatch, read_shipment
-from lvyue.fulfilment.context import FulfilmentContext, get_context
-from lvyue.fulfilment.dispatch import DispatchShipment
-from lvyue.fulfilment.domain import ShipmentStatus
-from lvyue.fulfilment.errors import InvalidDispatch, ShipmentConflict, ShipmentNotFound
-from lvyue.fulfilment.schemas import (
+from lvyue.fulfilment.api.deps import ContextDep, Operator, Reader, WarehouseStaff
+from lvyue.fulfilment.api.errors import CANCEL_ERRORS, DISPATCH_ERRORS, NOT_FOUND, refused
+from lvyue.fulfilment.api.schemas import (
     CancelCreate,
     DispatchCreate,
     ShipmentDetail,
     ShipmentPage,
     ShipmentRead,
 )
-
-ContextDep = Annotated[FulfilmentContext, Depends(get_context)]
-Reader = Annotated[GrantedRoles, Depends(require_role(Role.WAREHOUSE, Role.OPS, Role.SRE))]
-WarehouseStaff = Annotated[GrantedRoles, Depends(require_role(Role.WAREHOUSE))]
-Operator = Annotated[GrantedRoles, Depends(require_role(Role.OPS))]
+from lvyue.fulfilment.cancel import CancelShipment
+from lvyue.fulfilment.commands.errors import InvalidDispatch, ShipmentConflict, ShipmentNotFound
+from lvyue.fulfilment.commands.shipments import cancel_by_operator, confirm_dispatch, read_shipment
+from lvyue.fulfilment.dispatch import DispatchShipment
+from lvyue.fulfilment.domain import ShipmentStatus
 
 router = APIRouter(tags=["fulfilment"])
-
-_NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "no such shipment"}}
-_DISPATCH_ERRORS: dict[int | str, dict[str, str]] = {
-    **_NOT_FOUND,
-    409: {"description": "cancelled, or dispatched with another carrier/tracking number: "
-          "detail names the state and the recorded tracking number"},
-    422: {"description": "invalid body, or dispatched_at in the future"},
-}  # fmt: skip
-_CANCEL_ERRORS: dict[int | str, dict[str, str]] = {
-    **_NOT_FOUND,
-    409: {"description": "already dispatched: detail names the state"},
-}
-
-
-def _refused(exc: ShipmentNotFound | ShipmentConflict | InvalidDispatch) -> HTTPException:
-    if isinstance(exc, ShipmentNotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, InvalidDispatch):
-        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
-    return HTTPException(status.HTTP_409_CONFLICT, exc.detail())
 
 
 @router.get("/shipments", response_model=ShipmentPage)
@@ -87,17 +63,17 @@ async def list_shipments(
     )
 
 
-@router.get("/shipments/{shipment_id}", response_model=ShipmentDetail, responses=_NOT_FOUND)
+@router.get("/shipments/{shipment_id}", response_model=ShipmentDetail, responses=NOT_FOUND)
 async def get_shipment(shipment_id: uuid.UUID, uow: UowFactoryDep, _: Reader) -> ShipmentDetail:
     try:
         view = await read_shipment(uow(), shipment_id)
     except ShipmentNotFound as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
     return ShipmentDetail.of_view(view)
 
 
 @router.post(
-    "/shipments/{shipment_id}/dispatch", response_model=ShipmentDetail, responses=_DISPATCH_ERRORS
+    "/shipments/{shipment_id}/dispatch", response_model=ShipmentDetail, responses=DISPATCH_ERRORS
 )
 async def post_dispatch(
     shipment_id: uuid.UUID,
@@ -111,12 +87,12 @@ async def post_dispatch(
     try:
         view = await confirm_dispatch(uow(), cmd, ctx.dispatch_hooks)
     except (ShipmentNotFound, ShipmentConflict, InvalidDispatch) as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
     return ShipmentDetail.of_view(view)
 
 
 @router.post(
-    "/shipments/{shipment_id}/cancel", response_model=ShipmentDetail, responses=_CANCEL_ERRORS
+    "/shipments/{shipment_id}/cancel", response_model=ShipmentDetail, responses=CANCEL_ERRORS
 )
 async def post_cancel(
     shipment_id: uuid.UUID, body: CancelCreate, uow: UowFactoryDep, _: Operator
@@ -125,5 +101,5 @@ async def post_cancel(
     try:
         view = await cancel_by_operator(uow(), CancelShipment(shipment_id, body.reason))
     except (ShipmentNotFound, ShipmentConflict) as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
     return ShipmentDetail.of_view(view)

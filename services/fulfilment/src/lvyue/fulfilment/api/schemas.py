@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import Priority
 from lvyue.common.openapi import examples, page_of
-from lvyue.fulfilment.commands import ShipmentView
+from lvyue.fulfilment.commands.shipments import ShipmentView
 from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, pick_reason
 from lvyue.fulfilment.repository import ShipmentRecord
 
