@@ -11,7 +11,7 @@ from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.tracking import repository as repo
-from lvyue.fulfilment.tracking.handlers import AlreadySynced, UnknownSync, redrive
+from lvyue.fulfilment.tracking.commands import AlreadySynced, UnknownSync, redrive
 from lvyue.fulfilment.tracking.records import SyncState
 from lvyue.fulfilment.tracking.schemas import TrackingSyncPage, TrackingSyncRead
 

@@ -1,4 +1,4 @@
-"""Operator commands on tracking syncs."""
+"""Operator commands on tracking syncs: re-driving a failed or skipped sync."""
 
 from __future__ import annotations
 
