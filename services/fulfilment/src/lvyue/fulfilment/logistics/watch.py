@@ -1,4 +1,5 @@
-"""Watching parcels: start at dispatch, and flag the quiet ones delayed or lost.
+"""Watching parcels: start at dispatch (the dispatch hook), and flag the quiet ones delayed or
+lost (ParcelWatch, run by jobs.py).
 
 The scanner claims parcels with FOR UPDATE SKIP LOCKED and flags them in the transaction that
 writes shipment.delayed to the outbox; a partial unique index allows one open exception per
@@ -7,20 +8,13 @@ parcel and kind. So replicas and restarts flag and announce each episode exactly
 
 from __future__ import annotations
 
-import structlog
-
-from lvyue.common.bootstrap import BackgroundJob, Kernel
-from lvyue.common.jobs import every
 from lvyue.common.uow import UnitOfWork, UnitOfWorkFactory
 from lvyue.fulfilment.logistics import metrics
 from lvyue.fulfilment.logistics import repository as repo
 from lvyue.fulfilment.logistics.flags import flag
 from lvyue.fulfilment.logistics.records import Parcel
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, NoScanLimits
-from lvyue.fulfilment.settings import FulfilmentSettings
 from lvyue.fulfilment.tracking.records import DispatchedShipment, push_of
-
-log = structlog.get_logger(__name__)
 
 
 async def watch_parcel(uow: UnitOfWork, shipment: DispatchedShipment) -> None:
@@ -80,17 +74,3 @@ class ParcelWatch:
         async with self._uow() as uow:
             counts = await repo.count_open(uow.session)
         metrics.set_open(counts)
-
-
-def parcel_watch_job(settings: FulfilmentSettings) -> BackgroundJob:
-    limits = NoScanLimits.from_settings(settings)
-    interval = settings.logistics_check_interval_s
-
-    async def watch_parcels(kernel: Kernel) -> None:
-        watch = ParcelWatch(kernel.uow, limits)
-        flagged = await watch.scan_until_clear()
-        if flagged:
-            log.info("parcels_flagged", count=flagged)
-        await watch.refresh_gauge()
-
-    return every(interval, watch_parcels)

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from lvyue.common.bootstrap import BackgroundJob
 from lvyue.fulfilment.hooks import DispatchHook
 from lvyue.fulfilment.logistics.api import router
-from lvyue.fulfilment.logistics.watch import parcel_watch_job, watch_parcel
+from lvyue.fulfilment.logistics.jobs import parcel_watch_job
+from lvyue.fulfilment.logistics.watch import watch_parcel
 from lvyue.fulfilment.settings import FulfilmentSettings
 
 
