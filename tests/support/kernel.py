@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.clock import Clock, SystemClock
 from lvyue.common.consumer import ConsumerRunner
-from lvyue.common.db import make_session_factory
+from lvyue.common.db import SessionFactory, make_session_factory
 from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics, make_producer
 from lvyue.common.outbox import OutboxRelay
@@ -21,6 +21,7 @@ from lvyue.common.uow import UnitOfWorkFactory
 
 @dataclass
 class Wiring:
+    sessions: SessionFactory
     uow: UnitOfWorkFactory
     producer: AIOKafkaProducer
     relay: OutboxRelay
@@ -38,9 +39,8 @@ async def wired(
     producer = make_producer(bootstrap, idempotent=False)
     await producer.start()
     try:
-        yield Wiring(
-            uow, producer, OutboxRelay(sessions, producer, topic_prefix=prefix), bootstrap, prefix
-        )
+        relay = OutboxRelay(sessions, producer, topic_prefix=prefix)
+        yield Wiring(sessions, uow, producer, relay, bootstrap, prefix)
     finally:
         await producer.stop()
 

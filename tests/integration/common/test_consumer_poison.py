@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import TopicPartition
 from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -125,8 +124,7 @@ async def _letters(engine: AsyncEngine) -> list[Any]:
 
 
 async def _committed(w: Wiring, runner: ConsumerRunner) -> int:
-    assert runner._consumer is not None
-    return await runner._consumer.committed(TopicPartition(w.prefix + PING.topic, 0)) or 0
+    return await runner.committed(w.prefix + PING.topic)
 
 
 def _failures(w: Wiring) -> float:

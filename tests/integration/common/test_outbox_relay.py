@@ -45,7 +45,7 @@ async def test_committed_event_survives_a_dead_relay_and_is_published_once_after
         async with engine.connect() as conn:
             unsent = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
             assert (await conn.execute(unsent)).scalar() == 1
-        restarted = OutboxRelay(w.relay._sessions, w.producer, topic_prefix=topic_prefix)
+        restarted = OutboxRelay(w.sessions, w.producer, topic_prefix=topic_prefix)
         assert await restarted.drain() == 1
         assert await restarted.drain() == 0
         records = await read_topic(broker.bootstrap_servers, topic_prefix + "test.ping", expect=1)
@@ -60,8 +60,8 @@ async def test_two_relays_publish_each_event_once_and_in_order(
     async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
         for n in range(60):
             await _emit(w, n)
-        second = OutboxRelay(w.relay._sessions, w.producer, topic_prefix=topic_prefix, batch_size=7)
-        first = OutboxRelay(w.relay._sessions, w.producer, topic_prefix=topic_prefix, batch_size=5)
+        second = OutboxRelay(w.sessions, w.producer, topic_prefix=topic_prefix, batch_size=7)
+        first = OutboxRelay(w.sessions, w.producer, topic_prefix=topic_prefix, batch_size=5)
         counts = await asyncio.gather(first.drain(), second.drain())
         assert sum(counts) == 60
         records = await read_topic(broker.bootstrap_servers, topic_prefix + "test.ping", expect=60)
@@ -82,9 +82,7 @@ async def test_a_listening_relay_is_woken_by_another_process_commit_not_by_its_p
             return int((await conn.execute(unsent)).scalar_one())
 
     async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
-        relay = OutboxRelay(
-            w.relay._sessions, w.producer, topic_prefix=topic_prefix, poll_interval_s=30.0
-        )
+        relay = OutboxRelay(w.sessions, w.producer, topic_prefix=topic_prefix, poll_interval_s=30.0)
         stop = asyncio.Event()
         dsn = libpq_url(engine.url.render_as_string(hide_password=False))
         tasks = [

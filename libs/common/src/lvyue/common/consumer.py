@@ -185,6 +185,15 @@ class ConsumerRunner:
     def group(self) -> str:
         return self._prefix + self.name
 
+    async def committed(self, topic: str) -> int:
+        """The group's committed offsets of `topic` (its full name), summed over partitions."""
+        if self._consumer is None:
+            return 0
+        total = 0
+        for partition in self._consumer.partitions_for_topic(topic) or set():
+            total += await self._consumer.committed(TopicPartition(topic, partition)) or 0
+        return total
+
     async def start(self) -> None:
         """Connects and subscribes without waiting for the group to assign partitions: the
         join (seconds on any broker) goes on in the background, so the service serves HTTP
