@@ -1,7 +1,7 @@
 """Bootstrap: build fulfilment's app once; `lvyue-fulfilment` serves it with uvicorn.
 
-Tracking sync and logistics plug in through the keyword arguments of `build_app`: their
-dispatch hooks, routers, subscriptions and background jobs join the same process.
+Tracking sync and logistics (tracking/wiring.py, logistics/wiring.py) add their dispatch
+hooks, routers and jobs to the same process; tests may add dispatch hooks of their own.
 """
 
 from __future__ import annotations
@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from lvyue.common.app import create_app, serve
-from lvyue.common.bootstrap import BackgroundJob
 from lvyue.common.clock import Clock
-from lvyue.common.consumer import Subscription
 from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.logging import configure_logging
-from lvyue.fulfilment.api import routers
+from lvyue.fulfilment.api import shipments
 from lvyue.fulfilment.context import FulfilmentContext
 from lvyue.fulfilment.handlers import subscriptions
 from lvyue.fulfilment.hooks import DispatchHook
@@ -32,9 +30,6 @@ def build_app(
     *,
     clock: Clock | None = None,
     dispatch_hooks: Sequence[DispatchHook] = (),
-    extra_routers: Sequence[APIRouter] = (),
-    extra_subscriptions: Sequence[Subscription] = (),
-    extra_background: Sequence[BackgroundJob] = (),
     sync_workers: bool = True,
 ) -> FastAPI:
     """The fulfilment app; `sync_workers=False` leaves tracking and parcel jobs to the caller."""
@@ -50,9 +45,9 @@ def build_app(
     app = create_app(
         settings,
         title="lvyue fulfilment",
-        routers=[*routers, *tracking.routers(), *logistics.routers(), *extra_routers],
-        subscriptions=[*subscriptions(context), *extra_subscriptions],
-        background=[*jobs(settings, sync_workers=sync_workers), *extra_background],
+        routers=[shipments.router, *tracking.routers(), *logistics.routers()],
+        subscriptions=subscriptions(context),
+        background=jobs(settings, sync_workers=sync_workers),
         clock=clock,
     )
     app.state.fulfilment = context

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
 from lvyue.common.logging import configure_logging
-from lvyue.inventory.api import routers
+from lvyue.inventory.api import skus, stock
 from lvyue.inventory.domain import StockPolicy
 from lvyue.inventory.handlers import subscriptions
 from lvyue.inventory.jobs import jobs
@@ -19,7 +19,7 @@ def build_app(settings: InventorySettings, *, clock: Clock | None = None) -> Fas
     app = create_app(
         settings,
         title="lvyue inventory",
-        routers=routers,
+        routers=[skus.router, stock.router],
         subscriptions=subscriptions(policy),
         background=jobs(settings),
         clock=clock,
