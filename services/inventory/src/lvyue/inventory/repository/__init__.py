@@ -18,7 +18,7 @@ from lvyue.inventory.repository.orders import (
     upsert_reservations,
 )
 from lvyue.inventory.repository.records import (
-    Allocation,
+    AllocationRecord,
     Movement,
     Reservation,
     StockKey,
@@ -38,7 +38,7 @@ from lvyue.inventory.repository.stock import (
 )
 
 __all__ = [
-    "Allocation",
+    "AllocationRecord",
     "Movement",
     "Reservation",
     "StockKey",

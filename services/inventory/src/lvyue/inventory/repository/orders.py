@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.locks import lock_keys
 from lvyue.inventory.domain import AllocationState, ReservationState
-from lvyue.inventory.repository.records import Allocation, Reservation, StockKey
+from lvyue.inventory.repository.records import AllocationRecord, Reservation, StockKey
 from lvyue.inventory.tables import order_allocations, reservations
 
 _ORDER_LOCK_CLASS = 7240102  # advisory lock namespace: one inventory order at a time
@@ -94,18 +94,18 @@ async def set_reservation_state(
     )
 
 
-async def get_allocation(session: AsyncSession, order_id: uuid.UUID) -> Allocation | None:
+async def get_allocation(session: AsyncSession, order_id: uuid.UUID) -> AllocationRecord | None:
     return (await get_allocations(session, [order_id])).get(order_id)
 
 
 async def get_allocations(
     session: AsyncSession, order_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Allocation]:
+) -> dict[uuid.UUID, AllocationRecord]:
     rows = await session.execute(
         select(order_allocations).where(order_allocations.c.order_id.in_(list(order_ids)))
     )
     return {
-        row.order_id: Allocation(row.order_id, AllocationState(row.state), row.as_of)
+        row.order_id: AllocationRecord(row.order_id, AllocationState(row.state), row.as_of)
         for row in rows
     }
 

@@ -67,7 +67,7 @@ class Movement:
 
 
 @dataclass(frozen=True)
-class Allocation:
+class AllocationRecord:
     """What inventory last decided for an order, and the order version it decided on."""
 
     order_id: uuid.UUID
