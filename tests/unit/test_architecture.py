@@ -41,7 +41,7 @@ def _imports(module: Path) -> set[str]:
 
 
 def _lvyue_package(name: str) -> str | None:
-    """`lvyue.order_review.api` -> "order_review"; None outside lvyue."""
+    """`lvyue.order_review.api.orders` -> "order_review"; None outside lvyue."""
     parts = name.split(".")
     return parts[1] if len(parts) > 1 and parts[0] == "lvyue" else None
 
@@ -68,5 +68,52 @@ def test_a_service_imports_the_kernel_and_itself_only(service: str) -> None:
         for module in _modules(SERVICES[service])
         for name in _imports(module)
         if _lvyue_package(name) not in (None, "common", service)
+    }
+    assert wrong == set()
+
+
+# FastAPI belongs to the HTTP layer: api/ or a feature's api.py, and the modules that build the
+# app (main.py) or wire a feature's routers into it (wiring.py).
+_HTTP_LAYER = {"api", "api.py", "main.py", "wiring.py"}
+# SQLAlchemy's statement builders belong to repositories (and to the table definitions).
+_SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "case", "bindparam"}
+_SQL_LAYER = {"repository", "repository.py", "tables.py"}
+
+
+def _from_imports(module: Path) -> Iterator[tuple[str, set[str]]]:
+    for node in ast.walk(ast.parse(module.read_text(), filename=str(module))):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module, {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, set()
+
+
+def _in_layer(module: Path, package: Path, layer: set[str]) -> bool:
+    return bool(layer & set(module.relative_to(package).parts))
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_only_the_http_layer_imports_fastapi(service: str) -> None:
+    package = SERVICES[service]
+    wrong = {
+        str(module.relative_to(package))
+        for module in _modules(package)
+        if not _in_layer(module, package, _HTTP_LAYER)
+        for name, _ in _from_imports(module)
+        if name.split(".")[0] in {"fastapi", "starlette"}
+    }
+    assert wrong == set()
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_only_repositories_build_sql(service: str) -> None:
+    package = SERVICES[service]
+    wrong = {
+        f"{module.relative_to(package)}: {', '.join(sorted(names & _SQL_BUILDERS))}"
+        for module in _modules(package)
+        if not _in_layer(module, package, _SQL_LAYER)
+        for name, names in _from_imports(module)
+        if name.split(".")[0] == "sqlalchemy" and names & _SQL_BUILDERS
     }
     assert wrong == set()

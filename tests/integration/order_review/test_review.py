@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
+from lvyue.common.deadlines.forecast import shop_queue
 from lvyue.common.deadlines.warehouses import WarehousePolicies
 from lvyue.common.events import EventType, new_event
 from lvyue.common.events.catalog import (
@@ -206,12 +207,18 @@ async def test_each_failing_check_flags_the_order_abnormal_with_its_reason(
             await h.reject(order_id, unknown="NO-SUCH-SKU")
         await h.until_status(order_id, "abnormal")
         queue = (await h.client.get("/abnormal-orders", headers=OPS)).json()["items"]
+        forecast = await h.client.get(
+            "/deadlines/forecast", params={"sla": "abnormal_contact_2h"}, headers=OPS
+        )
         abnormal = await read_topic(
             broker.bootstrap_servers, topic_prefix + "order.abnormal", expect=1
         )
     assert [e["order_id"] for e in queue] == [order_id]
     assert [f["reason"] for f in queue[0]["findings"]] == [reason]
     assert queue[0]["contact_deadline_state"] == "open"
+    # the shop's customer service calls the buyer: its own queue in the breach forecast
+    [contact] = [e for e in forecast.json()["items"] if e["subject"] == order_id]
+    assert contact["queue"] == shop_queue(order["platform"], order["shop_id"])
     assert len(abnormal) == 1
 
 

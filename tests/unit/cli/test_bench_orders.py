@@ -13,10 +13,10 @@ from lvyue.cli.bench.config import BenchConfig, resolve
 from lvyue.cli.bench.load import LoadPlan
 from lvyue.cli.bench.orders import OrderFactory, catalogue, sign, signed_webhook
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.order_review.domain.rules.findings import ReviewConfig
+from lvyue.order_review.domain.rules.goods import StockOutcome
+from lvyue.order_review.domain.rules.review import review
 from lvyue.order_review.platforms.canonical import CanonicalAdapter
-from lvyue.order_review.rules.findings import ReviewConfig
-from lvyue.order_review.rules.goods import StockOutcome
-from lvyue.order_review.rules.review import review
 
 
 def test_generated_orders_pass_every_review_rule() -> None:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from lvyue.common.contracts.order import CanonicalOrder
-from lvyue.order_review.rules import Finding, Reason, ReviewConfig, StockOutcome, review
-from lvyue.order_review.rules.acceptance import (
+from lvyue.order_review.domain.rules import Finding, Reason, ReviewConfig, StockOutcome, review
+from lvyue.order_review.domain.rules.acceptance import (
     NEVER_ACCEPTABLE,
     Acceptance,
     AcceptancePolicy,

@@ -9,7 +9,7 @@ import pytest
 
 from lvyue.common.contracts.order import CanonicalOrder, OrderLine
 from lvyue.common.events.catalog import Priority
-from lvyue.order_review.rules import (
+from lvyue.order_review.domain.rules import (
     DEFAULT_REMARK_KEYWORDS,
     Finding,
     Reason,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lvyue.order_review.rules import Finding, Reason, check_address, parse_cn_address
+from lvyue.order_review.domain.rules import Finding, Reason, check_address, parse_cn_address
 
 from .review_orders import validated_address, with_address
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lvyue.order_review.rules import (
+from lvyue.order_review.domain.rules import (
     Finding,
     Reason,
     ReviewConfig,

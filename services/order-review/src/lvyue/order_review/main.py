@@ -6,17 +6,14 @@ from fastapi import FastAPI
 
 from lvyue.common.app import create_app, serve
 from lvyue.common.clock import Clock
-from lvyue.common.consumer import Subscription
 from lvyue.common.deadlines.warehouses import WarehousePolicies
-from lvyue.common.events.catalog import ORDER_SHIPPED
 from lvyue.common.logging import configure_logging
-from lvyue.order_review.acceptance_api import router as acceptance_router
-from lvyue.order_review.api import router
-from lvyue.order_review.handlers.review import ReviewContext, inventory_subscriptions, on_shipped
-from lvyue.order_review.operator_api import install_error_handlers
-from lvyue.order_review.operator_api import router as operator_router
-from lvyue.order_review.progress import stalled_orders_job
-from lvyue.order_review.rules import DEFAULT_REMARK_KEYWORDS, ReviewConfig, parse_cn_address
+from lvyue.order_review.api import acceptance, operator, orders
+from lvyue.order_review.api.operator import install_error_handlers
+from lvyue.order_review.domain.rules import DEFAULT_REMARK_KEYWORDS, ReviewConfig, parse_cn_address
+from lvyue.order_review.handlers import subscriptions
+from lvyue.order_review.jobs import jobs
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 
@@ -39,15 +36,12 @@ def review_context(settings: OrderReviewSettings) -> ReviewContext:
 
 def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> FastAPI:
     ctx = review_context(settings)
-    subscriptions = [*inventory_subscriptions(ctx), Subscription(ORDER_SHIPPED, on_shipped)]
     app = create_app(
         settings,
         title="lvyue order-review",
-        routers=[router, operator_router, acceptance_router],
-        subscriptions=subscriptions,
-        background=[
-            stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)
-        ],
+        routers=[orders.router, operator.router, acceptance.router],
+        subscriptions=subscriptions(ctx),
+        background=jobs(settings),
         clock=clock,
     )
     app.state.review = ctx

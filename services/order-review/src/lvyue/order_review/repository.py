@@ -22,13 +22,14 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
-from lvyue.common.tables import deadlines
-from lvyue.order_review.rules.acceptance import Acceptance
-from lvyue.order_review.status import OrderStatus
+from lvyue.common.deadlines.store import latest_per_subject
+from lvyue.order_review.domain.rules.acceptance import Acceptance
+from lvyue.order_review.domain.slas import CONTACT_SLA
+from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
     customer_contacts,
     order_status_history,
@@ -504,13 +505,7 @@ async def abnormal_queue(
 ) -> tuple[list[QueueEntry], int]:
     """Abnormal orders, soonest contact deadline first (those already contacted last), and
     how many match the filters in all."""
-    latest = (
-        select(deadlines.c.subject, deadlines.c.due_at, deadlines.c.state, deadlines.c.closed_at)
-        .where(deadlines.c.sla == "abnormal_contact_2h")
-        .ext(distinct_on(deadlines.c.subject))
-        .order_by(deadlines.c.subject, deadlines.c.opened_at.desc())
-        .subquery()
-    )
+    latest = latest_per_subject(CONTACT_SLA)  # the kernel's deadlines, read its way
     contact_count = (
         select(func.count()).where(customer_contacts.c.order_id == orders.c.id).scalar_subquery()
     )
@@ -564,3 +559,15 @@ async def abnormal_queue(
         for r in rows
     ]
     return entries, int(total or 0)
+
+
+async def unchanged_since(
+    session: AsyncSession, statuses: Sequence[str], cutoff: datetime
+) -> dict[str, int]:
+    """How many orders in each of `statuses` have not changed since `cutoff`."""
+    rows = await session.execute(
+        select(orders.c.status, func.count())
+        .where(orders.c.status.in_(statuses), orders.c.updated_at < cutoff)
+        .group_by(orders.c.status)
+    )
+    return {status: int(n) for status, n in rows.all()}

@@ -4,8 +4,8 @@ from pydantic import Field, field_validator
 
 from lvyue.common.security import Role
 from lvyue.common.settings import KernelSettings
-from lvyue.order_review.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
-from lvyue.order_review.rules.findings import Reason
+from lvyue.order_review.domain.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
+from lvyue.order_review.domain.rules.findings import Reason
 
 
 class OrderReviewSettings(KernelSettings):

@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Text, Uuid, bindparam, case, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 
 from lvyue.common.deadlines import metrics
 from lvyue.common.tables import deadlines
@@ -303,6 +304,19 @@ async def completions(
         {"since": since, "until": until},
     )
     return {(r.sla, r.queue): int(r.closed) for r in rows}
+
+
+def latest_per_subject(sla: str) -> Subquery:
+    """The latest deadline of `sla` for each subject (subject, due_at, state, closed_at), as a
+    subquery a service joins to its own rows: how a service reads deadlines without writing
+    SQL against the kernel's table."""
+    return (
+        select(deadlines.c.subject, deadlines.c.due_at, deadlines.c.state, deadlines.c.closed_at)
+        .where(deadlines.c.sla == sla)
+        .ext(distinct_on(deadlines.c.subject))
+        .order_by(deadlines.c.subject, deadlines.c.opened_at.desc())
+        .subquery()
+    )
 
 
 async def breach_overdue(session: AsyncSession, *, now: datetime, limit: int) -> list[Deadline]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from lvyue.order_review.status import OrderStatus
+from lvyue.order_review.domain.status import OrderStatus
 
 
 class Action(StrEnum):

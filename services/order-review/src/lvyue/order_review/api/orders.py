@@ -20,11 +20,12 @@ from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
 from lvyue.order_review import repository
-from lvyue.order_review.handlers.intake import REVIEW_SLA, AcceptOrder, stage_orders
-from lvyue.order_review.handlers.review import accepted_payload
+from lvyue.order_review.api.webhook_docs import CANONICAL_ORDER_EXAMPLE, order_webhook_openapi
+from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
+from lvyue.order_review.domain.slas import REVIEW_SLA
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
 from lvyue.order_review.platforms.base import PayloadError, SignatureError
-from lvyue.order_review.webhook_docs import CANONICAL_ORDER_EXAMPLE, order_webhook_openapi
+from lvyue.order_review.review import accepted_payload
 
 INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
 

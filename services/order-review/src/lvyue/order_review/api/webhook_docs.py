@@ -48,7 +48,7 @@ _PUSHES = ("shopify", "taobao", "jd", "pinduoduo", "douyin")
 
 def _examples() -> dict[str, Any]:
     """The canonical order, then each platform's push as the adapters' tests feed it."""
-    folder = resources.files("lvyue.order_review") / "webhook_examples"
+    folder = resources.files("lvyue.order_review.api") / "webhook_examples"
     pushes = {p: json.loads((folder / f"{p}.json").read_text("utf-8")) for p in _PUSHES}
     return {"lvyue": CANONICAL_ORDER_EXAMPLE, **pushes}
 

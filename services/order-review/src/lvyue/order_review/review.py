@@ -1,17 +1,18 @@
-"""Review: combine the inventory outcome with the review rules; reviewed or abnormal."""
+"""Review: combine the inventory outcome with the review rules; reviewed or abnormal. Called by
+the event handlers (a stock outcome arrived) and by the operators' commands (a correction, an
+acceptance)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
 from prometheus_client import Counter
 
-from lvyue.common.consumer import Subscription
+from lvyue.common.deadlines.forecast import shop_queue
 from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.deadlines.store import (
     NewDeadline,
@@ -22,34 +23,25 @@ from lvyue.common.deadlines.store import (
     open_many,
 )
 from lvyue.common.deadlines.warehouses import WarehousePolicies
-from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
-    INVENTORY_REJECTED,
-    INVENTORY_RESERVED,
     ORDER_ABNORMAL,
     ORDER_REVIEWED,
     FindingAcceptance,
-    InventoryRejected,
-    InventoryReserved,
     OrderAbnormal,
     OrderReviewed,
-    OrderShipped,
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
+from lvyue.order_review.domain.rules import Finding, ReviewConfig, StockOutcome, priority, review
+from lvyue.order_review.domain.rules.acceptance import Acceptance, Resolution, resolve
+from lvyue.order_review.domain.slas import CONTACT_SLA, REVIEW_SLA
+from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.repository import ReviewDecision, ReviewState, StockColumns
-from lvyue.order_review.rules import Finding, ReviewConfig, StockOutcome, priority, review
-from lvyue.order_review.rules.acceptance import Acceptance, Resolution, resolve
-from lvyue.order_review.status import OrderStatus
-from lvyue.order_review.transitions import Action, allowed
 
 log = structlog.get_logger(__name__)
 
 REVIEWED = Counter("lvyue_review_outcomes_total", "Review outcomes", ["outcome"])
 ABNORMAL_REASONS = Counter("lvyue_review_abnormal_reasons_total", "Why orders failed", ["reason"])
-
-REVIEW_SLA = "review_by_0900"
-CONTACT_SLA = "abnormal_contact_2h"
 
 
 @dataclass(frozen=True)
@@ -114,6 +106,7 @@ async def decide(
         subject=subject,
         opened_at=now,
         due_at=ctx.sla.due_at(CONTACT_SLA, now),
+        queue=_contact_queue(state),
     )
     await _announce(uow, ctx, state, judged, now)
     return OrderStatus.ABNORMAL
@@ -148,13 +141,18 @@ async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: Review
     await open_many(
         uow,
         [
-            NewDeadline(CONTACT_SLA, str(state.id), now, contact_due)
+            NewDeadline(CONTACT_SLA, str(state.id), now, contact_due, _contact_queue(state))
             for state, j in judged
             if j.remaining
         ],
     )
     for state, j in judged:
         await _announce(uow, ctx, state, j, now)
+
+
+def _contact_queue(state: ReviewState) -> str:
+    """Who calls the buyer: the shop's customer service (the breach forecast goes per shop)."""
+    return shop_queue(state.order.platform, state.order.shop_id)
 
 
 def judge(state: ReviewState, ctx: ReviewContext) -> Resolution:
@@ -221,92 +219,3 @@ async def _announce(
             ABNORMAL_REASONS.labels(reason).inc()
 
     uow.after_commit(count)
-
-
-@dataclass(frozen=True)
-class StockAnswer:
-    """inventory.reserved or inventory.rejected, as review keeps it."""
-
-    order_id: uuid.UUID
-    stock_status: str
-    stock: dict[str, Any]
-    warehouse_id: str
-
-    @classmethod
-    def of(cls, event: Envelope) -> StockAnswer:
-        if event.type == INVENTORY_RESERVED.ce_type:
-            reserved = event.payload(InventoryReserved)
-            return cls(reserved.order_id, "reserved", reserved.model_dump(mode="json"),
-                       reserved.warehouse_id)  # fmt: skip
-        rejected = event.payload(InventoryRejected)
-        return cls(rejected.order_id, "rejected", rejected.model_dump(mode="json"),
-                   rejected.warehouse_id)  # fmt: skip
-
-
-def _with_answer(state: ReviewState | None, answer: StockAnswer) -> ReviewState | None:
-    """The order with its stock outcome, or None when it no longer waits for one."""
-    if state is None or not allowed(Action.APPLY_STOCK_OUTCOME, state.status):
-        # e.g. cancelled meanwhile: inventory releases on order.cancelled; nothing to review
-        log.info(
-            "stock_outcome_ignored",
-            order_id=str(answer.order_id),
-            status=getattr(state, "status", None),
-        )
-        return None
-    return replace(
-        state,
-        stock_status=answer.stock_status,
-        stock=answer.stock,
-        warehouse_id=answer.warehouse_id,
-    )
-
-
-async def apply_stock(uow: UnitOfWork, ctx: ReviewContext, answer: StockAnswer) -> None:
-    state = _with_answer(await repository.lock_order(uow.session, answer.order_id), answer)
-    if state is not None:
-        await decide(state, uow, ctx, record_stock=True)
-
-
-async def apply_stock_all(
-    uow: UnitOfWork, ctx: ReviewContext, answers: Sequence[StockAnswer]
-) -> None:
-    """apply_stock for a poll's answers at once; an order answered twice in one poll (an
-    updated order reserved again) is judged in turn instead, one answer at a time."""
-    ids = [a.order_id for a in answers]
-    if len(set(ids)) < len(ids):
-        for answer in answers:
-            await apply_stock(uow, ctx, answer)
-        return
-    locked = await repository.lock_orders(uow.session, ids)
-    states = [_with_answer(locked.get(a.order_id), a) for a in answers]
-    await decide_all([s for s in states if s is not None], uow, ctx)
-
-
-def inventory_subscriptions(ctx: ReviewContext) -> list[Subscription]:
-    """Review's inputs, bound to this process's review context."""
-
-    async def one(event: Envelope, uow: UnitOfWork) -> None:
-        await apply_stock(uow, ctx, StockAnswer.of(event))
-
-    async def many(events: Sequence[Envelope], uow: UnitOfWork) -> None:
-        await apply_stock_all(uow, ctx, [StockAnswer.of(e) for e in events])
-
-    return [
-        Subscription(INVENTORY_RESERVED, one, batch_handler=many),
-        Subscription(INVENTORY_REJECTED, one, batch_handler=many),
-    ]
-
-
-async def on_shipped(event: Envelope, uow: UnitOfWork) -> None:
-    shipped = event.payload(OrderShipped)
-    state = await repository.lock_order(uow.session, shipped.order_id)
-    if state is None or not allowed(Action.MARK_SHIPPED, state.status):
-        log.warning("shipped_event_ignored", order_id=str(shipped.order_id))
-        return
-    await repository.set_status(
-        uow.session,
-        order_id=state.id,
-        status=OrderStatus.SHIPPED,
-        at=uow.clock.now(),
-        note=f"{shipped.carrier} {shipped.tracking_number}",
-    )

@@ -14,18 +14,18 @@ from prometheus_client import Counter
 from lvyue.common.events.catalog import ORDER_FINDING_ACCEPTED, FindingAccepted
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
-from lvyue.order_review.handlers.operator import OrderNotFound
-from lvyue.order_review.handlers.review import ReviewContext, accepted_payload, decide, judge
-from lvyue.order_review.rules import Finding, Reason
-from lvyue.order_review.rules.acceptance import (
+from lvyue.order_review.commands.operator import OrderNotFound
+from lvyue.order_review.domain.rules import Finding, Reason
+from lvyue.order_review.domain.rules.acceptance import (
     Acceptance,
     AcceptancePolicy,
     AcceptanceReason,
     check_reason,
     fingerprint,
 )
-from lvyue.order_review.status import OrderStatus
-from lvyue.order_review.transitions import Action, require
+from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.domain.transitions import Action, require
+from lvyue.order_review.review import ReviewContext, accepted_payload, decide, judge
 
 ACCEPTED = Counter(
     "lvyue_review_findings_accepted_total", "Review findings accepted by operators", ["rule"]

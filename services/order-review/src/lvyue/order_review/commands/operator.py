@@ -16,10 +16,11 @@ from lvyue.common.events.catalog import (
 )
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
-from lvyue.order_review.handlers.review import CONTACT_SLA, REVIEW_SLA, ReviewContext, decide
+from lvyue.order_review.domain.slas import CONTACT_SLA, REVIEW_SLA
+from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.domain.transitions import Action, require
 from lvyue.order_review.repository import ReviewState
-from lvyue.order_review.status import OrderStatus
-from lvyue.order_review.transitions import Action, require
+from lvyue.order_review.review import ReviewContext, decide
 
 
 class OrderNotFound(Exception):

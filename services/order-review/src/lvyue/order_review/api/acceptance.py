@@ -13,19 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.security import GrantedRoles, require_role
-from lvyue.order_review.handlers.acceptance import (
+from lvyue.order_review.api.operator import Finding, OperatorHeader
+from lvyue.order_review.commands.acceptance import (
     AcceptFinding,
     FindingNotPresent,
     accept_finding,
 )
-from lvyue.order_review.handlers.review import ReviewContext
-from lvyue.order_review.operator_api import Finding, OperatorHeader
-from lvyue.order_review.rules.acceptance import (
+from lvyue.order_review.domain.rules.acceptance import (
     AcceptanceReason,
     AcceptanceRefused,
     ReasonDoesNotFit,
 )
-from lvyue.order_review.rules.findings import Reason
+from lvyue.order_review.domain.rules.findings import Reason
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 router = APIRouter(tags=["abnormal orders"])

@@ -1,19 +1,17 @@
-"""Stuck orders: accepted orders with no state change for too long (review should take seconds)."""
+"""order-review's periodic jobs: the stuck-orders gauge (accepted orders with no state change for
+too long; review should take seconds)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import structlog
 from prometheus_client import Gauge
-from sqlalchemy import func, select
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
-from lvyue.order_review.status import OrderStatus
-from lvyue.order_review.tables import orders
-
-log = structlog.get_logger(__name__)
+from lvyue.order_review import repository
+from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.settings import OrderReviewSettings
 
 STALLED = Gauge(
     "lvyue_orders_stalled",
@@ -29,13 +27,12 @@ def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJ
     async def count_stalled_orders(kernel: Kernel) -> None:
         async with kernel.uow() as uow:
             cutoff = uow.clock.now() - timedelta(seconds=stalled_after_s)
-            rows = await uow.session.execute(
-                select(orders.c.status, func.count())
-                .where(orders.c.status.in_(WAITING_STATES), orders.c.updated_at < cutoff)
-                .group_by(orders.c.status)
-            )
-            counts: dict[str, int] = dict(rows.all())
+            counts = await repository.unchanged_since(uow.session, WAITING_STATES, cutoff)
         for status in WAITING_STATES:
             STALLED.labels(status).set(counts.get(status, 0))
 
     return every(interval_s, count_stalled_orders)
+
+
+def jobs(settings: OrderReviewSettings) -> list[BackgroundJob]:
+    return [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]

@@ -12,8 +12,7 @@ from lvyue.common.deadlines.store import NewDeadline, open_many
 from lvyue.common.events.catalog import ORDER_CREATED, OrderCreated
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
-
-REVIEW_SLA = "review_by_0900"  # reviewed (or flagged) by 09:00 the day after payment
+from lvyue.order_review.domain.slas import REVIEW_SLA
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
-from lvyue.order_review.handlers.operator import (
+from lvyue.order_review.commands.operator import (
     CancelOrder,
     CorrectOrder,
     OrderNotFound,
@@ -27,9 +27,9 @@ from lvyue.order_review.handlers.operator import (
     correct_order,
     record_contact,
 )
-from lvyue.order_review.handlers.review import ReviewContext
-from lvyue.order_review.rules.findings import Reason
-from lvyue.order_review.transitions import TransitionNotAllowed
+from lvyue.order_review.domain.rules.findings import Reason
+from lvyue.order_review.domain.transitions import TransitionNotAllowed
+from lvyue.order_review.review import ReviewContext
 
 router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
 

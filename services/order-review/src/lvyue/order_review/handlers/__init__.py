@@ -1,1 +1,0 @@
-"""Order-review's handlers: intake, review of inventory outcomes, operator commands."""
