@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lvyue.cli.embedded import EmbeddedBroker, free_port
 from lvyue.common.events.catalog import OrderShipped, Priority, ShipmentRequested
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.kafka import make_producer
 from tests.support.fulfilment import WAREHOUSE, order_reviewed
 from tests.support.inventory import API_TOKENS, OPS, WAREHOUSE_STAFF, publish

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker, free_port
 from lvyue.common.db import make_engine
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.kafka import make_producer
 from lvyue.inventory.tables import order_allocations, reservations, stock, stock_movements
 from tests.support.inventory import API_TOKENS, OPS, WAREHOUSE, order_created, publish

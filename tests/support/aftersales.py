@@ -33,7 +33,7 @@ from lvyue.common.events.catalog import (
     ReplacementDispatched,
     StockLine,
 )
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.settings import Environment
 from lvyue.common.tables import dead_letters, inbox
 from lvyue.common.webhooks import relaying

@@ -32,7 +32,7 @@ from lvyue.common.events.catalog import (
     ReturnReceived,
     StockLine,
 )
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.settings import Environment
 from lvyue.common.tables import inbox
 from lvyue.inventory.main import build_app

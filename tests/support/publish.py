@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from lvyue.common.events import EventType, new_event
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.kafka import make_producer
 
 

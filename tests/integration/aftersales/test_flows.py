@@ -24,7 +24,7 @@ from lvyue.common.events.catalog import (
     ReplacementRequested,
     ReturnReceived,
 )
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.kafka import make_producer
 from tests.support.aftersales import (
     CUP,

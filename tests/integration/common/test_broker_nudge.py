@@ -31,7 +31,7 @@ from lvyue.common.clock import SystemClock
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.db import make_engine, make_session_factory
 from lvyue.common.events import Envelope, all_topics, new_event
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.kafka import ensure_topics, make_producer
 from lvyue.common.nudge import PartitionNudger, is_nudge
 from lvyue.common.outbox import OutboxRelay

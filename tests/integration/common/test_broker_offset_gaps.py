@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, Handler, Subscription
 from lvyue.common.events import Envelope, new_event
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.kafka import make_producer
 from lvyue.common.nudge import NUDGE_HEADER
 from lvyue.common.uow import UnitOfWork

@@ -18,7 +18,7 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events import Envelope, new_event
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.tables import dead_letters, deadlines
 from lvyue.common.uow import UnitOfWork
 from tests.support.events import PING, Ping

@@ -13,7 +13,7 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events import Envelope
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.tables import dead_letters, deadlines, inbox
 from lvyue.common.uow import UnitOfWork
 from tests.support.events import PING, Ping

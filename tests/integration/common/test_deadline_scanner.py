@@ -13,7 +13,7 @@ from lvyue.common.clock import ManualClock
 from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.store import DeadlineState, close_deadline, open_deadline
 from lvyue.common.events.catalog import SlaBreached
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.tables import deadlines, outbox
 from tests.support.kafka import read_topic
 from tests.support.kernel import wired

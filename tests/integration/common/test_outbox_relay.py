@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.db import libpq_url
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.tables import outbox
 from tests.support.events import PING, Ping

@@ -19,7 +19,7 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.db import make_engine
 from lvyue.common.events import Envelope
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.kafka import make_producer
 from lvyue.fulfilment.hooks import DispatchHook
 from lvyue.fulfilment.main import build_app

@@ -12,7 +12,7 @@ import pytest
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.events.catalog import ShipmentDelayed
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.fulfilment.logistics.rules import NoScanLimits
 from lvyue.fulfilment.logistics.watch import ParcelWatch
 from lvyue.fulfilment.settings import FulfilmentSettings

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import InventoryRejected, InventoryReserved, LowStock, ShortSku
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.inventory.settings import InventorySettings
 from tests.support.inventory import (
     OPS,

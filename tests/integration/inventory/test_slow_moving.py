@@ -13,7 +13,7 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import SlowMoving
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.tables import outbox
 from lvyue.common.uow import UnitOfWorkFactory
 from lvyue.inventory.commands import ReceiveStock, UpsertSku, receive_stock, upsert_sku

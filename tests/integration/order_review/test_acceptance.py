@@ -10,7 +10,7 @@ from typing import Any
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.events.catalog import FindingAccepted, OrderReviewed
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.order_review.settings import OrderReviewSettings
 from tests.conftest import OPS_TOKEN
 from tests.integration.order_review.test_review import OPS, Harness, good_order, harness

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.events.catalog import OrderCreated
-from lvyue.common.events.kafka import from_kafka
+from lvyue.common.events.codec import from_kafka
 from lvyue.common.tables import deadlines, outbox
 from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings

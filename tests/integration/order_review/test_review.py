@@ -32,7 +32,7 @@ from lvyue.common.events.catalog import (
     ShortSku,
     StockLine,
 )
-from lvyue.common.events.kafka import from_kafka, to_kafka
+from lvyue.common.events.codec import from_kafka, to_kafka
 from lvyue.common.kafka import make_producer
 from lvyue.order_review import repository
 from lvyue.order_review.main import build_app

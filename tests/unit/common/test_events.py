@@ -19,7 +19,7 @@ from lvyue.common.events import (
     register,
 )
 from lvyue.common.events.catalog import ORDER_CREATED, SLA_BREACHED, SlaBreached
-from lvyue.common.events.kafka import MalformedEvent, from_kafka, to_kafka
+from lvyue.common.events.codec import MalformedEvent, from_kafka, to_kafka
 
 T0 = datetime(2024, 6, 18, 14, 41, 7, tzinfo=UTC)
 BIG = 2**63 + 12345  # far above 2^53: a float would round it

@@ -11,7 +11,7 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.cli.runtime import Infrastructure, service_env
 from lvyue.cli.services import SERVICES
 from lvyue.common.events import new_event
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.nudge import NUDGE_HEADER, is_nudge
 from lvyue.common.settings import KernelSettings
 from tests.support.events import PING, Ping

@@ -34,7 +34,7 @@ from sqlalchemy import exists, select
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
 from lvyue.common.events import Envelope, EventType, dead_letter_topic
-from lvyue.common.events.kafka import MalformedEvent, from_kafka
+from lvyue.common.events.codec import MalformedEvent, from_kafka
 from lvyue.common.kafka import evict_previous_members
 from lvyue.common.nudge import is_nudge
 from lvyue.common.tables import dead_letters

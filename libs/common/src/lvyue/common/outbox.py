@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.db import SessionFactory
 from lvyue.common.events import Envelope
-from lvyue.common.events.kafka import to_kafka
+from lvyue.common.events.codec import to_kafka
 from lvyue.common.nudge import PartitionNudger
 from lvyue.common.tables import outbox
 

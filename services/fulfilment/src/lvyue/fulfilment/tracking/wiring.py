@@ -10,8 +10,8 @@ from lvyue.common.bootstrap import BackgroundJob
 from lvyue.fulfilment.hooks import DispatchHook
 from lvyue.fulfilment.settings import FulfilmentSettings
 from lvyue.fulfilment.tracking.api import router
-from lvyue.fulfilment.tracking.hook import tracking_sync_hook
 from lvyue.fulfilment.tracking.jobs import tracking_sync_job
+from lvyue.fulfilment.tracking.on_dispatch import tracking_sync_hook
 from lvyue.fulfilment.tracking.platforms import CarrierCodes
 
 

@@ -1,4 +1,5 @@
-"""CloudEvents binary mode on Kafka (ce_* headers) via the cloudevents package's Kafka binding."""
+"""The Kafka wire format of events: CloudEvents binary mode (ce_* headers) via the cloudevents
+package's Kafka binding; lvyue.common.kafka is the broker client side (producers, topics)."""
 
 from __future__ import annotations
 
