@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import asyncpg
 import structlog
@@ -25,6 +25,7 @@ from lvyue.common.db import is_database_unavailable
 from lvyue.common.deadlines import routes as deadline_routes
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.kafka import broker_reachable
+from lvyue.common.logging import configure_logging
 from lvyue.common.openapi import install_openapi, public
 from lvyue.common.problems import DATABASE_UNAVAILABLE_TYPE, install_problem_handlers, problem
 from lvyue.common.security import TokenRegistry
@@ -167,6 +168,18 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
 )
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+ServiceSettings = TypeVar("ServiceSettings", bound=KernelSettings)
+
+
+def run_service(settings: ServiceSettings, build_app: Callable[[ServiceSettings], FastAPI]) -> None:
+    """A service's process (its `main.run`): logging configured from its settings, then its app
+    built and served until SIGTERM/SIGINT."""
+    configure_logging(
+        level=settings.log_level, json=settings.log_json, service=settings.service_name
+    )
+    serve(build_app(settings), settings)
 
 
 def serve(app: FastAPI, settings: KernelSettings) -> None:

@@ -11,9 +11,8 @@ from lvyue.aftersales.handlers import subscriptions
 from lvyue.aftersales.jobs import jobs
 from lvyue.aftersales.ledger.publish import LedgerPolicy
 from lvyue.aftersales.settings import AftersalesSettings
-from lvyue.common.app import create_app, serve
+from lvyue.common.app import create_app, run_service
 from lvyue.common.clock import Clock
-from lvyue.common.logging import configure_logging
 
 
 def build_app(settings: AftersalesSettings, *, clock: Clock | None = None) -> FastAPI:
@@ -33,11 +32,7 @@ def build_app(settings: AftersalesSettings, *, clock: Clock | None = None) -> Fa
 
 
 def run() -> None:
-    settings = AftersalesSettings()
-    configure_logging(
-        level=settings.log_level, json=settings.log_json, service=settings.service_name
-    )
-    serve(build_app(settings), settings)
+    run_service(AftersalesSettings(), build_app)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,9 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from lvyue.common.app import create_app, serve
+from lvyue.common.app import create_app, run_service
 from lvyue.common.clock import Clock
 from lvyue.common.deadlines.warehouses import WarehousePolicies
-from lvyue.common.logging import configure_logging
 from lvyue.fulfilment.api import shipments
 from lvyue.fulfilment.context import FulfilmentContext
 from lvyue.fulfilment.handlers import subscriptions
@@ -55,11 +54,7 @@ def build_app(
 
 
 def run() -> None:
-    settings = FulfilmentSettings()
-    configure_logging(
-        level=settings.log_level, json=settings.log_json, service=settings.service_name
-    )
-    serve(build_app(settings), settings)
+    run_service(FulfilmentSettings(), build_app)
 
 
 if __name__ == "__main__":

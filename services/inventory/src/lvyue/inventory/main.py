@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from lvyue.common.app import create_app, serve
+from lvyue.common.app import create_app, run_service
 from lvyue.common.clock import Clock
-from lvyue.common.logging import configure_logging
 from lvyue.inventory.api import skus, stock
 from lvyue.inventory.domain import StockPolicy
 from lvyue.inventory.handlers import subscriptions
@@ -29,11 +28,7 @@ def build_app(settings: InventorySettings, *, clock: Clock | None = None) -> Fas
 
 
 def run() -> None:
-    settings = InventorySettings()
-    configure_logging(
-        level=settings.log_level, json=settings.log_json, service=settings.service_name
-    )
-    serve(build_app(settings), settings)
+    run_service(InventorySettings(), build_app)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from lvyue.common.app import create_app, serve
+from lvyue.common.app import create_app, run_service
 from lvyue.common.clock import Clock
 from lvyue.common.deadlines.warehouses import WarehousePolicies
-from lvyue.common.logging import configure_logging
 from lvyue.order_review.api import acceptance, operator, orders
 from lvyue.order_review.api.operator import install_error_handlers
 from lvyue.order_review.domain.rules import DEFAULT_REMARK_KEYWORDS, ReviewConfig, parse_cn_address
@@ -50,11 +49,7 @@ def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> F
 
 
 def run() -> None:
-    settings = OrderReviewSettings()
-    configure_logging(
-        level=settings.log_level, json=settings.log_json, service=settings.service_name
-    )
-    serve(build_app(settings), settings)
+    run_service(OrderReviewSettings(), build_app)
 
 
 if __name__ == "__main__":
