@@ -1,0 +1,123 @@
+"""The abnormal queue operators work: contacts recorded and the queue read with each
+order's contact deadline (the kernel's deadlines, read through its store)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Text,
+    cast,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.common.deadlines.store import latest_per_subject
+from lvyue.order_review.domain.slas import CONTACT_SLA
+from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.tables import (
+    customer_contacts,
+    orders,
+)
+
+
+async def add_contact(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    channel: str,
+    outcome: str,
+    note: str,
+    actor: str,
+    at: datetime,
+) -> None:
+    await session.execute(
+        customer_contacts.insert().values(
+            order_id=order_id, channel=channel, outcome=outcome, note=note, actor=actor, at=at
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    order_id: uuid.UUID
+    platform: str
+    shop_id: str
+    platform_order_id: str
+    findings: list[dict[str, str]]
+    flagged_at: datetime
+    contact_due_at: datetime | None
+    contact_deadline_state: str | None
+    contacts: int
+
+
+async def abnormal_queue(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    platform: str | None = None,
+    shop_id: str | None = None,
+    overdue: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[QueueEntry], int]:
+    """Abnormal orders, soonest contact deadline first (those already contacted last), and
+    how many match the filters in all."""
+    latest = latest_per_subject(CONTACT_SLA)  # the kernel's deadlines, read its way
+    contact_count = (
+        select(func.count()).where(customer_contacts.c.order_id == orders.c.id).scalar_subquery()
+    )
+    query = (
+        select(
+            orders.c.id,
+            orders.c.platform,
+            orders.c.shop_id,
+            orders.c.platform_order_id,
+            orders.c.findings,
+            orders.c.updated_at,
+            latest.c.due_at,
+            latest.c.state,
+            contact_count.label("contacts"),
+        )
+        .select_from(orders.outerjoin(latest, latest.c.subject == cast(orders.c.id, Text)))
+        .where(orders.c.status == OrderStatus.ABNORMAL)
+    )
+    if reason is not None:
+        query = query.where(orders.c.findings.contains([{"reason": reason}]))
+    if platform is not None:
+        query = query.where(orders.c.platform == platform)
+    if shop_id is not None:
+        query = query.where(orders.c.shop_id == shop_id)
+    if overdue is True:
+        query = query.where(latest.c.closed_at.is_(None), latest.c.due_at <= now)
+    elif overdue is False:
+        query = query.where(
+            (latest.c.closed_at.is_not(None)) | (latest.c.due_at > now) | latest.c.due_at.is_(None)
+        )
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
+    rows = await session.execute(
+        query.order_by(
+            latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    entries = [
+        QueueEntry(
+            order_id=r.id,
+            platform=r.platform,
+            shop_id=r.shop_id,
+            platform_order_id=r.platform_order_id,
+            findings=r.findings,
+            flagged_at=r.updated_at,
+            contact_due_at=r.due_at,
+            contact_deadline_state=r.state,
+            contacts=r.contacts,
+        )
+        for r in rows
+    ]
+    return entries, int(total or 0)
