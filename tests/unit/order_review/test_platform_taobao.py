@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from starlette.datastructures import Headers
 
+from lvyue.common import platform_signing
 from lvyue.order_review.platforms import (
     ADAPTERS,
     PayloadError,
@@ -21,7 +22,6 @@ from lvyue.order_review.platforms import (
     TaobaoAdapter,
     get_adapter,
 )
-from lvyue.order_review.platforms.taobao import top_sign
 
 SAMPLE = Path(__file__).parents[2] / "data" / "taobao_order.json"
 APP_KEY = "34567890"
@@ -86,7 +86,7 @@ def test_parameter_names_are_case_insensitive_as_headers(raw: bytes) -> None:
 def test_documented_example_orders_parameters_by_name() -> None:
     params = {"foo": "1", "bar": "2", "foo_bar": "3", "foobar": "4"}
     expected = hashlib.md5(b"helloworldbar2foo1foo_bar3foobar4helloworld").hexdigest().upper()
-    assert top_sign("helloworld", params, b"", "md5") == expected
+    assert platform_signing.sign(params, "helloworld", b"", "md5") == expected
 
 
 def test_qimen_customer_id_keeps_its_spelling(raw: bytes) -> None:

@@ -11,7 +11,8 @@ Douyin's push signs the body alone: hex md5(app_key + body + app_secret), lower 
 The primitives (primitives.py) are pure. The verifiers, one module per platform (verify_top,
 verify_jos, verify_pdd, verify_douyin_event), take the request's URL parameters and headers as
 one mapping, look the app's secret up as (platform, app key) and raise SignatureError saying
-what is wrong. Everything is importable from here.
+what is wrong. Everything is importable from here. pushes.py has the base the services' platform
+adapters inherit their `verify` from (TopPush, JosPush, PddPush, DouyinPush).
 """
 
 from lvyue.common.platform_signing.douyin import (

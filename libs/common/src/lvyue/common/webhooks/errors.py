@@ -1,7 +1,10 @@
-"""The one error a webhook route raises before a platform adapter sees the request."""
+"""The errors of a webhook: the one a route raises before a platform adapter sees the request
+(WebhookRejected), and the one an adapter raises for an authentic but unusable payload
+(PayloadError)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -19,3 +22,17 @@ class WebhookRejected(Exception):
 def unprocessable(msg: str, loc: list[str | int] | None = None) -> WebhookRejected:
     """A 422 naming where in the body (under "body") and what is wrong."""
     return WebhookRejected(422, [{"loc": ["body", *(loc or [])], "msg": msg}], "invalid")
+
+
+FieldError = tuple[str, str]
+"""(location, message); the location uses the platform's own field path or header name."""
+
+
+class PayloadError(Exception):
+    """The payload is authentic but unusable; field_errors name each offending field."""
+
+    def __init__(self, field_errors: Iterable[FieldError]) -> None:
+        self.field_errors: list[FieldError] = list(field_errors)
+        if not self.field_errors:
+            raise ValueError("PayloadError needs at least one field error")
+        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in self.field_errors))

@@ -6,7 +6,8 @@ The canonical format (POST /webhooks/lvyue/aftersales) is not here: api.webhooks
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
+
+from lvyue.common.platform_signing.pushes import by_name
 
 from .base import AftersaleAdapter, PayloadError, PlatformAftersale, SignatureError, reason_code
 from .douyin import DouyinAftersaleAdapter
@@ -14,16 +15,11 @@ from .jd import JdAftersaleAdapter
 from .pinduoduo import PinduoduoAftersaleAdapter
 from .taobao import TaobaoAftersaleAdapter
 
-ADAPTERS: Mapping[str, AftersaleAdapter] = MappingProxyType(
-    {
-        adapter.name: adapter
-        for adapter in (
-            TaobaoAftersaleAdapter(),
-            JdAftersaleAdapter(),
-            PinduoduoAftersaleAdapter(),
-            DouyinAftersaleAdapter(),
-        )
-    }
+ADAPTERS: Mapping[str, AftersaleAdapter] = by_name(
+    TaobaoAftersaleAdapter(),
+    JdAftersaleAdapter(),
+    PinduoduoAftersaleAdapter(),
+    DouyinAftersaleAdapter(),
 )
 
 

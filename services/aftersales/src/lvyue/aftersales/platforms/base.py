@@ -7,14 +7,15 @@ platforms' own schemes, shared with order-review through lvyue.common.platform_s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from lvyue.aftersales.domain import CaseType, Reason
 from lvyue.common.platform_signing import SecretLookup, SignatureError
+from lvyue.common.platform_signing.pushes import SignedPushVerifier
+from lvyue.common.webhooks.errors import FieldError, PayloadError
 from lvyue.common.webhooks.fields import fen_to_yuan, text
 
 __all__ = [
@@ -26,9 +27,6 @@ __all__ = [
     "SignatureError",
     "reason_code",
 ]
-
-FieldError = tuple[str, str]
-"""(location, message); the location uses the platform's own field path."""
 
 _FEN = Decimal("0.01")
 MAX_DESCRIPTION = 2000
@@ -44,16 +42,6 @@ REASON_KEYWORDS: tuple[tuple[Reason, tuple[str, ...]], ...] = (
 )
 
 
-class PayloadError(Exception):
-    """The push is authentic but unusable; field_errors name each offending field."""
-
-    def __init__(self, field_errors: Iterable[FieldError]) -> None:
-        self.field_errors: list[FieldError] = list(field_errors)
-        if not self.field_errors:
-            raise ValueError("PayloadError needs at least one field error")
-        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in self.field_errors))
-
-
 @dataclass(frozen=True)
 class PlatformAftersale:
     """A platform's after-sale request, in the terms of aftersales' intake command."""
@@ -67,19 +55,9 @@ class PlatformAftersale:
     refund_amount: Decimal | None
 
 
-class AftersaleAdapter(Protocol):
-    """One sales platform's after-sale push."""
-
-    @property
-    def name(self) -> str:
-        """The platform slug, also the webhook path segment and the orders' platform."""
-        ...
-
-    def verify(
-        self, params: Mapping[str, str], body: bytes, secrets: SecretLookup, *, now: datetime
-    ) -> str:
-        """Authenticate the raw body; the app that signed it. Raises SignatureError."""
-        ...
+class AftersaleAdapter(SignedPushVerifier, Protocol):
+    """One sales platform's after-sale push: its name and signature check (`verify`: the app
+    that signed it), and how it reads the payload."""
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         """Map the payload; raises PayloadError naming the platform's fields."""

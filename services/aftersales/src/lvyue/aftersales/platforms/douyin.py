@@ -17,11 +17,10 @@ event-sign = md5(app-id + raw body + app secret); the secret is looked up as ("d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from lvyue.aftersales.domain import CaseType
-from lvyue.common.platform_signing import SecretLookup, verify_douyin_event
+from lvyue.common.platform_signing.pushes import DouyinPush
 from lvyue.common.webhooks.fields import any_id, items, text
 
 from .base import (
@@ -44,20 +43,8 @@ TYPES = {
 }
 
 
-class DouyinAftersaleAdapter:
+class DouyinAftersaleAdapter(DouyinPush):
     """抖店 after-sales, pushed as afterSale.Detail's data."""
-
-    name = "douyin"
-
-    def verify(
-        self,
-        params: Mapping[str, str],
-        body: bytes,
-        secrets: SecretLookup,
-        *,
-        now: datetime,  # unused: 抖店 signs no timestamp
-    ) -> str:
-        return verify_douyin_event(params, body, secrets, platform=self.name)
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         info = root_object(payload, _ROOT)

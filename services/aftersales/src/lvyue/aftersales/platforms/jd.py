@@ -16,12 +16,10 @@ the secret is looked up as ("jd", app_key).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from lvyue.aftersales.domain import CaseType
-from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_jos
+from lvyue.common.platform_signing.pushes import JosPush
 from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
@@ -39,20 +37,8 @@ RETURN, EXCHANGE = 10, 20
 TYPES = {RETURN: CaseType.RETURN_AND_REFUND, EXCHANGE: CaseType.EXCHANGE}
 
 
-class JdAftersaleAdapter:
+class JdAftersaleAdapter(JosPush):
     """JD POP after-sale services (退货 / 换货)."""
-
-    name = "jd"
-
-    def __init__(self, tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self.tolerance = tolerance
-
-    def verify(
-        self, params: Mapping[str, str], body: bytes, secrets: SecretLookup, *, now: datetime
-    ) -> str:
-        return verify_jos(
-            params, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
-        )
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         service = root_object(payload, _ROOT)

@@ -16,12 +16,10 @@ orders (md5; timestamp in unix seconds within 10 minutes); the secret is looked 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from lvyue.aftersales.domain import CaseType
-from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_pdd
+from lvyue.common.platform_signing.pushes import PddPush
 from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
@@ -38,20 +36,8 @@ _ROOT = "refund_information_get_response"
 TYPES = {1: CaseType.REFUND_ONLY, 2: CaseType.RETURN_AND_REFUND, 3: CaseType.EXCHANGE}
 
 
-class PinduoduoAftersaleAdapter:
+class PinduoduoAftersaleAdapter(PddPush):
     """Pinduoduo after-sales, pushed as pdd.refund.information.get's response."""
-
-    name = "pinduoduo"
-
-    def __init__(self, tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self.tolerance = tolerance
-
-    def verify(
-        self, params: Mapping[str, str], body: bytes, secrets: SecretLookup, *, now: datetime
-    ) -> str:
-        return verify_pdd(
-            params, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
-        )
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         info = root_object(payload, _ROOT)

@@ -16,12 +16,10 @@ as ("taobao", app_key).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from lvyue.aftersales.domain import CaseType
-from lvyue.common.platform_signing import DEFAULT_TOLERANCE, SecretLookup, verify_top
+from lvyue.common.platform_signing.pushes import TopPush
 from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
@@ -37,19 +35,8 @@ from .base import (
 _ROOT = "refund"
 
 
-class TaobaoAftersaleAdapter:
+class TaobaoAftersaleAdapter(TopPush):
     """TOP refunds, pushed as taobao.refund.get's refund."""
-
-    def __init__(self, name: str = "taobao", tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self.name = name
-        self.tolerance = tolerance
-
-    def verify(
-        self, params: Mapping[str, str], body: bytes, secrets: SecretLookup, *, now: datetime
-    ) -> str:
-        return verify_top(
-            params, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
-        )
 
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         refund = root_object(payload, _ROOT)

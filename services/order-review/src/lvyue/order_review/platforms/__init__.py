@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
+
+from lvyue.common.platform_signing.pushes import by_name
 
 from .base import (
     FieldError,
@@ -22,18 +23,13 @@ from .pinduoduo import PinduoduoAdapter
 from .shopify import ShopifyAdapter
 from .taobao import TaobaoAdapter
 
-ADAPTERS: Mapping[str, PlatformAdapter] = MappingProxyType(
-    {
-        adapter.name: adapter
-        for adapter in (
-            CanonicalAdapter(),
-            ShopifyAdapter(),
-            TaobaoAdapter(),
-            JdAdapter(),
-            PinduoduoAdapter(),
-            DouyinAdapter(),
-        )
-    }
+ADAPTERS: Mapping[str, PlatformAdapter] = by_name(
+    CanonicalAdapter(),
+    ShopifyAdapter(),
+    TaobaoAdapter(),
+    JdAdapter(),
+    PinduoduoAdapter(),
+    DouyinAdapter(),
 )
 
 

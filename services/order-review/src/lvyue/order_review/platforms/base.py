@@ -6,17 +6,15 @@ The webhook route persists and acknowledges; adapters never touch a database or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from lvyue.common.contracts.order import CanonicalOrder
-from lvyue.common.platform_signing import SignatureError, header, normalize_headers
-
-SecretLookup = Callable[[str, str], str | None]
-"""(platform, shop_id) -> the shop's webhook secret, or None for an unknown shop."""
+from lvyue.common.platform_signing import SecretLookup, SignatureError, header, normalize_headers
+from lvyue.common.platform_signing.pushes import SignedPushVerifier
+from lvyue.common.webhooks.errors import FieldError, PayloadError
 
 __all__ = [
     "FieldError",
@@ -30,19 +28,6 @@ __all__ = [
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
-
-FieldError = tuple[str, str]
-"""(location, message); the location uses the platform's own field path or header name."""
-
-
-class PayloadError(Exception):
-    """The payload is authentic but unusable; field_errors name each offending field."""
-
-    def __init__(self, field_errors: Iterable[FieldError]) -> None:
-        self.field_errors: list[FieldError] = list(field_errors)
-        if not self.field_errors:
-            raise ValueError("PayloadError needs at least one field error")
-        super().__init__("; ".join(f"{loc}: {msg}" for loc, msg in self.field_errors))
 
 
 class FieldErrors:
@@ -74,24 +59,9 @@ class FieldErrors:
             return None
 
 
-class PlatformAdapter(Protocol):
-    """One sales platform's webhook dialect."""
-
-    @property
-    def name(self) -> str:
-        """The platform slug, also the webhook path segment (e.g. "shopify")."""
-        ...
-
-    def verify(
-        self,
-        headers: Mapping[str, str],
-        body: bytes,
-        secrets: SecretLookup,
-        *,
-        now: datetime,
-    ) -> None:
-        """Authenticate the raw body or raise SignatureError saying what is wrong."""
-        ...
+class PlatformAdapter(SignedPushVerifier, Protocol):
+    """One sales platform's webhook dialect: its name and signature check (`verify`), and
+    how it reads an order push."""
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         """The platform's id of this delivery, for de-duplication; None if it sends none."""

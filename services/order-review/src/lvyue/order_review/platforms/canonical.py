@@ -47,7 +47,7 @@ class CanonicalAdapter:
         secrets: SecretLookup,
         *,
         now: datetime,
-    ) -> None:
+    ) -> str:
         signature = header(headers, SIGNATURE_HEADER)
         if signature is None:
             raise SignatureError(f"header {SIGNATURE_HEADER} missing")
@@ -70,6 +70,7 @@ class CanonicalAdapter:
             raise SignatureError(
                 f"header {TIMESTAMP_HEADER} outside the allowed {self.tolerance} of now"
             )
+        return key
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return header(headers, DELIVERY_HEADER)

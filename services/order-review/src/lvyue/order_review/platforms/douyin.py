@@ -31,8 +31,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
+from lvyue.common.platform_signing.pushes import DouyinPush
 from lvyue.common.webhooks.fields import digits_id, fen_to_yuan, mapping, text
 
 from ._fields import (
@@ -51,7 +51,7 @@ from ._fields import (
     section,
     short,
 )
-from .base import FieldErrors, PayloadError, SecretLookup
+from .base import FieldErrors, PayloadError
 
 # order_status: 1 待确认/待支付, 105 已支付, 2 备货中, 101 部分发货, 3 已发货, 4 已取消, 5 已完成.
 PAID_STATUSES = frozenset({105, 2, 101, 3, 5})
@@ -60,25 +60,8 @@ _TEL_FIELDS = ("post_tel", "mask_post_tel", "encrypt_post_tel")
 _ROOT = "shop_order_detail"
 
 
-def event_sign(app_key: str, secret: str, body: bytes) -> str:
-    """抖店's push signature: lower-case hex md5 of app key, raw body and app secret."""
-    return platform_signing.douyin_event_sign(app_key, secret, body)
-
-
-class DouyinAdapter:
+class DouyinAdapter(DouyinPush):
     """Adapter for 抖店 orders, pushed as order.orderDetail's data."""
-
-    name = "douyin"
-
-    def verify(
-        self,
-        headers: Mapping[str, str],
-        body: bytes,
-        secrets: SecretLookup,
-        *,
-        now: datetime,  # unused: 抖店 signs no timestamp
-    ) -> None:
-        platform_signing.verify_douyin_event(headers, body, secrets, platform=self.name)
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # msg_id stays in the notification; the route uses the body's hash

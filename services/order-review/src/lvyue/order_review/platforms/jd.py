@@ -24,11 +24,11 @@ Receiver data: JD returns consigneeInfo.fullname/mobile/fullAddress masked for m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
+from lvyue.common.platform_signing.pushes import JosPush
 from lvyue.common.webhooks.fields import digits_id, text
 
 from ._fields import (
@@ -46,9 +46,8 @@ from ._fields import (
     yuan_amounts,
     yuan_lines,
 )
-from .base import FieldErrors, PayloadError, SecretLookup
+from .base import FieldErrors, PayloadError
 
-DEFAULT_TOLERANCE = timedelta(minutes=10)
 # JOS order states in which the buyer has paid (LOCKED and POP_ORDER_PAUSE hold a paid order).
 # TRADE_CANCELED and any state JOS adds later count as unpaid, so review stops the order.
 PAID_STATES = frozenset(
@@ -66,30 +65,8 @@ NO_TIME_BEFORE = 2000  # JOS's placeholder for "no time" is year 1
 _ROOT = "orderInfo"
 
 
-def jos_sign(secret: str, params: Mapping[str, str]) -> str:
-    """JOS's MD5 signature of the parameters, upper-case hex."""
-    return platform_signing.sign(params, secret)
-
-
-class JdAdapter:
+class JdAdapter(JosPush):
     """Adapter for JD POP orders, pushed as jingdong.pop.order.get's orderInfo."""
-
-    name = "jd"
-
-    def __init__(self, tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self.tolerance = tolerance
-
-    def verify(
-        self,
-        headers: Mapping[str, str],
-        body: bytes,
-        secrets: SecretLookup,
-        *,
-        now: datetime,
-    ) -> None:
-        platform_signing.verify_jos(
-            headers, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
-        )
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # JOS sends no delivery id; the route falls back to the body's hash

@@ -28,11 +28,11 @@ flags an unusable phone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
+from lvyue.common.platform_signing.pushes import PddPush
 from lvyue.common.webhooks.fields import text
 
 from ._fields import (
@@ -49,38 +49,15 @@ from ._fields import (
     yuan_amounts,
     yuan_lines,
 )
-from .base import FieldErrors, PayloadError, SecretLookup, normalize_headers
+from .base import FieldErrors, PayloadError, normalize_headers
 
-DEFAULT_TOLERANCE = timedelta(minutes=10)
 CLIENT_ID = platform_signing.PDD_CLIENT_ID
 CONFIRMED = 1  # confirm_status 1: 已成交 (paid and, for a group buy, the group is complete)
 _ROOT = "order_info"
 
 
-def pdd_sign(secret: str, params: Mapping[str, str], body: bytes) -> str:
-    """Pinduoduo's MD5 signature of the parameters and body, upper-case hex."""
-    return platform_signing.sign(params, secret, body)
-
-
-class PinduoduoAdapter:
+class PinduoduoAdapter(PddPush):
     """Adapter for Pinduoduo orders, pushed as pdd.order.information.get's order_info."""
-
-    name = "pinduoduo"
-
-    def __init__(self, tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self.tolerance = tolerance
-
-    def verify(
-        self,
-        headers: Mapping[str, str],
-        body: bytes,
-        secrets: SecretLookup,
-        *,
-        now: datetime,
-    ) -> None:
-        platform_signing.verify_pdd(
-            headers, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
-        )
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # no delivery id is sent; the route falls back to the body's hash

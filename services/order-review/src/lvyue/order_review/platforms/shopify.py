@@ -52,7 +52,7 @@ class ShopifyAdapter:
         secrets: SecretLookup,
         *,
         now: datetime,  # unused: Shopify signs no timestamp
-    ) -> None:
+    ) -> str:
         signature = header(headers, HMAC_HEADER)
         if signature is None:
             raise SignatureError(f"header {HMAC_HEADER} missing")
@@ -64,6 +64,7 @@ class ShopifyAdapter:
             raise SignatureError(f"unknown shop {shop.lower()!r}")
         if not verify_hmac_sha256(secret, body, signature, encoding="base64"):
             raise SignatureError("signature mismatch")
+        return shop.lower()
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return header(headers, WEBHOOK_ID_HEADER)

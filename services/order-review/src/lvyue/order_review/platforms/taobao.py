@@ -31,11 +31,10 @@ Receiver data: since OAID, TOP returns receiver_name/receiver_mobile/receiver_ad
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
-from lvyue.common import platform_signing
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
+from lvyue.common.platform_signing.pushes import TopPush
 from lvyue.common.webhooks.fields import digits_id, text
 
 from ._fields import (
@@ -52,9 +51,8 @@ from ._fields import (
     yuan_amounts,
     yuan_lines,
 )
-from .base import FieldErrors, PayloadError, SecretLookup
+from .base import FieldErrors, PayloadError
 
-DEFAULT_TOLERANCE = timedelta(minutes=10)
 # Paid: the buyer's money is with Alipay (WAIT_SELLER_SEND_GOODS onwards; TRADE_CLOSED is
 # "closed after a refund", so it was paid). Unpaid: WAIT_BUYER_PAY, TRADE_NO_CREATE_PAY,
 # PAY_PENDING, WAIT_PRE_AUTH_CONFIRM, TRADE_CLOSED_BY_TAOBAO.
@@ -74,29 +72,8 @@ JUHUASUAN = "JHS"  # trade_from JHS: 聚划算, a platform promotion
 _ROOT = "trade"
 
 
-def top_sign(secret: str, params: Mapping[str, str], body: bytes, sign_method: str) -> str:
-    """TOP's SPI signature of params and body, upper-case hex (see the module docstring)."""
-    return platform_signing.sign(params, secret, body, sign_method)
-
-
-class TaobaoAdapter:
+class TaobaoAdapter(TopPush):
     """Adapter for TOP trades (Taobao and Tmall), pushed as taobao.trade.fullinfo.get's trade."""
-
-    def __init__(self, name: str = "taobao", tolerance: timedelta = DEFAULT_TOLERANCE) -> None:
-        self.name = name
-        self.tolerance = tolerance
-
-    def verify(
-        self,
-        headers: Mapping[str, str],
-        body: bytes,
-        secrets: SecretLookup,
-        *,
-        now: datetime,
-    ) -> None:
-        platform_signing.verify_top(
-            headers, body, secrets, platform=self.name, now=now, tolerance=self.tolerance
-        )
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         return None  # TOP sends no delivery id; the route falls back to the body's hash

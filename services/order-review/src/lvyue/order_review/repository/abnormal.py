@@ -72,15 +72,15 @@ async def abnormal_queue(
         select(func.count()).where(customer_contacts.c.order_id == orders.c.id).scalar_subquery()
     )
     query = (
-        select(
-            orders.c.id,
+        select(  # labelled as QueueEntry's fields
+            orders.c.id.label("order_id"),
             orders.c.platform,
             orders.c.shop_id,
             orders.c.platform_order_id,
             orders.c.findings,
-            orders.c.updated_at,
-            latest.c.due_at,
-            latest.c.state,
+            orders.c.updated_at.label("flagged_at"),
+            latest.c.due_at.label("contact_due_at"),
+            latest.c.state.label("contact_deadline_state"),
             contact_count.label("contacts"),
         )
         .select_from(orders.outerjoin(latest, latest.c.subject == cast(orders.c.id, Text)))
@@ -106,18 +106,5 @@ async def abnormal_queue(
         .limit(limit)
         .offset(offset)
     )
-    entries = [
-        QueueEntry(
-            order_id=r.id,
-            platform=r.platform,
-            shop_id=r.shop_id,
-            platform_order_id=r.platform_order_id,
-            findings=r.findings,
-            flagged_at=r.updated_at,
-            contact_due_at=r.due_at,
-            contact_deadline_state=r.state,
-            contacts=r.contacts,
-        )
-        for r in rows
-    ]
+    entries = [QueueEntry(**row._mapping) for row in rows]
     return entries, int(total or 0)
