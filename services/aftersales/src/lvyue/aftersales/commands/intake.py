@@ -151,46 +151,52 @@ async def open_case(
         if (earlier := await _earlier(uow, cmd)) is not None:
             return await _repeat(uow, cmd, earlier, view=view)
         order = await shipped_order(uow, cmd.order)
-        lines = case_lines(cmd.lines, order.ordered())
-        if cmd.requested_amount is not None:
-            refunded = await repository.refunded_total(uow.session, order.order_id)
-            check_refundable(cmd.requested_amount, paid_total=order.paid_total, refunded=refunded)
-        now = uow.clock.now()
-        case_id = uuid.uuid4()
-        inserted = await repository.insert_case(
-            uow.session,
-            {
-                "id": case_id,
-                "order_id": order.order_id,
-                "type": cmd.type,
-                "reason": cmd.reason,
-                "description": cmd.description,
-                "lines": case_lines_json(lines),
-                "requested_amount": cmd.requested_amount,
-                "state": CaseState.REQUESTED,
-                "source": cmd.source,
-                "platform": order.platform,
-                "shop_id": order.shop_id,
-                "platform_aftersale_id": cmd.platform_aftersale_id,
-                "idempotency_key": cmd.idempotency_key,
-                "requested_at": now,
-                "updated_at": now,
-            },
-        )
-        if not inserted:  # a concurrent repeat committed first
+        case = await _insert(uow, cmd, order)
+        if case is None:  # a concurrent repeat committed first
             earlier = await _earlier(uow, cmd)
             assert earlier is not None
             return await _repeat(uow, cmd, earlier, view=view)
-        case = await repository.get_case(uow.session, case_id)
-        assert case is not None
         await repository.add_history(
-            uow.session, case_id=case_id, state=case.state, at=now, actor=cmd.actor,
-            note=f"{cmd.type} requested: {cmd.reason}",
+            uow.session, case_id=case.id, state=case.state, at=case.requested_at,
+            actor=cmd.actor, note=f"{cmd.type} requested: {cmd.reason}",
         )  # fmt: skip
-        await ctx.open_deadline(uow, RESPONSE_SLA, case, now)  # rule aftersale_response_24h
+        # rule aftersale_response_24h
+        await ctx.open_deadline(uow, RESPONSE_SLA, case, case.requested_at)
         if cmd.delivery is not None:
             await _record_delivery(uow, cmd.delivery, case)
         uow.after_commit(lambda: metrics.record_case(cmd.type, cmd.reason))
         read = await case_view(uow.session, case) if view else None
         await uow.commit()
     return Opened(case, created=True, view=read)
+
+
+async def _insert(uow: UnitOfWork, cmd: OpenCase, order: ShippedOrder) -> Case | None:
+    """The new case, requested now: its lines within what was shipped, its amount within
+    what was paid minus earlier refunds; None when a concurrent repeat holds its keys."""
+    lines = case_lines(cmd.lines, order.ordered())
+    if cmd.requested_amount is not None:
+        refunded = await repository.refunded_total(uow.session, order.order_id)
+        check_refundable(cmd.requested_amount, paid_total=order.paid_total, refunded=refunded)
+    now = uow.clock.now()
+    case_id = uuid.uuid4()
+    inserted = await repository.insert_case(
+        uow.session,
+        {
+            "id": case_id,
+            "order_id": order.order_id,
+            "type": cmd.type,
+            "reason": cmd.reason,
+            "description": cmd.description,
+            "lines": case_lines_json(lines),
+            "requested_amount": cmd.requested_amount,
+            "state": CaseState.REQUESTED,
+            "source": cmd.source,
+            "platform": order.platform,
+            "shop_id": order.shop_id,
+            "platform_aftersale_id": cmd.platform_aftersale_id,
+            "idempotency_key": cmd.idempotency_key,
+            "requested_at": now,
+            "updated_at": now,
+        },
+    )
+    return await repository.get_case(uow.session, case_id) if inserted else None

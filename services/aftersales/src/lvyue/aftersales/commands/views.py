@@ -11,70 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.aftersales import repository
 from lvyue.aftersales.api.schemas import (
-    CaseLineRead,
     CaseRead,
-    DeadlineRead,
-    HistoryRead,
     OrderRead,
-    RefundRead,
-    ReplacementRead,
-    ReturnLineRead,
 )
 from lvyue.aftersales.repository import Case
 from lvyue.common.deadlines.store import for_subject
 
 
 async def case_view(session: AsyncSession, case: Case) -> CaseRead:
-    refund = await repository.refund_of_case(session, case.id)
-    deadlines = await for_subject(session, str(case.id))
-    return CaseRead(
-        id=case.id,
-        order_id=case.order_id,
-        type=case.type,
-        reason=case.reason,
-        description=case.description,
-        lines=[CaseLineRead(**vars(line)) for line in case.lines],
-        requested_amount=case.requested_amount,
-        state=case.state,
-        source=case.source,
-        platform=case.platform,
-        shop_id=case.shop_id,
-        platform_aftersale_id=case.platform_aftersale_id,
-        requested_at=case.requested_at,
-        decided_at=case.decided_at,
-        decided_by=case.decided_by,
-        decision_note=case.decision_note,
-        return_received_at=case.return_received_at,
-        returned_lines=(
-            None
-            if case.returned_lines is None
-            else [ReturnLineRead(**vars(line)) for line in case.returned_lines]
-        ),
-        refund=(
-            RefundRead(
-                reference=refund.reference,
-                amount=refund.amount,
-                currency=refund.currency,
-                refunded_at=refund.refunded_at,
-                actor=refund.actor,
-            )
-            if refund is not None
-            else None
-        ),
-        replacement=(
-            None if case.replacement is None else ReplacementRead(**vars(case.replacement))
-        ),
-        deadlines=[
-            DeadlineRead(
-                sla=d.sla,
-                state=d.state,
-                opened_at=d.opened_at,
-                due_at=d.due_at,
-                closed_at=d.closed_at,
-            )
-            for d in deadlines
-        ],
-        history=[HistoryRead(**vars(h)) for h in await repository.history(session, case.id)],
+    """The case as the API shows it: its fields, refund, deadlines and history (read by
+    attribute from the repository's records, field by field as CaseRead names them)."""
+    return CaseRead.model_validate(
+        {
+            **vars(case),
+            "refund": await repository.refund_of_case(session, case.id),
+            "deadlines": await for_subject(session, str(case.id)),
+            "history": await repository.history(session, case.id),
+        },
+        from_attributes=True,
     )
 
 
