@@ -72,34 +72,31 @@ async def decide(
     """
     now = uow.clock.now()
     judged = judge(state, ctx)
-    findings = judged.remaining
-    subject = str(state.id)
-    stock = (
-        StockColumns(state.stock_status, state.stock, state.warehouse_id) if record_stock else None
-    )
-    if not findings:
-        await close_deadlines(uow, slas=(REVIEW_SLA, CONTACT_SLA), subject=subject, closed_at=now)
-        await repository.set_status(
-            uow.session,
-            order_id=state.id,
-            status=OrderStatus.REVIEWED,
-            at=now,
-            findings=[],
-            stock=stock,
-            accepted=judged.accepted,
-        )
-        await _announce(uow, ctx, state, judged, now)
-        return OrderStatus.REVIEWED
-    await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
+    status = OrderStatus.ABNORMAL if judged.remaining else OrderStatus.REVIEWED
+    await _track_deadlines(uow, ctx, state, judged, now)
     await repository.set_status(
         uow.session,
         order_id=state.id,
-        status=OrderStatus.ABNORMAL,
+        status=status,
         at=now,
-        findings=_recorded(findings),
-        stock=stock,
+        findings=_recorded(judged.remaining),
+        stock=_stock(state) if record_stock else None,
         accepted=judged.accepted,
     )
+    await _announce(uow, ctx, state, judged, now)
+    return status
+
+
+async def _track_deadlines(
+    uow: UnitOfWork, ctx: ReviewContext, state: ReviewState, judged: Resolution, now: datetime
+) -> None:
+    """review_by_0900 closes on the decision; the 2 h contact deadline opens when the order is
+    abnormal and closes when it is reviewed (after operators resolved it)."""
+    subject = str(state.id)
+    if not judged.remaining:
+        await close_deadlines(uow, slas=(REVIEW_SLA, CONTACT_SLA), subject=subject, closed_at=now)
+        return
+    await close_deadline(uow, sla=REVIEW_SLA, subject=subject, closed_at=now)
     await open_deadline(
         uow,
         sla=CONTACT_SLA,
@@ -108,8 +105,10 @@ async def decide(
         due_at=ctx.sla.due_at(CONTACT_SLA, now),
         queue=_contact_queue(state),
     )
-    await _announce(uow, ctx, state, judged, now)
-    return OrderStatus.ABNORMAL
+
+
+def _stock(state: ReviewState) -> StockColumns:
+    return StockColumns(state.stock_status, state.stock, state.warehouse_id)
 
 
 async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: ReviewContext) -> None:
@@ -130,7 +129,7 @@ async def decide_all(states: Sequence[ReviewState], uow: UnitOfWork, ctx: Review
                 order_id=state.id,
                 status=OrderStatus.ABNORMAL if j.remaining else OrderStatus.REVIEWED,
                 findings=_recorded(j.remaining),
-                stock=StockColumns(state.stock_status, state.stock, state.warehouse_id),
+                stock=_stock(state),
                 accepted=j.accepted,
             )
             for state, j in judged
@@ -187,26 +186,11 @@ async def _announce(
     """order.reviewed (priority, promised dispatch, the findings accepted to let it through)
     or order.abnormal (every reason still open)."""
     subject = str(state.id)
-    findings = judged.remaining
-    if not findings:
-        await uow.emit(
-            ORDER_REVIEWED,
-            OrderReviewed(
-                order_id=state.id,
-                warehouse_id=state.warehouse_id or "",
-                priority=priority(state.order),
-                promised_dispatch_at=ctx.warehouses.due_times(
-                    state.warehouse_id or "", now
-                ).dispatch_due_at,
-                reviewed_at=now,
-                order=state.order,
-                accepted_findings=tuple(accepted_payload(a) for a in judged.accepted),
-            ),
-            subject=subject,
-        )
+    if not judged.remaining:
+        await uow.emit(ORDER_REVIEWED, _reviewed(ctx, state, judged, now), subject=subject)
         uow.after_commit(REVIEWED.labels("reviewed").inc)
         return
-    reasons = tuple(str(f.reason) for f in findings)
+    reasons = tuple(str(f.reason) for f in judged.remaining)
     await uow.emit(
         ORDER_ABNORMAL,
         OrderAbnormal(order_id=state.id, reasons=reasons, flagged_at=now),
@@ -219,3 +203,18 @@ async def _announce(
             ABNORMAL_REASONS.labels(reason).inc()
 
     uow.after_commit(count)
+
+
+def _reviewed(
+    ctx: ReviewContext, state: ReviewState, judged: Resolution, now: datetime
+) -> OrderReviewed:
+    warehouse_id = state.warehouse_id or ""
+    return OrderReviewed(
+        order_id=state.id,
+        warehouse_id=warehouse_id,
+        priority=priority(state.order),
+        promised_dispatch_at=ctx.warehouses.due_times(warehouse_id, now).dispatch_due_at,
+        reviewed_at=now,
+        order=state.order,
+        accepted_findings=tuple(accepted_payload(a) for a in judged.accepted),
+    )

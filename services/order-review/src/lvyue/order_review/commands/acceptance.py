@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from prometheus_client import Counter
 
@@ -25,6 +26,7 @@ from lvyue.order_review.domain.rules.acceptance import (
 )
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.domain.transitions import Action, require
+from lvyue.order_review.repository import ReviewState
 from lvyue.order_review.review import ReviewContext, accepted_payload, decide, judge
 
 ACCEPTED = Counter(
@@ -61,8 +63,10 @@ class AcceptanceOutcome:
     remaining: list[Finding]  # findings still open (empty once reviewed)
 
 
-def _latest(acceptances: tuple[Acceptance, ...], rule: Reason) -> Acceptance | None:
-    return next((a for a in reversed(acceptances) if a.rule == rule), None)
+@dataclass(frozen=True)
+class _Target:
+    finding: Finding  # the open finding to accept
+    others: list[Finding]  # the findings still open besides it
 
 
 async def accept_finding(
@@ -80,51 +84,81 @@ async def accept_finding(
         state = await repository.lock_order(uow.session, cmd.order_id)
         if state is None:
             raise OrderNotFound(cmd.order_id)
-        if state.status != OrderStatus.ABNORMAL:
-            earlier = _latest(state.acceptances, cmd.rule)
-            if earlier is not None:  # a repeat after the order moved on
-                return AcceptanceOutcome(earlier, False, state.status, [])
-            require(Action.ACCEPT_FINDING, state.status)
-        judged = judge(state, ctx)
-        finding = next((f for f in judged.remaining if f.reason == cmd.rule), None)
-        if finding is None:
-            earlier = next((a for a in judged.accepted if a.rule == cmd.rule), None)
-            if earlier is not None:  # a repeat while other findings are still open
-                return AcceptanceOutcome(earlier, False, state.status, judged.remaining)
-            raise FindingNotPresent(cmd.order_id, cmd.rule, judged.remaining)
-        now = uow.clock.now()
-        acceptance = Acceptance(
-            rule=cmd.rule,
-            detail=finding.detail,
-            reason=cmd.reason,
-            note=cmd.note,
-            actor=cmd.actor,
-            roles=tuple(sorted(cmd.roles)),
-            at=now,
-            fingerprint=fingerprint(finding, state.order),
-        )
-        remaining = [f for f in judged.remaining if f is not finding]
-        await repository.add_acceptance(
-            uow.session,
-            order_id=state.id,
-            acceptance=acceptance,
-            remaining=[{"reason": str(f.reason), "detail": f.detail} for f in remaining],
-            note=f"{cmd.rule} accepted by {cmd.actor} ({', '.join(acceptance.roles)}): "
-            f"{cmd.reason}" + (f", {cmd.note}" if cmd.note else ""),
-        )
-        await uow.emit(
-            ORDER_FINDING_ACCEPTED,
-            FindingAccepted(
-                order_id=state.id,
-                acceptance=accepted_payload(acceptance),
-                remaining=tuple(str(f.reason) for f in remaining),
-            ),
-            subject=str(state.id),
-        )
+        target = _target(cmd, state, ctx)
+        if isinstance(target, AcceptanceOutcome):
+            return target  # a repeat: nothing changes
+        acceptance = _acceptance(cmd, target.finding, state, uow.clock.now())
+        await _record(uow, cmd, state.id, acceptance, target.others)
         status: str = OrderStatus.ABNORMAL
-        if not remaining:
+        if not target.others:
             accepted = replace(state, acceptances=(*state.acceptances, acceptance))
             status = await decide(accepted, uow, ctx)
         await uow.commit()
     ACCEPTED.labels(str(cmd.rule)).inc()
-    return AcceptanceOutcome(acceptance, True, status, remaining)
+    return AcceptanceOutcome(acceptance, True, status, target.others)
+
+
+def _target(
+    cmd: AcceptFinding, state: ReviewState, ctx: ReviewContext
+) -> _Target | AcceptanceOutcome:
+    """The open finding the command accepts, or the first answer again when it repeats an
+    acceptance; raises when the order is not abnormal or has no such finding."""
+    if state.status != OrderStatus.ABNORMAL:
+        earlier = _latest(state.acceptances, cmd.rule)
+        if earlier is not None:  # a repeat after the order moved on
+            return AcceptanceOutcome(earlier, False, state.status, [])
+        require(Action.ACCEPT_FINDING, state.status)
+    judged = judge(state, ctx)
+    finding = next((f for f in judged.remaining if f.reason == cmd.rule), None)
+    if finding is None:
+        earlier = next((a for a in judged.accepted if a.rule == cmd.rule), None)
+        if earlier is not None:  # a repeat while other findings are still open
+            return AcceptanceOutcome(earlier, False, state.status, judged.remaining)
+        raise FindingNotPresent(cmd.order_id, cmd.rule, judged.remaining)
+    return _Target(finding, [f for f in judged.remaining if f is not finding])
+
+
+def _latest(acceptances: tuple[Acceptance, ...], rule: Reason) -> Acceptance | None:
+    return next((a for a in reversed(acceptances) if a.rule == rule), None)
+
+
+def _acceptance(
+    cmd: AcceptFinding, finding: Finding, state: ReviewState, now: datetime
+) -> Acceptance:
+    return Acceptance(
+        rule=cmd.rule,
+        detail=finding.detail,
+        reason=cmd.reason,
+        note=cmd.note,
+        actor=cmd.actor,
+        roles=tuple(sorted(cmd.roles)),
+        at=now,
+        fingerprint=fingerprint(finding, state.order),  # what was accepted, to notice a change
+    )
+
+
+async def _record(
+    uow: UnitOfWork,
+    cmd: AcceptFinding,
+    order_id: uuid.UUID,
+    acceptance: Acceptance,
+    remaining: list[Finding],
+) -> None:
+    """The acceptance on the order with its history row, and order.finding_accepted."""
+    await repository.add_acceptance(
+        uow.session,
+        order_id=order_id,
+        acceptance=acceptance,
+        remaining=[{"reason": str(f.reason), "detail": f.detail} for f in remaining],
+        note=f"{cmd.rule} accepted by {cmd.actor} ({', '.join(acceptance.roles)}): "
+        f"{cmd.reason}" + (f", {cmd.note}" if cmd.note else ""),
+    )
+    await uow.emit(
+        ORDER_FINDING_ACCEPTED,
+        FindingAccepted(
+            order_id=order_id,
+            acceptance=accepted_payload(acceptance),
+            remaining=tuple(str(f.reason) for f in remaining),
+        ),
+        subject=str(order_id),
+    )
