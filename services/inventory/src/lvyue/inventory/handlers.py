@@ -9,7 +9,7 @@ An exchange's replacement is a holder of its own, keyed by its after-sale id, th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 import structlog
@@ -38,6 +38,7 @@ from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.domain import AllocationState, StockPolicy, requested_quantities
 from lvyue.inventory.ledger import check_low_stock, latch_low_stock
+from lvyue.inventory.repository import AllocationRecord
 from lvyue.inventory.reservations import (
     ReserveRequest,
     deduct_order,
@@ -82,7 +83,7 @@ async def on_order_created(event: Envelope, uow: UnitOfWork, policy: StockPolicy
         lines=requested_quantities((ln.sku, ln.quantity) for ln in created.order.lines),
         actor=_actor(event),
     )
-    state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
+    state = _outcome(reserved.ok)
     await _save(uow, created.order_id, state, created.received_at)
     await latch_low_stock(uow, policy, reserved.after)  # rows still locked: no second read
 
@@ -94,6 +95,24 @@ async def on_orders_created(
     created = [(event, event.payload(OrderCreated)) for event in events]
     await repository.lock_orders(uow.session, (c.order_id for _, c in created))
     known = await repository.get_allocations(uow.session, [c.order_id for _, c in created])
+    todo = _first_sightings(created, known)
+    if not todo:
+        return
+    decisions, rows = await reserve_orders(
+        uow, [request for _, request in todo], warehouse=policy.default_warehouse_id
+    )
+    outcomes = [
+        (order.order_id, _outcome(decisions[order.order_id].ok), order.received_at)
+        for order, _ in todo
+    ]
+    await repository.save_allocations(uow.session, outcomes, at=uow.clock.now())
+    await latch_low_stock(uow, policy, rows)
+
+
+def _first_sightings(
+    created: Sequence[tuple[Envelope, OrderCreated]], known: Mapping[uuid.UUID, AllocationRecord]
+) -> list[tuple[OrderCreated, ReserveRequest]]:
+    """The orders to reserve: neither known before nor earlier in the same poll."""
     todo: list[tuple[OrderCreated, ReserveRequest]] = []
     for event, order in created:
         if order.order_id in known or any(o.order_id == order.order_id for o, _ in todo):
@@ -102,26 +121,11 @@ async def on_orders_created(
             continue
         lines = requested_quantities((ln.sku, ln.quantity) for ln in order.order.lines)
         todo.append((order, ReserveRequest(order.order_id, lines, _actor(event))))
-    if not todo:
-        return
-    decisions, rows = await reserve_orders(
-        uow, [request for _, request in todo], warehouse=policy.default_warehouse_id
-    )
-    await repository.save_allocations(
-        uow.session,
-        [
-            (
-                order.order_id,
-                AllocationState.RESERVED
-                if decisions[order.order_id].ok
-                else AllocationState.REJECTED,
-                order.received_at,
-            )
-            for order, _ in todo
-        ],
-        at=uow.clock.now(),
-    )
-    await latch_low_stock(uow, policy, rows)
+    return todo
+
+
+def _outcome(reserved: bool) -> AllocationState:
+    return AllocationState.RESERVED if reserved else AllocationState.REJECTED
 
 
 async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
@@ -143,7 +147,7 @@ async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy
     reserved = await reserve_order(
         uow, order_id=updated.order_id, warehouse=warehouse, lines=lines, actor=_actor(event)
     )
-    state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
+    state = _outcome(reserved.ok)
     await _save(uow, updated.order_id, state, updated.updated_at)
     await check_low_stock(uow, policy, released + reserved.touched)
 
@@ -212,7 +216,7 @@ async def on_replacement_requested(event: Envelope, uow: UnitOfWork, policy: Sto
         lines=requested_quantities((ln.sku, ln.quantity) for ln in requested.lines),
         actor=_actor(event),
     )
-    state = AllocationState.RESERVED if reserved.ok else AllocationState.REJECTED
+    state = _outcome(reserved.ok)
     await _save(uow, holder, state, requested.requested_at)
     await check_low_stock(uow, policy, reserved.touched)
 

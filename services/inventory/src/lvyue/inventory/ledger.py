@@ -83,53 +83,53 @@ async def record_all(
     actor) each; returns the changed rows after, by key."""
     if any(c.reference is not None or c.sold_at is not None for _, c, _ in changes):
         raise ValueError("record_all takes neither references nor sales: use record")
+    if not changes:
+        return {}
     now = uow.clock.now()
     current = dict(rows)
     movements = []
     for key, change, actor in changes:
-        row = current[key]
-        after = replace(
-            row,
-            on_hand=row.on_hand + change.on_hand_delta,
-            reserved=row.reserved + change.reserved_delta,
-        )
-        movements.append(
-            {
-                "warehouse_id": row.warehouse_id,
-                "sku": row.sku,
-                "kind": change.kind,
-                "on_hand_delta": change.on_hand_delta,
-                "reserved_delta": change.reserved_delta,
-                "on_hand_after": after.on_hand,
-                "reserved_after": after.reserved,
-                "order_id": change.order_id,
-                "reference": None,
-                "actor": actor,
-                "note": change.note,
-                "at": now,
-            }
-        )
-        current[key] = after
-    if not movements:
-        return {}
+        before, current[key] = current[key], _applied(current[key], change)
+        movements.append(_movement(before, current[key], change, actor, now))
     await repository.insert_movements(uow.session, movements)
-    touched = {key for key, _, _ in changes}
-    written = await repository.apply_stock_deltas(
-        uow.session,
-        {
-            key: (
-                current[key].on_hand - rows[key].on_hand,
-                current[key].reserved - rows[key].reserved,
-            )
-            for key in touched
-        },
-        at=now,
-    )
+    deltas = {
+        key: (current[key].on_hand - rows[key].on_hand, current[key].reserved - rows[key].reserved)
+        for key in {key for key, _, _ in changes}
+    }
+    written = await repository.apply_stock_deltas(uow.session, deltas, at=now)
     for key, row in written.items():
         if (row.on_hand, row.reserved) != (current[key].on_hand, current[key].reserved):
             # The caller's row was stale: refuse rather than write a false audit trail.
             raise RuntimeError(f"stock row {key} changed under its lock holder")
     return written
+
+
+def _applied(row: StockRow, change: Change) -> StockRow:
+    return replace(
+        row,
+        on_hand=row.on_hand + change.on_hand_delta,
+        reserved=row.reserved + change.reserved_delta,
+    )
+
+
+def _movement(
+    before: StockRow, after: StockRow, change: Change, actor: str, at: datetime
+) -> dict[str, object]:
+    """The audit row of one change, as repository.insert_movements takes it."""
+    return {
+        "warehouse_id": before.warehouse_id,
+        "sku": before.sku,
+        "kind": change.kind,
+        "on_hand_delta": change.on_hand_delta,
+        "reserved_delta": change.reserved_delta,
+        "on_hand_after": after.on_hand,
+        "reserved_after": after.reserved,
+        "order_id": change.order_id,
+        "reference": None,
+        "actor": actor,
+        "note": change.note,
+        "at": at,
+    }
 
 
 async def check_low_stock(uow: UnitOfWork, policy: StockPolicy, keys: Iterable[StockKey]) -> None:

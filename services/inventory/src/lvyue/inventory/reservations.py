@@ -314,39 +314,46 @@ async def restock_return(
 
     References are per after-sale case and SKU, so a repeated return changes nothing.
     """
-    sellable = requested_quantities((ln.sku, ln.quantity) for ln in lines if ln.sellable)
-    unsellable = requested_quantities((ln.sku, ln.quantity) for ln in lines if not ln.sellable)
+    changes = _return_changes(aftersale_id, order_id, lines)
+    skus = sorted({sku for sku, _ in changes})
     now = uow.clock.now()
-    for sku in sorted(sellable.keys() | unsellable.keys()):
+    for sku in skus:
         # Goods physically arrived: a SKU this warehouse never stocked is created for them.
         await repository.insert_stock_if_new(
             uow.session, warehouse_id=warehouse_id, sku=sku, name="", safety_threshold=None, at=now
         )
-    rows = await repository.lock_stock(
-        uow.session, ((warehouse_id, sku) for sku in sellable.keys() | unsellable.keys())
-    )
-    changes = [
-        Change(
-            MovementKind.RESTOCK,
-            on_hand_delta=quantity,
-            order_id=order_id,
-            reference=f"return:{aftersale_id}:{sku}",
-            note=f"returned sellable, after-sale {aftersale_id}",
-        )
-        for sku, quantity in sellable.items()
-    ] + [
-        Change(
-            MovementKind.RESTOCK,
-            order_id=order_id,
-            reference=f"return:{aftersale_id}:{sku}:unsellable",
-            note=f"returned unsellable: {quantity} not restocked, after-sale {aftersale_id}",
-        )
-        for sku, quantity in unsellable.items()
-    ]
-    skus = list(sellable) + list(unsellable)
-    for sku, change in zip(skus, changes, strict=True):
+    rows = await repository.lock_stock(uow.session, ((warehouse_id, sku) for sku in skus))
+    for sku, change in changes:
         key = (warehouse_id, sku)
         done = await record(uow, rows[key], change, actor=actor)
         if done is not None:
             rows[key] = done[1]
     return list(rows)
+
+
+def _return_changes(
+    aftersale_id: uuid.UUID, order_id: uuid.UUID, lines: tuple[ReturnedLine, ...]
+) -> list[tuple[str, Change]]:
+    """(sku, change) of a return: sellable units back on hand, unsellable ones noted only."""
+    sellable = requested_quantities((ln.sku, ln.quantity) for ln in lines if ln.sellable)
+    unsellable = requested_quantities((ln.sku, ln.quantity) for ln in lines if not ln.sellable)
+    restocked = [
+        (sku, Change(
+            MovementKind.RESTOCK,
+            on_hand_delta=quantity,
+            order_id=order_id,
+            reference=f"return:{aftersale_id}:{sku}",
+            note=f"returned sellable, after-sale {aftersale_id}",
+        ))
+        for sku, quantity in sellable.items()
+    ]  # fmt: skip
+    written_down = [
+        (sku, Change(
+            MovementKind.RESTOCK,
+            order_id=order_id,
+            reference=f"return:{aftersale_id}:{sku}:unsellable",
+            note=f"returned unsellable: {quantity} not restocked, after-sale {aftersale_id}",
+        ))
+        for sku, quantity in unsellable.items()
+    ]  # fmt: skip
+    return restocked + written_down
