@@ -11,6 +11,7 @@ import platform
 import secrets
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,9 @@ class Bench:
             if cfg.latency_rate > 0:
                 title = f"lvyue @{cfg.latency_rate:g}/s"
                 phases["latency"] = await self.lvyue_phase(title, cfg.latency_rate, seed=2)
+            receiver: dict[str, Any] = {}
             if not cfg.skip_ceiling:
-                phases[INTAKE_ALONE] = await self.intake_alone_phase(seed=5)
+                phases[INTAKE_ALONE], receiver = await self.intake_alone_phase(seed=5)
         finally:
             await self.follower.stop()
         topics = [self.stack.topic_prefix + topic for topic in self.chain]
@@ -72,7 +74,7 @@ class Bench:
             "idle_cpu_cores": {name: round(cores, 4) for name, cores in self.idle.items()},
             "phases": phases,
             "staged_twice": await effects.staged_twice(self.stack.server_url, topics),
-            "ceiling": None if cfg.skip_ceiling else await self.ceiling(),
+            "ceiling": None if cfg.skip_ceiling else await self.ceiling(receiver),
             "scanner": None if cfg.skip_scanner else await self.scanner(),
         }
 
@@ -167,21 +169,24 @@ class Bench:
         result["sql_statements_per_order"] = servicestats.sql_statements(counters)
         return result
 
-    async def intake_alone_phase(self, *, seed: int) -> dict[str, Any]:
-        """Intake's own capacity, measured as the minimal receiver's is: every process
-        downstream of order.created is paused (SIGSTOP) while the load runs flat out, so
-        intake (its API process and PostgreSQL) has the cores to itself. Under `lvyue run`
-        order-review's outbox relay runs in its consumers' process, paused with the rest: like
-        the receiver, intake commits and answers, and publishing waits. The pipeline is then
-        resumed and the backlog followed to its end (published, then processed): nothing
-        accepted while it was paused may be lost."""
+    async def intake_alone_phase(self, *, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Intake's own capacity, measured as the minimal receiver's is and right after it, in
+        the same conditions: every process downstream of order.created is paused (SIGSTOP)
+        while the receiver and then intake are loaded flat out, so each (with PostgreSQL) has
+        the cores to itself. Under `lvyue run` order-review's outbox relay runs in its
+        consumers' process, paused with the rest: like the receiver, intake commits and
+        answers, and publishing waits. The pipeline is then resumed and the backlog followed
+        to its end (published, then processed): nothing accepted while it was paused may be
+        lost. (this phase, the minimal receiver's result)"""
         plan = self._plan(self.stack.intake_url, 0)
         paused = [n for n in self.groups if n in self.stack.services and n != INTAKE_PROCESS]
         pipeline = [pid for name in paused for pid in self.groups[name]]
         async with contextlib.AsyncExitStack() as prepared:
+            receiver = await self._minimal_receiver(prepared)
             fire = await self._ready(prepared, INTAKE_ALONE, plan, seed)
             try:
                 _signal_all(pipeline, signal.SIGSTOP)
+                minimal = await receiver()
                 async with Sampler(self.groups, {}) as sampler:
                     load = await self._fire(INTAKE_ALONE, plan, fire)
             finally:
@@ -207,9 +212,40 @@ class Bench:
             "latency": {"http_intake": intake["latency"]},
             "errors": intake["errors"],
             "resources": sampler.result.to_dict(orders=len(accepted), idle=self.idle),
-        }
+        }, minimal
 
-    async def ceiling(self) -> dict[str, Any]:
+    async def _minimal_receiver(
+        self, prepared: contextlib.AsyncExitStack
+    ) -> Callable[[], Awaitable[dict[str, Any]]]:
+        """The minimal receiver started on a fresh database of the same PostgreSQL and its
+        load prepared (both undone when `prepared` closes); returns what loads and samples it."""
+        cfg = self.cfg
+        url = database_url(self.stack, "lvyue_bench_receiver")
+        await fresh_database(url, ORDER_REVIEW_MIGRATIONS)
+        prepared.push_async_callback(drop_database, url)
+        log_path = cfg.state_dir / "receiver.log"
+        receiver = ceiling.start_receiver(
+            url, self.creds.webhook_secret, concurrency=cfg.concurrency, log_path=log_path
+        )
+        prepared.callback(ceiling.stop_receiver, receiver)
+        plan = self._plan(receiver.url, cfg.rate)
+        fire = await self._ready(prepared, "minimal receiver", plan, 4)
+        groups = {k: v for k, v in self.groups.items() if k in {"postgres", "bench"}}
+        groups["minimal-receiver"] = [receiver.process.pid]
+
+        async def measure() -> dict[str, Any]:
+            async with Sampler(groups, {}) as sample:
+                load = await self._fire("minimal receiver", plan, fire)
+            return {
+                **summary.load_summary(load, target_rate=cfg.rate, concurrency=cfg.concurrency),
+                "resources": sample.result.to_dict(orders=len(load.accepted), idle=self.idle),
+            }
+
+        return measure
+
+    async def ceiling(self, receiver: dict[str, Any]) -> dict[str, Any]:
+        """The raw-asyncpg ceiling, with `receiver`: the minimal receiver's result (measured
+        in the intake-alone phase, beside intake)."""
         cfg = self.cfg
         url = database_url(self.stack, "lvyue_bench_ceiling")
         await fresh_database(url, ORDER_REVIEW_MIGRATIONS)
@@ -227,20 +263,6 @@ class Bench:
                 url, OrderFactory(self.skus, seed=3), concurrency=cfg.concurrency,
                 duration_s=cfg.duration_s, max_orders=cfg.orders, counters=counters,
             )  # fmt: skip
-        await fresh_database(url, ORDER_REVIEW_MIGRATIONS)
-        log_path = self.cfg.state_dir / "receiver.log"
-        receiver = ceiling.start_receiver(
-            url, self.creds.webhook_secret, concurrency=cfg.concurrency, log_path=log_path
-        )
-        try:
-            groups["minimal-receiver"] = [receiver.process.pid]
-            plan = self._plan(receiver.url, cfg.rate)
-            async with contextlib.AsyncExitStack() as prepared:
-                fire = await self._ready(prepared, "minimal receiver", plan, 4)
-                async with Sampler(groups, {}) as receiver_sample:
-                    load = await self._fire("minimal receiver", plan, fire)
-        finally:
-            ceiling.stop_receiver(receiver)
         await drop_database(url)
         return {
             "raw_writes": {
@@ -249,12 +271,7 @@ class Bench:
                 ),
                 "resources": raw_sample.result.to_dict(orders=len(raw.latencies_s), idle=self.idle),
             },
-            "minimal_receiver": {
-                **summary.load_summary(load, target_rate=cfg.rate, concurrency=cfg.concurrency),
-                "resources": receiver_sample.result.to_dict(
-                    orders=len(load.accepted), idle=self.idle
-                ),
-            },
+            "minimal_receiver": receiver,
         }
 
     async def scanner(self) -> dict[str, Any]:

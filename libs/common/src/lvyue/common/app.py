@@ -242,6 +242,9 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
         docs_url=None,  # served by install_openapi, with local assets
         redoc_url=None,
+        # lvyue reports through Prometheus metrics and structured logs; FastAPI's native
+        # OpenTelemetry would otherwise look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_openapi(app, docs=docs)
     install_problem_handlers(app)
