@@ -61,17 +61,17 @@ def _actor(event: Envelope) -> str:
 
 
 async def _save(
-    uow: UnitOfWork, order_id: uuid.UUID, state: AllocationState, as_of: datetime
+    uow: UnitOfWork, holder: uuid.UUID, state: AllocationState, as_of: datetime
 ) -> None:
     await repository.save_allocation(
-        uow.session, order_id=order_id, state=state, as_of=as_of, at=uow.clock.now()
+        uow.session, holder=holder, state=state, as_of=as_of, at=uow.clock.now()
     )
 
 
 async def on_order_created(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
     """Reserves the order once; a redelivery or an order updated or cancelled first: no-op."""
     created = event.payload(OrderCreated)
-    await repository.lock_order(uow.session, created.order_id)
+    await repository.lock_holder(uow.session, created.order_id)
     known = await repository.get_allocation(uow.session, created.order_id)
     if known is not None:
         log.info("order_created_again", order_id=str(created.order_id), state=known.state)
@@ -93,7 +93,7 @@ async def on_orders_created(
 ) -> None:
     """on_order_created for a poll's orders at once, in turn, in a fixed number of statements."""
     created = [(event, event.payload(OrderCreated)) for event in events]
-    await repository.lock_orders(uow.session, (c.order_id for _, c in created))
+    await repository.lock_holders(uow.session, (c.order_id for _, c in created))
     known = await repository.get_allocations(uow.session, [c.order_id for _, c in created])
     todo = _first_sightings(created, known)
     if not todo:
@@ -131,12 +131,12 @@ def _outcome(reserved: bool) -> AllocationState:
 async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
     """Releases what the order holds, then reserves its new lines, all or none."""
     updated = event.payload(OrderUpdated)
-    await repository.lock_order(uow.session, updated.order_id)
+    await repository.lock_holder(uow.session, updated.order_id)
     known = await repository.get_allocation(uow.session, updated.order_id)
     if known is not None and (known.state in _FINAL or known.as_of >= updated.updated_at):
         log.info("order_update_ignored", order_id=str(updated.order_id), state=known.state)
         return
-    held = await repository.order_reservations(uow.session, updated.order_id)
+    held = await repository.reservations_of(uow.session, updated.order_id)
     warehouse = policy.default_warehouse_id
     lines = requested_quantities((ln.sku, ln.quantity) for ln in updated.order.lines)
     # Lock old and new rows together, in order: releasing first would lock out of order.
@@ -155,12 +155,12 @@ async def on_order_updated(event: Envelope, uow: UnitOfWork, policy: StockPolicy
 async def on_order_cancelled(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
     """Releases the order's stock; remembered, so an order.created arriving later reserves none."""
     cancelled = event.payload(OrderCancelled)
-    await repository.lock_order(uow.session, cancelled.order_id)
+    await repository.lock_holder(uow.session, cancelled.order_id)
     known = await repository.get_allocation(uow.session, cancelled.order_id)
     if known is not None and known.state is AllocationState.SHIPPED:
         log.warning("shipped_order_cancelled_ignored", order_id=str(cancelled.order_id))
         return
-    held = await repository.order_reservations(uow.session, cancelled.order_id)
+    held = await repository.reservations_of(uow.session, cancelled.order_id)
     note = f"order cancelled: {cancelled.reason}"
     touched = await release_order(uow, held, actor=_actor(event), note=note)
     as_of = known.as_of if known is not None else cancelled.cancelled_at
@@ -171,8 +171,8 @@ async def on_order_cancelled(event: Envelope, uow: UnitOfWork, policy: StockPoli
 async def on_order_shipped(event: Envelope, uow: UnitOfWork, policy: StockPolicy) -> None:
     """The reserved units leave stock (a sale: it also ends a slow-moving streak)."""
     shipped = event.payload(OrderShipped)
-    await repository.lock_order(uow.session, shipped.order_id)
-    held = await repository.order_reservations(uow.session, shipped.order_id)
+    await repository.lock_holder(uow.session, shipped.order_id)
+    held = await repository.reservations_of(uow.session, shipped.order_id)
     touched = await deduct_order(uow, held, sold_at=shipped.dispatched_at, actor=_actor(event))
     if not touched:
         log.warning("shipped_without_reservation", order_id=str(shipped.order_id))
@@ -203,7 +203,7 @@ async def on_replacement_requested(event: Envelope, uow: UnitOfWork, policy: Sto
     """
     requested = event.payload(ReplacementRequested)
     holder = requested.aftersale_id
-    await repository.lock_order(uow.session, holder)
+    await repository.lock_holder(uow.session, holder)
     known = await repository.get_allocation(uow.session, holder)
     if known is not None:
         log.info("replacement_requested_again", aftersale_id=str(holder), state=known.state)
@@ -226,12 +226,12 @@ async def on_replacement_dispatched(event: Envelope, uow: UnitOfWork, policy: St
     so on order.shipped). Remembered, so a late replacement_requested reserves nothing."""
     dispatched = event.payload(ReplacementDispatched)
     holder = dispatched.aftersale_id
-    await repository.lock_order(uow.session, holder)
+    await repository.lock_holder(uow.session, holder)
     known = await repository.get_allocation(uow.session, holder)
     if known is not None and known.state is AllocationState.SHIPPED:
         log.info("replacement_dispatched_again", aftersale_id=str(holder))
         return
-    held = await repository.order_reservations(uow.session, holder)
+    held = await repository.reservations_of(uow.session, holder)
     touched = await deduct_order(
         uow,
         held,
@@ -258,12 +258,12 @@ async def on_shipment_cancelled(event: Envelope, uow: UnitOfWork, policy: StockP
     holder = cancelled.aftersale_id
     if holder is None:
         return
-    await repository.lock_order(uow.session, holder)
+    await repository.lock_holder(uow.session, holder)
     known = await repository.get_allocation(uow.session, holder)
     if known is not None and known.state in _FINAL:
         log.info("replacement_cancel_ignored", aftersale_id=str(holder), state=known.state)
         return
-    held = await repository.order_reservations(uow.session, holder)
+    held = await repository.reservations_of(uow.session, holder)
     note = f"exchange replacement cancelled ({cancelled.reason}), order {cancelled.order_id}"
     touched = await release_order(
         uow, held, actor=_actor(event), note=note, order_id=cancelled.order_id

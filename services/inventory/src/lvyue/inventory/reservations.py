@@ -293,7 +293,7 @@ async def _settle(
     state = ReservationState.DEDUCTED if kind is MovementKind.DEDUCT else ReservationState.RELEASED
     await repository.set_reservation_state(
         uow.session,
-        order_id=open_[0].order_id,
+        holder=open_[0].order_id,
         skus=[r.sku for r in open_],
         state=state,
         at=uow.clock.now(),

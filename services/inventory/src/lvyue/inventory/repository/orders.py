@@ -1,4 +1,7 @@
-"""SQL for orders as inventory sees them: the per-order lock, reservations, allocations."""
+"""SQL for what holds stock: the per-holder lock, reservations, allocations.
+
+A holder is an order, or an exchange's replacement held under its after-sale id (the tables
+call the column `order_id`; see tables.py)."""
 
 from __future__ import annotations
 
@@ -15,23 +18,23 @@ from lvyue.inventory.domain import AllocationState, ReservationState
 from lvyue.inventory.repository.records import AllocationRecord, Reservation, StockKey
 from lvyue.inventory.tables import order_allocations, reservations
 
-_ORDER_LOCK_CLASS = 7240102  # advisory lock namespace: one inventory order at a time
+_ORDER_LOCK_CLASS = 7240102  # advisory lock namespace: one inventory holder at a time
 
 
-async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> None:
-    """Serializes work on one order across replicas (a rebalance can hand it to two at once)."""
-    await lock_orders(session, [order_id])
+async def lock_holder(session: AsyncSession, holder: uuid.UUID) -> None:
+    """Serializes work on one holder across replicas (a rebalance can hand it to two at once)."""
+    await lock_holders(session, [holder])
 
 
-async def lock_orders(session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> None:
-    """lock_order for several orders in one statement."""
-    await lock_keys(session, _ORDER_LOCK_CLASS, (str(order_id) for order_id in order_ids))
+async def lock_holders(session: AsyncSession, holders: Iterable[uuid.UUID]) -> None:
+    """lock_holder for several holders in one statement."""
+    await lock_keys(session, _ORDER_LOCK_CLASS, (str(holder) for holder in holders))
 
 
-async def order_reservations(session: AsyncSession, order_id: uuid.UUID) -> list[Reservation]:
+async def reservations_of(session: AsyncSession, holder: uuid.UUID) -> list[Reservation]:
     rows = await session.execute(
         select(reservations)
-        .where(reservations.c.order_id == order_id)
+        .where(reservations.c.order_id == holder)
         .order_by(reservations.c.warehouse_id, reservations.c.sku)
     )
     return [
@@ -82,27 +85,27 @@ async def upsert_reservations(
 async def set_reservation_state(
     session: AsyncSession,
     *,
-    order_id: uuid.UUID,
+    holder: uuid.UUID,
     skus: Sequence[str],
     state: ReservationState,
     at: datetime,
 ) -> None:
     await session.execute(
         update(reservations)
-        .where(reservations.c.order_id == order_id, reservations.c.sku.in_(skus))
+        .where(reservations.c.order_id == holder, reservations.c.sku.in_(skus))
         .values(state=state, updated_at=at)
     )
 
 
-async def get_allocation(session: AsyncSession, order_id: uuid.UUID) -> AllocationRecord | None:
-    return (await get_allocations(session, [order_id])).get(order_id)
+async def get_allocation(session: AsyncSession, holder: uuid.UUID) -> AllocationRecord | None:
+    return (await get_allocations(session, [holder])).get(holder)
 
 
 async def get_allocations(
-    session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    session: AsyncSession, holders: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, AllocationRecord]:
     rows = await session.execute(
-        select(order_allocations).where(order_allocations.c.order_id.in_(list(order_ids)))
+        select(order_allocations).where(order_allocations.c.order_id.in_(list(holders)))
     )
     return {
         row.order_id: AllocationRecord(row.order_id, AllocationState(row.state), row.as_of)
@@ -120,12 +123,12 @@ _SAVE_ALLOCATION = _INSERT_ALLOCATION.on_conflict_do_update(
 async def save_allocation(
     session: AsyncSession,
     *,
-    order_id: uuid.UUID,
+    holder: uuid.UUID,
     state: AllocationState,
     as_of: datetime,
     at: datetime,
 ) -> None:
-    await save_allocations(session, [(order_id, state, as_of)], at=at)
+    await save_allocations(session, [(holder, state, as_of)], at=at)
 
 
 async def save_allocations(
@@ -134,7 +137,7 @@ async def save_allocations(
     *,
     at: datetime,
 ) -> None:
-    """What inventory decided for each order, and the order version it decided on."""
+    """What inventory decided for each holder, and the version (as of) it decided on."""
     if decisions:
         await session.execute(
             _SAVE_ALLOCATION,
