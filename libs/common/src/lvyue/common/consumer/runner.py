@@ -1,131 +1,43 @@
-"""Consumer runner: what one poll returned is handled in one unit of work, then committed.
-
-Per poll: the inbox rows of every message in one statement, the handlers in offset order per
-partition, one database commit, then one offset commit for every partition. Offsets are
-committed only after the database commit. If anything in the batch fails, the whole batch is
-rolled back and its messages are handled one by one instead, each in its own unit of work: a
-failing message is retried with backoff, then parked on `<topic>.dlq` (and in the
-dead_letters table) so its partition moves on, and a poison never fails its neighbours.
-A redelivered event finds its inbox row and changes nothing. A nudge (see `lvyue.common.nudge`:
-the embedded broker's workaround) is no event: it is committed past, never handled or recorded.
-
-Dead-lettering is total: whatever PostgreSQL text/jsonb refuses (U+0000, invalid UTF-8, a
-header without a value) is escaped or base64-encoded, so no message content can stop its
-partition. Only an unreachable database or broker can; the runner then rewinds and backs
-off, counting each attempt on `lvyue_consumer_dead_letter_failures_total` (alerted).
-"""
+"""The consumer runner: what one poll returned is handled in one unit of work, then committed
+(see the package docstring for the whole contract)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import exists, select
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
-from lvyue.common.events import Envelope, EventType, dead_letter_topic
+from lvyue.common.consumer.assignment import Assignment
+from lvyue.common.consumer.dead_letters import (
+    dead_letter_headers,
+    record_dead_letter,
+    storable_text,
+)
+from lvyue.common.consumer.metrics import (
+    BATCH_FALLBACKS,
+    BATCH_SIZE,
+    DEAD_LETTER_FAILURES,
+    DEAD_LETTERED,
+    HANDLE_SECONDS,
+    HANDLED,
+    LAG,
+)
+from lvyue.common.consumer.offset_gaps import OffsetGaps
+from lvyue.common.consumer.subscriptions import Handler, RetryPolicy, Subscription
+from lvyue.common.events import Envelope, dead_letter_topic
 from lvyue.common.events.codec import MalformedEvent, from_kafka
 from lvyue.common.kafka import evict_previous_members
 from lvyue.common.nudge import is_nudge
-from lvyue.common.tables import dead_letters
-from lvyue.common.uow import UnitOfWork, UnitOfWorkFactory
+from lvyue.common.uow import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
-
-Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
-BatchHandler = Callable[[Sequence[Envelope], UnitOfWork], Awaitable[None]]
-
-HANDLED = Counter(
-    "lvyue_consumer_messages_total", "Messages handled", ["consumer", "topic", "outcome"]
-)
-DEAD_LETTERED = Counter(
-    "lvyue_consumer_dead_letters_total",
-    "Messages parked on a dead-letter topic",
-    ["consumer", "topic"],
-)
-DEAD_LETTER_FAILURES = Counter(
-    "lvyue_consumer_dead_letter_failures_total",
-    "Messages that could not even be dead-lettered (database or broker down): the partition "
-    "rewinds and waits",
-    ["consumer", "topic"],
-)
-HANDLE_SECONDS = Histogram(
-    "lvyue_consumer_handle_seconds", "Time to handle one message", ["consumer", "topic"]
-)
-BATCH_SIZE = Histogram(
-    "lvyue_consumer_batch_messages",
-    "Messages handled per batch transaction",
-    ["consumer"],
-    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
-)
-BATCH_FALLBACKS = Counter(
-    "lvyue_consumer_batch_fallbacks_total",
-    "Batches rolled back and handled one message at a time",
-    ["consumer"],
-)
-LAG = Gauge(
-    "lvyue_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic"]
-)
-OFFSET_GAPS = Counter(
-    "lvyue_consumer_offset_gaps_total",
-    "Offsets a fetch skipped in a partition (the embedded broker with racing writes): read again"
-    " from the gap (reread), or taken as a real gap after LVYUE_KAFKA_OFFSET_GAP_WAIT_MS "
-    "(accepted)",
-    ["consumer", "outcome"],
-)
-ASSIGNED = Gauge(
-    "lvyue_consumer_assigned_partitions",
-    "Partitions the group gave this process (0 while it joins: it consumes nothing yet)",
-    ["consumer"],
-)
-
-
-class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Keeps the assigned-partitions gauge and `partitions` current across rebalances."""
-
-    def __init__(self, consumer: str, on_revoked: Callable[[], None] | None = None) -> None:
-        self.consumer = consumer
-        self.partitions = 0
-        self._on_revoked = on_revoked
-        ASSIGNED.labels(consumer).set(0)
-
-    async def on_partitions_revoked(self, revoked: object) -> None:
-        self.partitions = 0
-        ASSIGNED.labels(self.consumer).set(0)
-        if self._on_revoked is not None:
-            self._on_revoked()
-
-    async def on_partitions_assigned(self, assigned: frozenset[object]) -> None:
-        self.partitions = len(assigned)
-        ASSIGNED.labels(self.consumer).set(len(assigned))
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A topic's handler. `batch_handler`, where given, takes every new event of the topic in
-    one poll at once (offset order per partition) with the same effect as `handler` applied to
-    each in turn; `handler` stays the path of a batch that failed."""
-
-    event: EventType
-    handler: Handler
-    batch_handler: BatchHandler | None = None
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    initial_s: float = 0.2
-    max_s: float = 5.0
 
 
 class ConsumerRunner:
@@ -172,10 +84,8 @@ class ConsumerRunner:
             if s.batch_handler is not None
         }
         self._consumer: AIOKafkaConsumer | None = None
-        self.assignment: _Assignment | None = None  # set at start; the join runs after it
-        self._gap_wait_s = offset_gap_wait_s
-        self._next_offsets: dict[TopicPartition, int] = {}  # the offset expected next
-        self._gaps: dict[TopicPartition, tuple[int, float]] = {}  # missing offset, since
+        self.assignment: Assignment | None = None  # set at start; the join runs after it
+        self._gaps = OffsetGaps(name, offset_gap_wait_s)
 
     @property
     def topics(self) -> list[str]:
@@ -213,8 +123,8 @@ class ConsumerRunner:
             fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
-        self._forget_offsets()  # a restart (a new broker, maybe) starts from committed offsets
-        self.assignment = _Assignment(self.name, on_revoked=self._forget_offsets)
+        self._gaps.forget()  # a restart (a new broker, maybe) starts from committed offsets
+        self.assignment = Assignment(self.name, on_revoked=self._gaps.forget)
         self._consumer.subscribe(self.topics, listener=self.assignment)
         for topic in self.topics:
             # Present at 0 from the start, so the first failure is an increase an alert sees.
@@ -232,66 +142,12 @@ class ConsumerRunner:
             raise RuntimeError("start() the runner first")
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
-            if self._gap_wait_s and batches:
-                batches = self._hold_at_gaps(consumer, batches)
+            if self._gaps.wait_s and batches:
+                batches = self._gaps.hold(consumer, batches)
             if not batches:
                 continue
             await self.handle_poll(batches)
             self._update_lag(consumer, batches)
-
-    def _forget_offsets(self) -> None:
-        """After a rebalance the partitions continue from their committed offsets."""
-        self._next_offsets.clear()
-        self._gaps.clear()
-
-    def _hold_at_gaps(
-        self,
-        consumer: AIOKafkaConsumer,
-        batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
-    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
-        """The records of the poll up to the first offset missing in their partition; that
-        partition is read again from the missing offset (see `offset_gap_wait_s`). A lower
-        offset than expected is a rewind (a seek after a failure) and taken as it comes."""
-        now = time.monotonic()
-        kept: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
-        for tp, messages in batches.items():
-            expected = self._next_offsets.get(tp)
-            cut = None
-            for index, message in enumerate(messages):
-                if expected is not None and message.offset > expected:
-                    cut = index
-                    break
-                expected = message.offset + 1
-            if cut is None or expected is None:
-                self._gaps.pop(tp, None)
-            else:
-                missing, since = self._gaps.get(tp, (-1, now))
-                if missing != expected:  # a new gap
-                    missing, since = expected, now
-                    self._gaps[tp] = (missing, since)
-                    OFFSET_GAPS.labels(self.name, "reread").inc()
-                if now - since < self._gap_wait_s:
-                    if tp in consumer.assignment():  # else: it moved to another member
-                        consumer.seek(tp, missing)
-                    messages = messages[:cut]
-                else:
-                    log.warning(
-                        "offset_gap_accepted",
-                        consumer=self.name,
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        missing_from=missing,
-                        next_offset=messages[cut].offset,
-                        waited_s=round(now - since, 2),
-                    )
-                    OFFSET_GAPS.labels(self.name, "accepted").inc()
-                    del self._gaps[tp]
-                    expected = messages[-1].offset + 1
-            if expected is not None:
-                self._next_offsets[tp] = expected
-            if messages:
-                kept[tp] = messages
-        return kept
 
     async def handle_poll(
         self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
@@ -464,40 +320,11 @@ class ConsumerRunner:
         attempts: int,
     ) -> None:
         error = storable_text(error)
-        headers: list[tuple[str, bytes | None]] = [
-            *(message.headers or []),
-            ("lvyue_error", error.encode()[:4000]),
-            ("lvyue_consumer", self.name.encode()),
-            ("lvyue_attempts", str(attempts).encode()),
-            ("lvyue_origin", f"{message.topic}/{message.partition}/{message.offset}".encode()),
-        ]
-        # Recorded in the database too: the embedded broker keeps nothing across restarts.
+        headers = dead_letter_headers(message, consumer=self.name, error=error, attempts=attempts)
         async with self._uow_factory() as uow:
-            # Once per message: a rewind after a failed send must not park it twice.
-            parked = select(
-                exists().where(
-                    dead_letters.c.consumer == self.name,
-                    dead_letters.c.topic == message.topic,
-                    dead_letters.c.partition == message.partition,
-                    dead_letters.c.offset == message.offset,
-                )
+            await record_dead_letter(
+                uow, message, envelope, consumer=self.name, error=error, attempts=attempts
             )
-            if not (await uow.session.execute(parked)).scalar_one():
-                await uow.session.execute(
-                    dead_letters.insert().values(
-                        consumer=self.name,
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        key=storable_bytes(message.key) if message.key is not None else None,
-                        event_id=str(envelope.id) if envelope else None,
-                        event_type=storable_text(envelope.type) if envelope else None,
-                        error=error,
-                        attempts=attempts,
-                        headers=storable_headers(message.headers or ()),
-                        value=message.value or b"",
-                    )
-                )
             await uow.commit()
         await self._producer.send_and_wait(
             dead_letter_topic(message.topic), value=message.value, key=message.key, headers=headers
@@ -517,35 +344,3 @@ class ConsumerRunner:
             end = consumer.highwater(tp)
             if end is not None and messages:
                 LAG.labels(self.name, tp.topic).set(max(0, end - messages[-1].offset - 1))
-
-
-def storable_text(value: str) -> str:
-    """`value` as PostgreSQL text accepts it: U+0000 and lone surrogates as backslash escapes."""
-    text = value.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.replace("\x00", "\\x00")
-
-
-def storable_bytes(raw: bytes) -> str:
-    """Raw bytes as readable text: invalid UTF-8 as \\xNN escapes (the exact bytes stay on the
-    dead-letter topic)."""
-    return storable_text(raw.decode("utf-8", "backslashreplace"))
-
-
-def storable_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, Any]:
-    """Headers as jsonb: clean UTF-8 as text, a missing value as null, anything else (U+0000,
-    invalid UTF-8) as {"base64": ...} so nothing is lost or refused."""
-    stored: dict[str, Any] = {}
-    for name, value in headers:
-        key = storable_text(name)
-        if value is None:
-            stored[key] = None
-            continue
-        try:
-            text = value.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is None or "\x00" in text:
-            stored[key] = {"base64": base64.b64encode(value).decode("ascii")}
-        else:
-            stored[key] = text
-    return stored

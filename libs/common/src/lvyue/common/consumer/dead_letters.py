@@ -1,0 +1,103 @@
+"""Dead letters: a message no handler could take, parked so its partition moves on.
+
+Parking is total: whatever PostgreSQL text/jsonb refuses (U+0000, invalid UTF-8, a header
+without a value) is escaped or base64-encoded, so no message content can stop its partition.
+The row goes to the kernel's dead_letters table (the embedded broker keeps nothing across
+restarts) and the message to `<topic>.dlq` with headers saying why.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import exists, select
+
+from lvyue.common.events import Envelope
+from lvyue.common.tables import dead_letters
+from lvyue.common.uow import UnitOfWork
+
+
+def dead_letter_headers(
+    message: ConsumerRecord[Any, Any], *, consumer: str, error: str, attempts: int
+) -> list[tuple[str, bytes | None]]:
+    """The message's headers and why it was parked (error, consumer, attempts, origin)."""
+    return [
+        *(message.headers or []),
+        ("lvyue_error", error.encode()[:4000]),
+        ("lvyue_consumer", consumer.encode()),
+        ("lvyue_attempts", str(attempts).encode()),
+        ("lvyue_origin", f"{message.topic}/{message.partition}/{message.offset}".encode()),
+    ]
+
+
+async def record_dead_letter(
+    uow: UnitOfWork,
+    message: ConsumerRecord[Any, Any],
+    envelope: Envelope | None,
+    *,
+    consumer: str,
+    error: str,
+    attempts: int,
+) -> None:
+    """The dead_letters row of the message, once per message: a rewind after a failed send to
+    the dead-letter topic must not park it twice."""
+    parked = select(
+        exists().where(
+            dead_letters.c.consumer == consumer,
+            dead_letters.c.topic == message.topic,
+            dead_letters.c.partition == message.partition,
+            dead_letters.c.offset == message.offset,
+        )
+    )
+    if (await uow.session.execute(parked)).scalar_one():
+        return
+    await uow.session.execute(
+        dead_letters.insert().values(
+            consumer=consumer,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=storable_bytes(message.key) if message.key is not None else None,
+            event_id=str(envelope.id) if envelope else None,
+            event_type=storable_text(envelope.type) if envelope else None,
+            error=error,
+            attempts=attempts,
+            headers=storable_headers(message.headers or ()),
+            value=message.value or b"",
+        )
+    )
+
+
+def storable_text(value: str) -> str:
+    """`value` as PostgreSQL text accepts it: U+0000 and lone surrogates as backslash escapes."""
+    text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
+
+
+def storable_bytes(raw: bytes) -> str:
+    """Raw bytes as readable text: invalid UTF-8 as \\xNN escapes (the exact bytes stay on the
+    dead-letter topic)."""
+    return storable_text(raw.decode("utf-8", "backslashreplace"))
+
+
+def storable_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, Any]:
+    """Headers as jsonb: clean UTF-8 as text, a missing value as null, anything else (U+0000,
+    invalid UTF-8) as {"base64": ...} so nothing is lost or refused."""
+    stored: dict[str, Any] = {}
+    for name, value in headers:
+        key = storable_text(name)
+        if value is None:
+            stored[key] = None
+            continue
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is None or "\x00" in text:
+            stored[key] = {"base64": base64.b64encode(value).decode("ascii")}
+        else:
+            stored[key] = text
+    return stored
