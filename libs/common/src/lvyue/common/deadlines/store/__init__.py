@@ -1,0 +1,54 @@
+"""Deadline rows: open, close, cancel, read and scan them. All SQL for the kernel's deadlines
+table lives in this package: records.py (the rows), writes.py, reads.py, scanner.py."""
+
+from lvyue.common.deadlines.store.reads import (
+    completions,
+    find_open,
+    for_subject,
+    latest_per_subject,
+    pending,
+)
+from lvyue.common.deadlines.store.records import (
+    Deadline,
+    DeadlineSpec,
+    DeadlineState,
+    NewDeadline,
+    OpenCounts,
+    Outcomes,
+    Pending,
+)
+from lvyue.common.deadlines.store.scanner import breach_overdue, open_counts, outcomes_since
+from lvyue.common.deadlines.store.writes import (
+    cancel_deadline,
+    close_deadline,
+    close_deadlines,
+    close_many,
+    open_deadline,
+    open_deadlines,
+    open_many,
+)
+
+__all__ = [
+    "Deadline",
+    "DeadlineSpec",
+    "DeadlineState",
+    "NewDeadline",
+    "OpenCounts",
+    "Outcomes",
+    "Pending",
+    "breach_overdue",
+    "cancel_deadline",
+    "close_deadline",
+    "close_deadlines",
+    "close_many",
+    "completions",
+    "find_open",
+    "for_subject",
+    "latest_per_subject",
+    "open_counts",
+    "open_deadline",
+    "open_deadlines",
+    "open_many",
+    "outcomes_since",
+    "pending",
+]

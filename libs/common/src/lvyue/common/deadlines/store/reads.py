@@ -1,0 +1,81 @@
+"""Reading deadlines: one subject's, the latest per subject of an SLA (for services' own
+queries), and the forecast's pending and completed ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
+
+from lvyue.common.deadlines.store.records import Deadline, Pending
+from lvyue.common.tables import deadlines
+
+
+async def find_open(session: AsyncSession, *, sla: str, subject: str) -> Deadline | None:
+    row = (
+        await session.execute(
+            select(deadlines).where(
+                deadlines.c.sla == sla, deadlines.c.subject == subject, deadlines.c.state == "open"
+            )
+        )
+    ).first()
+    return Deadline.from_row(row) if row else None
+
+
+async def for_subject(session: AsyncSession, subject: str) -> list[Deadline]:
+    rows = await session.execute(
+        select(deadlines).where(deadlines.c.subject == subject).order_by(deadlines.c.opened_at)
+    )
+    return [Deadline.from_row(r) for r in rows]
+
+
+async def pending(session: AsyncSession, *, limit: int) -> list[Pending]:
+    """Unclosed deadlines, soonest due first within each (sla, queue), at most `limit`."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT id, sla, subject, attributes->>'queue' AS queue, due_at,
+                   state = 'breached' AS breached
+            FROM deadlines
+            WHERE closed_at IS NULL AND state IN ('open', 'breached')
+            ORDER BY sla, queue NULLS FIRST, due_at, opened_at, subject
+            LIMIT :limit
+            """
+        ),
+        {"limit": limit},
+    )
+    return [Pending(r.id, r.sla, r.subject, r.queue, r.due_at, r.breached) for r in rows]
+
+
+async def completions(
+    session: AsyncSession, *, since: datetime, until: datetime
+) -> dict[tuple[str, str | None], int]:
+    """Deadlines closed by their work in [since, until], per (sla, queue)."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT sla, attributes->>'queue' AS queue, count(*) AS closed
+            FROM deadlines
+            WHERE closed_at > :since AND closed_at <= :until AND state IN ('met', 'breached')
+            GROUP BY 1, 2
+            """
+        ),
+        {"since": since, "until": until},
+    )
+    return {(r.sla, r.queue): int(r.closed) for r in rows}
+
+
+def latest_per_subject(sla: str) -> Subquery:
+    """The latest deadline of `sla` for each subject (subject, due_at, state, closed_at), as a
+    subquery a service joins to its own rows: how a service reads deadlines without writing
+    SQL against the kernel's table."""
+    return (
+        select(deadlines.c.subject, deadlines.c.due_at, deadlines.c.state, deadlines.c.closed_at)
+        .where(deadlines.c.sla == sla)
+        .ext(distinct_on(deadlines.c.subject))
+        .order_by(deadlines.c.subject, deadlines.c.opened_at.desc())
+        .subquery()
+    )
