@@ -73,22 +73,40 @@ async def receive_return(cmd: ReceiveReturn, uow: UnitOfWork, ctx: CaseContext) 
         await repository.add_history(
             uow.session, case_id=case.id, state=to, at=now, actor=cmd.actor, note="return received"
         )
-        received = ReturnReceived(
-            aftersale_id=case.id,
-            order_id=case.order_id,
-            warehouse_id=order.warehouse_id,
-            lines=tuple(
-                ReturnedLine(sku=x.sku, quantity=x.quantity, sellable=x.sellable) for x in lines
-            ),
-            received_at=now,
-        )
+        received = _received(case, order, lines, now)
         await uow.emit(AFTERSALE_RETURN_RECEIVED, received, subject=str(case.order_id))
-        case = await locked_case(uow, cmd.case_id)
-        if to is CaseState.AWAITING_REFUND:
-            await ctx.open_deadline(uow, REFUND_SLA, case, now)  # rule refund_48h
-        elif to is CaseState.AWAITING_REPLACEMENT:
-            replacement = _replacement(case, order, lines, now)
-            await uow.emit(AFTERSALE_REPLACEMENT_REQUESTED, replacement, subject=str(case.order_id))
+        case = await locked_case(uow, cmd.case_id)  # as it is now received
+        await _next_step(uow, ctx, case, order, lines, now)
         view = await case_view(uow.session, case)
         await uow.commit()
     return view
+
+
+def _received(
+    case: Case, order: ShippedOrder, lines: tuple[ReturnLine, ...], at: datetime
+) -> ReturnReceived:
+    return ReturnReceived(
+        aftersale_id=case.id,
+        order_id=case.order_id,
+        warehouse_id=order.warehouse_id,
+        lines=tuple(
+            ReturnedLine(sku=x.sku, quantity=x.quantity, sellable=x.sellable) for x in lines
+        ),
+        received_at=at,
+    )
+
+
+async def _next_step(
+    uow: UnitOfWork,
+    ctx: CaseContext,
+    case: Case,
+    order: ShippedOrder,
+    lines: tuple[ReturnLine, ...],
+    now: datetime,
+) -> None:
+    """A refund owed within refund_48h, or an exchange's replacement asked for."""
+    if case.state is CaseState.AWAITING_REFUND:
+        await ctx.open_deadline(uow, REFUND_SLA, case, now)  # rule refund_48h
+    elif case.state is CaseState.AWAITING_REPLACEMENT:
+        replacement = _replacement(case, order, lines, now)
+        await uow.emit(AFTERSALE_REPLACEMENT_REQUESTED, replacement, subject=str(case.order_id))

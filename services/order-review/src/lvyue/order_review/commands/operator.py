@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver
@@ -86,28 +87,12 @@ async def correct_order(cmd: CorrectOrder, uow: UnitOfWork, ctx: ReviewContext) 
     async with uow:
         state = await _locked(uow, cmd.order_id, Action.CORRECT)
         now = uow.clock.now()
-        changes: dict[str, Any] = {}
-        if cmd.receiver is not None:
-            changes["receiver"] = cmd.receiver
-        if cmd.lines is not None:
-            changes["lines"] = cmd.lines
+        changes = _changes(cmd)
         order = CanonicalOrder.model_validate({**state.order.model_dump(), **changes})
         await repository.replace_order(uow.session, order_id=state.id, order=order, at=now)
         note = f"corrected by {cmd.actor}: {', '.join(sorted(changes))}"
         if cmd.lines is not None and cmd.lines != state.order.lines:
-            # stock must be reserved again for the new lines: review waits for inventory
-            await repository.set_stock_outcome(
-                uow.session, order_id=state.id, stock_status=None, stock=None, warehouse_id=None
-            )
-            await repository.set_status(
-                uow.session, order_id=state.id, status=OrderStatus.PENDING_REVIEW, at=now, note=note
-            )
-            await uow.emit(
-                ORDER_UPDATED,
-                OrderUpdated(order_id=state.id, order=order, updated_at=now),
-                subject=str(state.id),
-            )
-            status = OrderStatus.PENDING_REVIEW
+            status = await _back_to_inventory(uow, state.id, order, note, now)
         else:
             await repository.add_status(
                 uow.session, order_id=state.id, status=OrderStatus.ABNORMAL, at=now, note=note
@@ -117,6 +102,34 @@ async def correct_order(cmd: CorrectOrder, uow: UnitOfWork, ctx: ReviewContext) 
             status = await decide(replace(state, order=order), uow, ctx)
         await uow.commit()
     return status
+
+
+def _changes(cmd: CorrectOrder) -> dict[str, Any]:
+    """The order's fields the correction replaces."""
+    changes: dict[str, Any] = {}
+    if cmd.receiver is not None:
+        changes["receiver"] = cmd.receiver
+    if cmd.lines is not None:
+        changes["lines"] = cmd.lines
+    return changes
+
+
+async def _back_to_inventory(
+    uow: UnitOfWork, order_id: uuid.UUID, order: CanonicalOrder, note: str, now: datetime
+) -> OrderStatus:
+    """New lines: stock must be reserved again, so review waits for inventory (order.updated)."""
+    await repository.set_stock_outcome(
+        uow.session, order_id=order_id, stock_status=None, stock=None, warehouse_id=None
+    )
+    await repository.set_status(
+        uow.session, order_id=order_id, status=OrderStatus.PENDING_REVIEW, at=now, note=note
+    )
+    await uow.emit(
+        ORDER_UPDATED,
+        OrderUpdated(order_id=order_id, order=order, updated_at=now),
+        subject=str(order_id),
+    )
+    return OrderStatus.PENDING_REVIEW
 
 
 async def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> None:
