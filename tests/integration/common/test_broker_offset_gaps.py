@@ -110,7 +110,8 @@ async def test_without_the_guard_the_runner_can_skip_an_event_when_writes_race(
                     await _one_more(started[0], topic)
                     want = set(acked.values())
                     try:
-                        await eventually(lambda: _value(handled), want.issubset, timeout_s=3.0)
+                        # A runner only slow (a loaded machine) catches up in this time.
+                        await eventually(lambda: _value(handled), want.issubset, timeout_s=10.0)
                         continue
                     except AssertionError:
                         pass
