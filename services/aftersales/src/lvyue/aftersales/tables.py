@@ -13,7 +13,6 @@ from sqlalchemy import (
     Index,
     MetaData,
     Numeric,
-    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lvyue.common.tables import NAMING_CONVENTION
+from lvyue.common.webhooks.deliveries import webhook_deliveries as deliveries_table
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -134,16 +134,7 @@ refunds = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 
-webhook_deliveries = Table(
-    "webhook_deliveries",
-    metadata,
-    Column("platform", Text, nullable=False),
-    Column("delivery_id", Text, nullable=False),
-    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False),
-    Column("received_at", TZ, nullable=False),
-    Column("body", Text, nullable=False),  # the raw webhook, kept for audit and replay
-    PrimaryKeyConstraint("platform", "delivery_id"),
-)
+webhook_deliveries = deliveries_table(metadata, made="case_id", made_table="cases")
 
 ledger_publications = Table(
     "ledger_publications",

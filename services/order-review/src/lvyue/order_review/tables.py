@@ -11,7 +11,6 @@ from sqlalchemy import (
     Identity,
     Index,
     MetaData,
-    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lvyue.common.tables import NAMING_CONVENTION
+from lvyue.common.webhooks.deliveries import webhook_deliveries as deliveries_table
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -60,16 +60,7 @@ order_status_history = Table(
     Column("details", JSONB, nullable=False, server_default="{}"),
 )
 
-webhook_deliveries = Table(
-    "webhook_deliveries",
-    metadata,
-    Column("platform", Text, nullable=False),
-    Column("delivery_id", Text, nullable=False),
-    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("body", Text, nullable=False),  # the raw webhook, kept for audit and replay
-    PrimaryKeyConstraint("platform", "delivery_id"),
-)
+webhook_deliveries = deliveries_table(metadata, made="order_id", made_table="orders")
 
 customer_contacts = Table(
     "customer_contacts",

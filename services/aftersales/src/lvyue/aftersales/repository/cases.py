@@ -19,6 +19,8 @@ from lvyue.aftersales.repository.records import (
     refund_record,
 )
 from lvyue.aftersales.tables import case_history, cases, refunds, webhook_deliveries
+from lvyue.common.webhooks import deliveries
+from lvyue.common.webhooks.deliveries import made_by
 
 
 async def insert_case(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -103,15 +105,7 @@ async def history(session: AsyncSession, case_id: uuid.UUID) -> list[HistoryEntr
 async def case_for_delivery(
     session: AsyncSession, *, platform: str, delivery_id: str
 ) -> uuid.UUID | None:
-    row = (
-        await session.execute(
-            select(webhook_deliveries.c.case_id).where(
-                webhook_deliveries.c.platform == platform,
-                webhook_deliveries.c.delivery_id == delivery_id,
-            )
-        )
-    ).first()
-    return row.case_id if row is not None else None
+    return await made_by(session, webhook_deliveries, platform=platform, delivery_id=delivery_id)
 
 
 async def record_delivery(
@@ -123,17 +117,10 @@ async def record_delivery(
     received_at: datetime,
     body: str,
 ) -> None:
-    await session.execute(
-        insert(webhook_deliveries)
-        .values(
-            platform=platform,
-            delivery_id=delivery_id,
-            case_id=case_id,
-            received_at=received_at,
-            body=body,
-        )
-        .on_conflict_do_nothing()
-    )
+    await deliveries.record_delivery(
+        session, webhook_deliveries, platform=platform, delivery_id=delivery_id, made=case_id,
+        received_at=received_at, body=body,
+    )  # fmt: skip
 
 
 async def insert_refund(session: AsyncSession, refund: Refund) -> bool:

@@ -21,10 +21,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.webhooks import deliveries
+from lvyue.common.webhooks.deliveries import made_by
 from lvyue.order_review.domain.rules.acceptance import Acceptance
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
@@ -56,13 +57,7 @@ class OrderRecord:
 async def order_for_delivery(
     session: AsyncSession, *, platform: str, delivery_id: str
 ) -> uuid.UUID | None:
-    result = await session.execute(
-        select(webhook_deliveries.c.order_id).where(
-            webhook_deliveries.c.platform == platform,
-            webhook_deliveries.c.delivery_id == delivery_id,
-        )
-    )
-    return result.scalar_one_or_none()
+    return await made_by(session, webhook_deliveries, platform=platform, delivery_id=delivery_id)
 
 
 @dataclass(frozen=True)
@@ -179,17 +174,10 @@ async def record_delivery(
     received_at: datetime,
     body: str,
 ) -> None:
-    await session.execute(
-        insert(webhook_deliveries)
-        .values(
-            platform=platform,
-            delivery_id=delivery_id,
-            order_id=order_id,
-            received_at=received_at,
-            body=body,
-        )
-        .on_conflict_do_nothing()
-    )
+    await deliveries.record_delivery(
+        session, webhook_deliveries, platform=platform, delivery_id=delivery_id, made=order_id,
+        received_at=received_at, body=body,
+    )  # fmt: skip
 
 
 async def add_status(
