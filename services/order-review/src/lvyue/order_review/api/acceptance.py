@@ -15,6 +15,7 @@ from lvyue.common.openapi import problem_responses
 from lvyue.common.security import GrantedRoles, require_role
 from lvyue.order_review.api.operator import Finding, OperatorHeader
 from lvyue.order_review.commands.acceptance import (
+    AcceptanceOutcome,
     AcceptFinding,
     FindingNotPresent,
     accept_finding,
@@ -130,6 +131,10 @@ async def accept(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
+    return _read(order_id, outcome)
+
+
+def _read(order_id: uuid.UUID, outcome: AcceptanceOutcome) -> AcceptanceRead:
     a = outcome.acceptance
     return AcceptanceRead(
         order_id=order_id,

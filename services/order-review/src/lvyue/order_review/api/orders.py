@@ -24,7 +24,7 @@ from lvyue.order_review.api.webhook_docs import CANONICAL_ORDER_EXAMPLE, order_w
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.domain.slas import REVIEW_SLA
 from lvyue.order_review.platforms import ADAPTERS, get_adapter
-from lvyue.order_review.platforms.base import PayloadError, SignatureError
+from lvyue.order_review.platforms.base import PayloadError, PlatformAdapter, SignatureError
 from lvyue.order_review.review import accepted_payload
 
 INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
@@ -123,24 +123,13 @@ def _field_errors(exc: ValidationError | PayloadError) -> list[dict[str, Any]]:
 )
 async def receive_order(platform: str, request: Request, kernel: KernelDep) -> Response:
     """Accepts a signed order webhook; it is committed before the 2xx."""
-    adapter = get_adapter(platform)
-    if adapter is None:
-        raise _reject(
-            "unknown",
-            "unknown_platform",
-            404,
-            f"unknown platform {platform!r}; known: " + ", ".join(sorted(ADAPTERS)),
-        )
+    adapter = _adapter(platform)
     try:
         body, payload = await read_json_request(request)
     except WebhookRejected as exc:
         raise _reject(platform, exc.outcome, exc.status, exc.detail) from exc
     settings: KernelSettings = request.app.state.settings
-    # Taobao, JD and Pinduoduo sign URL query parameters: adapters read them with the headers.
-    params = {
-        **{name.lower(): value for name, value in request.query_params.items()},
-        **dict(request.headers),  # lower-cased names; a header wins on a clash
-    }
+    params = _signed_params(request)
     try:
         adapter.verify(params, body, settings.webhook_secret, now=kernel.uow.wall_clock.now())
     except SignatureError as exc:
@@ -149,17 +138,13 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
         order = adapter.to_canonical(params, payload)
     except (ValidationError, PayloadError) as exc:
         raise _reject(platform, "invalid", 422, _field_errors(exc)) from exc
-    delivery = adapter.delivery_id(params, payload) or (
-        "sha256:" + hashlib.sha256(body).hexdigest()
-    )
+    delivery = adapter.delivery_id(params, payload) or f"sha256:{hashlib.sha256(body).hexdigest()}"
     shop_tz = settings.shop_timezone(order.platform, order.shop_id)
+    review_due = kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz)
     cmd = AcceptOrder(
-        platform=platform,
-        delivery_id=delivery,
-        order=order,
-        raw_body=body.decode(),
-        review_due=kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz),
-    )
+        platform=platform, delivery_id=delivery, order=order, raw_body=body.decode(),
+        review_due=review_due,
+    )  # fmt: skip
     accepted = await kernel.group_commit.run_batched(stage_orders, cmd)
     INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
     answer = IntakeResponse(order_id=accepted.order_id, duplicate=not accepted.created)
@@ -168,6 +153,26 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
         status_code=201 if accepted.created else 200,
         media_type="application/json",
     )
+
+
+def _adapter(platform: str) -> PlatformAdapter:
+    """The platform's adapter; 404 naming the platforms lvyue speaks."""
+    adapter = get_adapter(platform)
+    if adapter is None:
+        known = ", ".join(sorted(ADAPTERS))
+        raise _reject(
+            "unknown", "unknown_platform", 404, f"unknown platform {platform!r}; known: {known}"
+        )
+    return adapter
+
+
+def _signed_params(request: Request) -> dict[str, str]:
+    """Taobao, JD and Pinduoduo sign URL query parameters: adapters read them with the
+    headers, as one mapping (lower-cased names; a header wins on a clash)."""
+    return {
+        **{name.lower(): value for name, value in request.query_params.items()},
+        **dict(request.headers),
+    }
 
 
 @router.get(
