@@ -71,10 +71,7 @@ async def request_shipments(
         if not one.warehouse_id:
             raise MissingWarehouse(f"order.reviewed for {one.order_id} names no warehouse")
     await repository.lock_orders(uow.session, ids)
-    cancelled = await repository.cancelled_among(uow.session, ids)
-    for order_id in cancelled:
-        log.info("reviewed_after_cancellation_ignored", order_id=str(order_id))
-    wanted = [r for r in reviewed if r.order_id not in cancelled]
+    wanted = await _not_cancelled(uow, reviewed)
     created = {
         s.order_id: s
         for s in await repository.insert_order_shipments(
@@ -83,20 +80,32 @@ async def request_shipments(
             at=uow.clock.now(),
         )
     }
-    await open_many(
-        uow,
-        [
-            NewDeadline(sla, s.deadline_subject, s.ready_at, due_at, queue=s.warehouse_id)
-            for s in created.values()
-            for sla, due_at in ((OUTBOUND_SLA, s.outbound_due_at), (DISPATCH_SLA, s.due_at))
-        ],
-    )
+    await open_many(uow, [d for s in created.values() for d in _deadlines(s)])
     for one in wanted:
         shipment = created.get(one.order_id)
         if shipment is None:
             log.info("shipment_exists", order_id=str(one.order_id))
             continue
         await _announce(uow, shipment, receiver=one.order.receiver, lines=one.order.lines)
+
+
+async def _not_cancelled(uow: UnitOfWork, reviewed: Sequence[OrderReviewed]) -> list[OrderReviewed]:
+    """The reviewed orders not cancelled before their review arrived."""
+    cancelled = await repository.cancelled_among(uow.session, [r.order_id for r in reviewed])
+    for order_id in cancelled:
+        log.info("reviewed_after_cancellation_ignored", order_id=str(order_id))
+    return [r for r in reviewed if r.order_id not in cancelled]
+
+
+def _deadlines(shipment: ShipmentRecord) -> list[NewDeadline]:
+    """outbound_24h and dispatch_1600 of a new shipment, in its warehouse's queue."""
+    due = ((OUTBOUND_SLA, shipment.outbound_due_at), (DISPATCH_SLA, shipment.due_at))
+    return [
+        NewDeadline(
+            sla, shipment.deadline_subject, shipment.ready_at, due_at, shipment.warehouse_id
+        )
+        for sla, due_at in due
+    ]
 
 
 def _new_shipment(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 
 from lvyue.common.events.catalog import SHIPMENT_DELAYED, ShipmentDelayed
@@ -30,20 +32,7 @@ async def flag(uow: UnitOfWork, parcel: Parcel, kind: ExceptionKind, cause: Caus
             resolution=Resolution.ESCALATED,
             now=now,
         )
-    await uow.emit(
-        SHIPMENT_DELAYED,
-        ShipmentDelayed(
-            shipment_id=parcel.shipment_id,
-            order_id=parcel.order_id,
-            warehouse_id=parcel.warehouse_id,
-            carrier_code=parcel.carrier_code,
-            tracking_number=parcel.tracking_number,
-            last_scan_at=parcel.last_scan_at,
-            lost=kind is ExceptionKind.LOST,
-            detected_at=now,
-        ),
-        subject=str(parcel.order_id),
-    )
+    await uow.emit(SHIPMENT_DELAYED, _delayed(parcel, kind, now), subject=str(parcel.order_id))
     uow.after_commit(metrics.EXCEPTIONS.labels(kind.value).inc)
     uow.after_commit(
         lambda: log.warning(
@@ -55,3 +44,16 @@ async def flag(uow: UnitOfWork, parcel: Parcel, kind: ExceptionKind, cause: Caus
         )
     )
     return True
+
+
+def _delayed(parcel: Parcel, kind: ExceptionKind, now: datetime) -> ShipmentDelayed:
+    return ShipmentDelayed(
+        shipment_id=parcel.shipment_id,
+        order_id=parcel.order_id,
+        warehouse_id=parcel.warehouse_id,
+        carrier_code=parcel.carrier_code,
+        tracking_number=parcel.tracking_number,
+        last_scan_at=parcel.last_scan_at,
+        lost=kind is ExceptionKind.LOST,
+        detected_at=now,
+    )
