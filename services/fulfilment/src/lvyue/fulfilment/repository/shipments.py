@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from lvyue.common.events.catalog import Priority
 from lvyue.fulfilment.domain import PICK_ORDER, ShipmentStatus
@@ -189,22 +191,28 @@ async def list_shipments(
     rows = await session.execute(
         select(shipments)
         .where(where)
-        .order_by(
-            case((shipments.c.priority == Priority.URGENT.value, 0), else_=1),
-            case(
-                (shipments.c.due_at <= now + at_risk, func.coalesce(shipments.c.late_cost, 0)),
-                else_=-1,
-            ).desc(),
-            _PRIORITY_RANK,
-            shipments.c.due_at,
-            shipments.c.outbound_due_at,
-            shipments.c.ready_at,
-            shipments.c.id,
-        )
+        .order_by(*_pick_order(now, at_risk))
         .limit(limit)
         .offset(offset)
     )
     return [shipment_record(r) for r in rows], int(total)
+
+
+def _pick_order(now: datetime, at_risk: timedelta) -> tuple[ColumnElement[Any], ...]:
+    """Urgent first; then at risk of missing the cut-off, the costliest first; then by
+    priority and the earliest due."""
+    return (
+        case((shipments.c.priority == Priority.URGENT.value, 0), else_=1),
+        case(
+            (shipments.c.due_at <= now + at_risk, func.coalesce(shipments.c.late_cost, 0)),
+            else_=-1,
+        ).desc(),
+        _PRIORITY_RANK,
+        shipments.c.due_at,
+        shipments.c.outbound_due_at,
+        shipments.c.ready_at,
+        shipments.c.id,
+    )
 
 
 async def count_pending_by_warehouse(session: AsyncSession) -> dict[str, int]:

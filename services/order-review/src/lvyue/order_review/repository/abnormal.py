@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Text,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select, Subquery
 
 from lvyue.common.deadlines.store import latest_per_subject
 from lvyue.order_review.domain.slas import CONTACT_SLA
@@ -86,6 +88,33 @@ async def abnormal_queue(
         .select_from(orders.outerjoin(latest, latest.c.subject == cast(orders.c.id, Text)))
         .where(orders.c.status == OrderStatus.ABNORMAL)
     )
+    query = _filtered(
+        query, latest, now=now, reason=reason, platform=platform, shop_id=shop_id, overdue=overdue
+    )
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
+    rows = await session.execute(
+        query.order_by(
+            latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    entries = [QueueEntry(**row._mapping) for row in rows]
+    return entries, int(total or 0)
+
+
+def _filtered(
+    query: Select[Any],
+    latest: Subquery,
+    *,
+    now: datetime,
+    reason: str | None,
+    platform: str | None,
+    shop_id: str | None,
+    overdue: bool | None,
+) -> Select[Any]:
+    """The queue narrowed by the operator's filters; `overdue`: the contact deadline passed
+    unanswered (True), or not (False)."""
     if reason is not None:
         query = query.where(orders.c.findings.contains([{"reason": reason}]))
     if platform is not None:
@@ -98,13 +127,4 @@ async def abnormal_queue(
         query = query.where(
             (latest.c.closed_at.is_not(None)) | (latest.c.due_at > now) | latest.c.due_at.is_(None)
         )
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
-    rows = await session.execute(
-        query.order_by(
-            latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id
-        )
-        .limit(limit)
-        .offset(offset)
-    )
-    entries = [QueueEntry(**row._mapping) for row in rows]
-    return entries, int(total or 0)
+    return query
