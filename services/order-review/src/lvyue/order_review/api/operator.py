@@ -18,6 +18,7 @@ from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
+from lvyue.order_review.api.webhook_docs import CANONICAL_ORDER_EXAMPLE
 from lvyue.order_review.commands.operator import (
     CancelOrder,
     CorrectOrder,
@@ -70,23 +71,7 @@ class ContactRead(BaseModel):
 
 
 class CorrectionCreate(BaseModel):
-    model_config = examples(
-        {
-            "receiver": {
-                "name": "李娜",
-                "phone": "13800138000",
-                "address": {
-                    "country": "CN",
-                    "province": "浙江省",
-                    "city": "杭州市",
-                    "district": "西湖区",
-                    "street": "文三路 478 号 华星时代广场",
-                    "detail": "A座 1203",
-                    "postal_code": "310012",
-                },
-            }
-        }
-    )
+    model_config = examples({"receiver": CANONICAL_ORDER_EXAMPLE["receiver"]})
 
     receiver: Receiver | None = None
     lines: tuple[OrderLine, ...] | None = Field(default=None, min_length=1, max_length=500)
