@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
+
+from lvyue.common.paging import Paging
 
 # Deeper than this, offset paging costs a scan of every skipped row: narrow the filter instead.
 MAX_OFFSET = 10_000_000
@@ -25,3 +27,11 @@ FilterText = Annotated[
         description="Exact match; printable text.",
     ),
 ]
+
+
+async def _paging(limit: Limit = 100, offset: Offset = 0) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+# The `limit` and `offset` query parameters of a list endpoint, as one value.
+PagingDep = Annotated[Paging, Depends(_paging)]

@@ -35,7 +35,7 @@ from lvyue.aftersales.commands.views import case_view, order_view
 from lvyue.aftersales.domain import CaseState, ReturnLine, Source
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
-from lvyue.common.query import Limit, Offset
+from lvyue.common.query import PagingDep
 
 router = APIRouter(tags=["after-sale cases"])
 
@@ -100,18 +100,17 @@ async def create_case(
 async def list_cases(
     uow: UowFactoryDep,
     _: Reader,
+    paging: PagingDep,
     state: CaseState | None = None,
     order_id: uuid.UUID | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> CasePage:
     """Cases, oldest request first; filter by state (e.g. requested: the answer queue)."""
     async with uow() as unit:
         found, total = await repository.list_cases(
-            unit.session, state=state, order_id=order_id, limit=limit, offset=offset
+            unit.session, state=state, order_id=order_id, paging=paging
         )
         items = [await case_view(unit.session, case) for case in found]
-    return CasePage(items=items, total=total, limit=limit, offset=offset)
+    return CasePage.of(items, total, paging)
 
 
 @router.get("/aftersales/{case_id}", response_model=CaseRead, responses=problem_responses(404))

@@ -18,6 +18,7 @@ from pydantic import (
 
 from lvyue.aftersales.domain import CENT, CaseState, CaseType, Reason, Source
 from lvyue.common.openapi import examples, page_of
+from lvyue.common.paging import Page
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -233,13 +234,8 @@ class CaseRead(BaseModel):
     history: list[HistoryRead]
 
 
-class CasePage(BaseModel):
+class CasePage(Page[CaseRead]):
     model_config = examples(page_of(_CASE))
-
-    items: list[CaseRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class IntakeRead(BaseModel):

@@ -16,6 +16,7 @@ from lvyue.aftersales.api.schemas import (
 )
 from lvyue.aftersales.repository import Case
 from lvyue.common.deadlines.store import for_subject
+from lvyue.common.paging import Paging
 
 
 async def case_view(session: AsyncSession, case: Case) -> CaseRead:
@@ -38,7 +39,7 @@ async def order_view(session: AsyncSession, order_id: uuid.UUID) -> OrderRead | 
         return None
     refunded = await repository.refunded_total(session, order_id)
     cases, _ = await repository.list_cases(
-        session, state=None, order_id=order_id, limit=1000, offset=0
+        session, state=None, order_id=order_id, paging=Paging(limit=1000)
     )
     shipped = known.shipped
     return OrderRead(

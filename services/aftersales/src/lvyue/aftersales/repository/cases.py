@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from lvyue.aftersales.repository.records import (
     refund_record,
 )
 from lvyue.aftersales.tables import case_history, cases, refunds, webhook_deliveries
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.common.webhooks import deliveries
 from lvyue.common.webhooks.deliveries import made_by
 
@@ -62,19 +63,11 @@ async def list_cases(
     *,
     state: CaseState | None,
     order_id: uuid.UUID | None,
-    limit: int,
-    offset: int,
+    paging: Paging,
 ) -> tuple[list[Case], int]:
-    query = select(cases)
-    if state is not None:
-        query = query.where(cases.c.state == state)
-    if order_id is not None:
-        query = query.where(cases.c.order_id == order_id)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(
-        query.order_by(cases.c.requested_at, cases.c.id).limit(limit).offset(offset)
-    )
-    return [case_record(r) for r in rows], int(total)
+    query = filtered(select(cases), equal(cases.c.state, state), equal(cases.c.order_id, order_id))
+    rows, total = await fetch_page(session, query, paging, cases.c.requested_at, cases.c.id)
+    return [case_record(r) for r in rows], total
 
 
 async def update_case(session: AsyncSession, case_id: uuid.UUID, **values: Any) -> None:

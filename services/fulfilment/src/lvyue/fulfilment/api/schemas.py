@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import Priority
 from lvyue.common.openapi import examples, page_of
+from lvyue.common.paging import Page
 from lvyue.fulfilment.commands.shipments import ShipmentView
 from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, pick_reason
 from lvyue.fulfilment.repository import ShipmentRecord
@@ -183,10 +184,5 @@ class ShipmentDetail(ShipmentRead):
         )
 
 
-class ShipmentPage(BaseModel):
+class ShipmentPage(Page[ShipmentRead]):
     model_config = examples(page_of(_SHIPMENT))
-
-    items: list[ShipmentRead]
-    total: int
-    limit: int
-    offset: int

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from lvyue.common.app import UowFactoryDep
-from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.query import FilterText, PagingDep
 from lvyue.fulfilment import repository
 from lvyue.fulfilment.api.deps import ContextDep, Operator, Reader, WarehouseStaff
 from lvyue.fulfilment.api.errors import CANCEL_ERRORS, DISPATCH_ERRORS, NOT_FOUND, refused
@@ -34,11 +34,10 @@ async def list_shipments(
     uow: UowFactoryDep,
     ctx: ContextDep,
     _: Reader,
+    paging: PagingDep,
     warehouse_id: FilterText = None,
     shipment_status: Annotated[ShipmentStatus | None, Query(alias="status")] = None,
     order_id: uuid.UUID | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> ShipmentPage:
     """The pick list: urgent orders first; then those due within LVYUE_PICK_AT_RISK_S, the
     costliest to miss first (the platform's late-dispatch compensation); then promotion, then
@@ -50,16 +49,12 @@ async def list_shipments(
             warehouse_id=warehouse_id,
             status=shipment_status,
             order_id=order_id,
-            limit=limit,
-            offset=offset,
+            paging=paging,
             now=now,
             at_risk=ctx.pick_at_risk,
         )
-    return ShipmentPage(
-        items=[ShipmentRead.of(r, now=now, at_risk=ctx.pick_at_risk) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
+    return ShipmentPage.of(
+        [ShipmentRead.of(r, now=now, at_risk=ctx.pick_at_risk) for r in rows], total, paging
     )
 
 

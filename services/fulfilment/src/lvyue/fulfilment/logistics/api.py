@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 
 from lvyue.common.app import UowFactoryDep
-from lvyue.common.query import Limit, Offset
+from lvyue.common.query import PagingDep
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.logistics import repository as repo
 from lvyue.fulfilment.logistics.rules import ExceptionKind
@@ -61,16 +61,13 @@ async def post_tracking_events(
 async def list_logistics_exceptions(
     uow: UowFactoryDep,
     _: Reader,
+    paging: PagingDep,
     kind: ExceptionKind | None = None,
     state: Annotated[repo.ListState, Query(description="open (default), cleared or all")] = "open",
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> LogisticsExceptionPage:
     """Delayed and lost parcels, newest first; by default only those still open."""
     async with uow() as unit:
         items, total = await repo.list_exceptions(
-            unit.session, kind=kind, state=state, limit=limit, offset=offset
+            unit.session, kind=kind, state=state, paging=paging
         )
-    return LogisticsExceptionPage(
-        items=[LogisticsExceptionRead.of(i) for i in items], total=total, limit=limit, offset=offset
-    )
+    return LogisticsExceptionPage.of(map(LogisticsExceptionRead.of, items), total, paging)

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, select, text, true, update
+from sqlalchemy import and_, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.fulfilment.logistics.records import LogisticsException, Parcel
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution
 from lvyue.fulfilment.logistics.tables import logistics_exceptions as ex
@@ -147,27 +148,18 @@ async def list_exceptions(
     *,
     kind: ExceptionKind | None,
     state: ListState,
-    limit: int,
-    offset: int,
+    paging: Paging,
 ) -> tuple[list[LogisticsException], int]:
-    conditions = []
-    if kind is not None:
-        conditions.append(ex.c.kind == kind)
-    if state == "open":
-        conditions.append(ex.c.cleared_at.is_(None))
-    elif state == "cleared":
-        conditions.append(ex.c.cleared_at.is_not(None))
-    where = and_(true(), *conditions)
-    total = (await session.execute(select(func.count()).select_from(ex).where(where))).scalar()
-    rows = await session.execute(
-        select(ex, *[c.label(f"p_{c.name}") for c in p.c])
-        .join(p, p.c.shipment_id == ex.c.shipment_id)
-        .where(where)
-        .order_by(ex.c.detected_at.desc(), ex.c.id)
-        .limit(limit)
-        .offset(offset)
+    cleared = {"open": ex.c.cleared_at.is_(None), "cleared": ex.c.cleared_at.is_not(None)}
+    query = filtered(
+        select(ex, *[c.label(f"p_{c.name}") for c in p.c]).join(
+            p, p.c.shipment_id == ex.c.shipment_id
+        ),
+        equal(ex.c.kind, kind),
+        cleared.get(state),
     )
-    return [_exception(r) for r in rows], int(total or 0)
+    rows, total = await fetch_page(session, query, paging, ex.c.detected_at.desc(), ex.c.id)
+    return [_exception(r) for r in rows], total
 
 
 def _exception(row: Any) -> LogisticsException:

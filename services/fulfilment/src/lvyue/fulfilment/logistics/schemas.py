@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 from lvyue.common.openapi import examples, page_of
+from lvyue.common.paging import Page
 from lvyue.fulfilment.logistics.records import LogisticsException
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution, ScanStatus
 from lvyue.fulfilment.logistics.scans import Scan, ScansRecorded
@@ -120,10 +121,5 @@ class LogisticsExceptionRead(BaseModel):
         )
 
 
-class LogisticsExceptionPage(BaseModel):
+class LogisticsExceptionPage(Page[LogisticsExceptionRead]):
     model_config = examples(page_of(_EXCEPTION))
-
-    items: list[LogisticsExceptionRead]
-    total: int
-    limit: int
-    offset: int

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text, true, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from lvyue.common.events.catalog import Priority
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.fulfilment.domain import PICK_ORDER, ShipmentStatus
 from lvyue.fulfilment.repository.records import (
     NewShipment,
@@ -169,33 +170,21 @@ async def list_shipments(
     warehouse_id: str | None,
     status: ShipmentStatus | None,
     order_id: uuid.UUID | None = None,
-    limit: int,
-    offset: int,
+    paging: Paging,
     now: datetime,
     at_risk: timedelta,
 ) -> tuple[list[ShipmentRecord], int]:
     """The pick list: urgent orders; then those due within `at_risk`, the costliest to miss
     first (what the platform makes the seller pay if late); then promotion, then normal;
     within each, the earliest due first."""
-    conditions = []
-    if order_id is not None:
-        conditions.append(shipments.c.order_id == order_id)
-    if warehouse_id is not None:
-        conditions.append(shipments.c.warehouse_id == warehouse_id)
-    if status is not None:
-        conditions.append(shipments.c.status == status)
-    where = and_(true(), *conditions)
-    total = (
-        await session.execute(select(func.count()).select_from(shipments).where(where))
-    ).scalar_one()
-    rows = await session.execute(
-        select(shipments)
-        .where(where)
-        .order_by(*_pick_order(now, at_risk))
-        .limit(limit)
-        .offset(offset)
+    query = filtered(
+        select(shipments),
+        equal(shipments.c.order_id, order_id),
+        equal(shipments.c.warehouse_id, warehouse_id),
+        equal(shipments.c.status, status),
     )
-    return [shipment_record(r) for r in rows], int(total)
+    rows, total = await fetch_page(session, query, paging, *_pick_order(now, at_risk))
+    return [shipment_record(r) for r in rows], total
 
 
 def _pick_order(now: datetime, at_risk: timedelta) -> tuple[ColumnElement[Any], ...]:

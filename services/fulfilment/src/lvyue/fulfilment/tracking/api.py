@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from lvyue.common.app import UowFactoryDep
-from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.query import FilterText, PagingDep
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.tracking import repository as repo
 from lvyue.fulfilment.tracking.commands import AlreadySynced, UnknownSync, redrive
@@ -24,19 +24,16 @@ router = APIRouter(tags=["tracking sync"])
 async def list_tracking_syncs(
     uow: UowFactoryDep,
     _: Ops,
+    paging: PagingDep,
     state: SyncState | None = None,
     platform: FilterText = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> TrackingSyncPage:
     """Tracking syncs, most recently changed first; `state=failed` is the work queue."""
     async with uow() as unit:
         jobs, total = await repo.list_jobs(
-            unit.session, state=state, platform=platform, limit=limit, offset=offset
+            unit.session, state=state, platform=platform, paging=paging
         )
-    return TrackingSyncPage(
-        items=[TrackingSyncRead.of(j) for j in jobs], total=total, limit=limit, offset=offset
-    )
+    return TrackingSyncPage.of(map(TrackingSyncRead.of, jobs), total, paging)
 
 
 @router.post(

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.fulfilment.tracking.platforms import TrackingPush
 from lvyue.fulfilment.tracking.records import SyncJob, SyncState
 from lvyue.fulfilment.tracking.tables import tracking_syncs as t
@@ -139,21 +140,11 @@ async def list_jobs(
     *,
     state: SyncState | None,
     platform: str | None,
-    limit: int,
-    offset: int,
+    paging: Paging,
 ) -> tuple[list[SyncJob], int]:
-    conditions = []
-    if state is not None:
-        conditions.append(t.c.state == state)
-    if platform is not None:
-        conditions.append(t.c.platform == platform)
-    where = and_(true(), *conditions)
-    total = (await session.execute(select(func.count()).select_from(t).where(where))).scalar()
-    rows = await session.execute(
-        select(t).where(where).order_by(t.c.updated_at.desc(), t.c.shipment_id).limit(limit)
-        .offset(offset)
-    )  # fmt: skip
-    return [SyncJob.from_row(r) for r in rows], int(total or 0)
+    query = filtered(select(t), equal(t.c.state, state), equal(t.c.platform, platform))
+    rows, total = await fetch_page(session, query, paging, t.c.updated_at.desc(), t.c.shipment_id)
+    return [SyncJob.from_row(r) for r in rows], total
 
 
 async def count_by_state(session: AsyncSession) -> dict[SyncState, int]:

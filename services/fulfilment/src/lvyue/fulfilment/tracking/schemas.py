@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from lvyue.common.openapi import examples, page_of
+from lvyue.common.paging import Page
 from lvyue.fulfilment.tracking.records import SyncJob, SyncState
 
 _SYNC = {
@@ -84,10 +85,5 @@ class TrackingSyncRead(BaseModel):
         )
 
 
-class TrackingSyncPage(BaseModel):
+class TrackingSyncPage(Page[TrackingSyncRead]):
     model_config = examples(page_of(_SYNC))
-
-    items: list[TrackingSyncRead]
-    total: int
-    limit: int
-    offset: int

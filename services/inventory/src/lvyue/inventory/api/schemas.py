@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lvyue.common.openapi import examples, page_of
+from lvyue.common.paging import Page
 from lvyue.inventory.domain import MovementKind, StockPolicy
 from lvyue.inventory.repository import Movement, StockRow
 
@@ -136,13 +137,8 @@ class SkuRead(BaseModel):
         )
 
 
-class SkuPage(BaseModel):
+class SkuPage(Page[SkuRead]):
     model_config = examples(page_of(_SKU))
-
-    items: list[SkuRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class MovementRead(BaseModel):
@@ -167,10 +163,5 @@ class MovementRead(BaseModel):
         return cls(**vars(movement))
 
 
-class MovementPage(BaseModel):
+class MovementPage(Page[MovementRead]):
     model_config = examples(page_of(_MOVEMENT))
-
-    items: list[MovementRead]
-    total: int
-    limit: int
-    offset: int

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
-from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.query import FilterText, PagingDep
 from lvyue.inventory import repository
 from lvyue.inventory.api.deps import PolicyDep, Reader, Writer
 from lvyue.inventory.api.errors import refused
@@ -21,18 +21,15 @@ async def list_skus(
     uow: UowFactoryDep,
     policy: PolicyDep,
     _: Reader,
+    paging: PagingDep,
     warehouse_id: FilterText = None,
     low_stock: bool | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> SkuPage:
     async with uow() as unit:
         rows, total = await repository.list_stock(
-            unit.session, warehouse_id=warehouse_id, low_stock=low_stock, limit=limit, offset=offset
+            unit.session, warehouse_id=warehouse_id, low_stock=low_stock, paging=paging
         )
-    return SkuPage(
-        items=[SkuRead.of(r, policy) for r in rows], total=total, limit=limit, offset=offset
-    )
+    return SkuPage.of([SkuRead.of(r, policy) for r in rows], total, paging)
 
 
 @router.get("/skus/slow-moving", response_model=SkuPage)
@@ -40,9 +37,8 @@ async def list_slow_moving(
     uow: UowFactoryDep,
     policy: PolicyDep,
     _: Reader,
+    paging: PagingDep,
     warehouse_id: FilterText = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> SkuPage:
     """SKUs flagged for delisting or clearance: no sale for the configured number of days."""
     async with uow() as unit:
@@ -51,12 +47,9 @@ async def list_slow_moving(
             warehouse_id=warehouse_id,
             low_stock=None,
             slow_moving=True,
-            limit=limit,
-            offset=offset,
+            paging=paging,
         )
-    return SkuPage(
-        items=[SkuRead.of(r, policy) for r in rows], total=total, limit=limit, offset=offset
-    )
+    return SkuPage.of([SkuRead.of(r, policy) for r in rows], total, paging)
 
 
 @router.get("/skus/{warehouse_id}/{sku}", response_model=SkuRead, responses=problem_responses(404))

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from lvyue.common.app import UowFactoryDep
-from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.query import FilterText, PagingDep
 from lvyue.inventory import repository
 from lvyue.inventory.api.deps import PolicyDep, Reader, Writer, actor
 from lvyue.inventory.api.errors import WRITE_ERRORS, refused
@@ -74,11 +74,10 @@ async def post_adjustment(
 async def list_movements(
     uow: UowFactoryDep,
     _: Reader,
+    paging: PagingDep,
     sku: FilterText = None,
     warehouse_id: FilterText = None,
     order_id: uuid.UUID | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> MovementPage:
     """The audit trail of stock changes, newest first."""
     async with uow() as unit:
@@ -87,9 +86,6 @@ async def list_movements(
             warehouse_id=warehouse_id,
             sku=sku,
             order_id=order_id,
-            limit=limit,
-            offset=offset,
+            paging=paging,
         )
-    return MovementPage(
-        items=[MovementRead.of(m) for m in movements], total=total, limit=limit, offset=offset
-    )
+    return MovementPage.of(map(MovementRead.of, movements), total, paging)

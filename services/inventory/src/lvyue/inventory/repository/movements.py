@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.inventory.domain import MovementKind
 from lvyue.inventory.repository.records import Movement, StockKey, movement_record
 from lvyue.inventory.tables import stock_movements
@@ -85,26 +86,15 @@ async def list_movements(
     warehouse_id: str | None,
     sku: str | None,
     order_id: uuid.UUID | None,
-    limit: int,
-    offset: int = 0,
+    paging: Paging,
 ) -> tuple[list[Movement], int]:
     """Newest first, and how many match the filters in all."""
-    conditions = []
-    if warehouse_id is not None:
-        conditions.append(stock_movements.c.warehouse_id == warehouse_id)
-    if sku is not None:
-        conditions.append(stock_movements.c.sku == sku)
-    if order_id is not None:
-        conditions.append(stock_movements.c.order_id == order_id)
-    where = and_(true(), *conditions)
-    total = (
-        await session.execute(select(func.count()).select_from(stock_movements).where(where))
-    ).scalar()
-    rows = await session.execute(
-        select(stock_movements)
-        .where(where)
-        .order_by(stock_movements.c.id.desc())
-        .limit(limit)
-        .offset(offset)
+    m = stock_movements
+    query = filtered(
+        select(m),
+        equal(m.c.warehouse_id, warehouse_id),
+        equal(m.c.sku, sku),
+        equal(m.c.order_id, order_id),
     )
-    return [movement_record(r) for r in rows], int(total or 0)
+    rows, total = await fetch_page(session, query, paging, m.c.id.desc())
+    return [movement_record(r) for r in rows], total

@@ -10,19 +10,18 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Text,
-    and_,
     bindparam,
     func,
     or_,
     select,
     text,
-    true,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.inventory.repository.records import StockKey, StockRow, stock_record
 from lvyue.inventory.tables import stock
 
@@ -56,27 +55,16 @@ async def list_stock(
     warehouse_id: str | None,
     low_stock: bool | None,
     slow_moving: bool | None = None,
-    limit: int,
-    offset: int,
+    paging: Paging,
 ) -> tuple[list[StockRow], int]:
-    conditions = []
-    if warehouse_id is not None:
-        conditions.append(stock.c.warehouse_id == warehouse_id)
-    if low_stock is not None:
-        conditions.append(stock.c.low_stock.is_(low_stock))
-    if slow_moving is not None:
-        flagged = stock.c.slow_moving_flagged_at
-        conditions.append(flagged.is_not(None) if slow_moving else flagged.is_(None))
-    where = and_(true(), *conditions)
-    total = (await session.execute(select(func.count()).select_from(stock).where(where))).scalar()
-    rows = await session.execute(
-        select(stock)
-        .where(where)
-        .order_by(stock.c.warehouse_id, stock.c.sku)
-        .limit(limit)
-        .offset(offset)
+    query = filtered(
+        select(stock),
+        equal(stock.c.warehouse_id, warehouse_id),
+        equal(stock.c.low_stock, low_stock),
+        equal(stock.c.slow_moving_flagged_at.is_not(None), slow_moving),
     )
-    return [stock_record(r) for r in rows], int(total or 0)
+    rows, total = await fetch_page(session, query, paging, stock.c.warehouse_id, stock.c.sku)
+    return [stock_record(r) for r in rows], total
 
 
 async def insert_stock_if_new(

@@ -14,8 +14,9 @@ from starlette.responses import Response
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
 from lvyue.common.openapi import examples, page_of, problem_responses
+from lvyue.common.paging import Page
 from lvyue.common.problems import problem
-from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.query import FilterText, PagingDep
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
 from lvyue.order_review.api.webhook_docs import CANONICAL_ORDER_EXAMPLE
@@ -122,24 +123,18 @@ class QueueEntryRead(BaseModel):
     contacts: int
 
 
-class QueuePage(BaseModel):
+class QueuePage(Page[QueueEntryRead]):
     model_config = examples(page_of(_QUEUE_ENTRY))
-
-    items: list[QueueEntryRead]
-    total: int
-    limit: int
-    offset: int
 
 
 @router.get("/abnormal-orders", response_model=QueuePage)
 async def abnormal_orders(
     uow: UowFactoryDep,
+    paging: PagingDep,
     reason: Reason | None = None,
     platform: FilterText = None,
     shop_id: FilterText = None,
     overdue: bool | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> QueuePage:
     """The abnormal queue, soonest 2 h contact deadline first."""
     async with uow() as unit:
@@ -150,14 +145,10 @@ async def abnormal_orders(
             platform=platform,
             shop_id=shop_id,
             overdue=overdue,
-            limit=limit,
-            offset=offset,
+            paging=paging,
         )
-    return QueuePage(
-        items=[QueueEntryRead.model_validate(e, from_attributes=True) for e in entries],
-        total=total,
-        limit=limit,
-        offset=offset,
+    return QueuePage.of(
+        [QueueEntryRead.model_validate(e, from_attributes=True) for e in entries], total, paging
     )
 
 

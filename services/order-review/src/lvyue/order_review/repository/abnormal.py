@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select, Subquery
 
 from lvyue.common.deadlines.store import latest_per_subject
+from lvyue.common.paging import Paging, fetch_page
 from lvyue.order_review.domain.slas import CONTACT_SLA
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
@@ -64,8 +65,7 @@ async def abnormal_queue(
     platform: str | None = None,
     shop_id: str | None = None,
     overdue: bool | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    paging: Paging = Paging(),
 ) -> tuple[list[QueueEntry], int]:
     """Abnormal orders, soonest contact deadline first (those already contacted last), and
     how many match the filters in all."""
@@ -91,16 +91,15 @@ async def abnormal_queue(
     query = _filtered(
         query, latest, now=now, reason=reason, platform=platform, shop_id=shop_id, overdue=overdue
     )
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
-    rows = await session.execute(
-        query.order_by(
-            latest.c.closed_at.is_not(None), latest.c.due_at.asc().nulls_last(), orders.c.id
-        )
-        .limit(limit)
-        .offset(offset)
+    rows, total = await fetch_page(
+        session,
+        query,
+        paging,
+        latest.c.closed_at.is_not(None),
+        latest.c.due_at.asc().nulls_last(),
+        orders.c.id,
     )
-    entries = [QueueEntry(**row._mapping) for row in rows]
-    return entries, int(total or 0)
+    return [QueueEntry(**row._mapping) for row in rows], total
 
 
 def _filtered(
