@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -22,12 +22,8 @@ class StockPolicy:
 
     @classmethod
     def from_settings(cls, settings: InventorySettings) -> StockPolicy:
-        return cls(
-            default_warehouse_id=settings.default_warehouse_id,
-            low_stock_threshold=settings.low_stock_threshold,
-            replenish_to_multiple=settings.replenish_to_multiple,
-            slow_moving_days=settings.slow_moving_days,
-        )
+        """Each field from the setting of the same name."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     def threshold(self, safety_threshold: int | None) -> int:
         """A SKU's own safety threshold, else the service default (rule low_stock_50)."""

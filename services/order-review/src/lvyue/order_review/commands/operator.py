@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -66,15 +66,7 @@ async def record_contact(cmd: RecordContact, uow: UnitOfWork) -> str | None:
     async with uow:
         await _locked(uow, cmd.order_id, Action.RECORD_CONTACT)
         now = uow.clock.now()
-        await repository.add_contact(
-            uow.session,
-            order_id=cmd.order_id,
-            channel=cmd.channel,
-            outcome=cmd.outcome,
-            note=cmd.note,
-            actor=cmd.actor,
-            at=now,
-        )
+        await repository.add_contact(uow.session, repository.Contact(**asdict(cmd), at=now))
         closed = await close_deadline(
             uow, sla=CONTACT_SLA, subject=str(cmd.order_id), closed_at=now
         )

@@ -2,6 +2,7 @@
 values or domain records."""
 
 from lvyue.order_review.repository.abnormal import (
+    Contact,
     QueueEntry,
     abnormal_queue,
     add_contact,
@@ -32,6 +33,7 @@ from lvyue.order_review.repository.review import (
 )
 
 __all__ = [
+    "Contact",
     "NewOrder",
     "OrderRecord",
     "QueueEntry",

@@ -4,7 +4,7 @@ order's contact deadline (the kernel's deadlines, read through its store)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,21 +27,20 @@ from lvyue.order_review.tables import (
 )
 
 
-async def add_contact(
-    session: AsyncSession,
-    *,
-    order_id: uuid.UUID,
-    channel: str,
-    outcome: str,
-    note: str,
-    actor: str,
-    at: datetime,
-) -> None:
-    await session.execute(
-        customer_contacts.insert().values(
-            order_id=order_id, channel=channel, outcome=outcome, note=note, actor=actor, at=at
-        )
-    )
+@dataclass(frozen=True)
+class Contact:
+    """An operator's contact with the buyer about an abnormal order, as stored."""
+
+    order_id: uuid.UUID
+    channel: str
+    outcome: str
+    note: str
+    actor: str
+    at: datetime
+
+
+async def add_contact(session: AsyncSession, contact: Contact) -> None:
+    await session.execute(customer_contacts.insert().values(**asdict(contact)))
 
 
 @dataclass(frozen=True)
