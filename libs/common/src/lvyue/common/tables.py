@@ -30,7 +30,16 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-kernel_metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# Every time column is a moment (timestamptz): services compare them across timezones.
+TZ = DateTime(timezone=True)
+
+
+def service_metadata() -> MetaData:
+    """The metadata of a service's own tables, named by the kernel's convention."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+kernel_metadata = service_metadata()
 
 outbox = Table(
     "outbox",
@@ -42,12 +51,12 @@ outbox = Table(
     Column("event_type", Text, nullable=False),
     Column("source", Text, nullable=False),
     Column("dataschema", Text, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", TZ, nullable=False),
     Column("payload", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("sent_at", DateTime(timezone=True)),
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("sent_at", TZ),
     # Kept when a replay clears sent_at: what a lost broker received for the first time.
-    Column("first_sent_at", DateTime(timezone=True)),
+    Column("first_sent_at", TZ),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text),
     Index("ix_outbox_unsent", "seq", postgresql_where=text("sent_at IS NULL")),
@@ -59,7 +68,7 @@ inbox = Table(
     kernel_metadata,
     Column("consumer", Text, nullable=False),
     Column("event_id", Text, nullable=False),
-    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("processed_at", TZ, nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("consumer", "event_id"),
 )
 
@@ -88,7 +97,7 @@ dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("headers", JSONB, nullable=False),
     Column("value", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
 )
 
 deadlines = Table(
@@ -98,10 +107,10 @@ deadlines = Table(
     Column("sla", Text, nullable=False),
     Column("subject", Text, nullable=False),
     Column("state", Text, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("closed_at", DateTime(timezone=True)),
-    Column("breached_at", DateTime(timezone=True)),
+    Column("opened_at", TZ, nullable=False),
+    Column("due_at", TZ, nullable=False),
+    Column("closed_at", TZ),
+    Column("breached_at", TZ),
     Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     CheckConstraint("state IN ('open', 'met', 'breached', 'cancelled')", name="state"),
     # One open deadline per (sla, subject); a subject may open the same SLA again later.

@@ -7,11 +7,9 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
-    MetaData,
     Numeric,
     Table,
     Text,
@@ -21,12 +19,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from lvyue.common.tables import NAMING_CONVENTION
+from lvyue.common.tables import TZ, service_metadata
 from lvyue.common.webhooks.deliveries import webhook_deliveries as deliveries_table
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-TZ = DateTime(timezone=True)
+metadata = service_metadata()
 MONEY = Numeric(14, 2)
 
 orders = Table(

@@ -10,9 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    DateTime,
     Index,
-    MetaData,
     Numeric,
     Table,
     Text,
@@ -21,11 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from lvyue.common.tables import NAMING_CONVENTION
+from lvyue.common.tables import TZ, service_metadata
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-TZ = DateTime(timezone=True)
+metadata = service_metadata()
 
 shipments = Table(
     "shipments",

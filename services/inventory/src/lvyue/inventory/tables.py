@@ -7,12 +7,10 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
@@ -21,11 +19,9 @@ from sqlalchemy import (
     text,
 )
 
-from lvyue.common.tables import NAMING_CONVENTION
+from lvyue.common.tables import TZ, service_metadata
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-TZ = DateTime(timezone=True)
+metadata = service_metadata()
 
 stock = Table(
     "stock",

@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    MetaData,
     Table,
     Text,
     UniqueConstraint,
@@ -18,10 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from lvyue.common.tables import NAMING_CONVENTION
+from lvyue.common.tables import service_metadata
 from lvyue.common.webhooks.deliveries import webhook_deliveries as deliveries_table
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+metadata = service_metadata()
 
 orders = Table(
     "orders",

@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -17,9 +16,8 @@ from sqlalchemy import (
     text,
 )
 
+from lvyue.common.tables import TZ
 from lvyue.fulfilment.tables import metadata
-
-TZ = DateTime(timezone=True)
 
 SCAN_STATUSES = ("collected", "in_transit", "out_for_delivery", "delivered", "exception", "lost")
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in SCAN_STATUSES) + ")"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     Table,
@@ -14,9 +13,8 @@ from sqlalchemy import (
     text,
 )
 
+from lvyue.common.tables import TZ
 from lvyue.fulfilment.tables import metadata
-
-TZ = DateTime(timezone=True)
 
 tracking_syncs = Table(
     "tracking_syncs",
