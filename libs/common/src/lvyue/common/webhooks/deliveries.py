@@ -10,6 +10,7 @@ route answers with what the first one made instead of making it again.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -27,6 +28,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _MADE = "made"  # the key in Table.info naming the column of what a delivery made
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery, as the platform identified it."""
+
+    platform: str  # the webhook dialect, e.g. "lvyue"
+    delivery_id: str
+    body: str  # the raw webhook
 
 
 def webhook_deliveries(metadata: MetaData, *, made: str, made_table: str) -> Table:
@@ -48,23 +58,21 @@ def webhook_deliveries(metadata: MetaData, *, made: str, made_table: str) -> Tab
 async def record_delivery(
     session: AsyncSession,
     deliveries: Table,
+    delivery: Delivery,
     *,
-    platform: str,
-    delivery_id: str,
     made: uuid.UUID,
     received_at: datetime,
-    body: str,
 ) -> None:
     """Records a delivery and what it made; one already recorded stays as it is."""
     await session.execute(
         insert(deliveries)
         .values(
             {
-                "platform": platform,
-                "delivery_id": delivery_id,
+                "platform": delivery.platform,
+                "delivery_id": delivery.delivery_id,
                 deliveries.info[_MADE]: made,
                 "received_at": received_at,
-                "body": body,
+                "body": delivery.body,
             }
         )
         .on_conflict_do_nothing()

@@ -19,13 +19,14 @@ from lvyue.aftersales.api import webhook_auth
 from lvyue.aftersales.api.deps import CtxDep
 from lvyue.aftersales.api.schemas import IntakeRead, WebhookCaseCreate
 from lvyue.aftersales.api.webhook_docs import canonical_webhook_openapi, platform_webhook_openapi
-from lvyue.aftersales.commands import Delivery, OpenCase, Opened, open_case
+from lvyue.aftersales.commands import OpenCase, Opened, open_case
 from lvyue.aftersales.commands.intake import PlatformOrderRef
 from lvyue.aftersales.domain import Source
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
+from lvyue.common.webhooks.deliveries import Delivery
 
 router = APIRouter(tags=["platform webhooks"])
 

@@ -9,7 +9,7 @@ from lvyue.aftersales.commands.errors import (
     OrderNotShipped,
     RefundConflict,
 )
-from lvyue.aftersales.commands.intake import Delivery, OpenCase, Opened, open_case
+from lvyue.aftersales.commands.intake import OpenCase, Opened, open_case
 from lvyue.aftersales.commands.refund import IssueRefund, refund
 from lvyue.aftersales.commands.replacement import (
     RecordReplacementDispatch,
@@ -21,7 +21,6 @@ __all__ = [
     "Approve",
     "CaseContext",
     "CaseNotFound",
-    "Delivery",
     "IssueRefund",
     "OpenCase",
     "Opened",

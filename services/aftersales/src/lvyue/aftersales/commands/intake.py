@@ -23,6 +23,7 @@ from lvyue.aftersales.domain import (
 from lvyue.aftersales.repository import Case, ShippedOrder
 from lvyue.aftersales.repository.records import case_lines_json
 from lvyue.common.uow import UnitOfWork
+from lvyue.common.webhooks.deliveries import Delivery
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,6 @@ class PlatformOrderRef:
     platform: str
     shop_id: str | None
     platform_order_id: str
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The webhook delivery a case came in, kept for de-duplication and audit."""
-
-    platform: str  # the webhook dialect, e.g. "lvyue"
-    delivery_id: str
-    body: str
 
 
 @dataclass(frozen=True)
@@ -133,12 +125,7 @@ async def _repeat(uow: UnitOfWork, cmd: OpenCase, case: Case, *, view: bool) -> 
 
 async def _record_delivery(uow: UnitOfWork, delivery: Delivery, case: Case) -> None:
     await repository.record_delivery(
-        uow.session,
-        platform=delivery.platform,
-        delivery_id=delivery.delivery_id,
-        case_id=case.id,
-        received_at=uow.clock.now(),
-        body=delivery.body,
+        uow.session, delivery, case_id=case.id, received_at=uow.clock.now()
     )
 
 

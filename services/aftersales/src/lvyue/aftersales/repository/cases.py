@@ -20,8 +20,8 @@ from lvyue.aftersales.repository.records import (
 )
 from lvyue.aftersales.tables import case_history, cases, refunds, webhook_deliveries
 from lvyue.common.paging import Paging, equal, fetch_page, filtered
-from lvyue.common.webhooks import deliveries
-from lvyue.common.webhooks.deliveries import made_by
+from lvyue.common.webhooks.deliveries import Delivery, made_by
+from lvyue.common.webhooks.deliveries import record_delivery as record
 
 
 async def insert_case(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -102,18 +102,9 @@ async def case_for_delivery(
 
 
 async def record_delivery(
-    session: AsyncSession,
-    *,
-    platform: str,
-    delivery_id: str,
-    case_id: uuid.UUID,
-    received_at: datetime,
-    body: str,
+    session: AsyncSession, delivery: Delivery, *, case_id: uuid.UUID, received_at: datetime
 ) -> None:
-    await deliveries.record_delivery(
-        session, webhook_deliveries, platform=platform, delivery_id=delivery_id, made=case_id,
-        received_at=received_at, body=body,
-    )  # fmt: skip
+    await record(session, webhook_deliveries, delivery, made=case_id, received_at=received_at)
 
 
 async def insert_refund(session: AsyncSession, refund: Refund) -> bool:

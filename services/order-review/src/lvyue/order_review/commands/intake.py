@@ -11,6 +11,7 @@ from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.deadlines.store import NewDeadline, open_many
 from lvyue.common.events.catalog import ORDER_CREATED, OrderCreated
 from lvyue.common.uow import UnitOfWork
+from lvyue.common.webhooks.deliveries import Delivery
 from lvyue.order_review import repository
 from lvyue.order_review.domain.slas import REVIEW_SLA
 
@@ -77,12 +78,6 @@ async def _repeat(uow: UnitOfWork, cmd: AcceptOrder, now: datetime) -> Accepted:
         shop_id=cmd.order.shop_id,
         platform_order_id=cmd.order.platform_order_id,
     )
-    await repository.record_delivery(
-        uow.session,
-        platform=cmd.platform,
-        delivery_id=cmd.delivery_id,
-        order_id=order_id,
-        received_at=now,
-        body=cmd.raw_body,
-    )
+    delivery = Delivery(cmd.platform, cmd.delivery_id, cmd.raw_body)
+    await repository.record_delivery(uow.session, delivery, order_id=order_id, received_at=now)
     return Accepted(order_id, created=False)

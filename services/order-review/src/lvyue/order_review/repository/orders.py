@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
-from lvyue.common.webhooks import deliveries
-from lvyue.common.webhooks.deliveries import made_by
+from lvyue.common.webhooks.deliveries import Delivery, made_by
+from lvyue.common.webhooks.deliveries import record_delivery as record
 from lvyue.order_review.domain.rules.acceptance import Acceptance
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
@@ -166,18 +166,9 @@ async def order_id_for(
 
 
 async def record_delivery(
-    session: AsyncSession,
-    *,
-    platform: str,
-    delivery_id: str,
-    order_id: uuid.UUID,
-    received_at: datetime,
-    body: str,
+    session: AsyncSession, delivery: Delivery, *, order_id: uuid.UUID, received_at: datetime
 ) -> None:
-    await deliveries.record_delivery(
-        session, webhook_deliveries, platform=platform, delivery_id=delivery_id, made=order_id,
-        received_at=received_at, body=body,
-    )  # fmt: skip
+    await record(session, webhook_deliveries, delivery, made=order_id, received_at=received_at)
 
 
 async def add_status(
