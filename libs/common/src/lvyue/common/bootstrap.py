@@ -113,6 +113,8 @@ async def start_kernel(
     background: Sequence[BackgroundJob] = (),
     clock: Clock | None = None,
 ) -> Kernel:
+    """Connects the service to its database and the broker and starts the kernel's work: the
+    outbox relay, the deadline scanner, the event consumer and the service's own jobs."""
     clock = clock or settings.clock()
     engine = make_engine(
         settings.database_url,
@@ -136,6 +138,28 @@ async def start_kernel(
         settings.kafka_bootstrap_servers, idempotent=settings.kafka_idempotent_producer
     )
     await producer.start()
+    relay, nudger = _relay(settings, sessions, uow, producer)
+    consumer = None
+    if subscriptions and settings.consumers_enabled:
+        consumer = await _consumer(settings, sessions, uow, producer, subscriptions)
+    kernel = Kernel(
+        settings, clock, engine, sessions, producer, uow, relay, _scanner(settings, uow),
+        consumer, sla=settings.sla_catalog(),
+        group_commit=GroupCommitter(uow, max_batch=settings.group_commit_max_batch),
+        nudger=nudger,
+    )  # fmt: skip
+    _run_tasks(kernel, background)
+    return kernel
+
+
+def _relay(
+    settings: KernelSettings,
+    sessions: SessionFactory,
+    uow: UnitOfWorkFactory,
+    producer: AIOKafkaProducer,
+) -> tuple[OutboxRelay, PartitionNudger | None]:
+    """The outbox relay (woken by each commit that staged events) and, with the embedded
+    broker, the nudger that works around its invisible last record."""
     nudger = None
     if settings.kafka_nudge_quiet_ms > 0 and settings.outbox_enabled:
         nudger = PartitionNudger(producer, quiet_s=settings.kafka_nudge_quiet_ms / 1000)
@@ -150,7 +174,11 @@ async def start_kernel(
     if settings.outbox_enabled:
         uow.on_events_committed = relay.notify
     uow.notify = settings.outbox_notify
-    scanner = DeadlineScanner(
+    return relay, nudger
+
+
+def _scanner(settings: KernelSettings, uow: UnitOfWorkFactory) -> DeadlineScanner:
+    return DeadlineScanner(
         uow,
         service=settings.service_name,
         batch_size=settings.deadline_scan_batch_size,
@@ -160,47 +188,55 @@ async def start_kernel(
         forecast_window_s=settings.deadline_forecast_window_s,
         compliance_window_s=settings.sla_compliance_window_s,
     )
-    consumer = None
-    if subscriptions and settings.consumers_enabled:
-        consumer = ConsumerRunner(
-            name=settings.service_name,
-            subscriptions=subscriptions,
-            uow_factory=uow,
-            producer=producer,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            topic_prefix=settings.topic_prefix,
-            session_timeout_ms=settings.consumer_session_timeout_ms,
-            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
-            instance=settings.consumer_instance,
-            offset_gap_wait_s=settings.kafka_offset_gap_wait_ms / 1000,
-            retry=RetryPolicy(
-                max_attempts=settings.consumer_max_attempts,
-                initial_s=settings.consumer_retry_initial_s,
-                max_s=settings.consumer_retry_max_s,
-            ),
-        )
-        await consumer.start()
-        await record_subscriptions(sessions, consumer.name, [s.event.topic for s in subscriptions])
-    kernel = Kernel(
-        settings, clock, engine, sessions, producer, uow, relay, scanner, consumer,
-        sla=settings.sla_catalog(),
-        group_commit=GroupCommitter(uow, max_batch=settings.group_commit_max_batch),
-        nudger=nudger,
-    )  # fmt: skip
+
+
+async def _consumer(
+    settings: KernelSettings,
+    sessions: SessionFactory,
+    uow: UnitOfWorkFactory,
+    producer: AIOKafkaProducer,
+    subscriptions: Sequence[Subscription],
+) -> ConsumerRunner:
+    """The service's event consumer, started, its subscriptions recorded for `lvyue status`."""
+    consumer = ConsumerRunner(
+        name=settings.service_name,
+        subscriptions=subscriptions,
+        uow_factory=uow,
+        producer=producer,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+        instance=settings.consumer_instance,
+        offset_gap_wait_s=settings.kafka_offset_gap_wait_ms / 1000,
+        retry=RetryPolicy(
+            max_attempts=settings.consumer_max_attempts,
+            initial_s=settings.consumer_retry_initial_s,
+            max_s=settings.consumer_retry_max_s,
+        ),
+    )
+    await consumer.start()
+    await record_subscriptions(sessions, consumer.name, [s.event.topic for s in subscriptions])
+    return consumer
+
+
+def _run_tasks(kernel: Kernel, background: Sequence[BackgroundJob]) -> None:
+    """Starts what the settings enable, each task stopping when the kernel stops."""
+    settings, stop = kernel.settings, kernel._stop
+
+    def start(work: Coroutine[Any, Any, None], name: str) -> None:
+        kernel._tasks.append(asyncio.create_task(work, name=name))
+
     if settings.outbox_enabled:
-        kernel._tasks.append(asyncio.create_task(relay.run(kernel._stop), name="outbox-relay"))
+        start(kernel.relay.run(stop), "outbox-relay")
         if settings.outbox_listen:
-            listen = relay.listen(libpq_url(settings.database_url), kernel._stop)
-            kernel._tasks.append(asyncio.create_task(listen, name="outbox-listen"))
-    if nudger is not None:
-        kernel._tasks.append(asyncio.create_task(nudger.run(kernel._stop), name="kafka-nudger"))
+            start(kernel.relay.listen(libpq_url(settings.database_url), stop), "outbox-listen")
+    if kernel.nudger is not None:
+        start(kernel.nudger.run(stop), "kafka-nudger")
     if settings.deadline_scanner_enabled:
-        for scan in scanner.jobs():
-            kernel._tasks.append(
-                asyncio.create_task(scan(scanner, kernel._stop), name=scan.__name__)
-            )
-    if consumer is not None:
-        kernel._tasks.append(asyncio.create_task(consumer.run(kernel._stop), name="consumer"))
+        for scan in kernel.scanner.jobs():
+            start(scan(kernel.scanner, stop), scan.__name__)
+    if kernel.consumer is not None:
+        start(kernel.consumer.run(stop), "consumer")
     for job in background if settings.background_jobs_enabled else ():
-        kernel._tasks.append(asyncio.create_task(job(kernel, kernel._stop), name=job.__name__))
-    return kernel
+        start(job(kernel, stop), job.__name__)

@@ -3,6 +3,7 @@ in every field, message and traceback."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -84,6 +85,7 @@ def mask_text(value: str) -> str:
     return _CN_ADDRESS_RE.sub(lambda m: m.group(0)[:2] + "***", value)
 
 
+@functools.lru_cache(maxsize=4096)  # log keys repeat (every access log has the same ones)
 def _kind(key: str) -> str | None:
     lowered = key.lower()
     if lowered in _CONFIG_KEYS:
