@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from lvyue.common.kafka import first_holes
 from lvyue.common.nudge import is_nudge
+
+Record: TypeAlias = "ConsumerRecord[Any, Any]"
 
 
 async def read_topic(
     bootstrap: str, topic: str, *, expect: int, timeout_s: float = 15.0, settle_s: float = 1.0
-) -> list[ConsumerRecord[Any, Any]]:
+) -> list[Record]:
     """Everything on `topic` from the start, in offset order per partition: waits for `expect`
     messages, then `settle_s` more so that an unexpected extra message (a double publish) is
-    seen too.
-
-    The embedded broker can answer a read from before an offset with the records after it
-    when produce requests raced there (see test_broker_offset_gaps): a reader moving on would
-    never see that record, though a read from its own offset returns it. Offsets are dense
-    here (no compaction, no transactions), so a hole below what was read is read again."""
+    seen too. A hole below what was read (the embedded broker's defect, see first_holes) is
+    read again."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -30,7 +29,7 @@ async def read_topic(
         enable_auto_commit=False,
     )
     await consumer.start()
-    seen: dict[TopicPartition, dict[int, ConsumerRecord[Any, Any]]] = {}
+    seen: dict[TopicPartition, dict[int, Record]] = {}
     try:
         deadline = time.monotonic() + timeout_s
         settle_until: float | None = None
@@ -39,30 +38,23 @@ async def read_topic(
             for tp, messages in batch.items():
                 seen.setdefault(tp, {}).update((m.offset, m) for m in messages)
             if not batch:
-                _read_holes_again(consumer, seen)
-            count = sum(1 for r in _records(seen) if not is_nudge(r.value, r.headers))
-            if count >= expect and settle_until is None:
+                for tp, offset in first_holes({tp: r.keys() for tp, r in seen.items()}).items():
+                    consumer.seek(tp, offset)
+            if len(_events(seen)) >= expect and settle_until is None:
                 settle_until = time.monotonic() + settle_s
             if settle_until is not None and time.monotonic() >= settle_until:
                 break
             await asyncio.sleep(0)
     finally:
         await consumer.stop()
-    # Not the nudges the embedded broker's workaround writes: they are no event.
-    return [r for r in _records(seen) if not is_nudge(r.value, r.headers)]
+    return _events(seen)
 
 
-def _read_holes_again(
-    consumer: AIOKafkaConsumer, seen: dict[TopicPartition, dict[int, ConsumerRecord[Any, Any]]]
-) -> None:
-    """Moves each partition with a hole below what was read back to its first hole."""
-    for tp, by_offset in seen.items():
-        holes = set(range(max(by_offset) + 1)) - by_offset.keys()
-        if holes:
-            consumer.seek(tp, min(holes))
-
-
-def _records(
-    seen: dict[TopicPartition, dict[int, ConsumerRecord[Any, Any]]],
-) -> list[ConsumerRecord[Any, Any]]:
-    return [seen[tp][o] for tp in sorted(seen) for o in sorted(seen[tp])]
+def _events(seen: dict[TopicPartition, dict[int, Record]]) -> list[Record]:
+    """Not the nudges the embedded broker's workaround writes: they are no event."""
+    return [
+        record
+        for tp in sorted(seen)
+        for _, record in sorted(seen[tp].items())
+        if not is_nudge(record.value, record.headers)
+    ]

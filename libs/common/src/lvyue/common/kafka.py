@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping, Set
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import TopicAlreadyExistsError
@@ -101,3 +102,16 @@ def _members_of(described: Any, group: str, client_id: str) -> list[str]:
         for member in row[5]
         if str(member[0]).startswith(f"{client_id}-") or member[1] == client_id
     ]
+
+
+def first_holes(read: Mapping[TopicPartition, Set[int]]) -> dict[TopicPartition, int]:
+    """Per partition, the lowest offset not read below the highest one read: where a reader
+    from the beginning must seek back to. The embedded broker can answer a read from before
+    an offset with the records after it when produce requests raced there, though a read from
+    that very offset returns its record; offsets are otherwise dense (no compaction, no
+    transactions), so a hole is that defect, not a gap in the log."""
+    holes = {}
+    for tp, offsets in read.items():
+        if offsets and len(offsets) <= max(offsets):
+            holes[tp] = min(set(range(max(offsets) + 1)) - offsets)
+    return holes
