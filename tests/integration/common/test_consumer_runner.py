@@ -80,14 +80,14 @@ async def test_failing_handler_retries_then_dead_letters_and_the_partition_moves
                 )
             assert first_id is not None
             calls_before_redelivery = calls.copy()
-            from lvyue.common.outbox import _envelope  # rebuild the very same event
+            from lvyue.common.outbox import envelope_of  # rebuild the very same event
             from lvyue.common.tables import outbox
 
             async with engine.connect() as conn:
                 row = (
                     await conn.execute(select(outbox).where(outbox.c.event_id == first_id))
                 ).one()
-            key, value, headers = to_kafka(_envelope(row))
+            key, value, headers = to_kafka(envelope_of(row))
             await w.producer.send_and_wait(
                 topic_prefix + "test.ping", value=value, key=key, headers=headers
             )

@@ -66,7 +66,8 @@ async def stage_all(
     )
 
 
-def _envelope(row: Any) -> Envelope:
+def envelope_of(row: Any) -> Envelope:
+    """The event an outbox row holds, as it was emitted (same id: a consumer's inbox knows it)."""
     return Envelope(
         id=row.event_id,
         type=row.event_type,
@@ -149,7 +150,7 @@ class OutboxRelay:
                 return 0
             deliveries = []
             for row in rows:
-                key, value, headers = to_kafka(_envelope(row))
+                key, value, headers = to_kafka(envelope_of(row))
                 deliveries.append(
                     await self._producer.send(
                         self._prefix + row.topic, value=value, key=key, headers=headers

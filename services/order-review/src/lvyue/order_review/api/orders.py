@@ -148,15 +148,15 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
     accepted = await kernel.group_commit.run_batched(stage_orders, cmd)
     INTAKE.labels(platform, "accepted" if accepted.created else "duplicate").inc()
     return Response(
-        _intake_response(accepted.order_id, duplicate=not accepted.created),
+        intake_answer(accepted.order_id, duplicate=not accepted.created),
         status_code=201 if accepted.created else 200,
         media_type="application/json",
     )
 
 
-def _intake_response(order_id: uuid.UUID, *, duplicate: bool) -> bytes:
+def intake_answer(order_id: uuid.UUID, *, duplicate: bool) -> bytes:
     """IntakeResponse as JSON, written directly: the hottest answer of the system, and a
-    UUID and a boolean need no serializer (test_intake_response checks it against the model)."""
+    UUID and a boolean need no serializer (test_intake_answer checks it against the model)."""
     return b'{"order_id":"%s","duplicate":%s}' % (
         str(order_id).encode(),
         b"true" if duplicate else b"false",
