@@ -16,7 +16,6 @@ from lvyue.aftersales.platforms import (
     PayloadError,
     PlatformAftersale,
     SignatureError,
-    get_adapter,
     reason_code,
 )
 from tests.support.aftersales import PLATFORM_APPS, aftersale_sample, platform_request
@@ -79,7 +78,7 @@ def raw(platform: str) -> bytes:
 
 def test_the_four_platforms_have_adapters() -> None:
     assert set(ADAPTERS) == set(PLATFORMS)
-    assert get_adapter("lvyue") is None
+    assert ADAPTERS.get("lvyue") is None
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -11,7 +11,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from lvyue.common.problems import PROBLEM_MEDIA_TYPE
-from lvyue.order_review.platforms import get_adapter
+from lvyue.order_review.platforms import ADAPTERS
 from tests.support.apps import SERVICES, service_app
 from tests.unit.order_review.test_adapter_properties import PARAMS
 
@@ -154,7 +154,7 @@ def test_the_webhook_examples_are_the_platform_pushes_the_adapters_accept() -> N
     examples = webhook["requestBody"]["content"]["application/json"]["examples"]
     assert set(examples) == {"lvyue", "shopify", "taobao", "jd", "pinduoduo", "douyin"}
     for platform, example in examples.items():
-        adapter = get_adapter(platform)
+        adapter = ADAPTERS.get(platform)
         assert adapter is not None
         order = adapter.to_canonical(PARAMS, example["value"])
         assert order.lines, platform

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.security import sign_hmac_sha256
 from lvyue.order_review.platforms import (
+    ADAPTERS,
     CanonicalAdapter,
     PayloadError,
     SignatureError,
-    get_adapter,
 )
 from lvyue.order_review.platforms.canonical import signed_message
 
@@ -192,4 +192,4 @@ def test_invalid_body_raises_validation_error(raw: bytes, payload: dict[str, Any
 
 
 def test_registered_under_lvyue() -> None:
-    assert isinstance(get_adapter("lvyue"), CanonicalAdapter)
+    assert isinstance(ADAPTERS.get("lvyue"), CanonicalAdapter)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.datastructures import Headers
 
-from lvyue.order_review.platforms import DouyinAdapter, PayloadError, SignatureError, get_adapter
+from lvyue.order_review.platforms import ADAPTERS, DouyinAdapter, PayloadError, SignatureError
 
 SAMPLE = Path(__file__).parents[2] / "data" / "douyin_order.json"
 APP_KEY = "7123456789012345678"
@@ -285,7 +285,7 @@ def test_all_field_errors_are_reported_together(payload: dict[str, Any]) -> None
 
 
 def test_registered_as_douyin() -> None:
-    assert isinstance(get_adapter("douyin"), DouyinAdapter)
+    assert isinstance(ADAPTERS.get("douyin"), DouyinAdapter)
     assert DouyinAdapter().to_canonical({}, json.loads(SAMPLE.read_bytes())).paid_at.tzinfo == (
         timezone(timedelta(hours=8), "Asia/Shanghai")
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.datastructures import Headers
 
-from lvyue.order_review.platforms import JdAdapter, PayloadError, SignatureError, get_adapter
+from lvyue.order_review.platforms import ADAPTERS, JdAdapter, PayloadError, SignatureError
 
 SAMPLE = Path(__file__).parents[2] / "data" / "jd_order.json"
 APP_KEY = "7A3C19E05D2B4F6A8C1E2D3F4A5B6C7D"
@@ -271,4 +271,4 @@ def test_all_field_errors_are_reported_together(payload: dict[str, Any]) -> None
 
 
 def test_registered_as_jd() -> None:
-    assert isinstance(get_adapter("jd"), JdAdapter)
+    assert isinstance(ADAPTERS.get("jd"), JdAdapter)

@@ -14,10 +14,10 @@ import pytest
 from starlette.datastructures import Headers
 
 from lvyue.order_review.platforms import (
+    ADAPTERS,
     PayloadError,
     PinduoduoAdapter,
     SignatureError,
-    get_adapter,
 )
 
 SAMPLE = Path(__file__).parents[2] / "data" / "pinduoduo_order.json"
@@ -276,4 +276,4 @@ def test_all_field_errors_are_reported_together(payload: dict[str, Any]) -> None
 
 
 def test_registered_as_pinduoduo() -> None:
-    assert isinstance(get_adapter("pinduoduo"), PinduoduoAdapter)
+    assert isinstance(ADAPTERS.get("pinduoduo"), PinduoduoAdapter)

@@ -20,7 +20,6 @@ from lvyue.order_review.platforms import (
     PayloadError,
     SignatureError,
     TaobaoAdapter,
-    get_adapter,
 )
 
 SAMPLE = Path(__file__).parents[2] / "data" / "taobao_order.json"
@@ -386,7 +385,7 @@ def test_long_remarks_are_truncated_not_rejected(payload: dict[str, Any]) -> Non
 
 def test_registry_knows_every_platform() -> None:
     assert {"taobao", "jd", "pinduoduo", "douyin", "shopify", "lvyue"} <= set(ADAPTERS)
-    assert isinstance(get_adapter("taobao"), TaobaoAdapter)
+    assert isinstance(ADAPTERS.get("taobao"), TaobaoAdapter)
     for name, registered in ADAPTERS.items():
         assert registered.name == name
 

@@ -149,7 +149,7 @@ async def receive_platform_aftersale(
     platform: str, request: Request, uow: UowFactoryDep, ctx: CtxDep
 ) -> JSONResponse:
     """Accepts a platform's signed after-sale push (the detail API's object); committed first."""
-    adapter = platforms.get_adapter(platform)
+    adapter = platforms.ADAPTERS.get(platform)
     if adapter is None:
         known = ", ".join(sorted({webhook_auth.PLATFORM, *platforms.ADAPTERS}))
         raise HTTPException(404, f"unknown platform {platform!r}; known: {known}")

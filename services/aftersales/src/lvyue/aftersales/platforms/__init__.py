@@ -23,11 +23,6 @@ ADAPTERS: Mapping[str, AftersaleAdapter] = by_name(
 )
 
 
-def get_adapter(name: str) -> AftersaleAdapter | None:
-    """The adapter for a webhook path's platform name, or None if we do not speak it."""
-    return ADAPTERS.get(name)
-
-
 __all__ = [
     "ADAPTERS",
     "AftersaleAdapter",
@@ -38,6 +33,5 @@ __all__ = [
     "PlatformAftersale",
     "SignatureError",
     "TaobaoAftersaleAdapter",
-    "get_adapter",
     "reason_code",
 ]

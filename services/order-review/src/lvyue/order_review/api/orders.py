@@ -23,7 +23,7 @@ from lvyue.order_review import repository
 from lvyue.order_review.api.webhook_docs import CANONICAL_ORDER_EXAMPLE, order_webhook_openapi
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.domain.slas import REVIEW_SLA
-from lvyue.order_review.platforms import ADAPTERS, get_adapter
+from lvyue.order_review.platforms import ADAPTERS
 from lvyue.order_review.platforms.base import PayloadError, PlatformAdapter, SignatureError
 from lvyue.order_review.review import accepted_payload
 
@@ -165,7 +165,7 @@ def intake_answer(order_id: uuid.UUID, *, duplicate: bool) -> bytes:
 
 def _adapter(platform: str) -> PlatformAdapter:
     """The platform's adapter; 404 naming the platforms lvyue speaks."""
-    adapter = get_adapter(platform)
+    adapter = ADAPTERS.get(platform)
     if adapter is None:
         known = ", ".join(sorted(ADAPTERS))
         raise _reject(

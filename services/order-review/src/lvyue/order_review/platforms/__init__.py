@@ -33,11 +33,6 @@ ADAPTERS: Mapping[str, PlatformAdapter] = by_name(
 )
 
 
-def get_adapter(name: str) -> PlatformAdapter | None:
-    """The adapter for a webhook path's platform name, or None if we do not speak it."""
-    return ADAPTERS.get(name)
-
-
 __all__ = [
     "ADAPTERS",
     "CanonicalAdapter",
@@ -52,7 +47,6 @@ __all__ = [
     "ShopifyAdapter",
     "SignatureError",
     "TaobaoAdapter",
-    "get_adapter",
     "header",
     "normalize_headers",
 ]
