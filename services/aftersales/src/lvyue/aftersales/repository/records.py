@@ -10,6 +10,7 @@ from typing import Any
 
 from lvyue.aftersales.domain import CaseLine, CaseState, CaseType, Reason, ReturnLine, Source
 from lvyue.common.contracts.order import OrderLine, Receiver
+from lvyue.common.rows import from_row
 
 
 @dataclass(frozen=True)
@@ -134,25 +135,14 @@ def order_record(row: Any) -> KnownOrder:
 
 def case_record(row: Any) -> Case:
     returned = row.returned_lines
-    return Case(
-        id=row.id,
-        order_id=row.order_id,
+    return from_row(
+        Case,
+        row,
         type=CaseType(row.type),
         reason=Reason(row.reason),
-        description=row.description,
         lines=parse_case_lines(row.lines),
-        requested_amount=row.requested_amount,
         state=CaseState(row.state),
         source=Source(row.source),
-        platform=row.platform,
-        shop_id=row.shop_id,
-        platform_aftersale_id=row.platform_aftersale_id,
-        idempotency_key=row.idempotency_key,
-        requested_at=row.requested_at,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        decision_note=row.decision_note,
-        return_received_at=row.return_received_at,
         returned_lines=(
             None
             if returned is None
@@ -170,7 +160,6 @@ def case_record(row: Any) -> Case:
                 row.replacement_dispatched_at,
             )
         ),
-        updated_at=row.updated_at,
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from lvyue.common.events.catalog import Priority
+from lvyue.common.rows import from_row
 from lvyue.fulfilment.domain import ShipmentStatus
 
 
@@ -85,27 +86,10 @@ def lines_json(lines: tuple[ShipmentLine, ...]) -> list[dict[str, Any]]:
 
 
 def shipment_record(row: Any) -> ShipmentRecord:
-    return ShipmentRecord(
-        id=row.id,
-        order_id=row.order_id,
-        warehouse_id=row.warehouse_id,
-        platform=row.platform,
-        shop_id=row.shop_id,
-        platform_order_id=row.platform_order_id,
+    return from_row(
+        ShipmentRecord,
+        row,
         priority=Priority(row.priority),
         status=ShipmentStatus(row.status),
         lines=tuple(ShipmentLine(ln["sku"], ln.get("name"), ln["quantity"]) for ln in row.lines),
-        remarks=row.remarks,
-        ready_at=row.ready_at,
-        due_at=row.due_at,
-        outbound_due_at=row.outbound_due_at,
-        carrier_code=row.carrier_code,
-        tracking_number=row.tracking_number,
-        dispatched_at=row.dispatched_at,
-        cancelled_at=row.cancelled_at,
-        cancel_reason=row.cancel_reason,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        aftersale_id=row.aftersale_id,
-        late_cost=row.late_cost,
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from lvyue.common.rows import from_row
 from lvyue.fulfilment.settings import PlatformApi
 from lvyue.fulfilment.tracking.platforms import Adapters, TrackingPush
 
@@ -99,28 +100,4 @@ class SyncJob:
 
     @classmethod
     def from_row(cls, row: Any) -> SyncJob:
-        return cls(
-            push=TrackingPush(
-                shipment_id=row.shipment_id,
-                order_id=row.order_id,
-                platform=row.platform,
-                shop_id=row.shop_id,
-                platform_order_id=row.platform_order_id,
-                carrier_code=row.carrier_code,
-                tracking_number=row.tracking_number,
-                dispatched_at=row.dispatched_at,
-            ),
-            state=SyncState(row.state),
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-            leased_until=row.leased_until,
-            lease_token=row.lease_token,
-            window_started_at=row.window_started_at,
-            last_attempt_at=row.last_attempt_at,
-            last_error=row.last_error,
-            last_status_code=row.last_status_code,
-            synced_at=row.synced_at,
-            failed_at=row.failed_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return from_row(cls, row, push=from_row(TrackingPush, row), state=SyncState(row.state))
