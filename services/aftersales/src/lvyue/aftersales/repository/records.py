@@ -164,12 +164,4 @@ def case_record(row: Any) -> Case:
 
 
 def refund_record(row: Any) -> Refund:
-    return Refund(
-        row.case_id,
-        row.order_id,
-        row.reference,
-        row.amount,
-        row.currency,
-        row.refunded_at,
-        row.actor,
-    )
+    return from_row(Refund, row)

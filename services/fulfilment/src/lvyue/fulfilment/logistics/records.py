@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lvyue.common.rows import from_row
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution
 
 
@@ -25,18 +26,7 @@ class Parcel:
 
     @classmethod
     def from_row(cls, row: Any) -> Parcel:
-        return cls(
-            shipment_id=row.shipment_id,
-            order_id=row.order_id,
-            warehouse_id=row.warehouse_id,
-            carrier_code=row.carrier_code,
-            tracking_number=row.tracking_number,
-            dispatched_at=row.dispatched_at,
-            last_scan_at=row.last_scan_at,
-            last_status=row.last_status,
-            quiet_since=row.quiet_since,
-            delivered_at=row.delivered_at,
-        )
+        return from_row(cls, row)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lvyue.common.rows import from_row
 from lvyue.inventory.domain import AllocationState, MovementKind, ReservationState, available
-from lvyue.inventory.tables import stock, stock_movements
 
 StockKey = tuple[str, str]  # (warehouse_id, sku)
 
@@ -76,9 +76,8 @@ class AllocationRecord:
 
 
 def stock_record(row: Any) -> StockRow:
-    return StockRow(**{c.name: getattr(row, c.name) for c in stock.columns})
+    return from_row(StockRow, row)
 
 
 def movement_record(row: Any) -> Movement:
-    values = {c.name: getattr(row, c.name) for c in stock_movements.columns}
-    return Movement(**{**values, "kind": MovementKind(row.kind)})
+    return from_row(Movement, row, kind=MovementKind(row.kind))

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.rows import from_row
 from lvyue.order_review.domain.rules.acceptance import Acceptance
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
@@ -62,13 +63,10 @@ async def lock_orders(
     """lock_order for several orders in one statement; those that exist, by id."""
     rows = await session.execute(_LOCK_ORDERS, {"ids": list(order_ids)})
     return {
-        row.id: ReviewState(
-            id=row.id,
-            status=row.status,
+        row.id: from_row(
+            ReviewState,
+            row,
             order=CanonicalOrder.model_validate(row.order),
-            stock_status=row.stock_status,
-            stock=row.stock,
-            warehouse_id=row.warehouse_id,
             acceptances=tuple(Acceptance.from_json(a) for a in row.acceptances),
         )
         for row in rows
