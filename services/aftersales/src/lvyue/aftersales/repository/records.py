@@ -10,7 +10,7 @@ from typing import Any
 
 from lvyue.aftersales.domain import CaseLine, CaseState, CaseType, Reason, ReturnLine, Source
 from lvyue.common.contracts.order import OrderLine, Receiver
-from lvyue.common.rows import from_row
+from lvyue.common.records import from_row
 
 
 @dataclass(frozen=True)

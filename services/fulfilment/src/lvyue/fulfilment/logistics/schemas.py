@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
+from lvyue.common.records import model_from
 from lvyue.fulfilment.logistics.records import LogisticsException
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution, ScanStatus
 from lvyue.fulfilment.logistics.scans import Scan, ScansRecorded
@@ -102,23 +103,7 @@ class LogisticsExceptionRead(BaseModel):
 
     @classmethod
     def of(cls, item: LogisticsException) -> LogisticsExceptionRead:
-        parcel = item.parcel
-        return cls(
-            id=item.id,
-            kind=item.kind,
-            cause=item.cause,
-            shipment_id=parcel.shipment_id,
-            order_id=parcel.order_id,
-            warehouse_id=parcel.warehouse_id,
-            carrier_code=parcel.carrier_code,
-            tracking_number=parcel.tracking_number,
-            dispatched_at=parcel.dispatched_at,
-            last_scan_at=parcel.last_scan_at,
-            last_status=parcel.last_status,
-            detected_at=item.detected_at,
-            cleared_at=item.cleared_at,
-            resolution=item.resolution,
-        )
+        return model_from(cls, item.parcel, item)  # the parcel's scan fields, as it is now
 
 
 class LogisticsExceptionPage(Page[LogisticsExceptionRead]):

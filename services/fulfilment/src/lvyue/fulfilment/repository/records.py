@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from lvyue.common.events.catalog import Priority
-from lvyue.common.rows import from_row
+from lvyue.common.records import from_row
 from lvyue.fulfilment.domain import ShipmentStatus
 
 

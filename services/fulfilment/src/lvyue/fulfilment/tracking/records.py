@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from lvyue.common.rows import from_row
+from lvyue.common.records import from_row
 from lvyue.fulfilment.settings import PlatformApi
 from lvyue.fulfilment.tracking.platforms import Adapters, TrackingPush
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
+from lvyue.common.records import model_from
 from lvyue.fulfilment.tracking.records import SyncJob, SyncState
 
 _SYNC = {
@@ -61,27 +62,9 @@ class TrackingSyncRead(BaseModel):
 
     @classmethod
     def of(cls, job: SyncJob) -> TrackingSyncRead:
-        push = job.push
-        return cls(
-            shipment_id=push.shipment_id,
-            order_id=push.order_id,
-            platform=push.platform,
-            shop_id=push.shop_id,
-            platform_order_id=push.platform_order_id,
-            carrier_code=push.carrier_code,
-            tracking_number=push.tracking_number,
-            dispatched_at=push.dispatched_at,
-            state=job.state,
-            attempts=job.attempts,
-            next_attempt_at=job.next_attempt_at if job.state is SyncState.PENDING else None,
-            window_started_at=job.window_started_at,
-            last_attempt_at=job.last_attempt_at,
-            last_status_code=job.last_status_code,
-            last_error=job.last_error,
-            synced_at=job.synced_at,
-            failed_at=job.failed_at,
-            created_at=job.created_at,
-            updated_at=job.updated_at,
+        pending = job.state is SyncState.PENDING
+        return model_from(
+            cls, job.push, job, next_attempt_at=job.next_attempt_at if pending else None
         )
 
 

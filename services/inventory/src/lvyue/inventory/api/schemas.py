@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
+from lvyue.common.records import model_from
 from lvyue.inventory.domain import MovementKind, StockPolicy
 from lvyue.inventory.repository import Movement, StockRow
 
@@ -120,21 +121,7 @@ class SkuRead(BaseModel):
 
     @classmethod
     def of(cls, row: StockRow, policy: StockPolicy) -> SkuRead:
-        return cls(
-            warehouse_id=row.warehouse_id,
-            sku=row.sku,
-            name=row.name,
-            on_hand=row.on_hand,
-            reserved=row.reserved,
-            available=row.available,
-            safety_threshold=row.safety_threshold,
-            threshold=policy.threshold(row.safety_threshold),
-            low_stock=row.low_stock,
-            last_sale_at=row.last_sale_at,
-            slow_moving_flagged_at=row.slow_moving_flagged_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return model_from(cls, row, threshold=policy.threshold(row.safety_threshold))
 
 
 class SkuPage(Page[SkuRead]):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lvyue.common.rows import from_row
+from lvyue.common.records import from_row
 from lvyue.inventory.domain import AllocationState, MovementKind, ReservationState, available
 
 StockKey = tuple[str, str]  # (warehouse_id, sku)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
-from lvyue.common.rows import from_row
+from lvyue.common.records import from_row
 from lvyue.order_review.domain.rules.acceptance import Acceptance
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
