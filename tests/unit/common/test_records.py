@@ -32,6 +32,11 @@ def test_fields_come_from_the_columns_of_their_name_and_given_ones_win() -> None
     assert from_row(Thing, row, state=State(row._mapping["state"])) == Thing(7, "seven", State.OPEN)
 
 
+def test_a_prefix_reads_the_columns_a_join_labelled() -> None:
+    row = _row(id=1, p_id=7, p_name="seven", p_state="open")
+    assert from_row(Thing, row, prefix="p_", state=State.OPEN) == Thing(7, "seven", State.OPEN)
+
+
 def test_a_missing_column_is_an_error_not_a_default() -> None:
     with pytest.raises(KeyError, match="name"):
         from_row(Thing, _row(id=7, state="open"), state=State.OPEN)

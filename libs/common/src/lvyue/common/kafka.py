@@ -110,8 +110,8 @@ def first_holes(read: Mapping[TopicPartition, Set[int]]) -> dict[TopicPartition,
     an offset with the records after it when produce requests raced there, though a read from
     that very offset returns its record; offsets are otherwise dense (no compaction, no
     transactions), so a hole is that defect, not a gap in the log."""
-    holes = {}
-    for tp, offsets in read.items():
-        if offsets and len(offsets) <= max(offsets):
-            holes[tp] = min(set(range(max(offsets) + 1)) - offsets)
-    return holes
+    return {
+        tp: next(o for o in range(len(offsets)) if o not in offsets)
+        for tp, offsets in read.items()
+        if offsets and max(offsets) >= len(offsets)  # fewer offsets than the highest: a hole
+    }

@@ -22,11 +22,14 @@ def _names(cls: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
-def from_row(cls: type[Record], row: Any, **given: Any) -> Record:
+def from_row(cls: type[Record], row: Any, *, prefix: str = "", **given: Any) -> Record:
     """`cls` from `row`: the fields in `given` as given, every other one from the row's
-    column of the same name (a missing column is a KeyError, not a silent default)."""
+    column of the same name, after `prefix` where a join labelled one table's columns so (a
+    missing column is a KeyError, not a silent default)."""
     columns = row._mapping
-    return cls(**{name: columns[name] for name in _names(cls) if name not in given}, **given)
+    return cls(
+        **{name: columns[prefix + name] for name in _names(cls) if name not in given}, **given
+    )
 
 
 def model_from(cls: type[Model], *sources: object, **given: Any) -> Model:

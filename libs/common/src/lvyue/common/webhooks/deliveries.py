@@ -15,7 +15,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Column,
-    DateTime,
     ForeignKey,
     MetaData,
     PrimaryKeyConstraint,
@@ -26,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.common.tables import TZ
 
 _MADE = "made"  # the key in Table.info naming the column of what a delivery made
 
@@ -48,7 +49,7 @@ def webhook_deliveries(metadata: MetaData, *, made: str, made_table: str) -> Tab
         Column("platform", Text, nullable=False),
         Column("delivery_id", Text, nullable=False),
         Column(made, Uuid, ForeignKey(f"{made_table}.id"), nullable=False),
-        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("received_at", TZ, nullable=False),
         Column("body", Text, nullable=False),  # the raw webhook, kept for audit and replay
         PrimaryKeyConstraint("platform", "delivery_id"),
         info={_MADE: made},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -13,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.paging import Paging, equal, fetch_page, filtered
+from lvyue.common.records import from_row
 from lvyue.fulfilment.logistics.records import LogisticsException, Parcel
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution
 from lvyue.fulfilment.logistics.tables import logistics_exceptions as ex
@@ -20,7 +20,6 @@ from lvyue.fulfilment.logistics.tables import parcels as p
 from lvyue.fulfilment.logistics.tables import tracking_events as ev
 
 ListState = Literal["open", "cleared", "all"]
-_PARCEL_FIELDS = tuple(f.name for f in dataclasses.fields(Parcel))
 
 
 async def insert_parcel(session: AsyncSession, parcel: Parcel, *, now: datetime) -> bool:
@@ -163,16 +162,12 @@ async def list_exceptions(
 
 
 def _exception(row: Any) -> LogisticsException:
-    fields = row._mapping
-    parcel = Parcel(**{name: fields[f"p_{name}"] for name in _PARCEL_FIELDS})
-    return LogisticsException(
-        id=row.id,
-        parcel=parcel,
+    return from_row(
+        LogisticsException,
+        row,
+        parcel=from_row(Parcel, row, prefix="p_"),  # the parcel's columns, labelled p_*
         kind=ExceptionKind(row.kind),
         cause=Cause(row.cause),
-        last_scan_at=row.last_scan_at,
-        detected_at=row.detected_at,
-        cleared_at=row.cleared_at,
         resolution=Resolution(row.resolution) if row.resolution else None,
     )
 
