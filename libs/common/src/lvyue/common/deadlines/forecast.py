@@ -109,16 +109,27 @@ async def read_forecast(
     return forecast(pending, completed, now=now, window=window)
 
 
+def predicted_breaches(forecasts: Iterable[Forecast]) -> dict[str, int]:
+    """Per SLA forecast: its deadlines predicted to breach and not yet breached (0 for an SLA
+    with none), one count for the gauges and the SLA board alike."""
+    counts: dict[str, int] = {}
+    for f in forecasts:
+        counts[f.sla] = counts.get(f.sla, 0) + _is_predicted_breach(f)
+    return counts
+
+
+def _is_predicted_breach(f: Forecast) -> bool:
+    return bool(f.will_breach) and not f.breached
+
+
 def export(forecasts: Iterable[Forecast], *, now: datetime, slas: Iterable[str] = ()) -> None:
     """Sets the gauges: deadlines predicted to breach (not yet breached) per SLA."""
-    counts: dict[str, int] = dict.fromkeys(slas, 0)
+    forecasts = list(forecasts)
+    counts = dict.fromkeys(slas, 0) | predicted_breaches(forecasts)
     first: dict[str, datetime] = {}
-    for f in forecasts:
-        counts.setdefault(f.sla, 0)
-        if f.will_breach and not f.breached:
-            counts[f.sla] += 1
-            if f.sla not in first or f.due_at < first[f.sla]:
-                first[f.sla] = f.due_at
+    for f in filter(_is_predicted_breach, forecasts):
+        if f.sla not in first or f.due_at < first[f.sla]:
+            first[f.sla] = f.due_at
     for sla, count in counts.items():
         PREDICTED_BREACHES.labels(sla).set(count)
         seconds = (first[sla] - now).total_seconds() if sla in first else float("inf")

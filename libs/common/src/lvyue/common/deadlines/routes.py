@@ -1,4 +1,5 @@
-"""GET /deadlines/forecast, served by every service for its own deadlines."""
+"""GET /deadlines/forecast and GET /deadlines/summary, served by every service for its own
+deadlines."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from lvyue.common.deadlines.forecast import read_forecast
+from lvyue.common.deadlines.summary import SummaryWindows, read_summary
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.query import FilterText, Limit, Offset
+from lvyue.common.records import model_from
 from lvyue.common.security import GrantedRoles, Role, require_role
 
 router = APIRouter(tags=["deadlines"])
@@ -99,4 +102,93 @@ async def get_forecast(
         offset=offset,
         window_s=window,
         computed_at=now,
+    )
+
+
+_HOUR = {"start": "2026-12-05T07:00:00Z", "met": 118, "breached": 3}
+_SUMMARY = {
+    "sla": "dispatch_1600",
+    "open": 240,
+    "at_risk": 31,
+    "overdue": 2,
+    "met": 2104,
+    "breached": 17,
+    "compliance": 0.992,
+    "predicted_breaches": 4,
+    "hourly": [_HOUR],
+}
+MAX_HOURS = 168  # a week of hourly buckets
+
+
+class SlaHourRead(BaseModel):
+    model_config = examples(_HOUR)
+
+    start: datetime
+    met: int
+    breached: int
+
+
+class SlaSummaryRead(BaseModel):
+    model_config = examples(_SUMMARY)
+
+    sla: str
+    open: int
+    at_risk: int
+    overdue: int
+    met: int
+    breached: int
+    compliance: float | None
+    predicted_breaches: int
+    hourly: list[SlaHourRead]
+
+
+class SlaSummaryPage(BaseModel):
+    model_config = examples(
+        {
+            "items": [_SUMMARY],
+            "window_s": 86400.0,
+            "hours": 1,
+            "computed_at": "2026-12-05T15:12:00+08:00",
+        }
+    )
+
+    items: list[SlaSummaryRead]
+    window_s: float
+    hours: int
+    computed_at: datetime
+
+
+Hours = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_HOURS,
+        description="Hourly buckets to answer, the last the current hour (1 to a week).",
+    ),
+]
+
+
+@router.get("/deadlines/summary", response_model=SlaSummaryPage)
+async def get_summary(request: Request, _: Viewer, hours: Hours = 24) -> SlaSummaryPage:
+    """Per SLA, by name: open, at-risk and overdue deadlines now; met, breached and compliance
+    over the compliance window (`window_s`); open deadlines the breach forecast says will be
+    late; and met and breached in each of the last `hours` hours (UTC), oldest first. Counted
+    as the lvyue_sla_* gauges count them, from the same settings, so the board and the
+    metrics agree."""
+    kernel = request.app.state.kernel
+    settings = request.app.state.settings
+    windows = SummaryWindows(
+        at_risk_fraction=settings.deadline_at_risk_fraction,
+        compliance=timedelta(seconds=settings.sla_compliance_window_s),
+        forecast=timedelta(seconds=settings.deadline_forecast_window_s),
+    )
+    async with kernel.uow() as uow:
+        now = uow.clock.now()
+        summaries = await read_summary(uow.session, now=now, windows=windows, hours=hours)
+    items = [
+        model_from(SlaSummaryRead, s, hourly=[model_from(SlaHourRead, h) for h in s.hourly])
+        for s in summaries
+    ]
+    return SlaSummaryPage(
+        items=items, window_s=windows.compliance.total_seconds(), hours=hours, computed_at=now
     )

@@ -5,6 +5,7 @@ from lvyue.common.deadlines.store.reads import (
     completions,
     find_open,
     for_subject,
+    hourly_outcomes,
     latest_per_subject,
     pending,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "completions",
     "find_open",
     "for_subject",
+    "hourly_outcomes",
     "latest_per_subject",
     "open_counts",
     "open_deadline",

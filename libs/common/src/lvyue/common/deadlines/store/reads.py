@@ -1,16 +1,16 @@
 """Reading deadlines: one subject's, the latest per subject of an SLA (for services' own
-queries), and the forecast's pending and completed ones."""
+queries), the forecast's pending and completed ones, and the SLA board's hourly outcomes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import case, func, literal, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
-from lvyue.common.deadlines.store.records import Deadline, Pending
+from lvyue.common.deadlines.store.records import Deadline, DeadlineState, Outcomes, Pending
 from lvyue.common.tables import deadlines
 
 
@@ -66,6 +66,35 @@ async def completions(
         {"since": since, "until": until},
     )
     return {(r.sla, r.queue): int(r.closed) for r in rows}
+
+
+async def hourly_outcomes(
+    session: AsyncSession, *, first: datetime, hours: int
+) -> dict[tuple[str, datetime], Outcomes]:
+    """Per (SLA, start of the hour) over `hours` hours from `first`: deadlines met (at their
+    closing) and breached (at their breach, closed late or still open) in that hour, counted
+    as outcomes_since counts them, so the hours of a window add up to its totals. Hours are
+    binned from `first` itself (date_bin), not from the session's time zone."""
+    met = deadlines.c.state == DeadlineState.MET
+    decided_at = case((met, deadlines.c.closed_at), else_=deadlines.c.breached_at)
+    hour = func.date_bin(literal(timedelta(hours=1)), decided_at, first)
+    rows = await session.execute(
+        select(
+            deadlines.c.sla,
+            hour.label("hour"),
+            func.count().filter(met).label("met"),
+            func.count().filter(deadlines.c.state == DeadlineState.BREACHED).label("breached"),
+        )
+        .where(
+            deadlines.c.state.in_([DeadlineState.MET, DeadlineState.BREACHED]),
+            # breached_at <= closed_at: both partial indexes on closed_at serve this
+            (deadlines.c.closed_at >= first) | deadlines.c.closed_at.is_(None),
+            decided_at >= first,
+            decided_at < first + timedelta(hours=hours),
+        )
+        .group_by(deadlines.c.sla, hour)
+    )
+    return {(r.sla, r.hour): Outcomes(int(r.met), int(r.breached)) for r in rows}
 
 
 def latest_per_subject(sla: str) -> Subquery:

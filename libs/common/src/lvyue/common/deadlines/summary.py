@@ -1,0 +1,112 @@
+"""The SLA board: per SLA of a service, what is open and at risk now, how the compliance window
+went, what the breach forecast expects, and the met and breached of each recent hour.
+
+It puts together what the scanner's gauges and the forecast already read (open_counts,
+outcomes_since, read_forecast, with the same settings), so the board and the metrics agree,
+and adds the hourly outcomes (store.hourly_outcomes) the gauges do not keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lvyue.common.deadlines import store
+from lvyue.common.deadlines.forecast import predicted_breaches, read_forecast
+from lvyue.common.deadlines.store import OpenCounts, Outcomes
+
+HOUR = timedelta(hours=1)
+_NONE_OPEN = OpenCounts(0, 0, 0)
+_NONE_DECIDED = Outcomes(0, 0)
+
+
+@dataclass(frozen=True)
+class HourOutcomes:
+    """Deadlines of one SLA met and breached in the hour from `start`."""
+
+    start: datetime
+    met: int
+    breached: int
+
+
+@dataclass(frozen=True)
+class SlaSummary:
+    sla: str
+    open: int
+    at_risk: int
+    overdue: int
+    met: int  # in the compliance window
+    breached: int  # in the compliance window
+    compliance: float | None  # met / (met + breached); None: nothing decided
+    predicted_breaches: int
+    hourly: tuple[HourOutcomes, ...]  # oldest first, one per hour
+
+
+@dataclass(frozen=True)
+class SummaryWindows:
+    """The scanner's settings the board reads with, so it counts as the gauges do."""
+
+    at_risk_fraction: float
+    compliance: timedelta
+    forecast: timedelta
+
+
+def hour_starts(now: datetime, hours: int) -> list[datetime]:
+    """The starts of the last `hours` hours, oldest first, the last the hour holding `now`.
+    Hours of UTC, so on the hour in any zone a whole number of hours from it (CST too)."""
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return [current - HOUR * back for back in range(hours - 1, -1, -1)]
+
+
+async def read_summary(
+    session: AsyncSession, *, now: datetime, windows: SummaryWindows, hours: int
+) -> list[SlaSummary]:
+    """One summary per SLA with anything to show, by SLA name."""
+    starts = hour_starts(now, hours)
+    counts = await store.open_counts(session, now=now, at_risk_fraction=windows.at_risk_fraction)
+    outcomes = await store.outcomes_since(session, since=now - windows.compliance)
+    forecasts = await read_forecast(session, now=now, window=windows.forecast)
+    hourly = await store.hourly_outcomes(session, first=starts[0], hours=hours)
+    return summarise(counts, outcomes, predicted_breaches(forecasts), hourly, starts)
+
+
+def summarise(
+    counts: Mapping[str, OpenCounts],
+    outcomes: Mapping[str, Outcomes],
+    predicted: Mapping[str, int],
+    hourly: Mapping[tuple[str, datetime], Outcomes],
+    starts: Sequence[datetime],
+) -> list[SlaSummary]:
+    """Every SLA any of the reads names, once, zeros where a read has nothing of it."""
+    slas = {*counts, *outcomes, *predicted, *(sla for sla, _ in hourly)}
+    return [_summary(sla, counts, outcomes, predicted, hourly, starts) for sla in sorted(slas)]
+
+
+def _summary(
+    sla: str,
+    counts: Mapping[str, OpenCounts],
+    outcomes: Mapping[str, Outcomes],
+    predicted: Mapping[str, int],
+    hourly: Mapping[tuple[str, datetime], Outcomes],
+    starts: Sequence[datetime],
+) -> SlaSummary:
+    now_open = counts.get(sla, _NONE_OPEN)
+    decided = outcomes.get(sla, _NONE_DECIDED)
+    return SlaSummary(
+        sla=sla,
+        open=now_open.open,
+        at_risk=now_open.at_risk,
+        overdue=now_open.overdue,
+        met=decided.met,
+        breached=decided.breached,
+        compliance=decided.compliance,
+        predicted_breaches=predicted.get(sla, 0),
+        hourly=tuple(_hour(start, hourly.get((sla, start), _NONE_DECIDED)) for start in starts),
+    )
+
+
+def _hour(start: datetime, decided: Outcomes) -> HourOutcomes:
+    return HourOutcomes(start, decided.met, decided.breached)
