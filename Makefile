@@ -26,9 +26,10 @@ venv: $(STAMP)
 run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
 	$(VENV)/bin/lvyue run $(if $(shell command -v prometheus),--prometheus) $(RUN_ARGS)
 
-# Debian packages the deploy/ checks run (promtool, amtool, docker-compose config) and the
-# benchmark's load generator (wrk).
-DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose wrk
+# Debian packages the deploy/ checks run (promtool, amtool, docker-compose config), the
+# benchmark's load generator (wrk), and the console's browser tests (chromium, driven by
+# Playwright, and a CJK font so its Chinese pages render in the screenshots).
+DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose wrk chromium fonts-wqy-zenhei
 
 # Each run gets its own temporary root: pytest prunes old runs' folders under a shared root,
 # which deleted a concurrent run's PostgreSQL data directory from under it. Kept on failure.

@@ -46,9 +46,23 @@ def _lvyue_package(name: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[0] == "lvyue" else None
 
 
-def test_there_are_four_services_and_a_kernel_to_check() -> None:
-    assert set(SERVICES) == {"order_review", "inventory", "fulfilment", "aftersales"}
+def test_there_are_five_services_and_a_kernel_to_check() -> None:
+    assert set(SERVICES) == {"order_review", "inventory", "fulfilment", "aftersales", "console"}
     assert (KERNEL / "__init__.py").exists()
+
+
+# The console is pages over the other services' HTTP APIs: no database, no broker of its own.
+_STORAGE = {"sqlalchemy", "asyncpg", "aiokafka", "alembic"}
+
+
+def test_the_console_reaches_no_database_and_no_broker() -> None:
+    wrong = {
+        f"{module.relative_to(ROOT)}: {name}"
+        for module in _modules(SERVICES["console"])
+        for name in _imports(module)
+        if name.split(".")[0] in _STORAGE
+    }
+    assert wrong == set()
 
 
 def test_the_kernel_imports_no_service_and_not_the_command_line() -> None:

@@ -117,6 +117,13 @@ def run(
     prometheus_port: Annotated[
         int, typer.Option(help="Port of the local Prometheus (with --prometheus).")
     ] = 9090,
+    console: Annotated[
+        bool,
+        typer.Option(
+            help="Also serve the operators' web console (abnormal queue, pick list, after-sale "
+            "cases, SLA board) on the port after the services' (8106, or --base-port + 5).",
+        ),
+    ] = True,
 ) -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them in order.
 
@@ -140,6 +147,7 @@ def run(
         replicas=replicas,
         clock=_simulated_clock(clock_start, clock_speed, clock_anchor),
         prometheus_port=prometheus_port if prometheus else None,
+        console=console,
     )
     raise typer.Exit(runtime.run(opts))
 

@@ -32,9 +32,10 @@ from lvyue.cli.embedded import (
 )
 from lvyue.cli.readiness import NotReadyError, check_service_ports, wait_ready
 from lvyue.cli.sandbox import SANDBOX_CARRIER_CODES, platform_apis
-from lvyue.cli.services import SERVICES, ServiceSpec, placements
+from lvyue.cli.services import SERVICES, ServiceSpec, console_port, placements
 from lvyue.cli.sidecars import (
     ChildProcess,
+    console_process,
     prometheus_binary,
     prometheus_process,
     sandbox_process,
@@ -77,6 +78,7 @@ class RuntimeOptions:
     replicas: int = 1  # processes per service process (API, consumers): see services.placements
     clock: SimulatedClockOptions | None = None  # a drill's shared simulated clock
     prometheus_port: int | None = None  # start a local Prometheus there (needs the binary)
+    console: bool = True  # the operators' web console, on services.console_port
 
 
 @dataclass(frozen=True)
@@ -434,6 +436,8 @@ def start_helpers(opts: RuntimeOptions, infra: Infrastructure, *, stage: str) ->
     dev = os.environ.get("LVYUE_ENV", "dev" if infra.postgres or infra.broker else "") == "dev"
     if stage == "before" and dev and "LVYUE_PLATFORM_APIS" not in os.environ:
         helpers.append(sandbox_process("127.0.0.1", free_port(), opts.state_dir))
+    if stage == "after" and opts.console:
+        helpers.append(start_console(opts, infra))
     if stage == "after" and opts.prometheus_port is not None:
         binary = prometheus_binary()
         if binary is None:
@@ -451,6 +455,8 @@ def start_helpers(opts: RuntimeOptions, infra: Infrastructure, *, stage: str) ->
             targets: dict[str, list[str]] = {}
             for place in placements(opts.base_port, opts.replicas):
                 targets.setdefault(place.spec.name, []).append(f"127.0.0.1:{place.port}")
+            if opts.console:  # its request latencies (lvyue_http_request_duration_seconds)
+                targets["console"] = [f"127.0.0.1:{console_port(opts.base_port)}"]
             helpers.append(
                 prometheus_process(
                     binary, "127.0.0.1", opts.prometheus_port, opts.state_dir, targets
@@ -468,11 +474,24 @@ def start_helpers(opts: RuntimeOptions, infra: Infrastructure, *, stage: str) ->
     return helpers
 
 
+def start_console(opts: RuntimeOptions, infra: Infrastructure) -> ChildProcess:
+    """The console with the services' tokens and timezones (their environment, less the
+    database's and the broker's addresses: it calls their APIs only)."""
+    env = service_env(SERVICES[0], database_url="", infra=infra, host=opts.http_host, port=0)
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+        env.pop(name, None)
+    urls = {s.name: f"http://127.0.0.1:{s.port(opts.base_port)}" for s in SERVICES}
+    port = console_port(opts.base_port)
+    return console_process(opts.http_host, port, opts.state_dir, env, urls)
+
+
 def check_ports(opts: RuntimeOptions, infra: Infrastructure) -> None:
     """Before anything starts: a taken port fails here, named, not as a service's exit code."""
     if infra.broker is not None and port_in_use(infra.broker.host, opts.broker_port):
         raise PortInUseError(opts.broker_port, "the embedded broker", "--broker-port")
     ports = {p.name: p.port for p in placements(opts.base_port, opts.replicas)}
+    if opts.console:
+        ports["console"] = console_port(opts.base_port)
     if opts.replicas > 1:  # the ports the replicas share, too
         ports |= {f"{spec.name} (shared)": spec.port(opts.base_port) for spec in SERVICES}
     check_service_ports(opts.http_host, ports)
@@ -516,6 +535,7 @@ def print_banner(
         what = {
             SANDBOX: "  dev sandbox: fulfilment's tracking sync of every platform goes here",
             "prometheus": "/alerts  (the project's rules, 5 s evaluation)",
+            "console": "  operators' pages: sign in with a token below",
         }.get(helper.name, "")
         console.print(f"  {helper.name:<26} {helper.url}{what}", soft_wrap=True)
     if procs and os.environ.get("LVYUE_API_TOKENS") is None:

@@ -59,10 +59,22 @@ def _offset(port: int, base_port: int | None) -> int:
     return base_port + port - SERVICES[0].default_port if base_port else port
 
 
-# Consecutive ports `lvyue run --base-port` uses: every service's and every consumers' process.
+# The operators' web console (`lvyue run --console`): after the services' ports.
+CONSOLE_DEFAULT_PORT = 8106
+
+
+def console_port(base_port: int | None) -> int:
+    return _offset(CONSOLE_DEFAULT_PORT, base_port)
+
+
+# Consecutive ports `lvyue run --base-port` uses: every service's and every consumers' process,
+# and the console.
 PORT_BLOCK = (
     1
-    + max(max(s.default_port, s.consumers_default_port or 0) for s in SERVICES)
+    + max(
+        CONSOLE_DEFAULT_PORT,
+        *(max(s.default_port, s.consumers_default_port or 0) for s in SERVICES),
+    )
     - SERVICES[0].default_port
 )
 

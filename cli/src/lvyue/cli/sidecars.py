@@ -31,6 +31,7 @@ class ChildProcess:
     log_path: Path | None = None
     needs_database: bool = False
     slow_restart: bool = False
+    env: dict[str, str] | None = None  # None: this process's environment
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -52,6 +53,7 @@ class ChildProcess:
                 stdout=log if log is not None else subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches lvyue, which stops it
+                env=self.env,
             )
         finally:
             if log is not None:
@@ -89,6 +91,21 @@ def sandbox_process(host: str, port: int, state_dir: Path) -> ChildProcess:
     return ChildProcess(
         "sandbox platform", argv, port, host, log_path=state_dir / "sandbox-platform.log"
     )
+
+
+def console_process(
+    host: str, port: int, state_dir: Path, env: dict[str, str], service_urls: dict[str, str]
+) -> ChildProcess:
+    """The operators' web console, pointed at each service's API."""
+    env = env | {
+        "LVYUE_HTTP_HOST": host,
+        "LVYUE_HTTP_PORT": str(port),
+        **{
+            f"LVYUE_{name.replace('-', '_').upper()}_URL": url for name, url in service_urls.items()
+        },
+    }
+    argv = [sys.executable, "-m", "lvyue.console"]
+    return ChildProcess("console", argv, port, host, log_path=state_dir / "console.log", env=env)
 
 
 def prometheus_binary() -> str | None:

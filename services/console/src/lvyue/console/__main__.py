@@ -1,0 +1,3 @@
+from lvyue.console.main import run
+
+run()

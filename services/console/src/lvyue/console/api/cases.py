@@ -1,0 +1,77 @@
+"""After-sale cases with their response and refund deadlines, and the agent's answers:
+approve, reject, refund."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lvyue.console.api.deps import Ops, Page, check_csrf
+from lvyue.console.paging import pages, query_of
+
+router = APIRouter()
+
+STATES = (
+    "requested", "awaiting_return", "awaiting_refund", "awaiting_replacement", "refunded",
+    "rejected", "completed",
+)  # fmt: skip
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+State = Annotated[str | None, Query(max_length=32)]
+
+
+@router.get("/cases", response_class=HTMLResponse)
+async def cases(page: Ops, state: State = None, offset: Offset = 0) -> Response:
+    """The cases; with HX-Request, only the rows (the page polls them)."""
+    size = page.settings.console_page_size
+    chosen = state if state in STATES else None
+    params: dict[str, str | int | None] = {"state": chosen or "", "limit": size, "offset": offset}
+    answer = await page.state.upstream.get("aftersales", "/aftersales", page.operator, params)
+    if not answer.ok:
+        return page.render("message.html", answer.status, heading=answer.detail)
+    total = answer.body["total"]
+    return page.render(
+        "case_rows.html" if page.request.headers.get("HX-Request") else "cases.html",
+        cases=answer.body["items"],
+        total=total,
+        pages=pages(total, offset, size),
+        states=STATES,
+        state=chosen,
+        offset=offset,
+        query=query_of(state=chosen),
+        notice=page.t("done") if page.request.query_params.get("done") else None,
+    )
+
+
+async def _answer(page: Page, case_id: uuid.UUID, action: str, body: dict[str, Any]) -> Response:
+    path = f"/aftersales/{case_id}/{action}"
+    answer = await page.state.upstream.post("aftersales", path, page.operator, body)
+    if not answer.ok:
+        return page.render("message.html", answer.status, heading=answer.detail, back="/cases")
+    return RedirectResponse("/cases?done=1", status_code=303)
+
+
+@router.post("/cases/{case_id}/approve", dependencies=[Depends(check_csrf)])
+async def approve(
+    page: Ops, case_id: uuid.UUID, note: Annotated[str, Form(max_length=2000)] = ""
+) -> Response:
+    return await _answer(page, case_id, "approve", {"note": note})
+
+
+@router.post("/cases/{case_id}/reject", dependencies=[Depends(check_csrf)])
+async def reject(
+    page: Ops, case_id: uuid.UUID, reason: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    return await _answer(page, case_id, "reject", {"reason": reason})
+
+
+@router.post("/cases/{case_id}/refund", dependencies=[Depends(check_csrf)])
+async def refund(
+    page: Ops,
+    case_id: uuid.UUID,
+    reference: Annotated[str, Form(max_length=128)],
+    amount: Annotated[str, Form(max_length=20)],
+) -> Response:
+    return await _answer(page, case_id, "refund", {"reference": reference, "amount": amount})

@@ -1,0 +1,75 @@
+"""The pick list per warehouse, urgent first, with the time to the cut-off, and the dispatch
+confirmation a warehouse lead gives when a parcel leaves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lvyue.console.api.deps import WarehouseLead, check_csrf
+from lvyue.console.paging import pages, query_of
+
+router = APIRouter()
+
+# Offered as the lead types; any code the warehouse's carrier contract uses is accepted.
+CARRIERS = ("SF", "YTO", "ZTO", "STO", "YUNDA", "JD", "EMS", "JTSD")
+
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Warehouse = Annotated[str | None, Query(max_length=64)]
+
+
+@router.get("/pick-list", response_class=HTMLResponse)
+async def pick_list(
+    page: WarehouseLead, warehouse: Warehouse = None, offset: Offset = 0
+) -> Response:
+    """Pending shipments as fulfilment orders them (urgent, at risk, promotion, normal); with
+    HX-Request, only the rows (the page polls them)."""
+    size = page.settings.console_page_size
+    params: dict[str, str | int | None] = {
+        "status": "pending",
+        "warehouse_id": warehouse or "",
+        "limit": size,
+        "offset": offset,
+    }
+    answer = await page.state.upstream.get("fulfilment", "/shipments", page.operator, params)
+    if not answer.ok:
+        return page.render("message.html", answer.status, heading=answer.detail)
+    total = answer.body["total"]
+    done = page.request.query_params.get("done") == "dispatched"
+    return page.render(
+        "pick_rows.html" if page.request.headers.get("HX-Request") else "pick_list.html",
+        shipments=answer.body["items"],
+        total=total,
+        pages=pages(total, offset, size),
+        warehouse=warehouse or "",
+        warehouses=sorted(page.settings.warehouses),
+        carriers=CARRIERS,
+        offset=offset,
+        query=query_of(warehouse=warehouse),
+        zone_of=page.in_zone_of_warehouse,
+        notice=page.t("dispatched") if done else None,
+    )
+
+
+@router.post("/shipments/{shipment_id}/dispatch", dependencies=[Depends(check_csrf)])
+async def dispatch(
+    page: WarehouseLead,
+    shipment_id: uuid.UUID,
+    carrier_code: Annotated[str, Form(max_length=32)],
+    tracking_number: Annotated[str, Form(max_length=64)],
+) -> Response:
+    # Confirmed as it leaves: the moment the lead presses the button is when it left.
+    body = {
+        "carrier_code": carrier_code,
+        "tracking_number": tracking_number,
+        "dispatched_at": datetime.now(UTC).isoformat(),
+    }
+    path = f"/shipments/{shipment_id}/dispatch"
+    answer = await page.state.upstream.post("fulfilment", path, page.operator, body)
+    if not answer.ok:
+        return page.render("message.html", answer.status, heading=answer.detail, back="/pick-list")
+    return RedirectResponse("/pick-list?done=dispatched", status_code=303)

@@ -1,0 +1,92 @@
+"""The services' HTTP APIs as the console calls them: the operator's own token on every call,
+so each service checks the role again, and X-Operator for its audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from lvyue.console.api.session import Session
+
+Service = Literal["order-review", "inventory", "fulfilment", "aftersales"]
+SERVICES: tuple[Service, ...] = ("order-review", "inventory", "fulfilment", "aftersales")
+
+
+class UpstreamDown(Exception):
+    """A service did not answer (refused, timed out): the page says which."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(f"{service} did not answer")
+        self.service = service
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def detail(self) -> str:
+        """The problem's detail (RFC 9457) or validation messages, for the operator."""
+        body = self.body
+        if isinstance(body, dict):
+            detail = body.get("detail")
+            if isinstance(detail, str):
+                return detail
+            if isinstance(detail, list):
+                return "; ".join(
+                    str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail
+                )
+            errors = body.get("errors")
+            if isinstance(errors, list):
+                return "; ".join(
+                    str(e.get("msg", e)) if isinstance(e, dict) else str(e) for e in errors
+                )
+        return f"HTTP {self.status}"
+
+
+class Upstream:
+    """One pooled client for every service; `close()` at shutdown."""
+
+    def __init__(self, urls: Mapping[Service, str], *, timeout_s: float) -> None:
+        self._urls = dict(urls)
+        self._client = httpx.AsyncClient(timeout=timeout_s)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def get(
+        self,
+        service: Service,
+        path: str,
+        session: Session,
+        params: Mapping[str, str | int | bool | None] | None = None,
+    ) -> Answer:
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        return await self._send(service, "GET", path, session, params=clean)
+
+    async def post(self, service: Service, path: str, session: Session, body: object) -> Answer:
+        return await self._send(service, "POST", path, session, json=body)
+
+    async def _send(
+        self, service: Service, method: str, path: str, session: Session, **kwargs: Any
+    ) -> Answer:
+        headers = {"Authorization": f"Bearer {session.token}", "X-Operator": session.operator}
+        try:
+            response = await self._client.request(
+                method, self._urls[service] + path, headers=headers, **kwargs
+            )
+        except httpx.TransportError as exc:
+            raise UpstreamDown(service) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return Answer(response.status_code, body)
