@@ -5,7 +5,6 @@ role the policy does not allow is refused; who and why are in the history and th
 from __future__ import annotations
 
 import functools
-import json
 import signal
 import uuid
 from datetime import UTC, datetime
@@ -19,8 +18,15 @@ from lvyue.common.events.catalog import FindingAccepted, OrderReviewed
 from lvyue.common.events.codec import from_kafka
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
-from tests.support.processes import http, start_lvyue_run, stop, wait_http
-from tests.support.webhooks import canonical_sample, lvyue_headers
+from tests.support.processes import (
+    http,
+    post_order,
+    start_lvyue_run,
+    stock_over_api,
+    stop,
+    wait_http,
+)
+from tests.support.webhooks import canonical_sample
 
 OPERATOR = "cs-xiaolin"
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}", "X-Operator": OPERATOR}
@@ -46,28 +52,10 @@ async def test_operators_resolve_remark_and_unpaid_orders_which_then_ship(tmp_pa
     try:
         for n in range(3):  # order-review, inventory, fulfilment
             wait_http(f"http://127.0.0.1:{port + n}/readyz", process=run)
-        for sku in ("TEA-LJ-250G", "CUP-GLASS-01"):
-            created = await http(
-                "PUT", f"{inventory}/skus/{WAREHOUSE}/{sku}", json={"name": sku}, headers=OPS
-            )
-            assert created.status_code in {200, 201}, created.text
-            receipt = await http(
-                "POST", f"{inventory}/stock/receipts",
-                json={"warehouse_id": WAREHOUSE, "sku": sku, "quantity": 100,
-                      "reference": f"PO-{sku}"},
-                headers=OPS,
-            )  # fmt: skip
-            assert receipt.status_code == 201, receipt.text
+        await stock_over_api(inventory, OPS, WAREHOUSE, ("TEA-LJ-250G", "CUP-GLASS-01"))
 
         async def post(order: dict[str, Any]) -> str:
-            body = json.dumps(order).encode()
-            response = await http(
-                "POST", f"{review}/webhooks/lvyue/orders", content=body,
-                headers=lvyue_headers(body, DEV_WEBHOOK_SECRET),
-            )  # fmt: skip
-            assert response.status_code == 201, response.text
-            order_id: str = response.json()["order_id"]
-            return order_id
+            return await post_order(review, order, DEV_WEBHOOK_SECRET)
 
         async def view(order_id: str) -> dict[str, Any]:
             data: dict[str, Any] = (

@@ -7,7 +7,6 @@ under test-artifacts/console/."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -24,8 +23,15 @@ from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK
 from tests.support.polling import eventually
-from tests.support.processes import http, start_lvyue_run, stop, wait_http
-from tests.support.webhooks import canonical_sample, lvyue_headers
+from tests.support.processes import (
+    http,
+    post_order,
+    start_lvyue_run,
+    stock_over_api,
+    stop,
+    wait_http,
+)
+from tests.support.webhooks import canonical_sample
 
 pytestmark = pytest.mark.e2e
 
@@ -59,19 +65,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             wait_http(f"http://127.0.0.1:{port + n}/readyz", process=run)
         console = f"http://127.0.0.1:{port + PORT_BLOCK - 1}"
         wait_http(f"{console}/livez", process=run)
-        inventory = f"http://127.0.0.1:{port + 1}"
-        for sku in SKUS:
-            created = await http(
-                "PUT", f"{inventory}/skus/{WAREHOUSE}/{sku}", json={"name": sku}, headers=OPS
-            )
-            assert created.status_code in {200, 201}, created.text
-            receipt = await http(
-                "POST", f"{inventory}/stock/receipts",
-                json={"warehouse_id": WAREHOUSE, "sku": sku, "quantity": 100,
-                      "reference": f"PO-{sku}"},
-                headers=OPS,
-            )  # fmt: skip
-            assert receipt.status_code == 201, receipt.text
+        await stock_over_api(f"http://127.0.0.1:{port + 1}", OPS, WAREHOUSE, SKUS)
         yield Stack(
             f"http://127.0.0.1:{port}",
             f"http://127.0.0.1:{port + 2}",
@@ -98,14 +92,7 @@ async def _post_order(stack: Stack, **changes: Any) -> str:
     )
     order["receiver"]["phone"] = PHONE
     order.update(changes)
-    body = json.dumps(order).encode()
-    response = await http(
-        "POST", f"{stack.review}/webhooks/lvyue/orders", content=body,
-        headers=lvyue_headers(body, DEV_WEBHOOK_SECRET),
-    )  # fmt: skip
-    assert response.status_code == 201, response.text
-    order_id: str = response.json()["order_id"]
-    return order_id
+    return await post_order(stack.review, order, DEV_WEBHOOK_SECRET)
 
 
 async def _status(stack: Stack, order_id: str) -> dict[str, Any]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.support.webhooks import lvyue_headers
 
 
 def wait_http(
@@ -90,3 +93,33 @@ def start_lvyue_run(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
+
+
+async def stock_over_api(
+    inventory: str, headers: dict[str, str], warehouse: str, skus: Iterable[str], units: int = 100
+) -> None:
+    """Each SKU created at the warehouse and `units` received, through inventory's API."""
+    for sku in skus:
+        created = await http(
+            "PUT", f"{inventory}/skus/{warehouse}/{sku}", json={"name": sku}, headers=headers
+        )
+        assert created.status_code in {200, 201}, created.text
+        receipt = await http(
+            "POST", f"{inventory}/stock/receipts",
+            json={"warehouse_id": warehouse, "sku": sku, "quantity": units,
+                  "reference": f"PO-{sku}"},
+            headers=headers,
+        )  # fmt: skip
+        assert receipt.status_code == 201, receipt.text
+
+
+async def post_order(review: str, order: Mapping[str, object], secret: str) -> str:
+    """A signed `lvyue` order webhook, accepted (201); the order's id."""
+    body = json.dumps(order).encode()
+    response = await http(
+        "POST", f"{review}/webhooks/lvyue/orders", content=body,
+        headers=lvyue_headers(body, secret),
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    order_id: str = response.json()["order_id"]
+    return order_id

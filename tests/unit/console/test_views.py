@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from lvyue.common.deadlines.routes import SlaHourRead
 from lvyue.console.api.board import sparkline
 from lvyue.console.paging import pages, query_of
 from lvyue.console.views import countdown, display_time, masked, time_left
@@ -66,7 +67,11 @@ def test_pages_and_queries() -> None:
 
 
 def test_sparkline_draws_each_hours_compliance() -> None:
-    hourly = [{"met": 1, "breached": 0}, {"met": 1, "breached": 1}, {"met": 0, "breached": 2}]
+    start = datetime(2026, 12, 5, tzinfo=UTC)
+    hourly = [
+        SlaHourRead(start=start, met=met, breached=breached)
+        for met, breached in ((1, 0), (1, 1), (0, 2))
+    ]
     points = [tuple(map(float, p.split(","))) for p in sparkline(hourly).split()]
     assert [x for x, _ in points] == [0.0, 48.0, 96.0]
     assert [y for _, y in points] == [1.0, 10.0, 19.0]  # 100% at the top, 0% at the bottom

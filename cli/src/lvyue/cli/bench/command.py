@@ -71,6 +71,20 @@ def bench(
         float | None,
         typer.Option(help="Seconds over which they fall due. (default 60; quick 5)"),
     ] = None,
+    skip_console: Annotated[
+        bool, typer.Option("--skip-console", help="No console pages bench.")
+    ] = False,
+    console_orders: Annotated[
+        int | None,
+        typer.Option(
+            help="Abnormal orders in the queue while the console's pages are timed. "
+            "(default 10000; quick 300)"
+        ),
+    ] = None,
+    console_requests: Annotated[
+        int | None,
+        typer.Option(help="Timed requests per console page. (default 100; quick 20)"),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(help="JSON report. (default bench-results/<timestamp>.json)"),
@@ -115,7 +129,8 @@ def bench(
     --kafka), stocks the SKUs through the inventory API, posts signed `lvyue` order webhooks
     and follows every order on Kafka to its last event. Then, on the same PostgreSQL: the
     intake transaction with raw asyncpg and a minimal FastAPI receiver (the ceiling), and the
-    deadline scanner with many open deadlines. Writes a JSON report and prints the tables,
+    deadline scanner with many open deadlines; then the console's pages with many abnormal
+    orders queued. Writes a JSON report and prints the tables,
     targets included.
     """
     from lvyue.cli.bench.render import render
@@ -129,6 +144,8 @@ def bench(
                 "drain_timeout_s": drain_timeout, "skip_ceiling": skip_ceiling or None,
                 "skip_scanner": skip_scanner or None, "scanner_deadlines": scanner_deadlines,
                 "scanner_due": scanner_due, "scanner_window_s": scanner_window,
+                "skip_console": skip_console or None, "console_orders": console_orders,
+                "console_requests": console_requests,
                 "output": output, "state_dir": state_dir, "database_url": database_url,
                 "kafka": kafka, "generator": generator, "replicas": replicas,
             },

@@ -36,6 +36,9 @@ class BenchConfig:
     scanner_deadlines: int = 1_000_000
     scanner_due: int = 100_000
     scanner_window_s: float = 60.0
+    skip_console: bool = False
+    console_orders: int = 10_000  # abnormal orders in the queue while the pages are timed
+    console_requests: int = 100  # timed requests per page
     output: Path | None = None
     state_dir: Path = Path(".lvyue/bench")
     database_url: str | None = None
@@ -51,6 +54,8 @@ class BenchConfig:
             raise ValueError("--replicas must be at least 1")
         if self.rate < 0 or self.latency_rate < 0:
             raise ValueError("rates cannot be negative")
+        if self.console_orders < 1 or self.console_requests < 1:
+            raise ValueError("--console-orders and --console-requests must be positive")
         if not 0 < self.scanner_due <= self.scanner_deadlines:
             raise ValueError("--scanner-due must lie between 1 and --scanner-deadlines")
         if self.generator not in GENERATORS:
@@ -106,6 +111,8 @@ QUICK: dict[str, Any] = {
     "scanner_deadlines": 20_000,
     "scanner_due": 2_000,
     "scanner_window_s": 5.0,
+    "console_orders": 300,
+    "console_requests": 20,
 }
 
 

@@ -195,6 +195,23 @@ def scanner(report: Mapping[str, Any]) -> Table | None:
     return table
 
 
+def console(report: Mapping[str, Any]) -> Table | None:
+    bench = report.get("console")
+    if not bench:
+        return None
+    table = _table(
+        f"Console pages ({bench['queue_total']:,} orders in the abnormal queue, "
+        f"{bench['requests_per_page']} requests each)",
+        "page", "p50 ms", "p95 ms", "p99 ms", "max ms",
+    )  # fmt: skip
+    for page, stats in bench["pages"].items():
+        table.add_row(
+            page, _n(stats["p50_ms"]), _n(stats["p95_ms"]), _n(stats["p99_ms"]),
+            _n(stats["max_ms"]),
+        )  # fmt: skip
+    return table
+
+
 def targets(report: Mapping[str, Any]) -> Table:
     table = _table("Targets", "target", "goal", "measured", "verdict")
     for row in report.get("targets", []):
@@ -222,6 +239,8 @@ def render(report: Mapping[str, Any]) -> Group:
     parts.append(ratios(report))
     if (scan := scanner(report)) is not None:
         parts.append(scan)
+    if (pages := console(report)) is not None:
+        parts.append(pages)
     parts.append(targets(report))
     parts += [Text(f"note: {note}", style="yellow") for note in report.get("notes", [])]
     return Group(*parts)

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lvyue.cli.bench import ceiling, dbstats, effects, generator, servicestats, summary
 from lvyue.cli.bench.config import BenchConfig
+from lvyue.cli.bench.console import ConsolePlan, ConsoleTarget, run_console_bench
 from lvyue.cli.bench.follow import Follower, fulfilment_running, pipeline
 from lvyue.cli.bench.load import LoadCounters, LoadPlan, LoadResult
 from lvyue.cli.bench.orders import OrderFactory, catalogue
@@ -76,6 +77,7 @@ class Bench:
             "staged_twice": await effects.staged_twice(self.stack.server_url, topics),
             "ceiling": None if cfg.skip_ceiling else await self.ceiling(receiver),
             "scanner": None if cfg.skip_scanner else await self.scanner(),
+            "console": None if cfg.skip_console else await self.console(),
         }
 
     async def idle_baseline(self) -> dict[str, float]:
@@ -297,6 +299,28 @@ class Bench:
             "scan_cost": result.checkpoints,
             "firing": result.firing,
         }
+
+    async def console(self) -> dict[str, Any]:
+        """The console's pages, timed with many abnormal orders in the queue."""
+        cfg, stack = self.cfg, self.stack
+        if stack.console_url is None:
+            raise RuntimeError("lvyue run serves no console")
+        target = ConsoleTarget(
+            console_url=stack.console_url,
+            intake_url=stack.intake_url,
+            review_url=stack.intake_url,
+            webhook_secret=self.creds.webhook_secret,
+            ops_token=self.creds.ops_token,
+        )
+        tasks: dict[str, Any] = {}
+
+        def report(what: str, done: float, total: float) -> None:
+            if what not in tasks:
+                tasks[what] = self.progress.add_task(what, total=total)
+            self.progress.update(tasks[what], completed=done, total=total)
+
+        plan = ConsolePlan(orders=cfg.console_orders, requests=cfg.console_requests)
+        return await run_console_bench(target, self.skus, plan, report)
 
 
 def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]:

@@ -22,7 +22,7 @@ import psutil
 
 from lvyue.cli.bench.orders import SHOPS
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.services import SERVICES, api_url, ports_used, process_urls
+from lvyue.cli.services import SERVICES, api_url, console_port, ports_used, process_urls
 from lvyue.common.db import with_database
 from lvyue.common.webhooks import relaying
 
@@ -40,6 +40,7 @@ class Stack:
     postmaster_pid: int | None
     log_path: Path
     topic_prefix: str
+    console_url: str | None = None  # the operators' console lvyue run serves
 
     @property
     def service_names(self) -> list[str]:
@@ -118,11 +119,13 @@ def start_stack(
         postmaster_pid=None,
         log_path=log_path,
         topic_prefix=os.environ.get("LVYUE_TOPIC_PREFIX", ""),
+        console_url=f"http://{HOST}:{console_port(base_port)}",
     )
     try:
         deadline = time.monotonic() + timeout_s
         for url in services.values():
             _wait_ready(f"{url}/readyz", process, deadline, log_path)
+        _wait_ready(f"{stack.console_url}/livez", process, deadline, log_path)
         if stack.embedded_postgres:
             pid, server_url = _postmaster(run_state / "pgdata")
             stack.postmaster_pid, stack.server_url = pid, server_url

@@ -170,6 +170,7 @@ def verdicts(report: Mapping[str, Any], *, latency_rate: float) -> list[dict[str
         ),
         "deadline_lag_p99_ms": _get(report, "scanner", "firing", "lag", "p99_ms"),
         "deadline_double_fires": _get(report, "scanner", "firing", "double_fires"),
+        "console_p95_ms": _get(report, "console", "slowest_p95_ms"),
         "pipeline_events_staged_twice": sum(twice.values())
         if isinstance(twice := report.get("staged_twice"), Mapping)
         else None,
@@ -191,6 +192,7 @@ def verdicts(report: Mapping[str, Any], *, latency_rate: float) -> list[dict[str
         "deadline_lag_p99_ms": "scanner bench skipped (--skip-scanner)",
         "deadline_double_fires": "scanner bench skipped (--skip-scanner)",
         "pipeline_events_staged_twice": "not counted in this report",
+        "console_p95_ms": "console bench skipped (--skip-console)",
     }
     return [v.to_dict() for v in evaluate_all(measured, services=services, notes=notes)]
 

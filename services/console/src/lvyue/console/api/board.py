@@ -5,12 +5,13 @@ last 24 hours as a sparkline. Each service answers for its own deadlines."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from lvyue.common.deadlines.routes import SlaHourRead, SlaSummaryPage, SlaSummaryRead
 from lvyue.console.api.deps import Page, Viewer
 from lvyue.console.upstream import SERVICES, Service, UpstreamDown
 
@@ -22,51 +23,35 @@ SPARK_WIDTH, SPARK_HEIGHT = 96, 20
 
 @dataclass(frozen=True)
 class SlaRow:
+    """One SLA as the board shows it: the service's summary (the kernel's answer model), which
+    service answered for it, and its last hours as a sparkline."""
+
     service: Service
-    sla: str
-    open: int
-    at_risk: int
-    overdue: int
-    met: int
-    breached: int
-    compliance: float | None
-    predicted: int
+    summary: SlaSummaryRead
     spark: str  # SVG polyline points of hourly compliance
 
     @property
     def below_objective(self) -> bool:
-        return self.compliance is not None and self.compliance < OBJECTIVE
+        compliance = self.summary.compliance
+        return compliance is not None and compliance < OBJECTIVE
 
 
-def sparkline(hourly: list[dict[str, Any]]) -> str:
+def sparkline(hourly: Sequence[SlaHourRead]) -> str:
     """Points of an SVG polyline: each hour's compliance (an hour with nothing decided is 100%)."""
     if not hourly:
         return ""
     step = SPARK_WIDTH / max(1, len(hourly) - 1)
     points = []
     for n, hour in enumerate(hourly):
-        met, breached = int(hour.get("met", 0)), int(hour.get("breached", 0))
-        share = met / (met + breached) if met + breached else 1.0
+        decided = hour.met + hour.breached
+        share = hour.met / decided if decided else 1.0
         points.append(f"{n * step:.1f},{(1 - share) * (SPARK_HEIGHT - 2) + 1:.1f}")
     return " ".join(points)
 
 
-def rows_of(service: Service, body: dict[str, Any]) -> list[SlaRow]:
-    return [
-        SlaRow(
-            service,
-            item["sla"],
-            item["open"],
-            item["at_risk"],
-            item["overdue"],
-            item["met"],
-            item["breached"],
-            item["compliance"],
-            item["predicted_breaches"],
-            sparkline(item["hourly"]),
-        )
-        for item in body["items"]
-    ]
+def rows_of(service: Service, body: object) -> list[SlaRow]:
+    page = SlaSummaryPage.model_validate(body)
+    return [SlaRow(service, item, sparkline(item.hourly)) for item in page.items]
 
 
 async def _summary(page: Page, service: Service) -> list[SlaRow] | str:

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lvyue.console.api.deps import Ops, Page, check_csrf
 from lvyue.console.paging import pages, query_of
@@ -47,10 +47,7 @@ async def cases(page: Ops, state: State = None, offset: Offset = 0) -> Response:
 
 async def _answer(page: Page, case_id: uuid.UUID, action: str, body: dict[str, Any]) -> Response:
     path = f"/aftersales/{case_id}/{action}"
-    answer = await page.state.upstream.post("aftersales", path, page.operator, body)
-    if not answer.ok:
-        return page.render("message.html", answer.status, heading=answer.detail, back="/cases")
-    return RedirectResponse("/cases?done=1", status_code=303)
+    return await page.act("aftersales", path, body, done="/cases?done=1", back="/cases")
 
 
 @router.post("/cases/{case_id}/approve", dependencies=[Depends(check_csrf)])

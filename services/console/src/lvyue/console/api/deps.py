@@ -11,14 +11,14 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from lvyue.common.security import Role, TokenRegistry
 from lvyue.console.api.session import CSRF_FIELD, CSRF_HEADER, Csrf, Session, read_session
 from lvyue.console.i18n import LANG_COOKIE, Translator, choose_language
 from lvyue.console.settings import ConsoleSettings
-from lvyue.console.upstream import Upstream
+from lvyue.console.upstream import Service, Upstream
 from lvyue.console.views import countdown, display_time, masked, time_left
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -97,6 +97,16 @@ class Page:
             },
             status_code=status_code,
         )
+
+    async def act(
+        self, service: Service, path: str, body: object, *, done: str, back: str
+    ) -> Response:
+        """One operator action on a service: on success to `done` (post, redirect, get); else
+        a page saying what the service refused and why, with the way `back`."""
+        answer = await self.state.upstream.post(service, path, self.operator, body)
+        if not answer.ok:
+            return self.render("message.html", answer.status, heading=answer.detail, back=back)
+        return RedirectResponse(done, status_code=303)
 
     def in_zone_of_shop(self, platform: str, shop_id: str) -> str:
         return self.settings.shop_timezone(platform, shop_id).key

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lvyue.console.api.deps import WarehouseLead, check_csrf
 from lvyue.console.paging import pages, query_of
@@ -69,7 +69,6 @@ async def dispatch(
         "dispatched_at": datetime.now(UTC).isoformat(),
     }
     path = f"/shipments/{shipment_id}/dispatch"
-    answer = await page.state.upstream.post("fulfilment", path, page.operator, body)
-    if not answer.ok:
-        return page.render("message.html", answer.status, heading=answer.detail, back="/pick-list")
-    return RedirectResponse("/pick-list?done=dispatched", status_code=303)
+    return await page.act(
+        "fulfilment", path, body, done="/pick-list?done=dispatched", back="/pick-list"
+    )

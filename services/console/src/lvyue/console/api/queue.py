@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Form, Path, Query
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lvyue.console.api.deps import Ops, Page, check_csrf
 from lvyue.console.paging import pages, query_of
@@ -128,14 +128,11 @@ async def reveal(page: Ops, order_id: uuid.UUID) -> Response:
     )
 
 
-async def _act(page: Page, order_id: uuid.UUID, path: str, body: dict[str, Any],
-               done: str, *, back_to_queue: bool = False) -> Response:  # fmt: skip
-    answer = await page.state.upstream.post("order-review", path, page.operator, body)
-    if not answer.ok:  # what the service refused and why, with the way back to the order
-        return page.render("message.html", answer.status, heading=answer.detail,
-                           back=f"/orders/{order_id}")  # fmt: skip
+async def _act(page: Page, order_id: uuid.UUID, action: str, body: dict[str, Any], done: str,
+               *, back_to_queue: bool = False) -> Response:  # fmt: skip
     target = f"/queue?done={done}" if back_to_queue else f"/orders/{order_id}?done={done}"
-    return RedirectResponse(target, status_code=303)
+    path = f"/orders/{order_id}/{action}"
+    return await page.act("order-review", path, body, done=target, back=f"/orders/{order_id}")
 
 
 @router.post("/orders/{order_id}/findings/{rule}/acceptance", dependencies=[Depends(check_csrf)])
@@ -147,8 +144,8 @@ async def accept(
     note: Annotated[str, Form(max_length=2000)] = "",
     back: Annotated[str, Form(max_length=16)] = "order",
 ) -> Response:
-    path = f"/orders/{order_id}/findings/{rule}/acceptance"
-    return await _act(page, order_id, path, {"reason": reason, "note": note}, "accepted",
+    action = f"findings/{rule}/acceptance"
+    return await _act(page, order_id, action, {"reason": reason, "note": note}, "accepted",
                       back_to_queue=back == "queue")  # fmt: skip
 
 
@@ -161,7 +158,7 @@ async def contact(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     body = {"channel": channel, "outcome": outcome, "note": note}
-    return await _act(page, order_id, f"/orders/{order_id}/contacts", body, "contact_recorded")
+    return await _act(page, order_id, "contacts", body, "contact_recorded")
 
 
 @router.post("/orders/{order_id}/cancel", dependencies=[Depends(check_csrf)])
@@ -169,7 +166,7 @@ async def cancel(
     page: Ops, order_id: uuid.UUID, reason: Annotated[str, Form(max_length=500)]
 ) -> Response:
     body = {"reason": reason}
-    return await _act(page, order_id, f"/orders/{order_id}/cancel", body, "cancelled")
+    return await _act(page, order_id, "cancel", body, "cancelled")
 
 
 ADDRESS_FIELDS = ("country", "province", "city", "district", "street", "detail", "postal_code")
@@ -193,4 +190,4 @@ async def correct(
     address = dict(zip(ADDRESS_FIELDS, (country, province, city, district, street, detail,
                                         postal_code), strict=True))  # fmt: skip
     body = {"receiver": {"name": name, "phone": phone, "address": address}}
-    return await _act(page, order_id, f"/orders/{order_id}/corrections", body, "corrected")
+    return await _act(page, order_id, "corrections", body, "corrected")
