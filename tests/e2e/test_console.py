@@ -50,6 +50,7 @@ PHONE = "13912345678"
 class Stack:
     review: str
     fulfilment: str
+    aftersales: str
     console: str
     console_log: Path  # the console's own log, in lvyue run's state folder
 
@@ -69,6 +70,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         yield Stack(
             f"http://127.0.0.1:{port}",
             f"http://127.0.0.1:{port + 2}",
+            f"http://127.0.0.1:{port + 3}",
             console,
             tmp / "state" / "console.log",
         )
@@ -204,18 +206,22 @@ async def test_personal_data_is_masked_until_revealed_and_the_reveal_is_logged(
     await page.context.close()
 
 
+async def _shipments(stack: Stack, order_id: str) -> list[dict[str, Any]]:
+    found = await http(
+        "GET", f"{stack.fulfilment}/shipments", params={"order_id": order_id},
+        headers=WAREHOUSE_STAFF,
+    )  # fmt: skip
+    items: list[dict[str, Any]] = found.json()["items"]
+    return items
+
+
 async def test_a_warehouse_lead_confirms_a_dispatch_from_the_pick_list(
     stack: Stack, browser: Browser
 ) -> None:
     order_id = await _post_order(stack)
 
     async def shipment() -> list[dict[str, Any]]:
-        found = await http(
-            "GET", f"{stack.fulfilment}/shipments", params={"order_id": order_id},
-            headers=WAREHOUSE_STAFF,
-        )  # fmt: skip
-        items: list[dict[str, Any]] = found.json()["items"]
-        return items
+        return await _shipments(stack, order_id)
 
     (pending,) = await eventually(shipment, lambda s: len(s) == 1, timeout_s=30)
     page = await _sign_in(browser, stack, "warehouse", "wh-laowang", "zh-CN")
@@ -279,3 +285,75 @@ async def test_after_sale_cases_page_lists_and_a_signed_out_visitor_signs_in_fir
     await expect(page.locator("h1")).to_have_text("After-sale cases")
     await _shot(page, "cases")
     await context.close()
+
+
+async def _shipped_order(stack: Stack) -> str:
+    """An order dispatched (through the API) and known to aftersales as shipped."""
+    order_id = await _post_order(stack)
+
+    async def shipment() -> list[dict[str, Any]]:
+        return await _shipments(stack, order_id)
+
+    (pending,) = await eventually(shipment, lambda s: len(s) == 1, timeout_s=30)
+    dispatched = await http(
+        "POST", f"{stack.fulfilment}/shipments/{pending['id']}/dispatch",
+        json={"carrier_code": "SF", "tracking_number": "SF" + order_id[:10],
+              "dispatched_at": datetime.now(UTC).isoformat()},
+        headers=WAREHOUSE_STAFF,
+    )  # fmt: skip
+    assert dispatched.status_code == 200, dispatched.text
+
+    async def known() -> dict[str, Any]:
+        answer = await http("GET", f"{stack.aftersales}/orders/{order_id}", headers=OPS)
+        return answer.json() if answer.status_code == 200 else {}
+
+    await eventually(known, lambda o: o.get("shipped") is True, timeout_s=30)
+    return order_id
+
+
+async def test_a_return_is_approved_received_and_refunded_from_the_cases_page(
+    stack: Stack, browser: Browser
+) -> None:
+    order_id = await _shipped_order(stack)
+    opened = await http(
+        "POST", f"{stack.aftersales}/aftersales",
+        json={"order_id": order_id, "type": "return_and_refund", "reason": "quality",
+              "description": "茶叶受潮结块", "lines": [{"sku": SKUS[0], "quantity": 1}],
+              "refund_amount": "168.00"},
+        headers=OPS | {"Idempotency-Key": f"case-{order_id}"},
+    )  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["id"]
+
+    agent = await _sign_in(browser, stack, "ops", "cs-xiaolin", "en-US")
+    await agent.goto(f"{stack.console}/cases?state=requested")
+    row = agent.locator(f'tr[data-case-id="{case_id}"]')
+    await expect(row).to_contain_text("aftersale_response_24h")
+    await row.get_by_label("Note").fill("同意退货退款")
+    await row.get_by_role("button", name="Approve").click()
+    await agent.wait_for_url("**/cases?done=1")
+
+    lead = await _sign_in(browser, stack, "warehouse", "wh-laowang", "en-US")
+    await lead.goto(f"{stack.console}/cases?state=awaiting_return")
+    row = lead.locator(f'tr[data-case-id="{case_id}"]')
+    await expect(row.get_by_label(SKUS[0])).to_have_value("1")
+    await row.get_by_role("button", name="Return received").click()
+    await lead.wait_for_url("**/cases?done=1")
+
+    await agent.goto(f"{stack.console}/cases?state=awaiting_refund")
+    row = agent.locator(f'tr[data-case-id="{case_id}"]')
+    await expect(row).to_contain_text("refund_48h")
+    await row.get_by_label("Refund").fill("ALIPAY-RF-0001")
+    await row.get_by_role("button", name="Refund").click()
+    await agent.wait_for_url("**/cases?done=1")
+    await _shot(agent, "cases-refunded")
+
+    case = (await http("GET", f"{stack.aftersales}/aftersales/{case_id}", headers=OPS)).json()
+    assert case["state"] == "refunded"
+    assert case["refund"]["reference"] == "ALIPAY-RF-0001"
+    assert "cs-xiaolin" in case["decided_by"]
+    assert [
+        (line["sku"], line["quantity"], line["sellable"]) for line in case["returned_lines"]
+    ] == [(SKUS[0], 1, True)]
+    await agent.context.close()
+    await lead.context.close()

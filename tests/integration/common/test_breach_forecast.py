@@ -3,17 +3,25 @@ exactly the shipments it cannot reach by 16:00 flagged before 16:00, and exactly
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.deadlines.forecast import read_forecast
 from lvyue.common.deadlines.scanner import DeadlineScanner
-from lvyue.common.deadlines.store import NewDeadline, close_deadline, open_many
+from lvyue.common.deadlines.store import (
+    NewDeadline,
+    breach_overdue,
+    close_deadline,
+    open_many,
+    predicted_breaches,
+)
 from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings
 from tests.conftest import OPS_TOKEN
@@ -102,3 +110,45 @@ async def test_every_service_answers_its_forecast_to_its_readers_only(
         bad = await client.get("/deadlines/forecast", params={"limit": 0},
                                headers={"Authorization": f"Bearer {OPS_TOKEN}"})  # fmt: skip
         assert bad.status_code == 422, bad.text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_the_counts_in_sql_agree_with_the_forecast_deadline_by_deadline(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str, seed: int
+) -> None:
+    """store.predicted_breaches (the gauges, the SLA board) counts what forecast() flags, on
+    random lines: queues with and without completions, ties, deadlines past due, breached."""
+    rng = random.Random(seed)
+    slas = [f"sla{n}_{uuid.uuid4().hex[:8]}" for n in range(3)]
+    start = CUTOFF - timedelta(hours=3)
+    clock = ManualClock(start)
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+        opened: list[NewDeadline] = []
+        for sla in slas:
+            for queue in (None, "Q1", "Q2"):
+                for n in range(rng.randrange(0, 25)):
+                    due = start + timedelta(minutes=rng.choice((30, 60, 90, 120, 150, 240)))
+                    opened.append(NewDeadline(sla, f"{queue}-{n}", start, due, queue=queue))
+        async with w.uow() as uow:
+            await open_many(uow, opened)
+            await uow.commit()
+        for _ in range(40):  # work some of them, out of line too, over two hours
+            clock.advance(timedelta(minutes=3))
+            item = rng.choice(opened)
+            async with w.uow() as uow:
+                await close_deadline(uow, sla=item.sla, subject=item.subject, closed_at=clock.now())
+                await uow.commit()
+        async with w.uow() as uow:  # the past due ones breached, as the scanner would
+            await breach_overdue(uow.session, now=clock.now(), limit=10_000)
+            await uow.commit()
+        clock.advance(timedelta(minutes=1))  # and a few more come due, not breached yet
+        async with w.uow() as uow:
+            now = clock.now()
+            listed = await read_forecast(uow.session, now=now, limit=1_000_000)
+            counted = await predicted_breaches(uow.session, now=now, window=timedelta(hours=1))
+    for sla in slas:
+        late = [f for f in listed if f.sla == sla and f.will_breach and not f.breached]
+        expected = (len(late), min((f.due_at for f in late), default=None))
+        got = counted.get(sla)
+        assert ((got.count, got.first_due_at) if got else (0, None)) == expected, sla
+    assert any(counted.get(sla) for sla in slas), "the data had predicted breaches to count"

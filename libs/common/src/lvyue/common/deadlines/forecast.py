@@ -5,7 +5,9 @@ and after-sale cases (`shop_queue`), the service's one queue otherwise — is wo
 at the rate it closed deadlines over the recent window, soonest due first: the k-th deadline
 in line is done after k + 1 completions, at `now + (k + 1) / rate`. A queue that closed
 nothing in the window has no forecast (no rate to go by), unless a deadline is already past
-due. Pure computation (`forecast`) over rows the store reads (`read_forecast`).
+due. Pure computation (`forecast`) over rows the store reads (`read_forecast`), for the list of
+deadlines; the counts per SLA (gauges, SLA board) are the same rule in one SQL statement
+(`store.predicted_breaches`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.deadlines import store
-from lvyue.common.deadlines.store import Pending
+from lvyue.common.deadlines.store import Pending, PredictedBreaches
 
 PREDICTED_BREACHES = Gauge(
     "lvyue_sla_predicted_breaches",
@@ -109,28 +111,15 @@ async def read_forecast(
     return forecast(pending, completed, now=now, window=window)
 
 
-def predicted_breaches(forecasts: Iterable[Forecast]) -> dict[str, int]:
-    """Per SLA forecast: its deadlines predicted to breach and not yet breached (0 for an SLA
-    with none), one count for the gauges and the SLA board alike."""
-    counts: dict[str, int] = {}
-    for f in forecasts:
-        counts[f.sla] = counts.get(f.sla, 0) + _is_predicted_breach(f)
-    return counts
-
-
-def _is_predicted_breach(f: Forecast) -> bool:
-    return bool(f.will_breach) and not f.breached
-
-
-def export(forecasts: Iterable[Forecast], *, now: datetime, slas: Iterable[str] = ()) -> None:
-    """Sets the gauges: deadlines predicted to breach (not yet breached) per SLA."""
-    forecasts = list(forecasts)
-    counts = dict.fromkeys(slas, 0) | predicted_breaches(forecasts)
-    first: dict[str, datetime] = {}
-    for f in filter(_is_predicted_breach, forecasts):
-        if f.sla not in first or f.due_at < first[f.sla]:
-            first[f.sla] = f.due_at
-    for sla, count in counts.items():
-        PREDICTED_BREACHES.labels(sla).set(count)
-        seconds = (first[sla] - now).total_seconds() if sla in first else float("inf")
-        FIRST_PREDICTED_BREACH.labels(sla).set(seconds)
+def export(
+    predicted: Mapping[str, PredictedBreaches], *, now: datetime, slas: Iterable[str] = ()
+) -> None:
+    """Sets the gauges from `store.predicted_breaches`: deadlines predicted to breach (not yet
+    breached) per SLA, and the time until the soonest due of them."""
+    for sla in {*slas, *predicted}:
+        late = predicted.get(sla)
+        PREDICTED_BREACHES.labels(sla).set(late.count if late else 0)
+        first = late.first_due_at if late else None
+        FIRST_PREDICTED_BREACH.labels(sla).set(
+            (first - now).total_seconds() if first is not None else float("inf")
+        )

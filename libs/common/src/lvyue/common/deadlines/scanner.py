@@ -102,11 +102,11 @@ class DeadlineScanner:
         self._known_slas |= set(outcomes)
         return outcomes
 
-    async def refresh_forecast(self) -> list[forecasts.Forecast]:
+    async def refresh_forecast(self) -> dict[str, store.PredictedBreaches]:
         """The breach forecast's gauges (predicted breaches per SLA), from the database."""
         async with self._uow_factory() as uow:
             now = uow.clock.now()
-            result = await forecasts.read_forecast(
+            result = await store.predicted_breaches(
                 uow.session, now=now, window=self._forecast_window
             )
         forecasts.export(result, now=now, slas=self._known_slas)

@@ -1,8 +1,8 @@
 """The SLA board: per SLA of a service, what is open and at risk now, how the compliance window
 went, what the breach forecast expects, and the met and breached of each recent hour.
 
-It puts together what the scanner's gauges and the forecast already read (open_counts,
-outcomes_since, read_forecast, with the same settings), so the board and the metrics agree,
+It puts together what the scanner's gauges already read (open_counts, outcomes_since,
+predicted_breaches, with the same settings), so the board and the metrics agree,
 and adds the hourly outcomes (store.hourly_outcomes) the gauges do not keep.
 """
 
@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.deadlines import store
-from lvyue.common.deadlines.forecast import predicted_breaches, read_forecast
 from lvyue.common.deadlines.store import OpenCounts, Outcomes
 
 HOUR = timedelta(hours=1)
@@ -68,9 +67,10 @@ async def read_summary(
     starts = hour_starts(now, hours)
     counts = await store.open_counts(session, now=now, at_risk_fraction=windows.at_risk_fraction)
     outcomes = await store.outcomes_since(session, since=now - windows.compliance)
-    forecasts = await read_forecast(session, now=now, window=windows.forecast)
+    late = await store.predicted_breaches(session, now=now, window=windows.forecast)
     hourly = await store.hourly_outcomes(session, first=starts[0], hours=hours)
-    return summarise(counts, outcomes, predicted_breaches(forecasts), hourly, starts)
+    predicted = {sla: breaches.count for sla, breaches in late.items()}
+    return summarise(counts, outcomes, predicted, hourly, starts)
 
 
 def summarise(

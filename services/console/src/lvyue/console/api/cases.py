@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from lvyue.console.api.deps import Ops, Page, check_csrf
+from lvyue.console.api.deps import CaseWorker, Ops, Page, WarehouseLead, check_csrf
 from lvyue.console.paging import pages, query_of
 
 router = APIRouter()
@@ -23,7 +23,7 @@ State = Annotated[str | None, Query(max_length=32)]
 
 
 @router.get("/cases", response_class=HTMLResponse)
-async def cases(page: Ops, state: State = None, offset: Offset = 0) -> Response:
+async def cases(page: CaseWorker, state: State = None, offset: Offset = 0) -> Response:
     """The cases; with HX-Request, only the rows (the page polls them)."""
     size = page.settings.console_page_size
     chosen = state if state in STATES else None
@@ -41,6 +41,7 @@ async def cases(page: Ops, state: State = None, offset: Offset = 0) -> Response:
         state=chosen,
         offset=offset,
         query=query_of(state=chosen),
+        zone_of=page.in_zone_of_shop,
         notice=page.t("done") if page.request.query_params.get("done") else None,
     )
 
@@ -72,3 +73,29 @@ async def refund(
     amount: Annotated[str, Form(max_length=20)],
 ) -> Response:
     return await _answer(page, case_id, "refund", {"reference": reference, "amount": amount})
+
+
+MAX_RETURN_LINES = 500
+
+
+@router.post("/cases/{case_id}/return-received", dependencies=[Depends(check_csrf)])
+async def return_received(page: WarehouseLead, case_id: uuid.UUID) -> Response:
+    """What came back, per SKU: `quantity:<sku>` units, `sellable:<sku>` when fit to sell."""
+    form = await page.request.form(max_fields=2 * MAX_RETURN_LINES + 1)
+    lines: list[dict[str, Any]] = []
+    for key, value in form.multi_items():
+        if not key.startswith("quantity:") or not isinstance(value, str) or not value.strip():
+            continue
+        sku = key.removeprefix("quantity:")
+        text = value.strip()
+        if not text.isdigit() or len(text) > 6 or not sku or len(sku) > 128:
+            return page.render("message.html", 422, heading=f"{key}: a whole number of units",
+                               back="/cases")  # fmt: skip
+        if int(text) > 0:
+            lines.append({"sku": sku, "quantity": int(text), "sellable": f"sellable:{sku}" in form})
+    if not lines:
+        return page.render("message.html", 422, heading="quantity: nothing came back",
+                           back="/cases")  # fmt: skip
+    path = f"/aftersales/{case_id}/return-received"
+    return await page.act("aftersales", path, {"lines": lines}, done="/cases?done=1",
+                          back="/cases")  # fmt: skip

@@ -4,6 +4,7 @@ receiver, and what an operator does about it: accept a finding, record a contact
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
@@ -40,44 +41,56 @@ OUTCOMES = ("reached", "no_answer", "wrong_number", "message_left")
 NOTICES = frozenset({"accepted", "contact_recorded", "cancelled", "corrected"})
 
 Reason = Annotated[str | None, Query(max_length=64)]
+Text = Annotated[str | None, Query(max_length=128)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-async def _queue(page: Page, reason: str | None, overdue: bool | None, offset: int) -> Response:
-    params: dict[str, Any] = {
-        "reason": reason if reason in REASONS else None,
-        "overdue": overdue,
-        "limit": page.settings.console_page_size,
-        "offset": offset,
-    }
+@dataclass(frozen=True)
+class QueueFilters:
+    reason: str | None
+    platform: str | None
+    shop_id: str | None
+    overdue: bool | None
+
+    def params(self) -> dict[str, str | bool | None]:
+        return {"reason": self.reason, "platform": self.platform, "shop_id": self.shop_id,
+                "overdue": self.overdue}  # fmt: skip
+
+
+@router.get("/queue", response_class=HTMLResponse)
+async def queue(
+    page: Ops,
+    reason: Reason = None,
+    platform: Text = None,
+    shop_id: Text = None,
+    overdue: bool | None = None,
+    offset: Offset = 0,
+) -> Response:
+    """The page; with HX-Request, only its rows (the page polls them)."""
+    filters = QueueFilters(reason if reason in REASONS else None, platform, shop_id, overdue)
+    size = page.settings.console_page_size
+    params = filters.params() | {"limit": size, "offset": offset}
     answer = await page.state.upstream.get(
         "order-review", "/abnormal-orders", page.operator, params
     )
     if not answer.ok:
         return page.render("message.html", answer.status, heading=answer.detail)
+    total = answer.body["total"]
     return page.render(
         "queue_rows.html" if page.request.headers.get("HX-Request") else "queue.html",
         entries=answer.body["items"],
-        total=answer.body["total"],
-        pages=pages(answer.body["total"], offset, page.settings.console_page_size),
+        total=total,
+        pages=pages(total, offset, size),
         reasons=REASONS,
         acceptance_reasons=ACCEPTANCE_REASONS,
         suggested=SUGGESTED,
         corrected_only=CORRECTED_ONLY,
-        reason=params["reason"],
-        overdue=overdue,
+        **vars(filters),
         offset=offset,
-        query=query_of(reason=params["reason"], overdue=overdue),
+        query=query_of(**filters.params()),
         zone_of=page.in_zone_of_shop,
         notice=page.t(n) if (n := page.request.query_params.get("done")) in NOTICES else None,
     )
-
-
-@router.get("/queue", response_class=HTMLResponse)
-async def queue(page: Ops, reason: Reason = None, overdue: bool | None = None,
-                offset: Offset = 0) -> Response:  # fmt: skip
-    """The page; with HX-Request, only its rows (the page polls them)."""
-    return await _queue(page, reason, overdue, offset)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from lvyue.common.deadlines.store.reads import (
     hourly_outcomes,
     latest_per_subject,
     pending,
+    predicted_breaches,
 )
 from lvyue.common.deadlines.store.records import (
     Deadline,
@@ -17,6 +18,7 @@ from lvyue.common.deadlines.store.records import (
     OpenCounts,
     Outcomes,
     Pending,
+    PredictedBreaches,
 )
 from lvyue.common.deadlines.store.scanner import breach_overdue, open_counts, outcomes_since
 from lvyue.common.deadlines.store.writes import (
@@ -37,6 +39,7 @@ __all__ = [
     "OpenCounts",
     "Outcomes",
     "Pending",
+    "PredictedBreaches",
     "breach_overdue",
     "cancel_deadline",
     "close_deadline",
@@ -53,4 +56,5 @@ __all__ = [
     "open_many",
     "outcomes_since",
     "pending",
+    "predicted_breaches",
 ]

@@ -10,7 +10,13 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
-from lvyue.common.deadlines.store.records import Deadline, DeadlineState, Outcomes, Pending
+from lvyue.common.deadlines.store.records import (
+    Deadline,
+    DeadlineState,
+    Outcomes,
+    Pending,
+    PredictedBreaches,
+)
 from lvyue.common.tables import deadlines
 
 
@@ -95,6 +101,46 @@ async def hourly_outcomes(
         .group_by(deadlines.c.sla, hour)
     )
     return {(r.sla, r.hour): Outcomes(int(r.met), int(r.breached)) for r in rows}
+
+
+async def predicted_breaches(
+    session: AsyncSession, *, now: datetime, window: timedelta
+) -> dict[str, PredictedBreaches]:
+    """The breach forecast's count per SLA, computed where the rows are: each unclosed
+    deadline's place in its (sla, queue) line, soonest due first, and the queue's completions
+    over `window` give `now + place × window / completions`, as `forecast.forecast` computes
+    per deadline (the same order and rule: tests hold the two to each other). Every unclosed
+    deadline counts, where the per-deadline forecast reads at most its `limit`; one statement,
+    whatever the backlog, for the gauges and the SLA board."""
+    rows = await session.execute(
+        text(
+            """
+            WITH rates AS (
+                SELECT sla, attributes->>'queue' AS queue, count(*) AS closed
+                FROM deadlines
+                WHERE closed_at > :since AND closed_at <= :now AND state IN ('met', 'breached')
+                GROUP BY 1, 2
+            ), line AS (
+                SELECT sla, attributes->>'queue' AS queue, due_at, state = 'breached' AS breached,
+                       row_number() OVER (PARTITION BY sla, attributes->>'queue'
+                                          ORDER BY due_at, opened_at, subject) AS place
+                FROM deadlines
+                WHERE closed_at IS NULL AND state IN ('open', 'breached')
+            ), late AS (
+                SELECT line.sla, line.due_at
+                FROM line LEFT JOIN rates
+                  ON rates.sla = line.sla AND rates.queue IS NOT DISTINCT FROM line.queue
+                WHERE NOT line.breached AND (
+                    line.due_at <= :now
+                    OR (rates.closed > 0 AND :now + make_interval(
+                            secs => line.place * :window_s / rates.closed) > line.due_at))
+            )
+            SELECT sla, count(*) AS late, min(due_at) AS first_due_at FROM late GROUP BY sla
+            """
+        ),
+        {"since": now - window, "now": now, "window_s": window.total_seconds()},
+    )
+    return {r.sla: PredictedBreaches(int(r.late), r.first_due_at) for r in rows}
 
 
 def latest_per_subject(sla: str) -> Subquery:

@@ -92,3 +92,11 @@ class Outcomes:
     def compliance(self) -> float | None:
         decided = self.met + self.breached
         return self.met / decided if decided else None
+
+
+@dataclass(frozen=True)
+class PredictedBreaches:
+    """Open deadlines of one SLA the breach forecast says will be done after they are due."""
+
+    count: int
+    first_due_at: datetime | None  # the soonest due of them
