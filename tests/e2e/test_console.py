@@ -143,7 +143,7 @@ async def test_an_operator_accepts_a_remark_finding_by_keyboard_and_it_leaves_th
     assert page.url.endswith("/queue")
     row = page.locator(f'tr[data-order-id="{order_id}"]')
     await expect(row).to_be_visible()
-    await expect(row).to_contain_text("remark_needs_human")
+    await expect(row).to_contain_text("备注需人工处理")  # remark_needs_human, in Chinese
     await expect(page.locator("h1")).to_have_text("异常订单")
     await _shot(page, "queue")
     assert await _unlabelled_controls(page) == []
@@ -328,7 +328,7 @@ async def test_a_return_is_approved_received_and_refunded_from_the_cases_page(
     agent = await _sign_in(browser, stack, "ops", "cs-xiaolin", "en-US")
     await agent.goto(f"{stack.console}/cases?state=requested")
     row = agent.locator(f'tr[data-case-id="{case_id}"]')
-    await expect(row).to_contain_text("aftersale_response_24h")
+    await expect(row).to_contain_text("after-sale answer within 24 h")
     await row.get_by_label("Note").fill("同意退货退款")
     await row.get_by_role("button", name="Approve").click()
     await agent.wait_for_url("**/cases?done=1")
@@ -342,7 +342,7 @@ async def test_a_return_is_approved_received_and_refunded_from_the_cases_page(
 
     await agent.goto(f"{stack.console}/cases?state=awaiting_refund")
     row = agent.locator(f'tr[data-case-id="{case_id}"]')
-    await expect(row).to_contain_text("refund_48h")
+    await expect(row).to_contain_text("refund within 48 h of the return")
     await row.get_by_label("Refund").fill("ALIPAY-RF-0001")
     await row.get_by_role("button", name="Refund").click()
     await agent.wait_for_url("**/cases?done=1")

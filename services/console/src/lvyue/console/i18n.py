@@ -205,6 +205,99 @@ MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
 )
 
 
+# The services' codes as operators read them (finding, reason, state, SLA, ...); a code not
+# here (a newer service's) shows as it is.
+_CODES_ZH: dict[str, str] = {
+    "remark_needs_human": "备注需人工处理",
+    "not_paid": "未付款",
+    "blacklisted": "黑名单",
+    "phone_invalid": "电话无效",
+    "address_incomplete": "地址不完整",
+    "unknown_sku": "未知商品编码",
+    "invalid_quantity": "数量无效",
+    "out_of_stock": "缺货",
+    "remark_handled": "备注已处理",
+    "payment_confirmed": "已确认付款",
+    "blacklist_false_positive": "黑名单误判",
+    "phone_confirmed": "电话已确认",
+    "other": "其他",
+    "phone": "电话",
+    "sms": "短信",
+    "im": "旺旺/咚咚等",
+    "email": "邮件",
+    "reached": "已联系上",
+    "no_answer": "无人接听",
+    "wrong_number": "号码错误",
+    "message_left": "已留言",
+    "pending_review": "待审核",
+    "reviewed": "待发货",
+    "abnormal": "异常",
+    "cancelled": "已取消",
+    "shipped": "已发货",
+    "urgent": "加急",
+    "promotion": "大促",
+    "normal": "普通",
+    "refund_only": "仅退款",
+    "return_and_refund": "退货退款",
+    "exchange": "换货",
+    "quality": "质量问题",
+    "damaged_in_transit": "运输破损",
+    "wrong_item": "发错货",
+    "not_as_described": "与描述不符",
+    "changed_mind": "不想要了",
+    "requested": "待处理",
+    "rejected": "已拒绝",
+    "awaiting_return": "待退货",
+    "awaiting_refund": "待退款",
+    "refunded": "已退款",
+    "awaiting_replacement": "待换货发出",
+    "completed": "已完成",
+    "abnormal_contact_2h": "异常订单 2 小时内联系",
+    "review_by_0900": "次日 9 点前审核",
+    "dispatch_1600": "16 点前发货",
+    "outbound_24h": "24 小时内出库",
+    "tracking_sync": "运单回传",
+    "aftersale_response_24h": "售后 24 小时内响应",
+    "refund_48h": "收到退货 48 小时内退款",
+}
+_CODES_EN: dict[str, str] = {
+    "remark_needs_human": "remark needs a human",
+    "not_paid": "not paid",
+    "phone_invalid": "phone invalid",
+    "address_incomplete": "address incomplete",
+    "unknown_sku": "unknown SKU",
+    "invalid_quantity": "invalid quantity",
+    "out_of_stock": "out of stock",
+    "remark_handled": "remark handled",
+    "payment_confirmed": "payment confirmed",
+    "blacklist_false_positive": "blacklist false positive",
+    "phone_confirmed": "phone confirmed",
+    "no_answer": "no answer",
+    "wrong_number": "wrong number",
+    "message_left": "message left",
+    "pending_review": "pending review",
+    "refund_only": "refund only",
+    "return_and_refund": "return and refund",
+    "damaged_in_transit": "damaged in transit",
+    "wrong_item": "wrong item",
+    "not_as_described": "not as described",
+    "changed_mind": "changed mind",
+    "awaiting_return": "awaiting return",
+    "awaiting_refund": "awaiting refund",
+    "awaiting_replacement": "awaiting replacement",
+    "abnormal_contact_2h": "abnormal: contact within 2 h",
+    "review_by_0900": "review by 09:00",
+    "dispatch_1600": "dispatch by 16:00",
+    "outbound_24h": "outbound within 24 h",
+    "tracking_sync": "tracking sync",
+    "aftersale_response_24h": "after-sale answer within 24 h",
+    "refund_48h": "refund within 48 h of the return",
+}
+CODES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"en": MappingProxyType(_CODES_EN), "zh": MappingProxyType(_CODES_ZH)}
+)
+
+
 def choose_language(cookie: str | None, accept_language: str | None) -> str:
     """The cookie's language if we speak it, else the browser's first one we speak."""
     if cookie in LANGUAGES:
@@ -227,3 +320,8 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self._messages[key]
         return text.format(**values) if values else text
+
+    def code(self, value: object) -> str:
+        """A service's code (finding, state, SLA, ...) in words; unknown codes as they are."""
+        text = "" if value is None else str(value)
+        return CODES[self.language].get(text, text)
