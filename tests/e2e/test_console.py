@@ -250,6 +250,8 @@ async def test_a_token_without_the_role_is_refused_and_the_sla_board_reads_for_a
     assert page.url.endswith("/board")
     await expect(page.locator("h1")).to_have_text("SLA board")
     await expect(page.locator('tr[data-sla="review_by_0900"]')).to_be_visible()
+    nav = page.locator("header nav")
+    await expect(nav.get_by_role("link")).to_have_text(["SLA board"])  # only what sre may open
     await _shot(page, "sla-board")
 
     response = await page.goto(f"{stack.console}/queue")

@@ -96,8 +96,13 @@ async def test_demo_fires_no_alert_and_syncs_tracking(tmp_path: Path) -> None:
         # Prometheus saw every process up and, evaluations later, nothing is firing.
         await asyncio.sleep(EVALUATIONS_S)
         up = await http("GET", f"{prometheus}/api/v1/query", params={"query": "up"})
-        targets = {r["metric"]["instance"]: r["value"][1] for r in up.json()["data"]["result"]}
-        assert len(targets) == 6, targets
+        results = up.json()["data"]["result"]
+        targets = {r["metric"]["instance"]: r["value"][1] for r in results}
+        # order-review's two processes, the three other services, the console, Prometheus
+        assert len(targets) == 7, targets
+        assert {r["metric"]["job"] for r in results} == {
+            "order-review", "inventory", "fulfilment", "aftersales", "console", "prometheus",
+        }, results  # fmt: skip
         assert set(targets.values()) == {"1"}, targets
         active = await asyncio.to_thread(alerts, prometheus)
         firing = [a for a in active if a["state"] == "firing"]

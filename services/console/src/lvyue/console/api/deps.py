@@ -25,6 +25,15 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 TEMPLATES.env.globals.update(masked=masked, countdown=countdown)
 
 
+# The pages in the header, each shown to the roles that may open it.
+NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("/queue", "queue", frozenset({Role.OPS})),
+    ("/pick-list", "pick_list", frozenset({Role.WAREHOUSE, Role.OPS})),
+    ("/cases", "cases", frozenset({Role.WAREHOUSE, Role.OPS})),
+    ("/board", "sla_board", frozenset({Role.OPS, Role.WAREHOUSE, Role.SRE})),
+)
+
+
 @dataclass(frozen=True)
 class ConsoleState:
     settings: ConsoleSettings
@@ -86,6 +95,11 @@ class Page:
                 "t": self.t,
                 "lang": self.t.language,
                 "session": self.session,
+                "nav": [
+                    (path, key)
+                    for path, key, roles in NAV
+                    if self.session is not None and self.session.has(*roles)
+                ],
                 "csrf_token": csrf,
                 "csrf_field": CSRF_FIELD,
                 "csrf_header": CSRF_HEADER,
