@@ -71,10 +71,16 @@ async def http(method: str, url: str, **kwargs: object) -> httpx.Response:
 
 
 def start_lvyue_run(
-    state: Path, broker_port: int, base_port: int, log: Path, *extra: str
+    state: Path,
+    broker_port: int,
+    base_port: int,
+    log: Path,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`lvyue run` on the embedded runtime with its own state folder and ports."""
-    env = {
+    """`lvyue run` on the embedded runtime with its own state folder and ports; `env` adds
+    settings (LVYUE_*) to a clean environment."""
+    clean = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} and not k.startswith("LVYUE_")
@@ -88,7 +94,7 @@ def start_lvyue_run(
                 "--base-port", str(base_port),
                 *extra,
             ],
-            env=env,
+            env=clean | dict(env or {}),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -123,3 +129,14 @@ async def post_order(review: str, order: Mapping[str, object], secret: str) -> s
     assert response.status_code == 201, response.text
     order_id: str = response.json()["order_id"]
     return order_id
+
+
+def start_sandbox(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """The dev sandbox sales platform (`lvyue.cli.sandbox`) as its own process."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "lvyue.cli.sandbox", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

@@ -1,7 +1,9 @@
 """A dev sandbox sales platform: where `lvyue run` (dev only) points fulfilment's tracking sync.
 
 Not a platform: it answers every platform's tracking-number call with that platform's success
-shape, so a demo's tracking syncs end `synced` instead of `skipped`. Each platform gets its own
+shape, so a demo's tracking syncs end `synced` instead of `skipped`. It also keeps Shopify
+shops' orders for reconciliation (sandbox_shopify.py: webhooks with some dropped, the Admin
+orders search). Each platform gets its own
 path prefix (`/<platform>`); Shopify's access token is checked, the signed platforms' calls
 must carry the sandbox app key. Run: `python -m lvyue.cli.sandbox --port N`.
 """
@@ -19,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lvyue.cli import sandbox_shopify
+
 APP_KEY = "dev-sandbox-app-key"
 APP_SECRET = "dev-sandbox-app-secret"
-ACCESS_TOKEN = "dev-sandbox-access-token"
+ACCESS_TOKEN = sandbox_shopify.ACCESS_TOKEN  # one token for every platform of the sandbox
 # Pinduoduo wants its numeric logistics_id per carrier, which each account looks up in its
 # backend: the sandbox's own ids for the carriers lvyue knows (LVYUE_CARRIER_CODES).
 SANDBOX_CARRIER_CODES = {
@@ -86,9 +90,18 @@ async def answer(request: Request) -> Response:
     return JSONResponse({"received": True})  # lvyue's own signed callback: any 2xx
 
 
+async def shopify_orders(request: Request) -> Response:
+    return sandbox_shopify.search_orders(request, request.path_params["shop"])
+
+
 def app() -> Starlette:
     return Starlette(
         routes=[
+            Route("/livez", lambda _: JSONResponse({"status": "ok"})),
+            # the sandbox's Shopify shops: their orders, read back by reconciliation
+            Route("/shopify/{shop}/admin/api/{version}/orders.json", shopify_orders),
+            Route("/_sim/shopify/orders", sandbox_shopify.create_orders, methods=["POST"]),
+            Route("/_sim/shopify/faults", sandbox_shopify.set_faults, methods=["POST", "GET"]),
             Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
             Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),
         ],

@@ -1,5 +1,5 @@
 """order-review's periodic jobs: the stuck-orders gauge (accepted orders with no state change for
-too long; review should take seconds)."""
+too long; review should take seconds), and the pulls of the shops' orders (pulls/)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.pulls.job import order_pulls_job
 from lvyue.order_review.settings import OrderReviewSettings
 
 STALLED = Gauge(
@@ -35,4 +36,7 @@ def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJ
 
 
 def jobs(settings: OrderReviewSettings) -> list[BackgroundJob]:
-    return [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
+    found = [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
+    if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
+        found.append(order_pulls_job(settings))
+    return found

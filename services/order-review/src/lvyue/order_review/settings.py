@@ -1,11 +1,28 @@
 """Order-review's settings."""
 
-from pydantic import Field, field_validator
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from lvyue.common.security import Role
 from lvyue.common.settings import KernelSettings
 from lvyue.order_review.domain.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
 from lvyue.order_review.domain.rules.findings import Reason
+
+PULL_PLATFORMS = frozenset({"shopify"})  # whose order search lvyue speaks
+
+
+class ShopPull(BaseModel):
+    """How lvyue pulls one shop's orders from its platform (reconciliation)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(description="The shop's API root, e.g. https://my-shop.myshopify.com")
+    access_token: SecretStr = Field(description="The app's access token for this shop.")
+    api_version: str = Field(default="2025-01", pattern=r"^\d{4}-\d{2}$")
+    token_expires_at: datetime | None = Field(
+        default=None, description="When the token stops working: warned about before, in logs."
+    )
 
 
 class OrderReviewSettings(KernelSettings):
@@ -38,6 +55,37 @@ class OrderReviewSettings(KernelSettings):
         "(the default). address_incomplete, unknown_sku, invalid_quantity and out_of_stock are "
         "never accepted: the order is corrected or cancelled.",
     )
+
+    order_pull_shops: dict[str, ShopPull] = Field(
+        default_factory=dict,
+        description="Shops whose orders are pulled to catch what notifications missed, by "
+        '"<platform>/<shop_id>" (Shopify today): {"shopify/my-shop.myshopify.com": '
+        '{"base_url": "https://my-shop.myshopify.com", "access_token": "..."}}.',
+    )
+    order_pull_interval_s: float = Field(default=60.0, gt=0, description="Between pulls.")
+    order_pull_overlap_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Each pull reaches this far before the last one's end "
+        "(the platform's clock and late index updates).",
+    )
+    order_pull_lookback_s: float = Field(
+        default=86_400.0, gt=0, description="How far back a shop's first pull reaches."
+    )
+    order_pull_page_size: int = Field(default=250, ge=1, le=250)
+    order_pull_timeout_s: float = Field(default=10.0, gt=0, description="One API call at most.")
+
+    @field_validator("order_pull_shops")
+    @classmethod
+    def _known_pull_platforms(cls, value: dict[str, ShopPull]) -> dict[str, ShopPull]:
+        for key in value:
+            platform, slash, shop = key.partition("/")
+            if not slash or not shop or platform not in PULL_PLATFORMS:
+                raise ValueError(
+                    f'order_pull_shops: {key!r} is not "<platform>/<shop_id>" of a platform '
+                    f"lvyue pulls from ({', '.join(sorted(PULL_PLATFORMS))})"
+                )
+        return value
 
     @field_validator("review_acceptance_roles")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -71,4 +72,21 @@ customer_contacts = Table(
     Column("note", Text, nullable=False, server_default=""),
     Column("actor", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Per shop whose orders are pulled (reconciliation): how far pulls have reached, and how they
+# went. The watermark moves only in the transaction that committed the orders it covers.
+order_pulls = Table(
+    "order_pulls",
+    metadata,
+    Column("platform", Text, nullable=False),
+    Column("shop_id", Text, nullable=False),
+    Column("watermark", DateTime(timezone=True), nullable=False),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("failing_since", DateTime(timezone=True)),
+    Column("pulled", BigInteger, nullable=False, server_default="0"),
+    Column("reconciled", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("platform", "shop_id"),
 )

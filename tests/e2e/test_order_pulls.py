@@ -1,0 +1,169 @@
+"""Reconciliation end to end (`lvyue run` with the sandbox's Shopify shop as its own process):
+200 paid orders, a fifth of their webhooks dropped, the first pull failing on its second page;
+every order is accepted exactly once (one shipment each), the 40 the webhooks missed are
+counted as reconciled, and a webhook delivered again changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from lvyue.cli.embedded import free_port, free_port_block
+from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
+from lvyue.cli.sandbox import ACCESS_TOKEN
+from lvyue.cli.sandbox_shopify import webhook_headers
+from lvyue.cli.services import PORT_BLOCK
+from tests.support.polling import eventually
+from tests.support.processes import (
+    http,
+    start_lvyue_run,
+    start_sandbox,
+    stock_over_api,
+    stop,
+    wait_http,
+)
+
+pytestmark = pytest.mark.e2e
+
+SHOP = "sim-shop.myshopify.com"
+SKU = "TEA-LJ-250G"
+OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
+ORDERS, DROPPED = 200, 40
+
+
+@dataclass(frozen=True)
+class Stack:
+    review: str
+    consumers: str  # order-review's consumers' process: its jobs, the pulls among them
+    fulfilment: str
+    sandbox: str
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    tmp = tmp_path_factory.mktemp("pulls")
+    sandbox_port = free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    platform = start_sandbox(sandbox_port, tmp / "sandbox.log")
+    port, broker_port = free_port_block(PORT_BLOCK), free_port()
+    shops = {f"shopify/{SHOP}": {"base_url": f"{sandbox}/shopify/{SHOP}",
+                                 "access_token": ACCESS_TOKEN}}  # fmt: skip
+    env = {
+        "LVYUE_ORDER_PULL_SHOPS": json.dumps(shops),
+        "LVYUE_ORDER_PULL_INTERVAL_S": "1",
+        "LVYUE_ORDER_PULL_PAGE_SIZE": "50",
+        "LVYUE_PLATFORM_APIS": "{}",  # no tracking sync: this test is about intake
+    }
+    run = start_lvyue_run(tmp / "state", broker_port, port, tmp / "run.log", env=env)
+    try:
+        wait_http(f"{sandbox}/livez", process=platform)
+        for n in range(5):
+            wait_http(f"http://127.0.0.1:{port + n}/readyz", process=run)
+        await stock_over_api(f"http://127.0.0.1:{port + 1}", OPS, "WH-SH-01", [SKU], 1000)
+        yield Stack(
+            f"http://127.0.0.1:{port}",
+            f"http://127.0.0.1:{port + 4}",
+            f"http://127.0.0.1:{port + 2}",
+            sandbox,
+        )
+    finally:
+        stop(run)
+        stop(platform)
+
+
+async def _metric(url: str, name: str, **labels: str) -> float:
+    text = (await http("GET", f"{url}/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+async def _shipments(stack: Stack) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = await http(
+            "GET", f"{stack.fulfilment}/shipments", params={"limit": 200, "offset": offset},
+            headers=OPS,
+        )  # fmt: skip
+        body = page.json()
+        items += body["items"]
+        offset += len(body["items"])
+        if offset >= body["total"] or not body["items"]:
+            return items
+
+
+async def test_orders_a_notification_missed_are_pulled_once_each(stack: Stack) -> None:
+    faults = await http(
+        "POST", f"{stack.sandbox}/_sim/shopify/faults",
+        # the second page refused three times: past fetch_page's retries, the pull fails
+        json={"fail_pages": 3, "from_offset": 50, "status": 500},
+    )  # fmt: skip
+    assert faults.status_code == 200, faults.text
+    created = await http(
+        "POST", f"{stack.sandbox}/_sim/shopify/orders",
+        json={"shop": SHOP, "count": ORDERS, "drop_share": DROPPED / ORDERS, "seed": 7,
+              "skus": [SKU], "webhook_url": f"{stack.review}/webhooks/shopify/orders",
+              "webhook_secret": DEV_WEBHOOK_SECRET},
+    )  # fmt: skip
+    assert created.status_code == 200, created.text
+    ids, dropped = set(created.json()["ids"]), set(created.json()["dropped"])
+    assert (len(ids), len(dropped)) == (ORDERS, DROPPED)
+
+    async def reconciled() -> float:
+        return await _metric(
+            stack.consumers, "lvyue_intake_reconciled_total", platform="shopify", source="pull"
+        )
+
+    assert await eventually(reconciled, lambda n: n >= DROPPED, timeout_s=60) == DROPPED
+    failures = await _metric(
+        stack.consumers, "lvyue_intake_pull_failures_total", platform="shopify", shop=SHOP
+    )
+    left = (await http("GET", f"{stack.sandbox}/_sim/shopify/faults")).json()
+    assert left["fail_pages"] == 0  # every refusal was met by the pull
+    assert failures >= 1  # the fault hit the first pull's second page; a later pull resumed
+
+    async def shipments() -> list[dict[str, Any]]:
+        return await _shipments(stack)
+
+    shipped = await eventually(shipments, lambda s: len(s) >= ORDERS, timeout_s=60)
+    by_order = [s["platform_order_id"] for s in shipped]
+    assert sorted(by_order) == sorted(ids)  # each order once: no shipment twice, none missing
+
+    # A webhook delivered again, and more pulls over the same window: nothing new.
+    repeat = await _redeliver(stack, next(iter(sorted(ids - dropped))))
+    assert repeat.status_code == 200, repeat.text
+    assert repeat.json()["duplicate"] is True
+    pulled_before = await _metric(
+        stack.consumers, "lvyue_intake_pulled_total", platform="shopify", shop=SHOP
+    )
+
+    async def pulled() -> float:
+        return await _metric(
+            stack.consumers, "lvyue_intake_pulled_total", platform="shopify", shop=SHOP
+        )
+
+    await eventually(pulled, lambda n: n >= pulled_before + ORDERS, timeout_s=30)
+    assert await reconciled() == DROPPED
+    assert len(await _shipments(stack)) == ORDERS
+
+
+async def _redeliver(stack: Stack, order_id: str) -> Any:
+    """The sandbox's order again, as a second delivery of its webhook (a new webhook id)."""
+    listed = await http(
+        "GET", f"{stack.sandbox}/shopify/{SHOP}/admin/api/2025-01/orders.json",
+        params={"limit": 250}, headers={"X-Shopify-Access-Token": ACCESS_TOKEN},
+    )  # fmt: skip
+    (order,) = [o for o in listed.json()["orders"] if str(o["id"]) == order_id]
+    body = json.dumps(order, ensure_ascii=False).encode()
+    return await http(
+        "POST", f"{stack.review}/webhooks/shopify/orders", content=body,
+        headers=webhook_headers(body, DEV_WEBHOOK_SECRET, SHOP),
+    )  # fmt: skip

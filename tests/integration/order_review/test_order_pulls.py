@@ -1,0 +1,149 @@
+"""One shop's pulls against the real PostgreSQL, the sandbox's Shopify shop answering in
+process: pages through intake, the watermark moving only with the last page's commit, a
+failed page resumed without a miss or a duplicate, cancelled and unreadable orders passed by."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lvyue.cli import sandbox, sandbox_shopify
+from lvyue.common.bootstrap import Kernel
+from lvyue.order_review import repository
+from lvyue.order_review.main import build_app
+from lvyue.order_review.pulls.job import refresh_health
+from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.pulls.shopify import PullError
+from lvyue.order_review.settings import OrderReviewSettings
+from lvyue.order_review.tables import orders
+from tests.support.apps import QUIET, serve
+from tests.support.metrics import metric
+
+
+@pytest.fixture
+def shop() -> str:
+    return f"pull-{uuid.uuid4().hex[:8]}.myshopify.com"
+
+
+@pytest.fixture
+async def pulling(
+    make_settings: Callable[..., OrderReviewSettings], shop: str
+) -> AsyncIterator[tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings]]:
+    settings = make_settings(
+        **QUIET,
+        order_pull_shops={f"shopify/{shop}": {"base_url": f"http://sandbox/shopify/{shop}",
+                                              "access_token": sandbox.ACCESS_TOKEN}},
+        order_pull_page_size=50,
+    )  # fmt: skip
+    app = build_app(settings)
+    transport = httpx.ASGITransport(app=sandbox.app())
+    async with serve(app), httpx.AsyncClient(transport=transport) as client:
+        (target,) = PullTarget.all(settings)
+        yield app.state.kernel, client, target, settings
+    sandbox_shopify.STORE.faults = sandbox_shopify.Faults()
+
+
+def _put(shop: str, count: int, *, seed: int, **changes: object) -> list[str]:
+    """Orders in the sandbox's shop no webhook announced."""
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        order = sandbox_shopify.new_order(rng, ["TEA-LJ-250G"], datetime.now(UTC)) | changes
+        sandbox_shopify.STORE.orders[order["id"]] = order | {"shop": shop}
+        made.append(str(order["id"]))
+    return made
+
+
+async def _accepted(engine: AsyncEngine, shop: str) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(orders.c.platform_order_id).where(orders.c.shop_id == shop)
+        )
+    return sorted(r[0] for r in rows)
+
+
+async def test_a_pull_takes_every_page_through_intake_and_then_moves_the_watermark(
+    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    engine: AsyncEngine,
+    shop: str,
+) -> None:
+    kernel, client, target, settings = pulling
+    made = _put(shop, 120, seed=1)
+    started = datetime.now(UTC)
+    tally = await pull_shop(kernel, client, target, settings)
+    assert (tally.pulled, tally.reconciled, tally.invalid) == (120, 120, 0)
+    assert await _accepted(engine, shop) == sorted(made)
+    async with kernel.uow() as uow:
+        state = await repository.pull_state(uow.session, "shopify", shop)
+    assert state is not None
+    assert state.watermark >= started
+    assert (state.pulled, state.reconciled, state.last_error) == (120, 120, None)
+
+    again = await pull_shop(kernel, client, target, settings)  # the overlap reads them again
+    assert (again.pulled, again.reconciled) == (120, 0)
+    assert await _accepted(engine, shop) == sorted(made)
+
+
+async def test_a_pull_failing_on_a_page_leaves_the_watermark_and_the_next_one_resumes(
+    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    engine: AsyncEngine,
+    shop: str,
+) -> None:
+    kernel, client, target, settings = pulling
+    made = _put(shop, 120, seed=2)
+    sandbox_shopify.STORE.faults = sandbox_shopify.Faults(fail_pages=3, from_offset=50)
+    with pytest.raises(PullError):
+        await pull_shop(kernel, client, target, settings)
+    async with kernel.uow() as uow:
+        failed = await repository.pull_state(uow.session, "shopify", shop)
+    assert failed is not None
+    assert failed.last_error is not None
+    assert failed.failing_since is not None
+    lookback = timedelta(seconds=settings.order_pull_lookback_s)
+    assert failed.watermark < datetime.now(UTC) - lookback + timedelta(minutes=1)  # unmoved
+    assert len(await _accepted(engine, shop)) == 50  # the first page, committed
+
+    tally = await pull_shop(kernel, client, target, settings)
+    assert (tally.pulled, tally.reconciled) == (120, 70)
+    assert await _accepted(engine, shop) == sorted(made)
+    async with kernel.uow() as uow:
+        resumed = await repository.pull_state(uow.session, "shopify", shop)
+    assert resumed is not None
+    assert (resumed.reconciled, resumed.failing_since, resumed.last_error) == (120, None, None)
+    assert resumed.watermark > failed.watermark
+
+
+async def test_cancelled_and_unreadable_orders_are_passed_by(
+    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    engine: AsyncEngine,
+    shop: str,
+) -> None:
+    kernel, client, target, settings = pulling
+    good = _put(shop, 3, seed=3)
+    _put(shop, 2, seed=4, cancelled_at="2026-12-05T10:00:00+08:00")
+    _put(shop, 1, seed=5, shipping_address=None)
+    tally = await pull_shop(kernel, client, target, settings)
+    assert (tally.pulled, tally.reconciled, tally.invalid) == (6, 3, 1)
+    assert await _accepted(engine, shop) == sorted(good)
+
+
+async def test_the_health_gauges_say_how_each_shops_intake_goes(
+    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    shop: str,
+) -> None:
+    kernel, client, target, settings = pulling
+    _put(shop, 4, seed=6)
+    await pull_shop(kernel, client, target, settings)
+    await refresh_health(kernel, [target])
+    labels = {"platform": "shopify", "shop": shop}
+    assert metric("lvyue_intake_missed_by_push_ratio", **labels) == 1.0  # no webhook came
+    assert 0 <= metric("lvyue_intake_pull_lag_seconds", **labels) < 60
+    assert metric("lvyue_intake_pull_failing_seconds", **labels) == 0
+    assert metric("lvyue_intake_last_pull_timestamp_seconds", **labels) > 0
