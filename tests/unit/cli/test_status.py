@@ -100,3 +100,33 @@ lvyue_sla_compliance_window_seconds 86400.0
     assert "met / breached in the last 24 h" in text
     assert "98.0%" in text
     assert "490" in text
+
+
+def test_each_pulled_shops_intake_is_shown() -> None:
+    snap = Snapshot()
+    now = snap.taken_at.timestamp()
+    a = 'platform="shopify",shop="a.myshopify.com"'
+    add_metrics(snap, "order-review consumers", f"""\
+# TYPE lvyue_intake_last_notification_timestamp_seconds gauge
+lvyue_intake_last_notification_timestamp_seconds{{{a}}} {now - 120}
+# TYPE lvyue_intake_last_pull_timestamp_seconds gauge
+lvyue_intake_last_pull_timestamp_seconds{{{a}}} {now - 30}
+# TYPE lvyue_intake_pull_lag_seconds gauge
+lvyue_intake_pull_lag_seconds{{{a}}} 31.0
+# TYPE lvyue_intake_missed_by_push_ratio gauge
+lvyue_intake_missed_by_push_ratio{{{a}}} 0.2
+# TYPE lvyue_intake_pull_failing_seconds gauge
+lvyue_intake_pull_failing_seconds{{{a}}} 0.0
+lvyue_intake_pull_failing_seconds{{platform="shopify",shop="b.myshopify.com"}} 960.0
+""")  # fmt: skip
+    shop = snap.shops[("shopify", "a.myshopify.com")]
+    assert (shop.lag_s, shop.missed_share, shop.failing_s) == (31.0, 0.2, 0.0)
+    console = Console(width=160, record=True)
+    console.print(render(snap))
+    text = console.export_text()
+    assert "Intake per shop" in text
+    assert "shopify/a.myshopify.com" in text
+    assert "120 s ago" in text
+    assert "20.0%" in text
+    assert "960 s" in text  # b's pulls are failing
+    assert "never" in text  # b never had a notification

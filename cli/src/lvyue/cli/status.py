@@ -50,12 +50,35 @@ class SlaRow:
 
 
 @dataclass
+class ShopIntake:
+    """One shop's intake, from order-review's pull gauges (absent: never reported)."""
+
+    last_notification: float | None = None  # unix seconds
+    last_pull: float | None = None  # unix seconds
+    lag_s: float | None = None
+    missed_share: float | None = None
+    failing_s: float | None = None
+
+
+_SHOP_GAUGES = {
+    "lvyue_intake_last_notification_timestamp_seconds": "last_notification",
+    "lvyue_intake_last_pull_timestamp_seconds": "last_pull",
+    "lvyue_intake_pull_lag_seconds": "lag_s",
+    "lvyue_intake_missed_by_push_ratio": "missed_share",
+    "lvyue_intake_pull_failing_seconds": "failing_s",
+}
+
+
+@dataclass
 class Snapshot:
     slas: dict[str, SlaRow] = field(default_factory=lambda: defaultdict(SlaRow))
     backlog: dict[str, float] = field(default_factory=dict)
     oldest_unsent_s: dict[str, float] = field(default_factory=dict)
     lag: dict[str, float] = field(default_factory=dict)
     dead_letters: dict[str, float] = field(default_factory=dict)
+    shops: dict[tuple[str, str], ShopIntake] = field(
+        default_factory=lambda: defaultdict(ShopIntake)
+    )
     down: list[str] = field(default_factory=list)
     window_s: float | None = None  # the services' compliance window, when they export it
     up: list[str] = field(default_factory=list)
@@ -113,6 +136,9 @@ def add_metrics(snap: Snapshot, service: str, text: str) -> None:
                 snap.lag[service] = snap.lag.get(service, 0.0) + sample.value
             elif family.name == "lvyue_consumer_dead_letters" and sample.name.endswith("_total"):
                 snap.dead_letters[service] = snap.dead_letters.get(service, 0.0) + sample.value
+            elif family.name in _SHOP_GAUGES:
+                shop = (sample.labels.get("platform", "?"), sample.labels.get("shop", "?"))
+                setattr(snap.shops[shop], _SHOP_GAUGES[family.name], sample.value)
 
 
 def header(snap: Snapshot, interval_s: float | None = None) -> Text:
@@ -180,9 +206,35 @@ def render(snap: Snapshot, interval_s: float | None = None) -> Group:
             f"{snap.dead_letters.get(service, 0):.0f}",
         )
     parts: list[Table | Text] = [header(snap, interval_s), slas, flow]
+    if snap.shops:
+        parts.append(intake(snap))
     if snap.down:
         parts.append(Text(f"unreachable: {', '.join(snap.down)}", style="bold red"))
     return Group(*parts)
+
+
+def intake(snap: Snapshot) -> Table:
+    """Per shop whose orders are pulled: pushes, pulls, and what pulls found that pushes missed."""
+    table = Table(title="Intake per shop (notifications and pulls)", expand=True)
+    for column in ("shop", "last notification", "last pull", "pull lag", "missed by push",
+                   "failing for"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "shop" else "right")
+    now = snap.taken_at.timestamp()
+    for (platform, shop), row in sorted(snap.shops.items()):
+        failing = row.failing_s or 0.0
+        table.add_row(
+            f"{platform}/{shop}",
+            _ago(now, row.last_notification),
+            _ago(now, row.last_pull),
+            "—" if row.lag_s is None else f"{row.lag_s:.0f} s",
+            "—" if row.missed_share is None else f"{row.missed_share:.1%}",
+            Text(f"{failing:.0f} s", style="bold red") if failing > 0 else Text("—"),
+        )
+    return table
+
+
+def _ago(now: float, at: float | None) -> str:
+    return "never" if at is None else f"{max(0.0, now - at):.0f} s ago"
 
 
 def watch(services: dict[str, str], *, interval_s: float, iterations: int | None) -> None:

@@ -7,6 +7,11 @@ RECONCILED = Counter(
     "Orders a pull found that no notification had delivered (accepted through the pull)",
     ["platform", "source"],
 )
+SHOP_RECONCILED = Counter(
+    "lvyue_intake_shop_reconciled_total",
+    "Orders a pull found that no notification had delivered, per shop",
+    ["platform", "shop"],
+)
 PULLED = Counter(
     "lvyue_intake_pulled_total", "Orders read by pulls, known or not", ["platform", "shop"]
 )

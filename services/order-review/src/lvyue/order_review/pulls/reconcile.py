@@ -110,6 +110,7 @@ async def _take_page(
     tally.reconciled += created
     metrics.PULLED.labels(target.platform, target.shop_id).inc(len(orders))
     metrics.RECONCILED.labels(target.platform, "pull").inc(created)
+    metrics.SHOP_RECONCILED.labels(target.platform, target.shop_id).inc(created)
     if created:
         log.info("orders_reconciled", platform=target.platform, shop=target.shop_id, count=created)
 
