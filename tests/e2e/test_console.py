@@ -331,6 +331,7 @@ async def test_a_return_is_approved_received_and_refunded_from_the_cases_page(
     await agent.goto(f"{stack.console}/cases?state=requested")
     row = agent.locator(f'tr[data-case-id="{case_id}"]')
     await expect(row).to_contain_text("after-sale answer within 24 h")
+    assert await _unlabelled_controls(agent) == []
     await row.get_by_label("Note").fill("同意退货退款")
     await row.get_by_role("button", name="Approve").click()
     await agent.wait_for_url("**/cases?done=1")
@@ -339,6 +340,7 @@ async def test_a_return_is_approved_received_and_refunded_from_the_cases_page(
     await lead.goto(f"{stack.console}/cases?state=awaiting_return")
     row = lead.locator(f'tr[data-case-id="{case_id}"]')
     await expect(row.get_by_label(SKUS[0])).to_have_value("1")
+    assert await _unlabelled_controls(lead) == []
     await row.get_by_role("button", name="Return received").click()
     await lead.wait_for_url("**/cases?done=1")
 

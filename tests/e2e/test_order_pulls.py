@@ -167,3 +167,28 @@ async def _redeliver(stack: Stack, order_id: str) -> Any:
         "POST", f"{stack.review}/webhooks/shopify/orders", content=body,
         headers=webhook_headers(body, DEV_WEBHOOK_SECRET, SHOP),
     )  # fmt: skip
+
+
+async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
+    stack: Stack,
+) -> None:
+    created = await http(
+        "POST", f"{stack.sandbox}/_sim/shopify/orders",
+        json={"shop": SHOP, "count": 1, "drop_share": 0.0, "seed": 11, "skus": [SKU],
+              "webhook_url": f"{stack.review}/webhooks/shopify/orders",
+              "webhook_secret": DEV_WEBHOOK_SECRET},
+    )  # fmt: skip
+    assert created.status_code == 200, created.text
+    (platform_id,) = created.json()["ids"]
+
+    async def shipment() -> list[dict[str, Any]]:
+        return [s for s in await _shipments(stack) if s["platform_order_id"] == platform_id]
+
+    await eventually(shipment, lambda s: len(s) == 1 and s[0]["status"] == "pending", timeout_s=30)
+    cancelled = await http("POST", f"{stack.sandbox}/_sim/shopify/orders/{platform_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    # the next pull sees it cancelled: order.cancelled, and fulfilment stops the shipment
+    (stopped,) = await eventually(
+        shipment, lambda s: len(s) == 1 and s[0]["status"] == "cancelled", timeout_s=30
+    )
+    assert "cancelled on shopify" in (stopped["cancel_reason"] or "")

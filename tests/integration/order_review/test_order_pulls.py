@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lvyue.cli import sandbox, sandbox_shopify
 from lvyue.common.bootstrap import Kernel
 from lvyue.order_review import repository
+from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
 from lvyue.order_review.pulls.job import refresh_health
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
@@ -147,3 +148,46 @@ async def test_the_health_gauges_say_how_each_shops_intake_goes(
     assert 0 <= metric("lvyue_intake_pull_lag_seconds", **labels) < 60
     assert metric("lvyue_intake_pull_failing_seconds", **labels) == 0
     assert metric("lvyue_intake_last_pull_timestamp_seconds", **labels) > 0
+
+
+async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispatch(
+    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    shop: str,
+) -> None:
+    kernel, client, target, settings = pulling
+    kept, cancelled, shipped = _put(shop, 3, seed=8)
+    await pull_shop(kernel, client, target, settings)
+    ids: dict[str, uuid.UUID] = {}
+    async with kernel.uow() as uow:
+        for platform_id in (kept, cancelled, shipped):
+            found = await repository.order_id_for(
+                uow.session, platform="shopify", shop_id=shop, platform_order_id=platform_id
+            )
+            assert found is not None
+            ids[platform_id] = found
+        await repository.set_status(  # as if dispatched since
+            uow.session, order_id=ids[shipped], status=OrderStatus.SHIPPED,
+            at=uow.clock.now(), note="test: dispatched",
+        )  # fmt: skip
+        await uow.commit()
+    now = datetime.now(UTC).isoformat()
+    for platform_id in (cancelled, shipped):  # cancelled by the buyer on Shopify
+        order = sandbox_shopify.STORE.orders[int(platform_id)]
+        order |= {"cancelled_at": now, "updated_at": now, "cancel_reason": "customer"}
+    before = metric("lvyue_intake_platform_cancellations_total", platform="shopify",
+                    outcome="after_dispatch")  # fmt: skip
+    await pull_shop(kernel, client, target, settings)
+    async with kernel.uow() as uow:
+        records = {p: await repository.get_order(uow.session, i) for p, i in ids.items()}
+    status = {p: r.status for p, r in records.items() if r is not None}
+    # review does not run here (no consumers): the kept order still waits for it; the one
+    # dispatched is an after-sale matter, not a cancellation
+    assert status == {kept: "pending_review", cancelled: "cancelled", shipped: "shipped"}
+    after = metric("lvyue_intake_platform_cancellations_total", platform="shopify",
+                   outcome="after_dispatch")  # fmt: skip
+    assert after == before + 1
+    await pull_shop(kernel, client, target, settings)  # read again: nothing changes
+    async with kernel.uow() as uow:
+        again = await repository.get_order(uow.session, ids[cancelled])
+    assert again is not None
+    assert again.status == "cancelled"

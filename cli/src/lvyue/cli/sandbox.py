@@ -101,6 +101,11 @@ def app() -> Starlette:
             # the sandbox's Shopify shops: their orders, read back by reconciliation
             Route("/shopify/{shop}/admin/api/{version}/orders.json", shopify_orders),
             Route("/_sim/shopify/orders", sandbox_shopify.create_orders, methods=["POST"]),
+            Route(
+                "/_sim/shopify/orders/{order_id:int}/cancel",
+                sandbox_shopify.cancel_order,
+                methods=["POST"],
+            ),
             Route("/_sim/shopify/faults", sandbox_shopify.set_faults, methods=["POST", "GET"]),
             Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
             Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),

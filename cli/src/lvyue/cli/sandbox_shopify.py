@@ -9,6 +9,7 @@ request with page_info carries nothing but limit). Control endpoints under /_sim
                                  "skus", "seed"} -> {"ids": [...], "dropped": [...]}
     POST /_sim/shopify/faults   {"fail_pages": n, "from_offset": k, "status": 500|429}
     GET  /_sim/shopify/faults   the refusals left, and how many orders the shops hold
+    POST /_sim/shopify/orders/{id}/cancel   the buyer cancels (seen by the next pull)
 """
 
 from __future__ import annotations
@@ -134,6 +135,16 @@ async def create_orders(request: Request) -> Response:
             "dropped": [str(made[n]["id"]) for n in sorted(dropped)],
         }
     )
+
+
+async def cancel_order(request: Request) -> Response:
+    """The buyer cancels on the platform: cancelled_at and updated_at now (no webhook)."""
+    order = STORE.orders.get(int(request.path_params["order_id"]))
+    if order is None:
+        return JSONResponse({"errors": "Not Found"}, 404)
+    now = datetime.now(UTC).isoformat()
+    order.update(cancelled_at=now, updated_at=now, cancel_reason="customer")
+    return JSONResponse({"id": str(order["id"]), "cancelled_at": now})
 
 
 async def set_faults(request: Request) -> Response:

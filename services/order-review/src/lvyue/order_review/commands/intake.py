@@ -78,6 +78,8 @@ async def _repeat(uow: UnitOfWork, cmd: AcceptOrder, now: datetime) -> Accepted:
         shop_id=cmd.order.shop_id,
         platform_order_id=cmd.order.platform_order_id,
     )
+    if order_id is None:  # the insert met a conflict: the order exists, committed or not
+        raise RuntimeError(f"order {cmd.order.platform_order_id} neither inserted nor found")
     delivery = Delivery(cmd.platform, cmd.delivery_id, cmd.raw_body)
     await repository.record_delivery(uow.session, delivery, order_id=order_id, received_at=now)
     return Accepted(order_id, created=False)

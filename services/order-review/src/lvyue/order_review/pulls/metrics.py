@@ -43,3 +43,9 @@ MISSED_SHARE = Gauge(
     "Of the orders pulls have read, the share no notification had delivered",
     ["platform", "shop"],
 )
+CANCELLATIONS = Counter(
+    "lvyue_intake_platform_cancellations_total",
+    "Orders a pull found cancelled on the platform: cancelled here (stock released, the "
+    "shipment stopped), already cancelled, or already dispatched (an after-sale matter)",
+    ["platform", "outcome"],
+)

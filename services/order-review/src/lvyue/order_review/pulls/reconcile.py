@@ -16,7 +16,10 @@ from pydantic import ValidationError
 from lvyue.common.bootstrap import Kernel
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
+from lvyue.order_review.commands.operator import CancelOrder, cancel_order
 from lvyue.order_review.domain.slas import REVIEW_SLA
+from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.domain.transitions import TransitionNotAllowed
 from lvyue.order_review.platforms import ADAPTERS
 from lvyue.order_review.platforms.base import PayloadError
 from lvyue.order_review.pulls import metrics
@@ -95,7 +98,11 @@ async def _take_page(
     *,
     last: bool,
 ) -> None:
-    """The page's orders through intake, and the pull's progress, in one transaction."""
+    """The page's orders through intake, and the pull's progress, in one transaction; orders
+    the platform cancelled are cancelled here first (each its own command)."""
+    for payload in orders:
+        if payload.get("cancelled_at"):
+            await _cancel(kernel, target, payload)
     cmds = [cmd for order in orders if (cmd := _accept(kernel, target, settings, order, tally))]
     async with kernel.uow() as uow:
         accepted = await stage_orders(uow, cmds) if cmds else []
@@ -113,6 +120,31 @@ async def _take_page(
     metrics.SHOP_RECONCILED.labels(target.platform, target.shop_id).inc(created)
     if created:
         log.info("orders_reconciled", platform=target.platform, shop=target.shop_id, count=created)
+
+
+async def _cancel(kernel: Kernel, target: PullTarget, payload: Mapping[str, Any]) -> None:
+    """A platform-side cancellation of an order lvyue holds: before dispatch it is cancelled
+    here (order.cancelled: stock released, fulfilment stops the shipment and tells the
+    warehouse); after dispatch it is left to after-sales, logged and counted."""
+    platform_order_id = str(payload.get("id"))
+    async with kernel.uow() as uow:
+        order_id = await repository.order_id_for(
+            uow.session, platform=target.platform, shop_id=target.shop_id,
+            platform_order_id=platform_order_id,
+        )  # fmt: skip
+    if order_id is None:
+        return  # never accepted: nothing to stop
+    reason = f"cancelled on {target.platform}: {payload.get('cancel_reason') or 'no reason given'}"
+    try:
+        await cancel_order(CancelOrder(order_id, reason, f"{target.platform} (pull)"), kernel.uow())
+        outcome = "cancelled"
+    except TransitionNotAllowed as exc:
+        outcome = "already" if exc.current == OrderStatus.CANCELLED else "after_dispatch"
+    metrics.CANCELLATIONS.labels(target.platform, outcome).inc()
+    log.info(
+        "platform_cancellation", platform=target.platform, shop=target.shop_id,
+        order_id=str(order_id), outcome=outcome,
+    )  # fmt: skip
 
 
 def _accept(

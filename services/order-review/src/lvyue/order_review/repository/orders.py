@@ -153,7 +153,8 @@ async def insert_new_orders(
 
 async def order_id_for(
     session: AsyncSession, *, platform: str, shop_id: str, platform_order_id: str
-) -> uuid.UUID:
+) -> uuid.UUID | None:
+    """Our id of the platform's order, None when lvyue never accepted it."""
     result = await session.execute(
         select(orders.c.id).where(
             orders.c.platform == platform,
@@ -161,7 +162,7 @@ async def order_id_for(
             orders.c.platform_order_id == platform_order_id,
         )
     )
-    order_id: uuid.UUID = result.scalar_one()
+    order_id: uuid.UUID | None = result.scalar_one_or_none()
     return order_id
 
 
