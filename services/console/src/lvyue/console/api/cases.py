@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from lvyue.console.api.deps import CaseWorker, Ops, Page, WarehouseLead, check_csrf
-from lvyue.console.paging import pages, query_of
+from lvyue.console.paging import query_of
 
 router = APIRouter()
 
@@ -25,21 +25,16 @@ State = Annotated[str | None, Query(max_length=32)]
 @router.get("/cases", response_class=HTMLResponse)
 async def cases(page: CaseWorker, state: State = None, offset: Offset = 0) -> Response:
     """The cases; with HX-Request, only the rows (the page polls them)."""
-    size = page.settings.console_page_size
     chosen = state if state in STATES else None
-    params: dict[str, str | int | None] = {"state": chosen or "", "limit": size, "offset": offset}
-    answer = await page.state.upstream.get("aftersales", "/aftersales", page.operator, params)
-    if not answer.ok:
-        return page.render("message.html", answer.status, heading=answer.detail)
-    total = answer.body["total"]
-    return page.render(
-        "case_rows.html" if page.request.headers.get("HX-Request") else "cases.html",
-        cases=answer.body["items"],
-        total=total,
-        pages=pages(total, offset, size),
+    return await page.list_page(
+        "aftersales",
+        "/aftersales",
+        {"state": chosen},
+        offset=offset,
+        templates=("cases.html", "case_rows.html"),
+        items="cases",
         states=STATES,
         state=chosen,
-        offset=offset,
         query=query_of(state=chosen),
         zone_of=page.in_zone_of_shop,
         notice=page.t("done") if page.request.query_params.get("done") else None,

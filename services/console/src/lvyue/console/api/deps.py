@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from lvyue.common.security import Role, TokenRegistry
 from lvyue.console.api.session import CSRF_FIELD, CSRF_HEADER, Csrf, Session, read_session
 from lvyue.console.i18n import LANG_COOKIE, Translator, choose_language
+from lvyue.console.paging import pages
 from lvyue.console.settings import ConsoleSettings
 from lvyue.console.upstream import Service, Upstream
 from lvyue.console.views import countdown, display_time, masked, time_left
@@ -110,6 +111,35 @@ class Page:
                 **context,
             },
             status_code=status_code,
+        )
+
+    async def list_page(
+        self,
+        service: Service,
+        path: str,
+        filters: Mapping[str, str | bool | None],
+        *,
+        offset: int,
+        templates: tuple[str, str],
+        items: str,
+        **context: Any,
+    ) -> Response:
+        """A list the service pages: `templates` are (the page, its rows); with HX-Request
+        only the rows, which the page polls. The rows come as `items`, with total and pages."""
+        size = self.settings.console_page_size
+        params = {**filters, "limit": size, "offset": offset}
+        answer = await self.state.upstream.get(service, path, self.operator, params)
+        if not answer.ok:
+            return self.render("message.html", answer.status, heading=answer.detail)
+        total = answer.body["total"]
+        page, rows = templates
+        return self.render(
+            rows if self.request.headers.get("HX-Request") else page,
+            **{items: answer.body["items"]},
+            total=total,
+            pages=pages(total, offset, size),
+            offset=offset,
+            **context,
         )
 
     async def act(

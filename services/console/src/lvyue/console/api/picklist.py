@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from lvyue.console.api.deps import WarehouseLead, check_csrf
-from lvyue.console.paging import pages, query_of
+from lvyue.console.paging import query_of
 
 router = APIRouter()
 
@@ -28,27 +28,17 @@ async def pick_list(
 ) -> Response:
     """Pending shipments as fulfilment orders them (urgent, at risk, promotion, normal); with
     HX-Request, only the rows (the page polls them)."""
-    size = page.settings.console_page_size
-    params: dict[str, str | int | None] = {
-        "status": "pending",
-        "warehouse_id": warehouse or "",
-        "limit": size,
-        "offset": offset,
-    }
-    answer = await page.state.upstream.get("fulfilment", "/shipments", page.operator, params)
-    if not answer.ok:
-        return page.render("message.html", answer.status, heading=answer.detail)
-    total = answer.body["total"]
     done = page.request.query_params.get("done") == "dispatched"
-    return page.render(
-        "pick_rows.html" if page.request.headers.get("HX-Request") else "pick_list.html",
-        shipments=answer.body["items"],
-        total=total,
-        pages=pages(total, offset, size),
+    return await page.list_page(
+        "fulfilment",
+        "/shipments",
+        {"status": "pending", "warehouse_id": warehouse},
+        offset=offset,
+        templates=("pick_list.html", "pick_rows.html"),
+        items="shipments",
         warehouse=warehouse or "",
         warehouses=sorted(page.settings.warehouses),
         carriers=CARRIERS,
-        offset=offset,
         query=query_of(warehouse=warehouse),
         zone_of=page.in_zone_of_warehouse,
         notice=page.t("dispatched") if done else None,

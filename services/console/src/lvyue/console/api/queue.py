@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from lvyue.console.api.deps import Ops, Page, check_csrf
-from lvyue.console.paging import pages, query_of
+from lvyue.console.paging import query_of
 
 router = APIRouter()
 log = structlog.get_logger(__name__)
@@ -68,25 +68,18 @@ async def queue(
 ) -> Response:
     """The page; with HX-Request, only its rows (the page polls them)."""
     filters = QueueFilters(reason if reason in REASONS else None, platform, shop_id, overdue)
-    size = page.settings.console_page_size
-    params = filters.params() | {"limit": size, "offset": offset}
-    answer = await page.state.upstream.get(
-        "order-review", "/abnormal-orders", page.operator, params
-    )
-    if not answer.ok:
-        return page.render("message.html", answer.status, heading=answer.detail)
-    total = answer.body["total"]
-    return page.render(
-        "queue_rows.html" if page.request.headers.get("HX-Request") else "queue.html",
-        entries=answer.body["items"],
-        total=total,
-        pages=pages(total, offset, size),
+    return await page.list_page(
+        "order-review",
+        "/abnormal-orders",
+        filters.params(),
+        offset=offset,
+        templates=("queue.html", "queue_rows.html"),
+        items="entries",
         reasons=REASONS,
         acceptance_reasons=ACCEPTANCE_REASONS,
         suggested=SUGGESTED,
         corrected_only=CORRECTED_ONLY,
         **vars(filters),
-        offset=offset,
         query=query_of(**filters.params()),
         zone_of=page.in_zone_of_shop,
         notice=page.t(n) if (n := page.request.query_params.get("done")) in NOTICES else None,
