@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import signal
 import uuid
 from collections.abc import Iterator
@@ -20,8 +19,8 @@ from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK, process_ports
 from tests.support.polling import eventually
-from tests.support.processes import http, start_lvyue_run, stop, wait_http
-from tests.support.webhooks import canonical_sample, lvyue_headers
+from tests.support.processes import http, post_order, start_lvyue_run, stop, wait_http
+from tests.support.webhooks import canonical_sample
 
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
 WAREHOUSE_STAFF = {"Authorization": f"Bearer {DEV_TOKENS['warehouse'][0]}"}
@@ -68,14 +67,7 @@ class Drill:
         data = canonical_sample()
         data.update(platform_order_id=uuid.uuid4().hex,
                     paid_at=(self.now() - timedelta(minutes=1)).isoformat(), **changes)  # fmt: skip
-        body = json.dumps(data).encode()
-        response = await http(
-            "POST", f"{self.url('order-review')}/webhooks/lvyue/orders", content=body,
-            headers=lvyue_headers(body, DEV_WEBHOOK_SECRET),
-        )  # fmt: skip
-        assert response.status_code == 201, response.text
-        order_id: str = response.json()["order_id"]
-        return order_id
+        return await post_order(self.url("order-review"), data, DEV_WEBHOOK_SECRET)
 
     async def shipment(self, order_id: str) -> dict[str, Any]:
         async def probe() -> list[dict[str, Any]]:

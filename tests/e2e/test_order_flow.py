@@ -3,7 +3,6 @@ an unknown SKU makes it abnormal, a cancellation gives the stock back."""
 
 from __future__ import annotations
 
-import json
 import signal
 import uuid
 from datetime import UTC, datetime
@@ -14,8 +13,15 @@ from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK
 from tests.support.polling import eventually
-from tests.support.processes import http, start_lvyue_run, stop, wait_http
-from tests.support.webhooks import canonical_sample, lvyue_headers
+from tests.support.processes import (
+    http,
+    post_order,
+    start_lvyue_run,
+    stock_over_api,
+    stop,
+    wait_http,
+)
+from tests.support.webhooks import canonical_sample
 
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
 WAREHOUSE = "WH-SH-01"
@@ -38,29 +44,10 @@ async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: P
     try:
         wait_http(f"{review}/readyz", process=run)
         wait_http(f"{inventory}/readyz", process=run)
-        for sku, quantity in (("TEA-LJ-250G", 100), ("CUP-GLASS-01", 100)):
-            created = await http(
-                "PUT", f"{inventory}/skus/{WAREHOUSE}/{sku}", json={"name": sku}, headers=OPS
-            )
-            assert created.status_code in {200, 201}, created.text
-            receipt = await http(
-                "POST",
-                f"{inventory}/stock/receipts",
-                json={"warehouse_id": WAREHOUSE, "sku": sku, "quantity": quantity,
-                      "reference": f"PO-{sku}"},
-                headers=OPS,
-            )  # fmt: skip
-            assert receipt.status_code == 201, receipt.text
+        await stock_over_api(inventory, OPS, WAREHOUSE, ("TEA-LJ-250G", "CUP-GLASS-01"))
 
         async def post(order: dict[str, Any]) -> str:
-            body = json.dumps(order).encode()
-            response = await http(
-                "POST", f"{review}/webhooks/lvyue/orders", content=body,
-                headers=lvyue_headers(body, DEV_WEBHOOK_SECRET),
-            )  # fmt: skip
-            assert response.status_code == 201, response.text
-            order_id: str = response.json()["order_id"]
-            return order_id
+            return await post_order(review, order, DEV_WEBHOOK_SECRET)
 
         async def status(order_id: str) -> str:
             view = await http("GET", f"{review}/orders/{order_id}", headers=OPS)
