@@ -1,7 +1,9 @@
-"""Reconciliation end to end (`lvyue run` with the sandbox's Shopify shop as its own process):
-200 paid orders, a fifth of their webhooks dropped, the first pull failing on its second page;
-every order is accepted exactly once (one shipment each), the 40 the webhooks missed are
-counted as reconciled, and a webhook delivered again changes nothing."""
+"""Reconciliation end to end (`lvyue run` with the sandbox's Shopify and 抖店 shops as its own
+process): 200 paid orders, a fifth of their webhooks (Shopify) or pushes (抖店) dropped, the
+first Shopify pull failing on its second page, a tenth of the 抖店 pushes repeated; every order
+is accepted exactly once (one shipment each), the 40 the notifications missed are counted as
+reconciled, and a notification delivered again changes nothing. A cancellation on either
+platform stops the order's shipment."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
-from lvyue.cli.sandbox import ACCESS_TOKEN
+from lvyue.cli.sandbox import ACCESS_TOKEN, APP_KEY, APP_SECRET
 from lvyue.cli.sandbox_shopify import webhook_headers
 from lvyue.cli.services import PORT_BLOCK
 from tests.support.polling import eventually
@@ -31,6 +33,7 @@ from tests.support.processes import (
 pytestmark = pytest.mark.e2e
 
 SHOP = "sim-shop.myshopify.com"
+DOUYIN_SHOP = "4463798"
 SKU = "TEA-LJ-250G"
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
 ORDERS, DROPPED = 200, 40
@@ -51,8 +54,11 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     platform = start_sandbox(sandbox_port, tmp / "sandbox.log")
     port, broker_port = free_port_block(PORT_BLOCK), free_port()
-    shops = {f"shopify/{SHOP}": {"base_url": f"{sandbox}/shopify/{SHOP}",
-                                 "access_token": ACCESS_TOKEN}}  # fmt: skip
+    shops = {
+        f"shopify/{SHOP}": {"base_url": f"{sandbox}/shopify/{SHOP}", "access_token": ACCESS_TOKEN},
+        f"douyin/{DOUYIN_SHOP}": {"base_url": f"{sandbox}/douyin", "access_token": ACCESS_TOKEN,
+                                  "app_key": APP_KEY, "app_secret": APP_SECRET},
+    }  # fmt: skip
     env = {
         "LVYUE_ORDER_PULL_SHOPS": json.dumps(shops),
         "LVYUE_ORDER_PULL_INTERVAL_S": "1",
@@ -169,15 +175,56 @@ async def _redeliver(stack: Stack, order_id: str) -> Any:
     )  # fmt: skip
 
 
+async def test_douyin_orders_notified_or_not_are_accepted_once_each(stack: Stack) -> None:
+    created = await http(
+        "POST", f"{stack.sandbox}/_sim/douyin/orders",
+        json={"shop_id": DOUYIN_SHOP, "count": ORDERS, "drop_share": DROPPED / ORDERS,
+              "repeat_share": 0.1, "seed": 17, "skus": [SKU], "list_after_s": 3.0,
+              "push_url": f"{stack.review}/notifications/douyin"},
+    )  # fmt: skip
+    assert created.status_code == 200, created.text
+    made = created.json()
+    ids, dropped = set(made["ids"]), set(made["dropped"])
+    assert (len(ids), len(dropped), len(made["repeated"])) == (ORDERS, DROPPED, 16)
+
+    async def reconciled() -> float:
+        return await _metric(
+            stack.consumers, "lvyue_intake_reconciled_total", platform="douyin", source="pull"
+        )
+
+    async def shipments() -> list[dict[str, Any]]:
+        return [s for s in await _shipments(stack) if s["platform_order_id"] in ids]
+
+    shipped = await eventually(shipments, lambda s: len(s) >= ORDERS, timeout_s=90)
+    assert sorted(s["platform_order_id"] for s in shipped) == sorted(ids)  # each once
+    assert await eventually(reconciled, lambda n: n >= DROPPED, timeout_s=30) == DROPPED
+    name = "lvyue_intake_notification_fetches_total"
+    fetched = {
+        outcome: await _metric(stack.consumers, name, platform="douyin", outcome=outcome)
+        for outcome in ("accepted", "known", "failed", "gone", "cancelled")
+    }
+    # every pushed order fetched and accepted before the search listed it
+    assert fetched["accepted"] == ORDERS - DROPPED, fetched
+    assert len(await shipments()) == ORDERS
+
+
+def _one_order(stack: Stack, platform: str) -> dict[str, Any]:
+    """The sandbox's spec of one paid order, announced (webhook or push) to lvyue."""
+    if platform == "shopify":
+        return {"shop": SHOP, "count": 1, "seed": 11, "skus": [SKU],
+                "webhook_url": f"{stack.review}/webhooks/shopify/orders",
+                "webhook_secret": DEV_WEBHOOK_SECRET}  # fmt: skip
+    return {"shop_id": DOUYIN_SHOP, "count": 1, "seed": 23, "skus": [SKU],
+            "push_url": f"{stack.review}/notifications/douyin"}  # fmt: skip
+
+
+@pytest.mark.parametrize("platform", ["shopify", "douyin"])
 async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
-    stack: Stack,
+    stack: Stack, platform: str
 ) -> None:
     created = await http(
-        "POST", f"{stack.sandbox}/_sim/shopify/orders",
-        json={"shop": SHOP, "count": 1, "drop_share": 0.0, "seed": 11, "skus": [SKU],
-              "webhook_url": f"{stack.review}/webhooks/shopify/orders",
-              "webhook_secret": DEV_WEBHOOK_SECRET},
-    )  # fmt: skip
+        "POST", f"{stack.sandbox}/_sim/{platform}/orders", json=_one_order(stack, platform)
+    )
     assert created.status_code == 200, created.text
     (platform_id,) = created.json()["ids"]
 
@@ -185,10 +232,14 @@ async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
         return [s for s in await _shipments(stack) if s["platform_order_id"] == platform_id]
 
     await eventually(shipment, lambda s: len(s) == 1 and s[0]["status"] == "pending", timeout_s=30)
-    cancelled = await http("POST", f"{stack.sandbox}/_sim/shopify/orders/{platform_id}/cancel")
+    # Shopify's is seen by the next pull; 抖店 pushes a cancellation message too
+    cancelled = await http(
+        "POST", f"{stack.sandbox}/_sim/{platform}/orders/{platform_id}/cancel",
+        json={"push_url": f"{stack.review}/notifications/douyin"},
+    )  # fmt: skip
     assert cancelled.status_code == 200, cancelled.text
-    # the next pull sees it cancelled: order.cancelled, and fulfilment stops the shipment
+    # order.cancelled, and fulfilment stops the shipment
     (stopped,) = await eventually(
         shipment, lambda s: len(s) == 1 and s[0]["status"] == "cancelled", timeout_s=30
     )
-    assert "cancelled on shopify" in (stopped["cancel_reason"] or "")
+    assert f"cancelled on {platform}" in (stopped["cancel_reason"] or "")

@@ -19,9 +19,9 @@ from lvyue.common.bootstrap import Kernel
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
+from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.job import refresh_health
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
-from lvyue.order_review.pulls.shopify import PullError
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import orders
 from tests.support.apps import QUIET, serve

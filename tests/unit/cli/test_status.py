@@ -118,6 +118,8 @@ lvyue_intake_missed_by_push_ratio{{{a}}} 0.2
 # TYPE lvyue_intake_pull_failing_seconds gauge
 lvyue_intake_pull_failing_seconds{{{a}}} 0.0
 lvyue_intake_pull_failing_seconds{{platform="shopify",shop="b.myshopify.com"}} 960.0
+# TYPE lvyue_intake_notifications_pending gauge
+lvyue_intake_notifications_pending{{platform="douyin",shop="4463798"}} 17.0
 """)  # fmt: skip
     shop = snap.shops[("shopify", "a.myshopify.com")]
     assert (shop.lag_s, shop.missed_share, shop.failing_s) == (31.0, 0.2, 0.0)
@@ -130,3 +132,5 @@ lvyue_intake_pull_failing_seconds{{platform="shopify",shop="b.myshopify.com"}} 9
     assert "20.0%" in text
     assert "960 s" in text  # b's pulls are failing
     assert "never" in text  # b never had a notification
+    assert snap.shops[("douyin", "4463798")].to_fetch == 17.0
+    assert "douyin/4463798" in text

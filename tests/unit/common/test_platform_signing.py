@@ -12,7 +12,9 @@ import pytest
 from lvyue.common.platform_signing import (
     SignatureError,
     china_time_text,
+    douyin_api_sign,
     douyin_event_sign,
+    douyin_param_json,
     md5_wrapped,
     parse_china_time,
     sign,
@@ -73,6 +75,22 @@ def test_douyin_api_sign_wraps_the_sorted_parameters_lower_case() -> None:
     message = "app_keykey-1methodorder.logisticsAddparam_json{}timestamp1v2"
     expected = hashlib.md5(f"s{message}s".encode()).hexdigest()
     assert md5_wrapped("s", message) == expected == md5_wrapped("s", message.encode())
+
+
+def test_douyin_api_sign_md5_and_hmac_sha256_over_the_documented_string() -> None:
+    params = douyin_param_json({"size": 10, "page": 0, "name": "张"})
+    assert params == '{"name":"张","page":0,"size":10}'  # sorted, compact, not escaped
+    message = f"app_keyk1methodorder.searchListparam_json{params}timestamp1700000000v2"
+    wrapped = f"sec{message}sec".encode()
+    assert douyin_api_sign("k1", "sec", "order.searchList", params, "1700000000", "md5") == (
+        hashlib.md5(wrapped).hexdigest()
+    )
+    assert (
+        douyin_api_sign("k1", "sec", "order.searchList", params, "1700000000", "hmac-sha256")
+        == hmac.new(b"sec", wrapped, hashlib.sha256).hexdigest()
+    )
+    with pytest.raises(ValueError, match="sha1"):
+        douyin_api_sign("k1", "sec", "order.searchList", params, "1", "sha1")
 
 
 def test_times() -> None:

@@ -3,7 +3,8 @@
 Not a platform: it answers every platform's tracking-number call with that platform's success
 shape, so a demo's tracking syncs end `synced` instead of `skipped`. It also keeps Shopify
 shops' orders for reconciliation (sandbox_shopify.py: webhooks with some dropped, the Admin
-orders search). Each platform gets its own
+orders search) and 抖店 shops' (sandbox_douyin.py: message pushes with some dropped, the signed
+order detail and search). Each platform gets its own
 path prefix (`/<platform>`); Shopify's access token is checked, the signed platforms' calls
 must carry the sandbox app key. Run: `python -m lvyue.cli.sandbox --port N`.
 """
@@ -21,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lvyue.cli import sandbox_shopify
+from lvyue.cli import sandbox_douyin, sandbox_shopify
 
-APP_KEY = "dev-sandbox-app-key"
-APP_SECRET = "dev-sandbox-app-secret"
+APP_KEY = sandbox_douyin.APP_KEY  # one app for every signed platform of the sandbox
+APP_SECRET = sandbox_douyin.APP_SECRET
 ACCESS_TOKEN = sandbox_shopify.ACCESS_TOKEN  # one token for every platform of the sandbox
 # Pinduoduo wants its numeric logistics_id per carrier, which each account looks up in its
 # backend: the sandbox's own ids for the carriers lvyue knows (LVYUE_CARRIER_CODES).
@@ -107,6 +108,16 @@ def app() -> Starlette:
                 methods=["POST"],
             ),
             Route("/_sim/shopify/faults", sandbox_shopify.set_faults, methods=["POST", "GET"]),
+            # the sandbox's 抖店 shops: pushes, order.orderDetail and order.searchList
+            Route("/douyin/order/orderDetail", sandbox_douyin.open_api, methods=["POST"]),
+            Route("/douyin/order/searchList", sandbox_douyin.open_api, methods=["POST"]),
+            Route("/_sim/douyin/orders", sandbox_douyin.create_orders, methods=["POST"]),
+            Route(
+                "/_sim/douyin/orders/{order_id}/cancel",
+                sandbox_douyin.cancel_order,
+                methods=["POST"],
+            ),
+            Route("/_sim/douyin/faults", sandbox_douyin.set_faults, methods=["POST"]),
             Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
             Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),
         ],

@@ -39,6 +39,14 @@ class Faults:
     from_offset: int = 0  # ...to requests for pages from this offset on (50: the second page)
     status: int = 500
 
+    @classmethod
+    def of(cls, spec: dict[str, Any]) -> Faults:
+        return cls(
+            int(spec.get("fail_pages", 0)),
+            int(spec.get("from_offset", 0)),
+            int(spec.get("status", 500)),
+        )
+
 
 @dataclass
 class ShopifyStore:
@@ -150,12 +158,7 @@ async def cancel_order(request: Request) -> Response:
 async def set_faults(request: Request) -> Response:
     if request.method == "GET":
         return JSONResponse(vars(STORE.faults) | {"orders": len(STORE.orders)})
-    spec = await request.json()
-    STORE.faults = Faults(
-        int(spec.get("fail_pages", 0)),
-        int(spec.get("from_offset", 0)),
-        int(spec.get("status", 500)),
-    )
+    STORE.faults = Faults.of(await request.json())
     return JSONResponse({"ok": True})
 
 

@@ -58,6 +58,7 @@ class ShopIntake:
     lag_s: float | None = None
     missed_share: float | None = None
     failing_s: float | None = None
+    to_fetch: float | None = None  # notifications whose order is not fetched yet
 
 
 _SHOP_GAUGES = {
@@ -66,6 +67,7 @@ _SHOP_GAUGES = {
     "lvyue_intake_pull_lag_seconds": "lag_s",
     "lvyue_intake_missed_by_push_ratio": "missed_share",
     "lvyue_intake_pull_failing_seconds": "failing_s",
+    "lvyue_intake_notifications_pending": "to_fetch",
 }
 
 
@@ -216,8 +218,8 @@ def render(snap: Snapshot, interval_s: float | None = None) -> Group:
 def intake(snap: Snapshot) -> Table:
     """Per shop whose orders are pulled: pushes, pulls, and what pulls found that pushes missed."""
     table = Table(title="Intake per shop (notifications and pulls)", expand=True)
-    for column in ("shop", "last notification", "last pull", "pull lag", "missed by push",
-                   "failing for"):  # fmt: skip
+    for column in ("shop", "last notification", "to fetch", "last pull", "pull lag",
+                   "missed by push", "failing for"):  # fmt: skip
         table.add_column(column, justify="left" if column == "shop" else "right")
     now = snap.taken_at.timestamp()
     for (platform, shop), row in sorted(snap.shops.items()):
@@ -225,6 +227,7 @@ def intake(snap: Snapshot) -> Table:
         table.add_row(
             f"{platform}/{shop}",
             _ago(now, row.last_notification),
+            "—" if row.to_fetch is None else f"{row.to_fetch:.0f}",
             _ago(now, row.last_pull),
             "—" if row.lag_s is None else f"{row.lag_s:.0f} s",
             "—" if row.missed_share is None else f"{row.missed_share:.1%}",

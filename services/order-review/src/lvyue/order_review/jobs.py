@@ -1,5 +1,6 @@
 """order-review's periodic jobs: the stuck-orders gauge (accepted orders with no state change for
-too long; review should take seconds), and the pulls of the shops' orders (pulls/)."""
+too long; review should take seconds), the pulls of the shops' orders (pulls/), and the fetch
+of the orders platforms' notifications name (notifications/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.notifications.fetch import NOTIFIED_PLATFORMS, notifications_job
 from lvyue.order_review.pulls.job import order_pulls_job
 from lvyue.order_review.settings import OrderReviewSettings
 
@@ -39,4 +41,6 @@ def jobs(settings: OrderReviewSettings) -> list[BackgroundJob]:
     found = [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
     if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
         found.append(order_pulls_job(settings))
+    if any(key.partition("/")[0] in NOTIFIED_PLATFORMS for key in settings.order_pull_shops):
+        found.append(notifications_job(settings))  # notified orders fetched with their API
     return found

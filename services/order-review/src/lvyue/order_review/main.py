@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from lvyue.common.app import create_app, run_service
 from lvyue.common.clock import Clock
 from lvyue.common.deadlines.warehouses import WarehousePolicies
-from lvyue.order_review.api import acceptance, operator, orders
+from lvyue.order_review.api import acceptance, notifications, operator, orders
 from lvyue.order_review.api.operator import install_error_handlers
 from lvyue.order_review.domain.rules import DEFAULT_REMARK_KEYWORDS, ReviewConfig, parse_cn_address
 from lvyue.order_review.handlers import subscriptions
@@ -38,7 +38,7 @@ def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> F
     app = create_app(
         settings,
         title="lvyue order-review",
-        routers=[orders.router, operator.router, acceptance.router],
+        routers=[orders.router, notifications.router, operator.router, acceptance.router],
         subscriptions=subscriptions(ctx),
         background=jobs(settings),
         clock=clock,

@@ -9,7 +9,8 @@ from lvyue.common.settings import KernelSettings
 from lvyue.order_review.domain.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
 from lvyue.order_review.domain.rules.findings import Reason
 
-PULL_PLATFORMS = frozenset({"shopify"})  # whose order search lvyue speaks
+PULL_PLATFORMS = frozenset({"shopify", "douyin"})  # whose order search lvyue speaks
+SIGNED_PLATFORMS = frozenset({"douyin"})  # whose API calls are signed with the app's secret
 
 
 class ShopPull(BaseModel):
@@ -17,8 +18,15 @@ class ShopPull(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    base_url: str = Field(description="The shop's API root, e.g. https://my-shop.myshopify.com")
+    base_url: str = Field(
+        description="The shop's API root, e.g. https://my-shop.myshopify.com or "
+        "https://openapi-fxg.jinritemai.com"
+    )
     access_token: SecretStr = Field(description="The app's access token for this shop.")
+    app_key: str = Field(default="", description="The app's key (抖店: app_key).")
+    app_secret: SecretStr = Field(
+        default=SecretStr(""), description="The app's secret: signs every API call."
+    )
     api_version: str = Field(default="2025-01", pattern=r"^\d{4}-\d{2}$")
     token_expires_at: datetime | None = Field(
         default=None, description="When the token stops working: warned about before, in logs."
@@ -59,7 +67,7 @@ class OrderReviewSettings(KernelSettings):
     order_pull_shops: dict[str, ShopPull] = Field(
         default_factory=dict,
         description="Shops whose orders are pulled to catch what notifications missed, by "
-        '"<platform>/<shop_id>" (Shopify today): {"shopify/my-shop.myshopify.com": '
+        '"<platform>/<shop_id>" (shopify, douyin): {"shopify/my-shop.myshopify.com": '
         '{"base_url": "https://my-shop.myshopify.com", "access_token": "..."}}.',
     )
     order_pull_interval_s: float = Field(default=60.0, gt=0, description="Between pulls.")
@@ -74,6 +82,14 @@ class OrderReviewSettings(KernelSettings):
     )
     order_pull_page_size: int = Field(default=250, ge=1, le=250)
     order_pull_timeout_s: float = Field(default=10.0, gt=0, description="One API call at most.")
+    notification_fetch_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often notifications received are looked at: their orders fetched.",
+    )
+    notification_fetch_batch: int = Field(
+        default=100, ge=1, le=1000, description="Notifications taken at a time."
+    )
 
     @field_validator("order_pull_shops")
     @classmethod
@@ -85,6 +101,11 @@ class OrderReviewSettings(KernelSettings):
                     f'order_pull_shops: {key!r} is not "<platform>/<shop_id>" of a platform '
                     f"lvyue pulls from ({', '.join(sorted(PULL_PLATFORMS))})"
                 )
+            signed = value[key]
+            if platform in SIGNED_PLATFORMS and not (
+                signed.app_key and signed.app_secret.get_secret_value()
+            ):
+                raise ValueError(f"order_pull_shops: {key!r} needs app_key and app_secret")
         return value
 
     @field_validator("review_acceptance_roles")
@@ -92,6 +113,14 @@ class OrderReviewSettings(KernelSettings):
     def _acceptable(cls, value: dict[Reason, frozenset[Role]]) -> dict[Reason, frozenset[Role]]:
         AcceptancePolicy({rule: frozenset(map(str, roles)) for rule, roles in value.items()})
         return value
+
+    def app_secret(self, platform: str, app_key: str) -> str | None:
+        """The secret a platform signs its pushes with for this app: a pulled shop's app_secret
+        (the app's own), else the webhook secret configured for the key."""
+        for key, shop in self.order_pull_shops.items():
+            if key.startswith(f"{platform}/") and shop.app_key == app_key:
+                return shop.app_secret.get_secret_value() or None
+        return self.webhook_secret(platform, app_key)
 
     def acceptance_policy(self) -> AcceptancePolicy:
         return AcceptancePolicy(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -89,4 +90,31 @@ order_pulls = Table(
     Column("pulled", BigInteger, nullable=False, server_default="0"),
     Column("reconciled", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("platform", "shop_id"),
+)
+
+# Notifications platforms pushed (抖店's messages: an order paid, cancelled, its address
+# changed), each kept until its order has been fetched and taken; a repeat (the same message id)
+# is stored once.
+order_notifications = Table(
+    "order_notifications",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("shop_id", Text, nullable=False),
+    Column("platform_order_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),  # the next fetch attempt
+    Column("attempts", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("done_at", DateTime(timezone=True)),
+    UniqueConstraint("platform", "message_id", name="uq_order_notifications_message"),
+    Index("ix_order_notifications_order", "platform", "shop_id", "platform_order_id"),
+    Index("ix_order_notifications_shop_received", "platform", "shop_id", "received_at"),
+    Index(
+        "ix_order_notifications_pending",
+        "due_at",
+        postgresql_where=text("done_at IS NULL"),
+    ),
 )

@@ -16,9 +16,12 @@ adapters inherit their `verify` from (TopPush, JosPush, PddPush, DouyinPush).
 """
 
 from lvyue.common.platform_signing.douyin import (
+    DOUYIN_API_VERSION,
     DOUYIN_APP_ID_HEADER,
     DOUYIN_SIGN_HEADER,
     DOUYIN_SIGN_METHOD_HEADER,
+    douyin_api_sign,
+    douyin_param_json,
     verify_douyin_event,
 )
 from lvyue.common.platform_signing.jd import (
@@ -71,6 +74,7 @@ __all__ = [
     "CHINA",
     "CHINA_TIME_FORMAT",
     "DEFAULT_TOLERANCE",
+    "DOUYIN_API_VERSION",
     "DOUYIN_APP_ID_HEADER",
     "DOUYIN_SIGN_HEADER",
     "DOUYIN_SIGN_METHOD_HEADER",
@@ -91,7 +95,9 @@ __all__ = [
     "check_sign",
     "china_time_text",
     "china_timestamp",
+    "douyin_api_sign",
     "douyin_event_sign",
+    "douyin_param_json",
     "given_sign",
     "header",
     "hmac_upper",

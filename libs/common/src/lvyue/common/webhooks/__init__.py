@@ -9,8 +9,18 @@ JSON within its limits (422), and only then the signature (401) and the fields (
 from lvyue.common.platform_signing import SignatureError
 from lvyue.common.webhooks.binding import relaying, secret_key
 from lvyue.common.webhooks.errors import WebhookRejected, unprocessable
-from lvyue.common.webhooks.json_body import JsonLimits, decode_json, peek_text
-from lvyue.common.webhooks.request import MAX_BODY_BYTES, read_body, read_json_request
+from lvyue.common.webhooks.json_body import (
+    JsonLimits,
+    decode_json,
+    decode_json_document,
+    peek_text,
+)
+from lvyue.common.webhooks.request import (
+    MAX_BODY_BYTES,
+    read_body,
+    read_json_document_request,
+    read_json_request,
+)
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -18,8 +28,10 @@ __all__ = [
     "SignatureError",
     "WebhookRejected",
     "decode_json",
+    "decode_json_document",
     "peek_text",
     "read_body",
+    "read_json_document_request",
     "read_json_request",
     "relaying",
     "secret_key",

@@ -77,6 +77,16 @@ _DECODERS: dict[JsonLimits, json.JSONDecoder] = {}
 
 def decode_json(body: bytes, limits: JsonLimits | None = None) -> dict[str, Any]:
     """The body's JSON object, every limit checked (see the module); raises WebhookRejected."""
+    data = decode_json_document(body, limits)
+    if not isinstance(data, dict):
+        raise unprocessable("must be a JSON object")
+    return data
+
+
+def decode_json_document(
+    body: bytes, limits: JsonLimits | None = None
+) -> dict[str, Any] | list[Any]:
+    """The body's JSON object or array (抖店 pushes an array), every limit checked."""
     limits = limits or DEFAULT_LIMITS
     try:
         text = body.decode("utf-8")
@@ -96,8 +106,8 @@ def decode_json(body: bytes, limits: JsonLimits | None = None) -> dict[str, Any]
         raise unprocessable(f"nesting deeper than {limits.max_depth} levels") from exc
     except json.JSONDecodeError as exc:
         raise unprocessable(f"malformed JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise unprocessable("must be a JSON object")
+    if not isinstance(data, dict | list):
+        raise unprocessable("must be a JSON object or array")
     # U+0000 and surrogates can only come from \u escapes (raw ones are not valid JSON in
     # UTF-8), and no body with fewer brackets than the depth limit can nest deeper: a typical
     # order has neither, and skips the walk.
@@ -106,7 +116,7 @@ def decode_json(body: bytes, limits: JsonLimits | None = None) -> dict[str, Any]
     return data
 
 
-def _check_tree(root: dict[str, Any], max_depth: int) -> None:
+def _check_tree(root: dict[str, Any] | list[Any], max_depth: int) -> None:
     """Depth and storable text everywhere, without recursion (the tree is the sender's)."""
     stack: list[tuple[Any, list[str | int]]] = [(root, [])]
     while stack:

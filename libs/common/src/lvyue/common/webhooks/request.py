@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 
 from lvyue.common.webhooks.errors import WebhookRejected
-from lvyue.common.webhooks.json_body import JsonLimits, decode_json
+from lvyue.common.webhooks.json_body import JsonLimits, decode_json, decode_json_document
 
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: no real order or after-sale comes near it
 
@@ -53,3 +53,12 @@ async def read_json_request(
     _check_media_type(request)
     body = await read_body(request, limit=limit)
     return body, decode_json(body, limits)
+
+
+async def read_json_document_request(
+    request: Request, *, limit: int = MAX_BODY_BYTES, limits: JsonLimits | None = None
+) -> tuple[bytes, dict[str, Any] | list[Any]]:
+    """(raw body, its JSON object or array), every limit checked; raises WebhookRejected."""
+    _check_media_type(request)
+    body = await read_body(request, limit=limit)
+    return body, decode_json_document(body, limits)

@@ -129,7 +129,7 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
     except WebhookRejected as exc:
         raise _reject(platform, exc.outcome, exc.status, exc.detail) from exc
     settings: KernelSettings = request.app.state.settings
-    params = _signed_params(request)
+    params = signed_params(request)
     try:
         adapter.verify(params, body, settings.webhook_secret, now=kernel.uow.wall_clock.now())
     except SignatureError as exc:
@@ -174,7 +174,7 @@ def _adapter(platform: str) -> PlatformAdapter:
     return adapter
 
 
-def _signed_params(request: Request) -> dict[str, str]:
+def signed_params(request: Request) -> dict[str, str]:
     """Taobao, JD and Pinduoduo sign URL query parameters: adapters read them with the
     headers, as one mapping (lower-cased names; a header wins on a clash)."""
     return {

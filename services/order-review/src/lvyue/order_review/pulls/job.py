@@ -12,8 +12,8 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.pulls import metrics
+from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
-from lvyue.order_review.pulls.shopify import PullError
 from lvyue.order_review.settings import OrderReviewSettings
 
 log = structlog.get_logger(__name__)
@@ -46,6 +46,12 @@ async def refresh_health(kernel: Kernel, targets: list[PullTarget]) -> None:
             platform: await repository.last_notifications(uow.session, platform)
             for platform in {t.platform for t in targets}
         }
+        for t in targets:  # a platform's notifications stored apart from orders (抖店's)
+            stored = await repository.last_notification(uow.session, t.platform, t.shop_id)
+            webhook = notified[t.platform].get(t.shop_id)
+            if stored is not None and (webhook is None or stored > webhook):
+                notified[t.platform][t.shop_id] = stored
+        pending = await repository.pending_notifications(uow.session)
     for target in targets:
         labels = (target.platform, target.shop_id)
         state = states[labels]
@@ -62,6 +68,9 @@ async def refresh_health(kernel: Kernel, targets: list[PullTarget]) -> None:
             )
         if (at := notified[target.platform].get(target.shop_id)) is not None:
             metrics.LAST_NOTIFICATION.labels(*labels).set(at.timestamp())
+        count, oldest = pending.get(labels, (0, now))
+        metrics.NOTIFICATIONS_PENDING.labels(*labels).set(count)
+        metrics.OLDEST_PENDING.labels(*labels).set(max(0.0, (now - oldest).total_seconds()))
         _warn_expiring_token(target, now)
 
 

@@ -49,3 +49,30 @@ CANCELLATIONS = Counter(
     "shipment stopped), already cancelled, or already dispatched (an after-sale matter)",
     ["platform", "outcome"],
 )
+UNREADABLE = Counter(
+    "lvyue_intake_unreadable_orders_total",
+    "Orders read from a platform (pulled or fetched) that could not be mapped to an order",
+    ["platform", "shop"],
+)
+NOTIFICATIONS = Counter(
+    "lvyue_intake_notifications_total",
+    "Platform notifications received, by what they announce (paid, cancelled, ...) and "
+    "whether they were new or a repeat of one received before",
+    ["platform", "kind", "outcome"],
+)
+NOTIFICATION_FETCHES = Counter(
+    "lvyue_intake_notification_fetches_total",
+    "Orders fetched for notifications: accepted (new), known (received before), cancelled, "
+    "failed (tried again later), gone (the platform does not know the order)",
+    ["platform", "outcome"],
+)
+NOTIFICATIONS_PENDING = Gauge(
+    "lvyue_intake_notifications_pending",
+    "Notifications received whose order is not fetched yet (a fetch failing keeps them)",
+    ["platform", "shop"],
+)
+OLDEST_PENDING = Gauge(
+    "lvyue_intake_oldest_notification_pending_seconds",
+    "How long the shop's oldest notification has waited for its order's fetch (0: none waits)",
+    ["platform", "shop"],
+)

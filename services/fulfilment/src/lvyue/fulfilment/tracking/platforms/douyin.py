@@ -21,20 +21,23 @@ cancelled, already shipped, bad tracking number) are the caller's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
 import httpx
 
-from lvyue.common.platform_signing import md5_wrapped, unix_seconds
+from lvyue.common.platform_signing import (
+    DOUYIN_API_VERSION,
+    douyin_api_sign,
+    douyin_param_json,
+    unix_seconds,
+)
 from lvyue.fulfilment.settings import PlatformApi
 
 from .base import Outcome, SingleCallAdapter, TrackingPush, classify_http, json_body, require
 
 METHOD = "order.logisticsAdd"
 PATH = "/order/logisticsAdd"
-VERSION = "2"
 SUCCESS = 10000
 SYSTEM_ERROR = 20000
 BUSY_SUB_CODES = frozenset(
@@ -52,15 +55,6 @@ CARRIER_CODES: Mapping[str, str] = {
 }
 
 
-def param_json(business: Mapping[str, str]) -> str:
-    return json.dumps(business, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def sign(app_key: str, secret: str, method: str, params: str, timestamp: str) -> str:
-    message = f"app_key{app_key}method{method}param_json{params}timestamp{timestamp}v{VERSION}"
-    return md5_wrapped(secret, message)
-
-
 class DouyinAdapter(SingleCallAdapter):
     name = "douyin"
 
@@ -71,7 +65,7 @@ class DouyinAdapter(SingleCallAdapter):
         self, push: TrackingPush, api: PlatformApi, *, now: datetime
     ) -> httpx.Request:
         app_key = require(api.app_key, "app_key")
-        body = param_json(
+        body = douyin_param_json(
             {
                 "order_id": push.platform_order_id,
                 "company_code": self.carrier_codes.get(push.carrier_code, push.carrier_code),
@@ -84,9 +78,11 @@ class DouyinAdapter(SingleCallAdapter):
             "method": METHOD,
             "access_token": require(api.access_token, "access_token"),
             "timestamp": timestamp,
-            "v": VERSION,
+            "v": DOUYIN_API_VERSION,
             "sign_method": "md5",
-            "sign": sign(app_key, require(api.app_secret, "app_secret"), METHOD, body, timestamp),
+            "sign": douyin_api_sign(
+                app_key, require(api.app_secret, "app_secret"), METHOD, body, timestamp, "md5"
+            ),
         }
         url = str(api.base_url).rstrip("/") + PATH
         return httpx.Request(

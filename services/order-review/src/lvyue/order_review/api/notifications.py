@@ -1,0 +1,122 @@
+"""Platform notifications (抖店's message push): verified, stored, then answered as the platform
+wants; the job in notifications/fetch.py fetches the orders they name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from lvyue.common.app import KernelDep
+from lvyue.common.openapi import problem_responses
+from lvyue.common.webhooks import WebhookRejected, read_json_document_request
+from lvyue.common.webhooks.openapi import webhook_openapi
+from lvyue.order_review import repository
+from lvyue.order_review.api.orders import signed_params
+from lvyue.order_review.notifications import douyin
+from lvyue.order_review.platforms import ADAPTERS
+from lvyue.order_review.platforms.base import SignatureError
+from lvyue.order_review.pulls import metrics
+from lvyue.order_review.repository import NewNotification
+from lvyue.order_review.settings import OrderReviewSettings
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Notifier:
+    read: Callable[[Any], tuple[list[NewNotification], int]]
+    answer: bytes  # what the platform wants to hear back, or it pushes again
+
+
+NOTIFIERS = {"douyin": Notifier(douyin.read_push, douyin.ANSWER)}
+
+
+def _refused(platform: str, code: int, detail: Any, outcome: str) -> HTTPException:
+    metrics.NOTIFICATIONS.labels(platform, "-", outcome).inc()
+    return HTTPException(status_code=code, detail=detail)
+
+
+EXAMPLE_PUSH = [
+    {
+        "tag": "101",
+        "msg_id": "7400123456789012345",
+        "data": '{"p_id":6919283746501234567,"s_ids":[6919283746501234568],'
+        '"shop_id":4463798,"order_status":2,"order_type":0,"pay_type":1,'
+        '"pay_time":1718715933,"pay_amount":17800,"biz":2}',
+    }
+]
+
+
+def _openapi() -> dict[str, Any]:
+    extra = webhook_openapi(["douyin"], examples={}, body="")
+    extra["requestBody"] = {
+        "required": True,
+        "description": "抖店's message push (path parameter `platform`: douyin): a JSON array "
+        "of {tag, msg_id, data}, data a JSON object as text; tags 100 (created), 101 (paid), "
+        "105 (address changed) and 106 (cancelled) are stored, others acknowledged.",
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "maxItems": douyin.MAX_MESSAGES,
+                           "items": {"type": "object"}},
+                "examples": {"douyin": {"summary": "抖店 TradePaid", "value": EXAMPLE_PUSH}},
+            }
+        },
+    }  # fmt: skip
+    return extra
+
+
+@router.post(
+    "/notifications/{platform}",
+    openapi_extra=_openapi(),
+    responses={
+        200: {
+            "description": "stored (a repeat once): the platform's own success answer",
+            "content": {"application/json": {"example": {"code": 0, "msg": "success"}}},
+        },
+        **problem_responses(
+            described={
+                401: "signature missing or wrong",
+                404: "a platform lvyue takes no notifications from",
+                413: "body over 1 MiB",
+                415: "not application/json, or not UTF-8",
+                422: "malformed JSON, JSON past its limits, or a message without its tag, "
+                "message id, order id or shop id (the error names which)",
+            }
+        ),
+    },
+)
+async def receive_notifications(platform: str, request: Request, kernel: KernelDep) -> Response:
+    """Stores a platform's signed notifications before answering; their orders are fetched
+    after (each order once, whatever the number of notifications)."""
+    notifier = NOTIFIERS.get(platform)
+    if notifier is None:
+        known = ", ".join(sorted(NOTIFIERS))
+        raise _refused(
+            "unknown",
+            404,
+            f"no notifications from {platform!r}; known: {known}",
+            "unknown_platform",
+        )
+    settings: OrderReviewSettings = request.app.state.settings
+    try:
+        body, payload = await read_json_document_request(request)
+        ADAPTERS[platform].verify(
+            signed_params(request), body, settings.app_secret, now=kernel.uow.wall_clock.now()
+        )
+        found, ignored = notifier.read(payload)
+    except WebhookRejected as exc:
+        raise _refused(platform, exc.status, exc.detail, exc.outcome) from exc
+    except SignatureError as exc:
+        raise _refused(platform, 401, str(exc), "unauthorized") from exc
+    async with kernel.uow() as uow:
+        new = await repository.record_notifications(uow.session, found, received_at=uow.clock.now())
+        await uow.commit()
+    for item in found:
+        outcome = "new" if item.message_id in new else "repeat"
+        metrics.NOTIFICATIONS.labels(platform, item.kind, outcome).inc()
+    metrics.NOTIFICATIONS.labels(platform, "other", "ignored").inc(ignored)
+    return Response(notifier.answer, media_type="application/json")

@@ -1,0 +1,140 @@
+"""The job that takes stored notifications to orders: it claims a batch, fetches each named
+order once with the shop's signed API call, and takes it through intake (or cancels it here)
+in the transaction that marks its notifications done. A fetch that fails is tried again later,
+backing off; the notification stays until it succeeds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+import structlog
+
+from lvyue.common.bootstrap import BackgroundJob, Kernel
+from lvyue.common.jobs import every
+from lvyue.order_review import repository
+from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
+from lvyue.order_review.pulls import metrics
+from lvyue.order_review.pulls.calls import PullError
+from lvyue.order_review.pulls.orders import ShopSource, accept_command, cancel_here
+from lvyue.order_review.pulls.reconcile import PullTarget
+from lvyue.order_review.repository import PendingNotification
+from lvyue.order_review.settings import OrderReviewSettings
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(minutes=2)  # a claim this old is another process's that died: taken again
+MAX_BACKOFF_S = 300.0
+NOTIFIED_PLATFORMS = frozenset({"douyin"})  # whose notifications name an order to fetch
+NOTIFIED_PREFIX = "notified:"  # the delivery id of an order a notification's fetch brought
+
+
+@dataclass
+class Batch:
+    """What one claim turned into: orders to accept, notifications done or to try again."""
+
+    commands: list[AcceptOrder] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+    failed: dict[str, list[PendingNotification]] = field(default_factory=dict)
+
+
+def notifications_job(settings: OrderReviewSettings) -> BackgroundJob:
+    shops = {(t.platform, t.shop_id): t for t in PullTarget.all(settings)}
+
+    async def fetch_notified_orders(kernel: Kernel) -> None:
+        async with httpx.AsyncClient(timeout=settings.order_pull_timeout_s) as client:
+            while await take_notifications(kernel, client, shops, settings):
+                pass  # a full batch: more may be waiting
+
+    return every(settings.notification_fetch_interval_s, fetch_notified_orders)
+
+
+async def take_notifications(
+    kernel: Kernel,
+    client: httpx.AsyncClient,
+    shops: Mapping[tuple[str, str], ShopSource],
+    settings: OrderReviewSettings,
+) -> bool:
+    """One batch; True if it was full (more may be due)."""
+    limit = settings.notification_fetch_batch
+    async with kernel.uow() as uow:
+        claimed = await repository.claim_notifications(
+            uow.session, now=uow.clock.now(), limit=limit, lease=LEASE
+        )
+        await uow.commit()
+    if not claimed:
+        return False
+    batch = Batch()
+    by_order: dict[tuple[str, str, str], list[PendingNotification]] = defaultdict(list)
+    for item in claimed:
+        by_order[(item.platform, item.shop_id, item.platform_order_id)].append(item)
+    for (platform, shop_id, order_id), items in by_order.items():
+        await _take_order(
+            kernel, client, shops.get((platform, shop_id)), settings, order_id, items, batch
+        )
+    await _finish(kernel, batch)
+    return len(claimed) == limit
+
+
+async def _take_order(
+    kernel: Kernel,
+    client: httpx.AsyncClient,
+    shop: ShopSource | None,
+    settings: OrderReviewSettings,
+    order_id: str,
+    items: Sequence[PendingNotification],
+    batch: Batch,
+) -> None:
+    platform = items[0].platform
+    if shop is None:
+        batch.failed.setdefault(
+            f"no API credentials for {platform} shop {items[0].shop_id}", []
+        ).extend(items)
+        return
+    try:
+        raw = await shop.source.detail(client, shop.shop, order_id)
+    except PullError as exc:
+        batch.failed.setdefault(str(exc), []).extend(items)
+        return
+    batch.done.extend(item.id for item in items)
+    if raw is None:
+        metrics.NOTIFICATION_FETCHES.labels(platform, "gone").inc()
+        log.warning("notified_order_unknown", platform=platform, shop=shop.shop_id, order=order_id)
+        return
+    reason = shop.source.cancellation(raw)
+    if reason is not None:
+        await cancel_here(kernel, shop, order_id, reason)
+        metrics.NOTIFICATION_FETCHES.labels(platform, "cancelled").inc()
+        return
+    cmd = accept_command(kernel, settings, shop, raw, delivery_id=f"{NOTIFIED_PREFIX}{order_id}")
+    if cmd is not None:
+        batch.commands.append(cmd)
+
+
+async def _finish(kernel: Kernel, batch: Batch) -> None:
+    """The batch's orders and its notifications' outcome, in one transaction."""
+    async with kernel.uow() as uow:
+        now = uow.clock.now()
+        accepted = await stage_orders(uow, batch.commands) if batch.commands else []
+        await repository.finish_notifications(uow.session, batch.done, at=now)
+        for error, items in batch.failed.items():
+            await repository.retry_notifications(
+                uow.session, [i.id for i in items], error=error, due_at=_retry_at(now, items)
+            )
+        await uow.commit()
+    for cmd, outcome in zip(batch.commands, accepted, strict=True):
+        label = "accepted" if outcome.created else "known"
+        metrics.NOTIFICATION_FETCHES.labels(cmd.platform, label).inc()
+    for error, items in batch.failed.items():
+        metrics.NOTIFICATION_FETCHES.labels(items[0].platform, "failed").inc(len(items))
+        log.warning(
+            "notified_order_fetch_failed", platform=items[0].platform, count=len(items), error=error
+        )
+
+
+def _retry_at(now: datetime, items: Sequence[PendingNotification]) -> datetime:
+    """Backing off: 2 s, 4 s, 8 s ... at most five minutes after the latest attempt."""
+    attempts = max(item.attempts for item in items)
+    return now + timedelta(seconds=min(2.0**attempts, MAX_BACKOFF_S))

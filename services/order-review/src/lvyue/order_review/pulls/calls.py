@@ -1,0 +1,72 @@
+"""A platform API call with the retries every platform needs: 429 and 5xx (and what a platform
+says is busy) are tried again, after Retry-After when given (bounded), else after a short
+backoff; anything else stops the pull, its watermark unmoved."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+MAX_RETRY_AFTER_S = 30.0
+ATTEMPTS = 3
+T = TypeVar("T")
+
+
+class PullError(Exception):
+    """The platform refused or failed the call: the pull stops, its watermark stays."""
+
+
+class Retryable(PullError):
+    """A failure worth another attempt (rate limited, the platform's fault, the network)."""
+
+    def __init__(self, message: str, wait_s: float = 0.0) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """`call` up to ATTEMPTS times while it raises Retryable; its last error if all fail."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(Retryable),
+        stop=stop_after_attempt(ATTEMPTS),
+        wait=lambda state: _wait_s(state.outcome.exception() if state.outcome else None),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable: tenacity reraises the last error")
+
+
+def _wait_s(error: BaseException | None) -> float:
+    if isinstance(error, Retryable) and error.wait_s > 0:
+        return min(error.wait_s, MAX_RETRY_AFTER_S)
+    return 0.5
+
+
+def check_status(response: httpx.Response, platform: str) -> None:
+    """429 and 5xx as Retryable, any other non-200 as PullError."""
+    if response.status_code == 429:
+        raise Retryable("429 rate limited", retry_after(response.headers.get("Retry-After")))
+    if response.status_code >= 500:
+        raise Retryable(f"{response.status_code} from {platform}")
+    if response.status_code != 200:
+        raise PullError(f"{response.status_code} from {platform}: {response.text[:200]}")
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """The request; a network failure is Retryable."""
+    try:
+        return await client.send(request)
+    except httpx.TransportError as exc:
+        raise Retryable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value or "1"))
+    except ValueError:
+        return 1.0

@@ -1,0 +1,92 @@
+"""A platform's order, as a pull or a notification's fetch found it, taken to lvyue: the intake
+command of a new order, or the cancellation of one lvyue holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import structlog
+from pydantic import ValidationError
+
+from lvyue.common.bootstrap import Kernel
+from lvyue.order_review import repository
+from lvyue.order_review.commands.intake import AcceptOrder
+from lvyue.order_review.commands.operator import CancelOrder, cancel_order
+from lvyue.order_review.domain.slas import REVIEW_SLA
+from lvyue.order_review.domain.status import OrderStatus
+from lvyue.order_review.domain.transitions import TransitionNotAllowed
+from lvyue.order_review.platforms import ADAPTERS
+from lvyue.order_review.platforms.base import PayloadError
+from lvyue.order_review.pulls import metrics
+from lvyue.order_review.pulls.source import OrderSource, RawOrder
+from lvyue.order_review.settings import OrderReviewSettings, ShopPull
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ShopSource:
+    """One configured shop and how its platform's orders are read."""
+
+    platform: str
+    shop_id: str
+    shop: ShopPull
+    source: OrderSource
+
+
+def accept_command(
+    kernel: Kernel,
+    settings: OrderReviewSettings,
+    target: ShopSource,
+    raw: RawOrder,
+    *,
+    delivery_id: str,
+) -> AcceptOrder | None:
+    """The intake command for an order read from the platform; None for an unreadable one
+    (logged and counted: the platform's data, not a fault of the pull)."""
+    headers, payload = target.source.adapter_input(target.shop_id, raw)
+    try:
+        order = ADAPTERS[target.platform].to_canonical(headers, payload)
+    except (PayloadError, ValidationError) as exc:
+        metrics.UNREADABLE.labels(target.platform, target.shop_id).inc()
+        log.warning(
+            "platform_order_invalid", platform=target.platform, shop=target.shop_id,
+            order=target.source.order_id(raw), error=str(exc)[:300],
+        )  # fmt: skip
+        return None
+    shop_tz = settings.shop_timezone(order.platform, order.shop_id)
+    return AcceptOrder(
+        platform=target.platform,
+        delivery_id=delivery_id,
+        order=order,
+        raw_body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        review_due=kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz),
+    )
+
+
+async def cancel_here(
+    kernel: Kernel, target: ShopSource, platform_order_id: str, reason: str
+) -> None:
+    """A platform-side cancellation of an order lvyue holds: before dispatch it is cancelled
+    here (order.cancelled: stock released, fulfilment stops the shipment and tells the
+    warehouse); after dispatch it is left to after-sales, logged and counted."""
+    async with kernel.uow() as uow:
+        order_id = await repository.order_id_for(
+            uow.session, platform=target.platform, shop_id=target.shop_id,
+            platform_order_id=platform_order_id,
+        )  # fmt: skip
+    if order_id is None:
+        return  # never accepted: nothing to stop
+    why = f"cancelled on {target.platform}: {reason or 'no reason given'}"
+    try:
+        await cancel_order(CancelOrder(order_id, why, target.platform), kernel.uow())
+        outcome = "cancelled"
+    except TransitionNotAllowed as exc:
+        outcome = "already" if exc.current == OrderStatus.CANCELLED else "after_dispatch"
+    if outcome != "already":
+        metrics.CANCELLATIONS.labels(target.platform, outcome).inc()
+        log.info(
+            "platform_cancellation", platform=target.platform, shop=target.shop_id,
+            order_id=str(order_id), outcome=outcome,
+        )  # fmt: skip

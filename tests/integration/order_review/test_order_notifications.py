@@ -1,0 +1,267 @@
+"""抖店 notifications against the real PostgreSQL, the sandbox's 抖店 answering in process:
+pushes stored once before the answer, each order fetched with the signed API and accepted once
+whatever the number of notifications, what no push announced found by the pull and counted,
+cancellations stopping the order, failing fetches tried again, hostile pushes refused by name."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lvyue.cli import sandbox, sandbox_douyin
+from lvyue.cli.sandbox_shopify import Faults
+from lvyue.common.bootstrap import Kernel
+from lvyue.order_review import repository
+from lvyue.order_review.main import build_app
+from lvyue.order_review.notifications.fetch import take_notifications
+from lvyue.order_review.pulls.calls import PullError
+from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.settings import OrderReviewSettings
+from lvyue.order_review.tables import order_notifications, orders
+from tests.support.apps import QUIET, serve
+from tests.support.metrics import metric
+
+SKU = "TEA-LJ-250G"
+
+
+@dataclass
+class Douyin:
+    kernel: Kernel
+    review: httpx.AsyncClient  # order-review's API
+    platform: httpx.AsyncClient  # the sandbox's 抖店 API
+    target: PullTarget
+    settings: OrderReviewSettings
+    shop_id: str
+
+    async def push(self, messages: list[dict[str, Any]], **headers: str) -> httpx.Response:
+        body = json.dumps(messages, ensure_ascii=False).encode()
+        return await self.post(body, **(sandbox_douyin.push_headers(body) | headers))
+
+    async def post(self, body: bytes, **headers: str) -> httpx.Response:
+        return await self.review.post("/notifications/douyin", content=body, headers=headers)
+
+    async def fetch_all(self) -> None:
+        shops = {(self.target.platform, self.target.shop_id): self.target}
+        for _ in range(100):  # bounded: a batch at a time until none is full
+            if not await take_notifications(self.kernel, self.platform, shops, self.settings):
+                return
+        raise AssertionError("notifications never ran out")
+
+
+@pytest.fixture
+async def douyin(make_settings: Callable[..., OrderReviewSettings]) -> AsyncIterator[Douyin]:
+    shop_id = str(random.randrange(10**7, 10**8))
+    shop = {
+        "base_url": "http://sandbox/douyin",
+        "access_token": sandbox.ACCESS_TOKEN,
+        "app_key": sandbox_douyin.APP_KEY,
+        "app_secret": sandbox_douyin.APP_SECRET,
+    }
+    settings = make_settings(
+        **QUIET, order_pull_shops={f"douyin/{shop_id}": shop}, order_pull_page_size=50,
+        notification_fetch_batch=40,
+    )  # fmt: skip
+    app = build_app(settings)
+    sandbox_douyin.STORE = sandbox_douyin.DouyinStore()  # one shop's orders: this test's
+    transport = httpx.ASGITransport(app=sandbox.app())
+    async with serve(app) as review, httpx.AsyncClient(transport=transport) as platform:
+        (target,) = PullTarget.all(settings)
+        yield Douyin(app.state.kernel, review, platform, target, settings, shop_id)
+    sandbox_douyin.STORE = sandbox_douyin.DouyinStore()
+
+
+def _put(shop_id: str, count: int, *, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    made = [sandbox_douyin.new_order(rng, [SKU], shop_id, int(time.time())) for _ in range(count)]
+    for order in made:
+        sandbox_douyin.STORE.orders[order["order_id"]] = order
+        sandbox_douyin.STORE.listed.add(order["order_id"])
+    return made
+
+
+def _paid(order: dict[str, Any]) -> dict[str, Any]:
+    return sandbox_douyin.message(sandbox_douyin.TAG_PAID, order)
+
+
+async def _accepted(engine: AsyncEngine, shop_id: str) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(orders.c.platform_order_id).where(
+                orders.c.platform == "douyin", orders.c.shop_id == shop_id
+            )
+        )
+    return sorted(r[0] for r in rows)
+
+
+async def test_200_orders_a_fifth_not_pushed_are_all_accepted_once_40_reconciled(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    made = _put(douyin.shop_id, 200, seed=1)
+    pushed = made[:160]
+    for order in pushed:  # one push each
+        answer = await douyin.push([_paid(order)])
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"code": 0, "msg": "success"}
+    again = await douyin.push([_paid(o) for o in pushed[:30]])  # and 30 pushed again, new ids
+    assert again.status_code == 200, again.text
+    await douyin.fetch_all()
+    assert await _accepted(engine, douyin.shop_id) == sorted(o["order_id"] for o in pushed)
+
+    tally = await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    assert (tally.pulled, tally.reconciled, tally.invalid) == (200, 40, 0)
+    assert await _accepted(engine, douyin.shop_id) == sorted(o["order_id"] for o in made)
+    again_tally = await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    assert again_tally.reconciled == 0  # the overlap read them again: nothing new
+    async with engine.connect() as conn:
+        pending = await conn.scalar(
+            select(func.count()).where(
+                order_notifications.c.shop_id == douyin.shop_id,
+                order_notifications.c.done_at.is_(None),
+            )
+        )
+    assert pending == 0
+
+
+async def test_a_push_repeated_is_stored_once_and_its_order_accepted_once(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    (order,) = _put(douyin.shop_id, 1, seed=2)
+    message = _paid(order)
+    before = metric("lvyue_intake_notifications_total", platform="douyin", kind="paid",
+                    outcome="repeat")  # fmt: skip
+    for _ in range(3):
+        assert (await douyin.push([message])).status_code == 200
+    after = metric("lvyue_intake_notifications_total", platform="douyin", kind="paid",
+                   outcome="repeat")  # fmt: skip
+    assert after == before + 2
+    async with engine.connect() as conn:
+        stored = await conn.scalar(
+            select(func.count()).where(order_notifications.c.message_id == message["msg_id"])
+        )
+    assert stored == 1
+    await douyin.fetch_all()
+    await douyin.fetch_all()
+    assert await _accepted(engine, douyin.shop_id) == [order["order_id"]]
+
+
+async def test_a_cancellation_pushed_cancels_the_order_before_dispatch(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    (order,) = _put(douyin.shop_id, 1, seed=3)
+    await douyin.push([_paid(order)])
+    await douyin.fetch_all()
+    order.update(order_status=sandbox_douyin.CANCELLED, update_time=int(time.time()))
+    order["cancel_reason"] = "买家取消"
+    await douyin.push([sandbox_douyin.message(sandbox_douyin.TAG_CANCELLED, order)])
+    await douyin.fetch_all()
+    async with douyin.kernel.uow() as uow:
+        order_id = await repository.order_id_for(
+            uow.session, platform="douyin", shop_id=douyin.shop_id,
+            platform_order_id=order["order_id"],
+        )  # fmt: skip
+        assert order_id is not None
+        record = await repository.get_order(uow.session, order_id)
+    assert record is not None
+    assert record.status == "cancelled"
+    assert "cancelled on douyin: 买家取消" in record.history[-1].note
+
+
+async def test_a_fetch_that_fails_keeps_the_notification_and_backs_off(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    (order,) = _put(douyin.shop_id, 1, seed=4)
+    broken = douyin.target.shop.model_copy(update={"app_key": "someone-else"})
+    wrong = PullTarget(douyin.target.platform, douyin.shop_id, broken, douyin.target.source)
+    await douyin.push([_paid(order)])
+    shops = {("douyin", douyin.shop_id): wrong}
+    assert not await take_notifications(douyin.kernel, douyin.platform, shops, douyin.settings)
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(order_notifications).where(order_notifications.c.shop_id == douyin.shop_id)
+            )
+        ).one()
+    assert (row.attempts, row.done_at) == (1, None)
+    assert "30001" in row.last_error  # 抖店's complaint, kept for the operator
+    assert row.due_at > row.received_at  # not before its backoff
+    assert await _accepted(engine, douyin.shop_id) == []
+
+
+async def test_a_pull_failing_on_a_page_resumes_without_a_miss_or_a_duplicate(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    made = _put(douyin.shop_id, 120, seed=5)
+    sandbox_douyin.STORE.faults = Faults(fail_pages=3, from_offset=50)
+    with pytest.raises(PullError):
+        await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    assert len(await _accepted(engine, douyin.shop_id)) == 50  # the first page, committed
+    tally = await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    assert (tally.pulled, tally.reconciled) == (120, 70)
+    assert await _accepted(engine, douyin.shop_id) == sorted(o["order_id"] for o in made)
+
+
+def _message(**changes: Any) -> dict[str, Any]:
+    data = {"p_id": 6919283746501234567, "shop_id": 4463798, "order_status": 2}
+    return {"tag": "101", "msg_id": "m-1", "data": json.dumps(data)} | changes
+
+
+HOSTILE: list[tuple[str, Any, int, str]] = [
+    ("an object, not an array", {"tag": "101"}, 422, "JSON array of messages"),
+    ("a message that is a string", ["101"], 422, "must be a message object"),
+    ("no tag", [_message(tag=None)], 422, "tag"),
+    ("no message id", [_message(msg_id=None)], 422, "message id"),
+    ("a message id of 200 characters", [_message(msg_id="m" * 200)], 422, "128"),
+    ("data not JSON", [_message(data="{p_id")], 422, "data: malformed JSON"),
+    ("data an array", [_message(data="[1]")], 422, "data: must be a JSON object"),
+    ("no order id", [_message(data=json.dumps({"shop_id": 1}))], 422, "shop order id"),
+    ("an order id as a float", [_message(data='{"p_id": 1.5, "shop_id": 1}')], 422, "order id"),
+    ("no shop id", [_message(data=json.dumps({"p_id": 12}))], 422, "shop id"),
+    ("501 messages", [_message(msg_id=f"m{i}") for i in range(501)], 422, "more than 500"),
+    ("data nested 40 deep", [_message(data='{"a":' * 40 + "1" + "}" * 40)], 422, "nesting"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [pytest.param(body, status, says, id=name) for name, body, status, says in HOSTILE],
+)
+async def test_a_hostile_push_is_refused_naming_what_is_wrong(
+    douyin: Douyin, body: Any, status: int, says: str
+) -> None:
+    answer = await douyin.push(body)
+    assert answer.status_code == status, answer.text
+    assert says in answer.text
+
+
+async def test_refused_pushes_store_nothing_and_other_tags_are_acknowledged(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    async def stored() -> int:
+        async with engine.connect() as conn:
+            count = await conn.scalar(select(func.count()).select_from(order_notifications))
+        return int(count or 0)
+
+    before = await stored()
+    mixed = [_message(msg_id=f"x-{uuid.uuid4()}"), _message(msg_id=None)]
+    assert (await douyin.push(mixed)).status_code == 422  # one bad message refuses the push
+    body = json.dumps([_message(msg_id=f"y-{uuid.uuid4()}")]).encode()
+    forged = await douyin.post(body, **(sandbox_douyin.push_headers(b"other") | {
+        "Content-Type": "application/json"}))  # fmt: skip
+    assert forged.status_code == 401, forged.text
+    text_plain = await douyin.post(body, **{"Content-Type": "text/plain"})
+    assert text_plain.status_code == 415
+    assert await stored() == before
+    other = await douyin.push([_message(tag="200", msg_id=f"z-{uuid.uuid4()}")])  # a refund
+    assert other.status_code == 200
+    assert other.json() == {"code": 0, "msg": "success"}
+    assert await stored() == before
