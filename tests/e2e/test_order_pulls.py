@@ -1,8 +1,9 @@
-"""Reconciliation end to end (`lvyue run` with the sandbox's Shopify and 抖店 shops as its own
-process): 200 paid orders, a fifth of their webhooks (Shopify) or pushes (抖店) dropped, the
-first Shopify pull failing on its second page, a tenth of the 抖店 pushes repeated; every order
-is accepted exactly once (one shipment each), the 40 the notifications missed are counted as
-reconciled, and a notification delivered again changes nothing. A cancellation on either
+"""Order sync end to end (`lvyue run`, the sandbox's Shopify shop, 抖店 shop and 拼多多 app as
+its own process): per platform 200 paid orders, a fifth of their webhooks (Shopify), pushes
+(抖店) or message-service messages (拼多多) dropped, a tenth of the others sent twice, the first
+Shopify pull failing on its second page; every order is accepted exactly once (one shipment
+each), the 40 the notifications missed are counted as reconciled, and a notification delivered
+again changes nothing. A buyer's cancellation (or 拼多多 refund before shipment) on each
 platform stops the order's shipment."""
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         f"shopify/{SHOP}": {"base_url": f"{sandbox}/shopify/{SHOP}", "access_token": ACCESS_TOKEN},
         f"douyin/{DOUYIN_SHOP}": {"base_url": f"{sandbox}/douyin", "access_token": ACCESS_TOKEN,
                                   "app_key": APP_KEY, "app_secret": APP_SECRET},
+        # 拼多多's shop is its app (one app per mall): the client_id
+        f"pinduoduo/{APP_KEY}": {"base_url": f"{sandbox}/pinduoduo",
+                                 "message_url": f"ws://127.0.0.1:{sandbox_port}/pinduoduo",
+                                 "access_token": ACCESS_TOKEN, "app_key": APP_KEY,
+                                 "app_secret": APP_SECRET},
     }  # fmt: skip
     env = {
         "LVYUE_ORDER_PULL_SHOPS": json.dumps(shops),
@@ -70,7 +76,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         wait_http(f"{sandbox}/livez", process=platform)
         for n in range(5):
             wait_http(f"http://127.0.0.1:{port + n}/readyz", process=run)
-        await stock_over_api(f"http://127.0.0.1:{port + 1}", OPS, "WH-SH-01", [SKU], 1000)
+        await stock_over_api(
+            f"http://127.0.0.1:{port + 1}", OPS, "WH-SH-01", [SKU], 5000
+        )  # three platforms of 200 orders, up to 3 each
         yield Stack(
             f"http://127.0.0.1:{port}",
             f"http://127.0.0.1:{port + 4}",
@@ -175,12 +183,22 @@ async def _redeliver(stack: Stack, order_id: str) -> Any:
     )  # fmt: skip
 
 
-async def test_douyin_orders_notified_or_not_are_accepted_once_each(stack: Stack) -> None:
+def _announced(stack: Stack, platform: str) -> dict[str, Any]:
+    """Where the sandbox announces a platform's orders: 抖店 pushes them to lvyue, 拼多多 sends
+    them down the message-service connection lvyue keeps open."""
+    if platform == "douyin":
+        return {"shop_id": DOUYIN_SHOP, "push_url": f"{stack.review}/notifications/douyin"}
+    return {}
+
+
+@pytest.mark.parametrize("platform", ["douyin", "pinduoduo"])
+async def test_notified_orders_and_those_never_notified_are_accepted_once_each(
+    stack: Stack, platform: str
+) -> None:
     created = await http(
-        "POST", f"{stack.sandbox}/_sim/douyin/orders",
-        json={"shop_id": DOUYIN_SHOP, "count": ORDERS, "drop_share": DROPPED / ORDERS,
-              "repeat_share": 0.1, "seed": 17, "skus": [SKU], "list_after_s": 3.0,
-              "push_url": f"{stack.review}/notifications/douyin"},
+        "POST", f"{stack.sandbox}/_sim/{platform}/orders",
+        json={"count": ORDERS, "drop_share": DROPPED / ORDERS, "repeat_share": 0.1, "seed": 17,
+              "skus": [SKU], "list_after_s": 3.0, **_announced(stack, platform)},
     )  # fmt: skip
     assert created.status_code == 200, created.text
     made = created.json()
@@ -189,36 +207,45 @@ async def test_douyin_orders_notified_or_not_are_accepted_once_each(stack: Stack
 
     async def reconciled() -> float:
         return await _metric(
-            stack.consumers, "lvyue_intake_reconciled_total", platform="douyin", source="pull"
+            stack.consumers, "lvyue_intake_reconciled_total", platform=platform, source="pull"
         )
 
-    async def shipments() -> list[dict[str, Any]]:
-        return [s for s in await _shipments(stack) if s["platform_order_id"] in ids]
+    async def shipped() -> list[str]:
+        return sorted(
+            s["platform_order_id"] for s in await _shipments(stack) if s["platform_order_id"] in ids
+        )
 
-    shipped = await eventually(shipments, lambda s: len(s) >= ORDERS, timeout_s=90)
-    assert sorted(s["platform_order_id"] for s in shipped) == sorted(ids)  # each once
+    async def count() -> int:
+        return len(await shipped())
+
+    await eventually(count, lambda n: n >= ORDERS, timeout_s=90)
+    assert await shipped() == sorted(ids)  # each once
     assert await eventually(reconciled, lambda n: n >= DROPPED, timeout_s=30) == DROPPED
     name = "lvyue_intake_notification_fetches_total"
     fetched = {
-        outcome: await _metric(stack.consumers, name, platform="douyin", outcome=outcome)
+        outcome: await _metric(stack.consumers, name, platform=platform, outcome=outcome)
         for outcome in ("accepted", "known", "failed", "gone", "cancelled")
     }
-    # every pushed order fetched and accepted before the search listed it
+    # every announced order fetched and accepted before the search listed it
     assert fetched["accepted"] == ORDERS - DROPPED, fetched
-    assert len(await shipments()) == ORDERS
+    assert await count() == ORDERS
 
 
 def _one_order(stack: Stack, platform: str) -> dict[str, Any]:
-    """The sandbox's spec of one paid order, announced (webhook or push) to lvyue."""
+    """The sandbox's spec of one paid order, announced (webhook, push, message) to lvyue."""
     if platform == "shopify":
         return {"shop": SHOP, "count": 1, "seed": 11, "skus": [SKU],
                 "webhook_url": f"{stack.review}/webhooks/shopify/orders",
                 "webhook_secret": DEV_WEBHOOK_SECRET}  # fmt: skip
-    return {"shop_id": DOUYIN_SHOP, "count": 1, "seed": 23, "skus": [SKU],
-            "push_url": f"{stack.review}/notifications/douyin"}  # fmt: skip
+    return {"count": 1, "seed": 23, "skus": [SKU], **_announced(stack, platform)}
 
 
-@pytest.mark.parametrize("platform", ["shopify", "douyin"])
+# how the buyer stops the order on each platform: a cancellation, or (拼多多) a refund before
+# shipment; Shopify's is seen by the next pull, the others are announced too
+STOPPED_BY = {"shopify": "cancel", "douyin": "cancel", "pinduoduo": "refund"}
+
+
+@pytest.mark.parametrize("platform", ["shopify", "douyin", "pinduoduo"])
 async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
     stack: Stack, platform: str
 ) -> None:
@@ -232,9 +259,8 @@ async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
         return [s for s in await _shipments(stack) if s["platform_order_id"] == platform_id]
 
     await eventually(shipment, lambda s: len(s) == 1 and s[0]["status"] == "pending", timeout_s=30)
-    # Shopify's is seen by the next pull; 抖店 pushes a cancellation message too
     cancelled = await http(
-        "POST", f"{stack.sandbox}/_sim/{platform}/orders/{platform_id}/cancel",
+        "POST", f"{stack.sandbox}/_sim/{platform}/orders/{platform_id}/{STOPPED_BY[platform]}",
         json={"push_url": f"{stack.review}/notifications/douyin"},
     )  # fmt: skip
     assert cancelled.status_code == 200, cancelled.text
@@ -243,3 +269,5 @@ async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
         shipment, lambda s: len(s) == 1 and s[0]["status"] == "cancelled", timeout_s=30
     )
     assert f"cancelled on {platform}" in (stopped["cancel_reason"] or "")
+    if platform == "pinduoduo":
+        assert "refunded" in stopped["cancel_reason"]

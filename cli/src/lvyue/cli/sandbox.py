@@ -3,8 +3,9 @@
 Not a platform: it answers every platform's tracking-number call with that platform's success
 shape, so a demo's tracking syncs end `synced` instead of `skipped`. It also keeps Shopify
 shops' orders for reconciliation (sandbox_shopify.py: webhooks with some dropped, the Admin
-orders search) and 抖店 shops' (sandbox_douyin.py: message pushes with some dropped, the signed
-order detail and search). Each platform gets its own
+orders search), 抖店 shops' (sandbox_douyin.py: message pushes with some dropped, the signed
+order detail and search) and a 拼多多 app's (sandbox_pinduoduo.py: its message service's
+WebSocket, the gateway's order calls). Each platform gets its own
 path prefix (`/<platform>`); Shopify's access token is checked, the signed platforms' calls
 must carry the sandbox app key. Run: `python -m lvyue.cli.sandbox --port N`.
 """
@@ -20,9 +21,9 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
-from lvyue.cli import sandbox_douyin, sandbox_shopify
+from lvyue.cli import sandbox_douyin, sandbox_pinduoduo, sandbox_shopify
 
 APP_KEY = sandbox_douyin.APP_KEY  # one app for every signed platform of the sandbox
 APP_SECRET = sandbox_douyin.APP_SECRET
@@ -85,6 +86,8 @@ async def answer(request: Request) -> Response:
             }
         )
     if platform == "pinduoduo":
+        if params.get("type") in sandbox_pinduoduo.ORDER_TYPES:
+            return sandbox_pinduoduo.gateway(params)
         return JSONResponse({"logistics_online_send_response": {"is_success": True}})
     if platform == "douyin":
         return JSONResponse({"code": 10000, "msg": "success", "data": {}})
@@ -118,6 +121,17 @@ def app() -> Starlette:
                 methods=["POST"],
             ),
             Route("/_sim/douyin/faults", sandbox_douyin.set_faults, methods=["POST"]),
+            # the sandbox's 拼多多 app: its message service, its order calls (in `answer`)
+            WebSocketRoute(
+                "/pinduoduo/message/{client_id}/{stamp}/{sign}", sandbox_pinduoduo.message_service
+            ),
+            Route("/_sim/pinduoduo/orders", sandbox_pinduoduo.create_orders, methods=["POST"]),
+            Route(
+                "/_sim/pinduoduo/orders/{order_sn}/refund",
+                sandbox_pinduoduo.refund_order,
+                methods=["POST"],
+            ),
+            Route("/_sim/pinduoduo/messages", sandbox_pinduoduo.messages),
             Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
             Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),
         ],

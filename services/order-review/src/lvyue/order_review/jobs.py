@@ -13,6 +13,7 @@ from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.notifications.fetch import NOTIFIED_PLATFORMS, notifications_job
+from lvyue.order_review.notifications.stream import message_streams_job
 from lvyue.order_review.pulls.job import order_pulls_job
 from lvyue.order_review.settings import OrderReviewSettings
 
@@ -41,6 +42,9 @@ def jobs(settings: OrderReviewSettings) -> list[BackgroundJob]:
     found = [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
     if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
         found.append(order_pulls_job(settings))
-    if any(key.partition("/")[0] in NOTIFIED_PLATFORMS for key in settings.order_pull_shops):
+    platforms = {key.partition("/")[0] for key in settings.order_pull_shops}
+    if platforms & NOTIFIED_PLATFORMS:
         found.append(notifications_job(settings))  # notified orders fetched with their API
+    if "pinduoduo" in platforms:
+        found.append(message_streams_job(settings))  # its notifications come by WebSocket
     return found

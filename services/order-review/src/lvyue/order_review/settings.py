@@ -9,8 +9,8 @@ from lvyue.common.settings import KernelSettings
 from lvyue.order_review.domain.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
 from lvyue.order_review.domain.rules.findings import Reason
 
-PULL_PLATFORMS = frozenset({"shopify", "douyin"})  # whose order search lvyue speaks
-SIGNED_PLATFORMS = frozenset({"douyin"})  # whose API calls are signed with the app's secret
+PULL_PLATFORMS = frozenset({"shopify", "douyin", "pinduoduo"})  # whose order search lvyue speaks
+SIGNED_PLATFORMS = frozenset({"douyin", "pinduoduo"})  # API calls signed with the app's secret
 
 
 class ShopPull(BaseModel):
@@ -23,11 +23,17 @@ class ShopPull(BaseModel):
         "https://openapi-fxg.jinritemai.com"
     )
     access_token: SecretStr = Field(description="The app's access token for this shop.")
-    app_key: str = Field(default="", description="The app's key (抖店: app_key).")
+    app_key: str = Field(
+        default="", description="The app's key (抖店: app_key; 拼多多: client_id)."
+    )
     app_secret: SecretStr = Field(
         default=SecretStr(""), description="The app's secret: signs every API call."
     )
     api_version: str = Field(default="2025-01", pattern=r"^\d{4}-\d{2}$")
+    message_url: str = Field(
+        default="wss://message-api.pinduoduo.com",
+        description="拼多多: the message service the app connects to for its notifications.",
+    )
     token_expires_at: datetime | None = Field(
         default=None, description="When the token stops working: warned about before, in logs."
     )
@@ -67,7 +73,7 @@ class OrderReviewSettings(KernelSettings):
     order_pull_shops: dict[str, ShopPull] = Field(
         default_factory=dict,
         description="Shops whose orders are pulled to catch what notifications missed, by "
-        '"<platform>/<shop_id>" (shopify, douyin): {"shopify/my-shop.myshopify.com": '
+        '"<platform>/<shop_id>" (shopify, douyin, pinduoduo): {"shopify/my-shop.myshopify.com": '
         '{"base_url": "https://my-shop.myshopify.com", "access_token": "..."}}.',
     )
     order_pull_interval_s: float = Field(default=60.0, gt=0, description="Between pulls.")

@@ -32,6 +32,8 @@ from lvyue.common.platform_signing.jd import (
 from lvyue.common.platform_signing.pinduoduo import (
     PDD_CLIENT_ID,
     PDD_SYSTEM_PARAMS,
+    pdd_call_params,
+    pdd_message_sign,
     verify_pdd,
 )
 from lvyue.common.platform_signing.primitives import (
@@ -105,6 +107,8 @@ __all__ = [
     "md5_wrapped",
     "normalize_headers",
     "parse_china_time",
+    "pdd_call_params",
+    "pdd_message_sign",
     "required_param",
     "sign",
     "sorted_params",

@@ -27,7 +27,9 @@ from lvyue.order_review.settings import OrderReviewSettings
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=2)  # a claim this old is another process's that died: taken again
 MAX_BACKOFF_S = 300.0
-NOTIFIED_PLATFORMS = frozenset({"douyin"})  # whose notifications name an order to fetch
+NOTIFIED_PLATFORMS = frozenset(
+    {"douyin", "pinduoduo"}
+)  # whose notifications name an order to fetch
 NOTIFIED_PREFIX = "notified:"  # the delivery id of an order a notification's fetch brought
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lvyue.order_review.pulls.douyin import DouyinOrders
+from lvyue.order_review.pulls.pinduoduo import PinduoduoOrders
 from lvyue.order_review.pulls.shopify import ShopifyOrders
 from lvyue.order_review.pulls.source import OrderSource
 
-SOURCES: Mapping[str, OrderSource] = {"shopify": ShopifyOrders(), "douyin": DouyinOrders()}
+SOURCES: Mapping[str, OrderSource] = {
+    "shopify": ShopifyOrders(),
+    "douyin": DouyinOrders(),
+    "pinduoduo": PinduoduoOrders(),
+}

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from lvyue.common.platform_signing import sign, unix_seconds
+from lvyue.common.platform_signing import pdd_call_params
 from lvyue.fulfilment.settings import PlatformApi
 
 from .base import (
@@ -60,18 +60,16 @@ class PinduoduoAdapter(SingleCallAdapter):
     def build_request(
         self, push: TrackingPush, api: PlatformApi, *, now: datetime
     ) -> httpx.Request:
-        params = {
-            "type": METHOD,
-            "client_id": require(api.app_key, "app_key (client_id)"),
-            "access_token": require(api.access_token, "access_token"),
-            "timestamp": unix_seconds(now),
-            "data_type": "JSON",
-            "version": "V1",
+        business = {
             "order_sn": push.platform_order_id,
             "logistics_id": self.logistics_id(push.carrier_code),
             "tracking_number": push.tracking_number,
         }
-        params["sign"] = sign(params, require(api.app_secret, "app_secret"))
+        params = pdd_call_params(
+            METHOD, business, client_id=require(api.app_key, "app_key (client_id)"),
+            client_secret=require(api.app_secret, "app_secret"),
+            access_token=require(api.access_token, "access_token"), now=now,
+        )  # fmt: skip
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:
