@@ -22,10 +22,12 @@ from lvyue.cli import sandbox, sandbox_douyin, sandbox_pinduoduo
 from lvyue.cli.sandbox_shopify import Faults
 from lvyue.common.bootstrap import Kernel
 from lvyue.order_review import repository
+from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
-from lvyue.order_review.notifications.fetch import take_notifications
+from lvyue.order_review.notifications.fetch import Taking, take_notifications
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications, orders
 from tests.support.apps import QUIET, serve
@@ -42,6 +44,7 @@ class Douyin:
     target: PullTarget
     settings: OrderReviewSettings
     shop_id: str
+    review_context: ReviewContext
 
     async def push(self, messages: list[dict[str, Any]], **headers: str) -> httpx.Response:
         body = json.dumps(messages, ensure_ascii=False).encode()
@@ -50,10 +53,15 @@ class Douyin:
     async def post(self, body: bytes, **headers: str) -> httpx.Response:
         return await self.review.post("/notifications/douyin", content=body, headers=headers)
 
+    def taking(self, target: PullTarget | None = None) -> Taking:
+        target = target or self.target
+        return Taking(
+            {(target.platform, target.shop_id): target}, self.settings, self.review_context
+        )
+
     async def fetch_all(self) -> None:
-        shops = {(self.target.platform, self.target.shop_id): self.target}
         for _ in range(100):  # bounded: a batch at a time until none is full
-            if not await take_notifications(self.kernel, self.platform, shops, self.settings):
+            if not await take_notifications(self.kernel, self.platform, self.taking()):
                 return
         raise AssertionError("notifications never ran out")
 
@@ -76,7 +84,9 @@ async def douyin(make_settings: Callable[..., OrderReviewSettings]) -> AsyncIter
     transport = httpx.ASGITransport(app=sandbox.app())
     async with serve(app) as review, httpx.AsyncClient(transport=transport) as platform:
         (target,) = PullTarget.all(settings)
-        yield Douyin(app.state.kernel, review, platform, target, settings, shop_id)
+        yield Douyin(
+            app.state.kernel, review, platform, target, settings, shop_id, app.state.review
+        )
     sandbox_douyin.STORE = sandbox_douyin.DouyinStore()
 
 
@@ -183,8 +193,8 @@ async def test_a_fetch_that_fails_keeps_the_notification_and_backs_off(
     broken = douyin.target.shop.model_copy(update={"app_key": "someone-else"})
     wrong = PullTarget(douyin.target.platform, douyin.shop_id, broken, douyin.target.source)
     await douyin.push([_paid(order)])
-    shops = {("douyin", douyin.shop_id): wrong}
-    assert not await take_notifications(douyin.kernel, douyin.platform, shops, douyin.settings)
+    taking = douyin.taking(wrong)
+    assert not await take_notifications(douyin.kernel, douyin.platform, taking)
     async with engine.connect() as conn:
         row = (
             await conn.execute(
@@ -287,7 +297,10 @@ async def pdd(make_settings: Callable[..., OrderReviewSettings]) -> AsyncIterato
     transport = httpx.ASGITransport(app=sandbox.app())
     async with serve(app) as review, httpx.AsyncClient(transport=transport) as platform:
         (target,) = PullTarget.all(settings)
-        yield Douyin(app.state.kernel, review, platform, target, settings, sandbox.APP_KEY)
+        yield Douyin(
+            app.state.kernel, review, platform, target, settings, sandbox.APP_KEY,
+            app.state.review,
+        )  # fmt: skip
     sandbox_pinduoduo.STORE = sandbox_pinduoduo.PddStore()
 
 
@@ -351,3 +364,58 @@ async def test_pdd_notified_orders_are_fetched_and_a_refund_before_shipment_canc
             status[order["order_sn"]] = record.status
     # review does not run here (no consumers): the kept order waits for it
     assert status == {kept["order_sn"]: "pending_review", refunded["order_sn"]: "cancelled"}
+
+
+async def test_an_address_change_pushed_before_review_is_applied_after_it_reported(
+    douyin: Douyin,
+) -> None:
+    (order,) = _put(douyin.shop_id, 1, seed=12)
+    await douyin.push([_paid(order)])
+    await douyin.fetch_all()
+    async with douyin.kernel.uow() as uow:
+        order_id = await repository.order_id_for(
+            uow.session, platform="douyin", shop_id=douyin.shop_id,
+            platform_order_id=order["order_id"],
+        )  # fmt: skip
+    assert order_id is not None
+
+    async def change_to(receiver: str, street: str) -> str:
+        order["post_receiver"], order["post_addr"]["detail"] = receiver, street
+        changed = sandbox_douyin.message(sandbox_douyin.TAG_ADDRESS_CHANGED, order)
+        assert (await douyin.push([changed])).status_code == 200
+        await douyin.fetch_all()
+        async with douyin.kernel.uow() as uow:
+            record = await repository.get_order(uow.session, order_id)
+        assert record is not None
+        return f"{record.order.receiver.name} {record.order.receiver.address.street}"
+
+    before = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="applied")
+    # waiting for review (no consumers here): the order takes the new receiver
+    assert await change_to("李娜", "世纪大道200号") == "李娜 花木街道世纪大道200号"
+    after = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="applied")
+    assert after == before + 1
+    async with douyin.kernel.uow() as uow:
+        record = await repository.get_order(uow.session, order_id)
+        assert record is not None
+        assert record.history[-1].note == "receiver changed on douyin"
+        await repository.set_status(  # as if reviewed since: its shipment is requested
+            uow.session, order_id=order_id, status=OrderStatus.REVIEWED,
+            at=uow.clock.now(), note="test: reviewed",
+        )  # fmt: skip
+        await uow.commit()
+    late = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="too_late")
+    assert await change_to("王芳", "世纪大道300号") == "李娜 花木街道世纪大道200号"  # kept
+    assert (
+        metric("lvyue_intake_address_changes_total", platform="douyin", outcome="too_late")
+        == late + 1
+    )
+    total = await _accepted_count(douyin)
+    assert total == 1  # the changes never made a second order
+
+
+async def _accepted_count(douyin: Douyin) -> int:
+    async with douyin.kernel.uow() as uow:
+        found = await uow.session.scalar(
+            select(func.count()).where(orders.c.shop_id == douyin.shop_id)
+        )
+    return int(found or 0)

@@ -7,15 +7,18 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli import sandbox, sandbox_shopify
+from lvyue.cli import sandbox, sandbox_jd, sandbox_shopify, sandbox_taobao
 from lvyue.common.bootstrap import Kernel
+from lvyue.common.platform_signing import china_time_text
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
@@ -191,3 +194,87 @@ async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispa
         again = await repository.get_order(uow.session, ids[cancelled])
     assert again is not None
     assert again.status == "cancelled"
+
+
+# --- 淘宝 and 京东: reconciled only (their message services are not implemented)
+
+TAOBAO_SHOP = "绿悦家居旗舰店"
+JD_SHOP = "10086123"
+
+
+@dataclass(frozen=True)
+class PullOnly:
+    """How the sandbox keeps one platform's orders, for the same test on each."""
+
+    shop: str
+    make: Callable[[random.Random], dict[str, Any]]
+    store: Callable[[], dict[str, dict[str, Any]]]
+    id_field: str
+    modified: str
+    state: tuple[str, str]  # (the status field, its cancelled value)
+    says: str
+
+
+PULL_ONLY = {
+    "taobao": PullOnly(
+        TAOBAO_SHOP, lambda rng: sandbox_taobao.new_trade(rng, ["TEA-LJ-250G"], TAOBAO_SHOP),
+        lambda: sandbox_taobao.STORE.trades, "tid_str", "modified", ("status", "TRADE_CLOSED"),
+        "the trade was closed (TRADE_CLOSED)",
+    ),
+    "jd": PullOnly(
+        JD_SHOP, lambda rng: sandbox_jd.new_order(rng, ["TEA-LJ-250G"], JD_SHOP),
+        lambda: sandbox_jd.STORE.orders, "orderId", "modified", ("orderState", "TRADE_CANCELED"),
+        "the order was cancelled (TRADE_CANCELED)",
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(params=sorted(PULL_ONLY))
+async def pull_only(
+    request: pytest.FixtureRequest, make_settings: Callable[..., OrderReviewSettings]
+) -> AsyncIterator[tuple[str, Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings]]:
+    platform: str = request.param
+    shop = {"base_url": f"http://sandbox/{platform}", "access_token": sandbox.ACCESS_TOKEN,
+            "app_key": sandbox.APP_KEY, "app_secret": sandbox.APP_SECRET}  # fmt: skip
+    settings = make_settings(
+        **QUIET, order_pull_shops={f"{platform}/{PULL_ONLY[platform].shop}": shop},
+        order_pull_page_size=40, order_pull_lookback_s=3 * 86_400,
+    )  # fmt: skip
+    app = build_app(settings)
+    sandbox_taobao.STORE, sandbox_jd.STORE = sandbox_taobao.TaobaoStore(), sandbox_jd.JdStore()
+    transport = httpx.ASGITransport(app=sandbox.app())
+    async with serve(app), httpx.AsyncClient(transport=transport) as client:
+        (target,) = PullTarget.all(settings)
+        yield platform, app.state.kernel, client, target, settings
+    sandbox_taobao.STORE, sandbox_jd.STORE = sandbox_taobao.TaobaoStore(), sandbox_jd.JdStore()
+
+
+async def test_pulls_read_every_day_of_the_window_and_a_cancellation_stops_the_order(
+    pull_only: tuple[str, Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    engine: AsyncEngine,
+) -> None:
+    platform, kernel, client, target, settings = pull_only
+    spec = PULL_ONLY[platform]
+    rng = random.Random(9)
+    made = [spec.make(rng) for _ in range(90)]
+    for n, order in enumerate(made):  # modified over the last two and a half days
+        order[spec.modified] = china_time_text(datetime.now(UTC) - timedelta(hours=n * 2 / 3))
+        spec.store()[order[spec.id_field]] = order
+    tally = await pull_shop(kernel, client, target, settings)
+    assert (tally.pulled, tally.reconciled, tally.invalid) == (90, 90, 0)
+    assert await _accepted(engine, spec.shop) == sorted(o[spec.id_field] for o in made)
+
+    stopped = made[0]  # the newest: cancelled (淘宝: refunded before shipment, the trade closed)
+    field, value = spec.state
+    stopped.update({field: value, spec.modified: china_time_text(datetime.now(UTC))})
+    await pull_shop(kernel, client, target, settings)
+    async with kernel.uow() as uow:
+        order_id = await repository.order_id_for(
+            uow.session, platform=platform, shop_id=spec.shop,
+            platform_order_id=stopped[spec.id_field],
+        )  # fmt: skip
+        assert order_id is not None
+        record = await repository.get_order(uow.session, order_id)
+    assert record is not None
+    assert record.status == "cancelled"
+    assert spec.says in record.history[-1].note

@@ -20,10 +20,12 @@ def settings(shops: dict[str, Any]) -> OrderReviewSettings:
 @pytest.mark.parametrize(
     ("key", "shop", "says"),
     [
-        ("taobao/shop-1", SIGNED, 'not "<platform>/<shop_id>" of a platform lvyue pulls from'),
+        ("kuaishou/shop-1", SIGNED, 'not "<platform>/<shop_id>" of a platform lvyue pulls from'),
         ("douyin", SIGNED, 'not "<platform>/<shop_id>"'),
         ("douyin/4463798", SIGNED | {"app_secret": ""}, "needs app_key and app_secret"),
         ("pinduoduo/client-1", SIGNED | {"app_key": ""}, "needs app_key and app_secret"),
+        ("taobao/绿悦旗舰店", SIGNED | {"app_secret": ""}, "needs app_key and app_secret"),
+        ("jd/10086123", SIGNED | {"app_key": ""}, "needs app_key and app_secret"),
     ],
 )
 def test_a_shop_lvyue_cannot_sync_is_refused_by_name(

@@ -1,13 +1,17 @@
-"""A dev sandbox sales platform: where `lvyue run` (dev only) points fulfilment's tracking sync.
+"""A dev sandbox sales platform: where `lvyue run` (dev only) points fulfilment's tracking sync,
+and the shops order sync reads in tests and the demo.
 
 Not a platform: it answers every platform's tracking-number call with that platform's success
-shape, so a demo's tracking syncs end `synced` instead of `skipped`. It also keeps Shopify
-shops' orders for reconciliation (sandbox_shopify.py: webhooks with some dropped, the Admin
-orders search), 抖店 shops' (sandbox_douyin.py: message pushes with some dropped, the signed
-order detail and search) and a 拼多多 app's (sandbox_pinduoduo.py: its message service's
-WebSocket, the gateway's order calls). Each platform gets its own
-path prefix (`/<platform>`); Shopify's access token is checked, the signed platforms' calls
-must carry the sandbox app key. Run: `python -m lvyue.cli.sandbox --port N`.
+shape, so a demo's tracking syncs end `synced` instead of `skipped`. It also keeps shops'
+orders, each platform in its own module:
+    sandbox_shopify.py    webhooks (some dropped), the Admin orders search
+    sandbox_douyin.py     抖店 message pushes (some dropped), order detail and search
+    sandbox_pinduoduo.py  拼多多's message-service WebSocket, the gateway's order calls
+    sandbox_taobao.py     淘宝 trades found by the increment call
+    sandbox_jd.py         京东 orders found by the order search
+Each platform gets its own path prefix (`/<platform>`); Shopify's access token is checked,
+the signed platforms' calls must carry the sandbox app key and a valid sign.
+Run: `python -m lvyue.cli.sandbox --port N`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from lvyue.cli import sandbox_douyin, sandbox_pinduoduo, sandbox_shopify
+from lvyue.cli import (
+    sandbox_douyin,
+    sandbox_jd,
+    sandbox_pinduoduo,
+    sandbox_shopify,
+    sandbox_taobao,
+)
 
 APP_KEY = sandbox_douyin.APP_KEY  # one app for every signed platform of the sandbox
 APP_SECRET = sandbox_douyin.APP_SECRET
@@ -75,8 +85,12 @@ async def answer(request: Request) -> Response:
             {"error_response": {"code": "29", "error_code": 10019, "msg": "Invalid app key"}}
         )
     if platform in TOP_STYLE:
+        if params.get("method") in sandbox_taobao.ORDER_METHODS:
+            return sandbox_taobao.gateway(params)
         return JSONResponse({"logistics_offline_send_response": {"shipping": {"is_success": True}}})
     if platform == "jd":
+        if params.get("method") in sandbox_jd.ORDER_METHODS:
+            return sandbox_jd.gateway(params)
         return JSONResponse(
             {
                 "jingdong_pop_order_shipment_responce": {
@@ -132,6 +146,11 @@ def app() -> Starlette:
                 methods=["POST"],
             ),
             Route("/_sim/pinduoduo/messages", sandbox_pinduoduo.messages),
+            # the sandbox's 淘宝 shop: trades to reconcile (its gateway calls in `answer`)
+            Route("/_sim/taobao/trades", sandbox_taobao.create_trades, methods=["POST"]),
+            Route("/_sim/jd/orders", sandbox_jd.create_orders, methods=["POST"]),
+            Route("/_sim/jd/orders/{order_id}/cancel", sandbox_jd.cancel_order, methods=["POST"]),
+            Route("/_sim/taobao/trades/{tid}/close", sandbox_taobao.close_trade, methods=["POST"]),
             Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
             Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),
         ],

@@ -34,7 +34,7 @@ from lvyue.common.platform_signing import DOUYIN_API_VERSION, douyin_api_sign, d
 APP_KEY = "dev-sandbox-app-key"
 APP_SECRET = "dev-sandbox-app-secret"
 PAID, CANCELLED = 2, 4  # order_status 备货中 (paid, to ship), 已取消
-TAG_PAID, TAG_CANCELLED = "101", "106"
+TAG_PAID, TAG_ADDRESS_CHANGED, TAG_CANCELLED = "101", "105", "106"
 MAX_SIZE = 100
 
 

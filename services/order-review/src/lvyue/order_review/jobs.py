@@ -15,6 +15,7 @@ from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.notifications.fetch import NOTIFIED_PLATFORMS, notifications_job
 from lvyue.order_review.notifications.stream import message_streams_job
 from lvyue.order_review.pulls.job import order_pulls_job
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 STALLED = Gauge(
@@ -38,13 +39,13 @@ def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJ
     return every(interval_s, count_stalled_orders)
 
 
-def jobs(settings: OrderReviewSettings) -> list[BackgroundJob]:
+def jobs(settings: OrderReviewSettings, review: ReviewContext) -> list[BackgroundJob]:
     found = [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
     if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
         found.append(order_pulls_job(settings))
     platforms = {key.partition("/")[0] for key in settings.order_pull_shops}
     if platforms & NOTIFIED_PLATFORMS:
-        found.append(notifications_job(settings))  # notified orders fetched with their API
+        found.append(notifications_job(settings, review))  # notified orders fetched with their API
     if "pinduoduo" in platforms:
         found.append(message_streams_job(settings))  # its notifications come by WebSocket
     return found

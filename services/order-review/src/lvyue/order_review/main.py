@@ -40,7 +40,7 @@ def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> F
         title="lvyue order-review",
         routers=[orders.router, notifications.router, operator.router, acceptance.router],
         subscriptions=subscriptions(ctx),
-        background=jobs(settings),
+        background=jobs(settings, ctx),
         clock=clock,
     )
     app.state.review = ctx

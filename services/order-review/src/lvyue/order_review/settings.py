@@ -9,8 +9,9 @@ from lvyue.common.settings import KernelSettings
 from lvyue.order_review.domain.rules.acceptance import DEFAULT_ACCEPTANCE_ROLES, AcceptancePolicy
 from lvyue.order_review.domain.rules.findings import Reason
 
-PULL_PLATFORMS = frozenset({"shopify", "douyin", "pinduoduo"})  # whose order search lvyue speaks
-SIGNED_PLATFORMS = frozenset({"douyin", "pinduoduo"})  # API calls signed with the app's secret
+# whose order search lvyue speaks, and of those, whose calls are signed with the app's secret
+PULL_PLATFORMS = frozenset({"shopify", "douyin", "pinduoduo", "taobao", "jd"})
+SIGNED_PLATFORMS = frozenset({"douyin", "pinduoduo", "taobao", "jd"})
 
 
 class ShopPull(BaseModel):
@@ -73,8 +74,9 @@ class OrderReviewSettings(KernelSettings):
     order_pull_shops: dict[str, ShopPull] = Field(
         default_factory=dict,
         description="Shops whose orders are pulled to catch what notifications missed, by "
-        '"<platform>/<shop_id>" (shopify, douyin, pinduoduo): {"shopify/my-shop.myshopify.com": '
-        '{"base_url": "https://my-shop.myshopify.com", "access_token": "..."}}.',
+        '"<platform>/<shop_id>" (shopify, douyin, pinduoduo, taobao, jd): '
+        '{"shopify/my-shop.myshopify.com": {"base_url": "https://my-shop.myshopify.com", '
+        '"access_token": "..."}}.',
     )
     order_pull_interval_s: float = Field(default=60.0, gt=0, description="Between pulls.")
     order_pull_overlap_s: float = Field(

@@ -27,6 +27,7 @@ from lvyue.common.platform_signing.douyin import (
 from lvyue.common.platform_signing.jd import (
     JOS_BODY_PARAM,
     JOS_SYSTEM_PARAMS,
+    jos_call_params,
     verify_jos,
 )
 from lvyue.common.platform_signing.pinduoduo import (
@@ -68,6 +69,7 @@ from lvyue.common.platform_signing.primitives import (
 from lvyue.common.platform_signing.taobao import (
     TOP_SIGN_LIST_HEADER,
     TOP_SYSTEM_PARAMS,
+    top_call_params,
     top_signed_params,
     verify_top,
 )
@@ -103,6 +105,7 @@ __all__ = [
     "given_sign",
     "header",
     "hmac_upper",
+    "jos_call_params",
     "md5_upper",
     "md5_wrapped",
     "normalize_headers",
@@ -113,6 +116,7 @@ __all__ = [
     "sign",
     "sorted_params",
     "system_params",
+    "top_call_params",
     "top_signed_params",
     "unix_seconds",
     "verify_douyin_event",

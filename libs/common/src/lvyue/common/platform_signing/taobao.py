@@ -1,5 +1,7 @@
-"""Taobao's (TOP) push verification: SpiUtils.checkSign4TextRequest over the system parameters,
-the headers top-sign-list names, and the body."""
+"""Taobao's (TOP) signatures: a push's verification (SpiUtils.checkSign4TextRequest over the
+system parameters, the headers top-sign-list names, and the body), and an API call's signed
+parameters (a form POST to the gateway: method, app_key, session, timestamp "yyyy-MM-dd
+HH:mm:ss" GMT+8, format=json, v=2.0, sign_method, the business parameters, sign)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from lvyue.common.platform_signing.primitives import (
     app_secret,
     check_fresh,
     check_sign,
+    china_time_text,
     china_timestamp,
     given_sign,
     normalize_headers,
@@ -72,3 +75,27 @@ def verify_top(
     check_sign(sign(params, secret, body, method), given)
     check_fresh(moment, now, tolerance)
     return app_key
+
+
+def top_call_params(
+    method: str,
+    business: Mapping[str, str],
+    *,
+    app_key: str,
+    secret: str,
+    session: str,
+    now: datetime,
+) -> dict[str, str]:
+    """The signed form of a TOP gateway call (sign_method md5)."""
+    params = {
+        "method": method,
+        "app_key": app_key,
+        "session": session,
+        "timestamp": china_time_text(now),
+        "format": "json",
+        "v": "2.0",
+        "sign_method": "md5",
+        **business,
+    }
+    params["sign"] = sign(params, secret)
+    return params

@@ -5,6 +5,7 @@ backing off; the notification stays until it succeeds."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
+from lvyue.order_review.commands.platform_changes import ChangeReceiver, change_receiver
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.orders import ShopSource, accept_command, cancel_here
 from lvyue.order_review.pulls.reconcile import PullTarget
 from lvyue.order_review.repository import PendingNotification
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 log = structlog.get_logger(__name__)
@@ -42,25 +45,30 @@ class Batch:
     failed: dict[str, list[PendingNotification]] = field(default_factory=dict)
 
 
-def notifications_job(settings: OrderReviewSettings) -> BackgroundJob:
+def notifications_job(settings: OrderReviewSettings, ctx: ReviewContext) -> BackgroundJob:
     shops = {(t.platform, t.shop_id): t for t in PullTarget.all(settings)}
+    taking = Taking(shops, settings, ctx)
 
-    async def fetch_notified_orders(kernel: Kernel) -> None:
+    async def fetch_notified_orders(kernel: Kernel) -> bool:
+        """One batch; True when it was full (drained at once: more may be waiting)."""
         async with httpx.AsyncClient(timeout=settings.order_pull_timeout_s) as client:
-            while await take_notifications(kernel, client, shops, settings):
-                pass  # a full batch: more may be waiting
+            return await take_notifications(kernel, client, taking)
 
-    return every(settings.notification_fetch_interval_s, fetch_notified_orders)
+    return every(settings.notification_fetch_interval_s, fetch_notified_orders, drain=True)
 
 
-async def take_notifications(
-    kernel: Kernel,
-    client: httpx.AsyncClient,
-    shops: Mapping[tuple[str, str], ShopSource],
-    settings: OrderReviewSettings,
-) -> bool:
+@dataclass(frozen=True)
+class Taking:
+    """What taking notifications needs beyond the kernel: the shops, settings, review."""
+
+    shops: Mapping[tuple[str, str], ShopSource]
+    settings: OrderReviewSettings
+    review: ReviewContext
+
+
+async def take_notifications(kernel: Kernel, client: httpx.AsyncClient, taking: Taking) -> bool:
     """One batch; True if it was full (more may be due)."""
-    limit = settings.notification_fetch_batch
+    limit = taking.settings.notification_fetch_batch
     async with kernel.uow() as uow:
         claimed = await repository.claim_notifications(
             uow.session, now=uow.clock.now(), limit=limit, lease=LEASE
@@ -73,9 +81,8 @@ async def take_notifications(
     for item in claimed:
         by_order[(item.platform, item.shop_id, item.platform_order_id)].append(item)
     for (platform, shop_id, order_id), items in by_order.items():
-        await _take_order(
-            kernel, client, shops.get((platform, shop_id)), settings, order_id, items, batch
-        )
+        shop = taking.shops.get((platform, shop_id))
+        await _take_order(kernel, client, shop, taking, order_id, items, batch)
     await _finish(kernel, batch)
     return len(claimed) == limit
 
@@ -84,7 +91,7 @@ async def _take_order(
     kernel: Kernel,
     client: httpx.AsyncClient,
     shop: ShopSource | None,
-    settings: OrderReviewSettings,
+    taking: Taking,
     order_id: str,
     items: Sequence[PendingNotification],
     batch: Batch,
@@ -110,9 +117,30 @@ async def _take_order(
         await cancel_here(kernel, shop, order_id, reason)
         metrics.NOTIFICATION_FETCHES.labels(platform, "cancelled").inc()
         return
-    cmd = accept_command(kernel, settings, shop, raw, delivery_id=f"{NOTIFIED_PREFIX}{order_id}")
-    if cmd is not None:
-        batch.commands.append(cmd)
+    delivery = f"{NOTIFIED_PREFIX}{order_id}"
+    cmd = accept_command(kernel, taking.settings, shop, raw, delivery_id=delivery)
+    if cmd is None:
+        return
+    if any(item.kind == "address_changed" for item in items):
+        held = await _held(kernel, shop, order_id)
+        if held is not None:  # the order's new receiver; an order not held is taken as new
+            change = ChangeReceiver(held, cmd.order.receiver, platform)
+            outcome = await change_receiver(change, kernel.uow(), taking.review)
+            metrics.ADDRESS_CHANGES.labels(platform, outcome).inc()
+            log.info(
+                "platform_address_change", platform=platform, shop=shop.shop_id,
+                order_id=str(held), outcome=outcome,
+            )  # fmt: skip
+            return
+    batch.commands.append(cmd)
+
+
+async def _held(kernel: Kernel, shop: ShopSource, platform_order_id: str) -> uuid.UUID | None:
+    async with kernel.uow() as uow:
+        return await repository.order_id_for(
+            uow.session, platform=shop.platform, shop_id=shop.shop_id,
+            platform_order_id=platform_order_id,
+        )  # fmt: skip
 
 
 async def _finish(kernel: Kernel, batch: Batch) -> None:

@@ -76,3 +76,10 @@ OLDEST_PENDING = Gauge(
     "How long the shop's oldest notification has waited for its order's fetch (0: none waits)",
     ["platform", "shop"],
 )
+ADDRESS_CHANGES = Counter(
+    "lvyue_intake_address_changes_total",
+    "Buyers' address changes a platform reported for an order lvyue holds: applied (before "
+    "review), reviewed_again (abnormal), unchanged, too_late (reviewed or dispatched: not "
+    "applied, the warehouse contract has no address change yet)",
+    ["platform", "outcome"],
+)

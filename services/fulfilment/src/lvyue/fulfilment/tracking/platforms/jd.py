@@ -20,14 +20,13 @@ timed out on the backend) are retried, the rest are the caller's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from lvyue.common.platform_signing import china_time_text, sign
+from lvyue.common.platform_signing import jos_call_params
 from lvyue.fulfilment.settings import PlatformApi
 
 from .base import (
@@ -76,16 +75,11 @@ class JdAdapter(SingleCallAdapter):
             "logiCoprId": self.carrier_id(push.carrier_code),
             "logiNo": push.tracking_number,
         }
-        params = {
-            "method": METHOD,
-            "app_key": require(api.app_key, "app_key"),
-            "access_token": require(api.access_token, "access_token"),
-            "timestamp": china_time_text(now),
-            "v": "2.0",
-            "format": "json",
-            "360buy_param_json": json.dumps(business, separators=(",", ":")),
-        }
-        params["sign"] = sign(params, require(api.app_secret, "app_secret"))
+        params = jos_call_params(
+            METHOD, business, app_key=require(api.app_key, "app_key"),
+            secret=require(api.app_secret, "app_secret"),
+            access_token=require(api.access_token, "access_token"), now=now,
+        )  # fmt: skip
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from lvyue.common.platform_signing import china_time_text, sign
+from lvyue.common.platform_signing import top_call_params
 from lvyue.fulfilment.settings import PlatformApi
 
 from .base import Outcome, SingleCallAdapter, TrackingPush, classify_http, json_body, require
@@ -44,19 +44,16 @@ class TaobaoAdapter(SingleCallAdapter):
     def build_request(
         self, push: TrackingPush, api: PlatformApi, *, now: datetime
     ) -> httpx.Request:
-        params = {
-            "method": METHOD,
-            "app_key": require(api.app_key, "app_key"),
-            "session": require(api.access_token, "access_token (the seller's session)"),
-            "timestamp": china_time_text(now),
-            "format": "json",
-            "v": "2.0",
-            "sign_method": "md5",
+        business = {
             "tid": push.platform_order_id,
             "out_sid": push.tracking_number,
             "company_code": self.carrier_codes.get(push.carrier_code, push.carrier_code),
         }
-        params["sign"] = sign(params, require(api.app_secret, "app_secret"))
+        params = top_call_params(
+            METHOD, business, app_key=require(api.app_key, "app_key"),
+            secret=require(api.app_secret, "app_secret"),
+            session=require(api.access_token, "access_token (the seller's session)"), now=now,
+        )  # fmt: skip
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:
