@@ -17,8 +17,10 @@ from lvyue.aftersales.tables import orders
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events import new_event
 from lvyue.common.events.catalog import (
+    ORDER_CANCEL_AFTER_DISPATCH,
     ORDER_REVIEWED,
     AftersaleRefunded,
+    CancelAfterDispatch,
     OrderReviewed,
     Priority,
     ReplacementRequested,
@@ -38,6 +40,7 @@ from tests.support.aftersales import (
 )
 from tests.support.inventory import OPS, WAREHOUSE
 from tests.support.metrics import metric
+from tests.support.publish import publish
 
 
 async def test_refund_only_by_webhook_is_approved_and_refunded(aftersales: Aftersales) -> None:
@@ -321,3 +324,31 @@ async def _review_together(
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
+
+
+async def test_a_platform_cancelling_a_dispatched_order_opens_one_return_case(
+    aftersales: Aftersales,
+) -> None:
+    order_id, placed = await aftersales.shipped_order()
+    cancel = CancelAfterDispatch(
+        order_id=order_id, platform=placed.platform, reason="买家取消",
+        requested_at=aftersales.clock.now(),
+    )  # fmt: skip
+    for _ in range(2):  # reported again (a redelivery, another replica): one case still
+        await publish(
+            aftersales.bootstrap, aftersales.prefix, ORDER_CANCEL_AFTER_DISPATCH, cancel,
+            subject=str(order_id), source="/lvyue/order-review",
+        )  # fmt: skip
+    view = await aftersales.until_order(order_id, lambda o: len(o["cases"]) == 1)
+    await asyncio.sleep(1.0)  # the repeat consumed too
+    view = await aftersales.until_order(order_id, lambda o: True)
+    (case_id,) = view["cases"]
+    case = await aftersales.case(case_id)
+    assert (case["type"], case["reason"], case["state"]) == (
+        "return_and_refund", "other", "requested",
+    )  # fmt: skip
+    assert "cancelled on taobao after dispatch: 买家取消" in case["description"]
+    assert sorted((ln["sku"], ln["quantity"]) for ln in case["lines"]) == sorted(
+        (ln.sku, ln.quantity) for ln in placed.lines
+    )
+    assert [d["sla"] for d in case["deadlines"]] == ["aftersale_response_24h"]

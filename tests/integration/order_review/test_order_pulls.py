@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli import sandbox, sandbox_jd, sandbox_shopify, sandbox_taobao
 from lvyue.common.bootstrap import Kernel
 from lvyue.common.platform_signing import china_time_text
+from lvyue.common.tables import outbox
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
@@ -189,11 +190,23 @@ async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispa
     after = metric("lvyue_intake_platform_cancellations_total", platform="shopify",
                    outcome="after_dispatch")  # fmt: skip
     assert after == before + 1
+    shipped_record = records[shipped]
+    assert shipped_record is not None
+    assert shipped_record.history[-1].note == "cancelled on shopify after dispatch: customer"
     await pull_shop(kernel, client, target, settings)  # read again: nothing changes
     async with kernel.uow() as uow:
         again = await repository.get_order(uow.session, ids[cancelled])
+        reported = await uow.session.scalar(
+            select(func.count()).where(
+                outbox.c.topic.endswith("order.cancel_after_dispatch"),
+                outbox.c.key == str(ids[shipped]),
+            )
+        )
     assert again is not None
     assert again.status == "cancelled"
+    assert reported == 1  # aftersales is told once, however often the pull reads it
+    assert metric("lvyue_intake_platform_cancellations_total", platform="shopify",
+                  outcome="after_dispatch") == after  # fmt: skip
 
 
 # --- 淘宝 and 京东: reconciled only (their message services are not implemented)

@@ -1,5 +1,6 @@
-"""Aftersales' event handlers: it remembers reviewed orders and which of them shipped, and
-completes exchanges whose replacement fulfilment dispatched.
+"""Aftersales' event handlers: it remembers reviewed orders and which of them shipped,
+completes exchanges whose replacement fulfilment dispatched, and opens a case for an order a
+platform cancelled after its dispatch.
 
 The consumer runner opens the unit of work, records the inbox and commits; handlers never do.
 order.reviewed and order.shipped travel on different topics and may arrive in either order:
@@ -8,16 +9,23 @@ each upsert sets only its own columns, so the result is the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from lvyue.aftersales import repository
-from lvyue.aftersales.commands import RecordReplacementDispatch, record_replacement_dispatch
+from lvyue.aftersales.commands import (
+    CaseContext,
+    RecordReplacementDispatch,
+    record_replacement_dispatch,
+)
+from lvyue.aftersales.commands.platform_cancel import open_case_for_cancel
 from lvyue.common.consumer import Subscription
 from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_DISPATCHED,
+    ORDER_CANCEL_AFTER_DISPATCH,
     ORDER_REVIEWED,
     ORDER_SHIPPED,
+    CancelAfterDispatch,
     OrderReviewed,
     OrderShipped,
     ReplacementDispatched,
@@ -73,9 +81,20 @@ async def on_replacement_dispatched(event: Envelope, uow: UnitOfWork) -> None:
     await record_replacement_dispatch(uow, cmd)
 
 
-def subscriptions() -> list[Subscription]:
+def cancel_after_dispatch(
+    ctx: CaseContext,
+) -> Callable[[Envelope, UnitOfWork], Awaitable[None]]:
+    async def on_cancel_after_dispatch(event: Envelope, uow: UnitOfWork) -> None:
+        """The platform cancelled a dispatched order: a return-and-refund case, once."""
+        await open_case_for_cancel(event.payload(CancelAfterDispatch), uow, ctx)
+
+    return on_cancel_after_dispatch
+
+
+def subscriptions(ctx: CaseContext) -> list[Subscription]:
     return [
         Subscription(ORDER_REVIEWED, on_order_reviewed, batch_handler=on_orders_reviewed),
         Subscription(ORDER_SHIPPED, on_order_shipped),
         Subscription(AFTERSALE_REPLACEMENT_DISPATCHED, on_replacement_dispatched),
+        Subscription(ORDER_CANCEL_AFTER_DISPATCH, cancel_after_dispatch(ctx)),
     ]

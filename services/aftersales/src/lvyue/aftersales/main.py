@@ -17,15 +17,16 @@ from lvyue.common.clock import Clock
 
 def build_app(settings: AftersalesSettings, *, clock: Clock | None = None) -> FastAPI:
     ledger = LedgerPolicy.from_settings(settings)
+    context = CaseContext(sla=settings.sla_catalog(), shop_timezone=settings.shop_timezone)
     app = create_app(
         settings,
         title="lvyue aftersales",
         routers=[webhooks.router, cases.router, reports.router],
-        subscriptions=subscriptions(),
+        subscriptions=subscriptions(context),
         background=jobs(settings, ledger),
         clock=clock,
     )
-    app.state.cases = CaseContext(sla=settings.sla_catalog(), shop_timezone=settings.shop_timezone)
+    app.state.cases = context
     app.state.ledger = ledger
     install_error_handlers(app)
     return app

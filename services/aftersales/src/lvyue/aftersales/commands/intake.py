@@ -135,26 +135,41 @@ async def open_case(
     """Stores the case and opens aftersale_response_24h; a repeat returns the first case.
     With `view`, the answer carries the case's read model, built in the same transaction."""
     async with uow:
-        if (earlier := await _earlier(uow, cmd)) is not None:
+        if (earlier := await opened_before(uow, cmd)) is not None:
             return await _repeat(uow, cmd, earlier, view=view)
-        order = await shipped_order(uow, cmd.order)
-        case = await _insert(uow, cmd, order)
+        case = await stage_case(uow, cmd, ctx)
         if case is None:  # a concurrent repeat committed first
-            earlier = await _earlier(uow, cmd)
+            earlier = await opened_before(uow, cmd)
             assert earlier is not None
             return await _repeat(uow, cmd, earlier, view=view)
-        await repository.add_history(
-            uow.session, case_id=case.id, state=case.state, at=case.requested_at,
-            actor=cmd.actor, note=f"{cmd.type} requested: {cmd.reason}",
-        )  # fmt: skip
-        # rule aftersale_response_24h
-        await ctx.open_deadline(uow, RESPONSE_SLA, case, case.requested_at)
         if cmd.delivery is not None:
             await _record_delivery(uow, cmd.delivery, case)
-        uow.after_commit(lambda: metrics.record_case(cmd.type, cmd.reason))
         read = await case_view(uow.session, case) if view else None
         await uow.commit()
     return Opened(case, created=True, view=read)
+
+
+async def opened_before(uow: UnitOfWork, cmd: OpenCase) -> Case | None:
+    """The case this request repeats (same delivery, idempotency key or platform case id)."""
+    return await _earlier(uow, cmd)
+
+
+async def stage_case(uow: UnitOfWork, cmd: OpenCase, ctx: CaseContext) -> Case | None:
+    """The new case in the caller's transaction, with its history and 24 h deadline (an event
+    handler's, which never commits, or open_case's); None when a concurrent repeat holds its
+    keys."""
+    order = await shipped_order(uow, cmd.order)
+    case = await _insert(uow, cmd, order)
+    if case is None:
+        return None
+    await repository.add_history(
+        uow.session, case_id=case.id, state=case.state, at=case.requested_at,
+        actor=cmd.actor, note=f"{cmd.type} requested: {cmd.reason}",
+    )  # fmt: skip
+    # rule aftersale_response_24h
+    await ctx.open_deadline(uow, RESPONSE_SLA, case, case.requested_at)
+    uow.after_commit(lambda: metrics.record_case(cmd.type, cmd.reason))
+    return case
 
 
 async def _insert(uow: UnitOfWork, cmd: OpenCase, order: ShippedOrder) -> Case | None:

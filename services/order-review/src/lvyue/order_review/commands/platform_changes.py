@@ -1,4 +1,5 @@
-"""Changes a platform reports to an order lvyue holds: the buyer's new receiver.
+"""Changes a platform reports to an order lvyue holds: the buyer's new receiver, and a
+cancellation that came after the parcel left (an after-sale matter, reported once).
 
 Before review the order simply takes the new receiver (review judges it when stock is known);
 an abnormal order is corrected and reviewed again, as an operator's correction would be. Once
@@ -12,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from lvyue.common.contracts.order import Receiver
+from lvyue.common.events.catalog import ORDER_CANCEL_AFTER_DISPATCH, CancelAfterDispatch
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
 from lvyue.order_review.commands.operator import CorrectOrder, OrderNotFound, correct_order
@@ -49,3 +51,37 @@ async def change_receiver(cmd: ChangeReceiver, uow: UnitOfWork, ctx: ReviewConte
     actor = f"{cmd.platform} (the buyer's address change)"
     await correct_order(CorrectOrder(cmd.order_id, cmd.receiver, None, actor), uow, ctx)
     return "reviewed_again"
+
+
+@dataclass(frozen=True)
+class ReportCancelAfterDispatch:
+    order_id: uuid.UUID
+    platform: str
+    reason: str
+
+
+async def report_cancel_after_dispatch(cmd: ReportCancelAfterDispatch, uow: UnitOfWork) -> bool:
+    """Notes the cancellation in the order's history and emits order.cancel_after_dispatch
+    (aftersales opens a case), once per order; False when it was reported before (every pull
+    over the window reads the cancelled order again)."""
+    async with uow:
+        state = await repository.lock_order(uow.session, cmd.order_id)
+        if state is None:
+            raise OrderNotFound(cmd.order_id)
+        if await repository.cancel_after_dispatch_reported(uow.session, cmd.order_id):
+            return False
+        now = uow.clock.now()
+        await repository.add_status(
+            uow.session, order_id=state.id, status=OrderStatus(state.status), at=now,
+            note=f"cancelled on {cmd.platform} after dispatch: {cmd.reason}",
+            details={repository.CANCEL_AFTER_DISPATCH: True},
+        )  # fmt: skip
+        await uow.emit(
+            ORDER_CANCEL_AFTER_DISPATCH,
+            CancelAfterDispatch(
+                order_id=state.id, platform=cmd.platform, reason=cmd.reason, requested_at=now
+            ),
+            subject=str(state.id),
+        )
+        await uow.commit()
+    return True

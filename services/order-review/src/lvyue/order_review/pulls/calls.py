@@ -1,14 +1,18 @@
-"""A platform API call with the retries every platform needs: 429 and 5xx (and what a platform
-says is busy) are tried again, after Retry-After when given (bounded), else after a short
-backoff; anything else stops the pull, its watermark unmoved."""
+"""What every platform's API calls share: the retries (429 and 5xx, and what a platform says is
+busy, are tried again after Retry-After when given, bounded, else after a short backoff;
+anything else stops the pull, its watermark unmoved), reading a JSON answer, and reading a
+window in the slices and pages a platform's increment API allows."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from lvyue.order_review.pulls.source import Page
 
 MAX_RETRY_AFTER_S = 30.0
 ATTEMPTS = 3
@@ -70,3 +74,41 @@ def retry_after(value: str | None) -> float:
         return max(0.0, float(value or "1"))
     except ValueError:
         return 1.0
+
+
+async def json_answer(
+    client: httpx.AsyncClient, request: httpx.Request, who: str
+) -> Mapping[str, Any]:
+    """The request sent, its status checked, its JSON object; PullError naming `who` if not."""
+    response = await send(client, request)
+    check_status(response, who)
+    try:
+        answer = response.json()
+    except ValueError as exc:
+        raise PullError(f"{who} answered with no JSON") from exc
+    if not isinstance(answer, Mapping):
+        raise PullError(f"{who} answered with no JSON object")
+    return answer
+
+
+PageFetch = Callable[[datetime, datetime, int], Awaitable[tuple[list[Mapping[str, Any]], bool]]]
+"""(slice start, slice end, page number from 1) -> (the page's orders, whether more follow)."""
+
+
+async def sliced_pages(
+    since: datetime, until: datetime, step: timedelta, fetch: PageFetch, *, max_pages: int = 1000
+) -> AsyncIterator[Page]:
+    """[since, until] in slices of at most `step` (the platform's longest window), each read
+    page by page; the last page of the last slice is marked last. Bounded: more than
+    `max_pages` pages in one slice stops the pull."""
+    start = since
+    while start < until:
+        end = min(start + step, until)
+        for number in range(1, max_pages + 1):
+            orders, more = await fetch(start, end, number)
+            yield Page(orders, last=not more and end >= until)
+            if not more:
+                break
+        else:
+            raise PullError(f"more than {max_pages} pages updated in one slice of {step}")
+        start = end

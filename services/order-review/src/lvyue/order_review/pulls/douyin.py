@@ -32,8 +32,7 @@ from lvyue.common.platform_signing import (
 from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
-    check_status,
-    send,
+    json_answer,
     with_retries,
 )
 from lvyue.order_review.pulls.source import Page, RawOrder
@@ -127,14 +126,7 @@ async def call(
         "POST", url, params=query, content=body.encode(),
         headers={"Content-Type": "application/json"},
     )  # fmt: skip
-    response = await send(client, request)
-    check_status(response, "抖店")
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise PullError("抖店 answered with no JSON") from exc
-    if not isinstance(answer, Mapping):
-        raise PullError("抖店 answered with no JSON object")
+    answer = await json_answer(client, request, "抖店")
     code = answer.get("code")
     if code == SUCCESS:
         data = answer.get("data")

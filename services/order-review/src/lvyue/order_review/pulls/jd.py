@@ -32,15 +32,14 @@ from lvyue.common.platform_signing import china_time_text, jos_call_params
 from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
-    check_status,
-    send,
+    json_answer,
+    sliced_pages,
     with_retries,
 )
 from lvyue.order_review.pulls.source import Page, RawOrder
 from lvyue.order_review.settings import ShopPull
 
 MAX_PAGE_SIZE = 100
-MAX_PAGES = 1000  # per slice: a bound on one pull's loop
 SLICE = timedelta(days=1)
 RETRIED_CODES = frozenset({"43", "65", "66", "67"})
 CANCELLED = "TRADE_CANCELED"
@@ -62,7 +61,7 @@ FIELDS = (
 class JdOrders:
     platform = "jd"
 
-    async def pages(
+    def pages(
         self,
         client: httpx.AsyncClient,
         shop: ShopPull,
@@ -72,29 +71,23 @@ class JdOrders:
         limit: int,
     ) -> AsyncIterator[Page]:
         size = min(limit, MAX_PAGE_SIZE)
-        start = since
-        while start < until:
-            end = min(start + SLICE, until)
-            for page in range(1, MAX_PAGES + 1):
-                business = {
-                    "start_date": china_time_text(start), "end_date": china_time_text(end),
-                    "order_state": STATES, "page": str(page), "page_size": str(size),
-                    "dateType": "0", "optional_fields": FIELDS,
-                }  # fmt: skip
-                answer = await with_retries(partial(call, client, shop, SEARCH, business))
-                result = _result(answer, SEARCH_ANSWER, "searchorderinfo_result")
-                listed = result.get("orderInfoList") or []
-                if not isinstance(listed, list):
-                    raise PullError("京东 answered without an orderInfoList")
-                total = result.get("orderTotal")
-                more = isinstance(total, int) and page * size < total and len(listed) == size
-                orders = [o for o in listed if isinstance(o, Mapping)]
-                yield Page(orders, last=not more and end >= until)
-                if not more:
-                    break
-            else:
-                raise PullError(f"more than {MAX_PAGES} pages modified in one day")
-            start = end
+
+        async def page(start: datetime, end: datetime, number: int) -> tuple[list[RawOrder], bool]:
+            business = {
+                "start_date": china_time_text(start), "end_date": china_time_text(end),
+                "order_state": STATES, "page": str(number), "page_size": str(size),
+                "dateType": "0", "optional_fields": FIELDS,
+            }  # fmt: skip
+            answer = await with_retries(partial(call, client, shop, SEARCH, business))
+            result = _result(answer, SEARCH_ANSWER, "searchorderinfo_result")
+            listed = result.get("orderInfoList") or []
+            if not isinstance(listed, list):
+                raise PullError("京东 answered without an orderInfoList")
+            total = result.get("orderTotal")
+            more = isinstance(total, int) and number * size < total and len(listed) == size
+            return [o for o in listed if isinstance(o, Mapping)], more
+
+        return sliced_pages(since, until, SLICE, page)
 
     async def detail(
         self, client: httpx.AsyncClient, shop: ShopPull, platform_order_id: str
@@ -127,14 +120,8 @@ async def call(
         method, business, app_key=shop.app_key, secret=shop.app_secret.get_secret_value(),
         access_token=shop.access_token.get_secret_value(), now=datetime.now().astimezone(),
     )  # fmt: skip
-    response = await send(client, client.build_request("POST", shop.base_url, data=params))
-    check_status(response, "京东")
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise PullError("京东 answered with no JSON") from exc
-    if not isinstance(answer, Mapping):
-        raise PullError("京东 answered with no JSON object")
+    request = client.build_request("POST", shop.base_url, data=params)
+    answer = await json_answer(client, request, "京东")
     error = answer.get("error_response")
     if isinstance(error, Mapping):
         code = str(error.get("code"))

@@ -45,8 +45,8 @@ MISSED_SHARE = Gauge(
 )
 CANCELLATIONS = Counter(
     "lvyue_intake_platform_cancellations_total",
-    "Orders a pull found cancelled on the platform: cancelled here (stock released, the "
-    "shipment stopped), already cancelled, or already dispatched (an after-sale matter)",
+    "Orders found cancelled on the platform: cancelled here (stock released, the shipment "
+    "stopped), or after_dispatch (reported once: aftersales opens a return-and-refund case)",
     ["platform", "outcome"],
 )
 UNREADABLE = Counter(

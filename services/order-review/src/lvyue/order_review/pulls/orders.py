@@ -13,6 +13,10 @@ from lvyue.common.bootstrap import Kernel
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder
 from lvyue.order_review.commands.operator import CancelOrder, cancel_order
+from lvyue.order_review.commands.platform_changes import (
+    ReportCancelAfterDispatch,
+    report_cancel_after_dispatch,
+)
 from lvyue.order_review.domain.slas import REVIEW_SLA
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.domain.transitions import TransitionNotAllowed
@@ -70,7 +74,7 @@ async def cancel_here(
 ) -> None:
     """A platform-side cancellation of an order lvyue holds: before dispatch it is cancelled
     here (order.cancelled: stock released, fulfilment stops the shipment and tells the
-    warehouse); after dispatch it is left to after-sales, logged and counted."""
+    warehouse); after dispatch it is reported once to aftersales, which opens a case."""
     async with kernel.uow() as uow:
         order_id = await repository.order_id_for(
             uow.session, platform=target.platform, shop_id=target.shop_id,
@@ -83,7 +87,11 @@ async def cancel_here(
         await cancel_order(CancelOrder(order_id, why, target.platform), kernel.uow())
         outcome = "cancelled"
     except TransitionNotAllowed as exc:
-        outcome = "already" if exc.current == OrderStatus.CANCELLED else "after_dispatch"
+        outcome = "already"
+        if exc.current != OrderStatus.CANCELLED:  # dispatched: aftersales opens a case
+            report = ReportCancelAfterDispatch(order_id, target.platform, reason or "no reason")
+            if await report_cancel_after_dispatch(report, kernel.uow()):
+                outcome = "after_dispatch"
     if outcome != "already":
         metrics.CANCELLATIONS.labels(target.platform, outcome).inc()
         log.info(

@@ -30,15 +30,14 @@ from lvyue.common.platform_signing import pdd_call_params
 from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
-    check_status,
-    send,
+    json_answer,
+    sliced_pages,
     with_retries,
 )
 from lvyue.order_review.pulls.source import Page, RawOrder
 from lvyue.order_review.settings import ShopPull
 
 MAX_PAGE_SIZE = 100
-MAX_PAGES = 1000  # per slice: a bound on one pull's loop
 SLICE = timedelta(minutes=30)  # the increment API's longest window
 RATE_LIMITED = 70031
 REFUNDED = 4  # refund_status 退款成功
@@ -49,7 +48,7 @@ DETAIL = "pdd.order.information.get"
 class PinduoduoOrders:
     platform = "pinduoduo"
 
-    async def pages(
+    def pages(
         self,
         client: httpx.AsyncClient,
         shop: ShopPull,
@@ -58,30 +57,23 @@ class PinduoduoOrders:
         until: datetime,
         limit: int,
     ) -> AsyncIterator[Page]:
-        size = min(limit, MAX_PAGE_SIZE)
-        start = since
-        while start < until:
-            end = min(start + SLICE, until)
-            for page in range(1, MAX_PAGES + 1):
-                business = {
-                    "is_lucky_flag": "0", "order_status": "5", "refund_status": "5",
-                    "start_updated_at": str(int(start.timestamp())),
-                    "end_updated_at": str(int(end.timestamp())),
-                    "page": str(page), "page_size": str(size), "use_has_next": "true",
-                }  # fmt: skip
-                answer = await with_retries(partial(call, client, shop, INCREMENT, business))
-                found = _section(answer, "order_sn_increment_get_response")
-                orders = found.get("order_sn_list")
-                if not isinstance(orders, list):
-                    raise PullError("拼多多 answered without an order_sn_list")
-                more = found.get("has_next") is True
-                listed = [o for o in orders if isinstance(o, Mapping)]
-                yield Page(listed, last=not more and end >= until)
-                if not more:
-                    break
-            else:
-                raise PullError(f"more than {MAX_PAGES} pages updated in 30 minutes")
-            start = end
+        size = str(min(limit, MAX_PAGE_SIZE))
+
+        async def page(start: datetime, end: datetime, number: int) -> tuple[list[RawOrder], bool]:
+            business = {
+                "is_lucky_flag": "0", "order_status": "5", "refund_status": "5",
+                "start_updated_at": str(int(start.timestamp())),
+                "end_updated_at": str(int(end.timestamp())),
+                "page": str(number), "page_size": size, "use_has_next": "true",
+            }  # fmt: skip
+            answer = await with_retries(partial(call, client, shop, INCREMENT, business))
+            found = _section(answer, "order_sn_increment_get_response")
+            orders = found.get("order_sn_list")
+            if not isinstance(orders, list):
+                raise PullError("拼多多 answered without an order_sn_list")
+            return [o for o in orders if isinstance(o, Mapping)], found.get("has_next") is True
+
+        return sliced_pages(since, until, SLICE, page)
 
     async def detail(
         self, client: httpx.AsyncClient, shop: ShopPull, platform_order_id: str
@@ -115,14 +107,7 @@ async def call(
         access_token=shop.access_token.get_secret_value(), now=datetime.now().astimezone(),
     )  # fmt: skip
     request = client.build_request("POST", shop.base_url, data=params)
-    response = await send(client, request)
-    check_status(response, "拼多多")
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise PullError("拼多多 answered with no JSON") from exc
-    if not isinstance(answer, Mapping):
-        raise PullError("拼多多 answered with no JSON object")
+    answer = await json_answer(client, request, "拼多多")
     error = answer.get("error_response")
     if isinstance(error, Mapping):
         code = error.get("error_code")

@@ -31,15 +31,14 @@ from lvyue.common.platform_signing import china_time_text, top_call_params
 from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
-    check_status,
-    send,
+    json_answer,
+    sliced_pages,
     with_retries,
 )
 from lvyue.order_review.pulls.source import Page, RawOrder
 from lvyue.order_review.settings import ShopPull
 
 MAX_PAGE_SIZE = 100
-MAX_PAGES = 1000  # per slice: a bound on one pull's loop
 SLICE = timedelta(days=1)  # the increment API's longest window
 RETRIED_CODES = frozenset({7, 10})
 CLOSED = frozenset({"TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"})
@@ -61,7 +60,7 @@ FIELDS = ",".join(
 class TaobaoOrders:
     platform = "taobao"
 
-    async def pages(
+    def pages(
         self,
         client: httpx.AsyncClient,
         shop: ShopPull,
@@ -70,30 +69,23 @@ class TaobaoOrders:
         until: datetime,
         limit: int,
     ) -> AsyncIterator[Page]:
-        size = min(limit, MAX_PAGE_SIZE)
-        start = since
-        while start < until:
-            end = min(start + SLICE, until)
-            for page in range(1, MAX_PAGES + 1):
-                business = {
-                    "fields": FIELDS, "start_modified": china_time_text(start),
-                    "end_modified": china_time_text(end), "page_no": str(page),
-                    "page_size": str(size), "use_has_next": "true",
-                }  # fmt: skip
-                answer = await with_retries(partial(call, client, shop, INCREMENT, business))
-                found = _section(answer, "trades_sold_increment_get_response")
-                trades = found.get("trades")
-                listed = trades.get("trade") if isinstance(trades, Mapping) else []
-                if not isinstance(listed, list):
-                    raise PullError("淘宝 answered without a trades list")
-                more = found.get("has_next") is True
-                page_trades = [t for t in listed if isinstance(t, Mapping)]
-                yield Page(page_trades, last=not more and end >= until)
-                if not more:
-                    break
-            else:
-                raise PullError(f"more than {MAX_PAGES} pages modified in one day")
-            start = end
+        size = str(min(limit, MAX_PAGE_SIZE))
+
+        async def page(start: datetime, end: datetime, number: int) -> tuple[list[RawOrder], bool]:
+            business = {
+                "fields": FIELDS, "start_modified": china_time_text(start),
+                "end_modified": china_time_text(end), "page_no": str(number),
+                "page_size": size, "use_has_next": "true",
+            }  # fmt: skip
+            answer = await with_retries(partial(call, client, shop, INCREMENT, business))
+            found = _section(answer, "trades_sold_increment_get_response")
+            trades = found.get("trades")
+            listed = trades.get("trade") if isinstance(trades, Mapping) else []
+            if not isinstance(listed, list):
+                raise PullError("淘宝 answered without a trades list")
+            return [t for t in listed if isinstance(t, Mapping)], found.get("has_next") is True
+
+        return sliced_pages(since, until, SLICE, page)
 
     async def detail(
         self, client: httpx.AsyncClient, shop: ShopPull, platform_order_id: str
@@ -124,14 +116,8 @@ async def call(
         method, business, app_key=shop.app_key, secret=shop.app_secret.get_secret_value(),
         session=shop.access_token.get_secret_value(), now=datetime.now().astimezone(),
     )  # fmt: skip
-    response = await send(client, client.build_request("POST", shop.base_url, data=params))
-    check_status(response, "淘宝")
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise PullError("淘宝 answered with no JSON") from exc
-    if not isinstance(answer, Mapping):
-        raise PullError("淘宝 answered with no JSON object")
+    request = client.build_request("POST", shop.base_url, data=params)
+    answer = await json_answer(client, request, "淘宝")
     error = answer.get("error_response")
     if isinstance(error, Mapping):
         code, sub_code = error.get("code"), str(error.get("sub_code") or "")

@@ -19,10 +19,12 @@ from lvyue.order_review.repository.notifications import (
     retry_notifications,
 )
 from lvyue.order_review.repository.orders import (
+    CANCEL_AFTER_DISPATCH,
     NewOrder,
     OrderRecord,
     StatusChange,
     add_status,
+    cancel_after_dispatch_reported,
     get_order,
     insert_new_orders,
     order_for_delivery,
@@ -51,6 +53,7 @@ from lvyue.order_review.repository.review import (
 )
 
 __all__ = [
+    "CANCEL_AFTER_DISPATCH",
     "Contact",
     "NewNotification",
     "NewOrder",
@@ -67,6 +70,7 @@ __all__ = [
     "add_contact",
     "add_status",
     "advance_pull",
+    "cancel_after_dispatch_reported",
     "claim_notifications",
     "finish_notifications",
     "get_order",

@@ -233,3 +233,19 @@ async def unchanged_since(
         .group_by(orders.c.status)
     )
     return {status: int(n) for status, n in rows.all()}
+
+
+CANCEL_AFTER_DISPATCH = "platform_cancelled_after_dispatch"  # the history detail marking it
+
+
+async def cancel_after_dispatch_reported(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    """Whether the order's history already holds the platform's cancellation after dispatch."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(order_status_history)
+        .where(
+            order_status_history.c.order_id == order_id,
+            order_status_history.c.details.contains({CANCEL_AFTER_DISPATCH: True}),
+        )
+    )
+    return bool(found)

@@ -86,6 +86,16 @@ class OrderCancelled(Payload):
     cancelled_at: AwareDatetime
 
 
+class CancelAfterDispatch(Payload):
+    """The platform cancelled (or refunded) an order lvyue had already dispatched: the parcel is
+    on its way, so it is an after-sale matter (aftersales opens a return-and-refund case)."""
+
+    order_id: uuid.UUID
+    platform: str
+    reason: str
+    requested_at: AwareDatetime
+
+
 class OrderShipped(Payload):
     """Produced by fulfilment once the warehouse dispatched the parcel; inventory deducts."""
 
@@ -122,3 +132,10 @@ ORDER_CANCELLED = register("order.cancelled", OrderCancelled, description="Cance
 
 
 ORDER_SHIPPED = register("order.shipped", OrderShipped, description="Dispatched.")
+
+
+ORDER_CANCEL_AFTER_DISPATCH = register(
+    "order.cancel_after_dispatch",
+    CancelAfterDispatch,
+    description="The platform cancelled an order after its dispatch; key = order id.",
+)
