@@ -50,12 +50,18 @@ async def ensure_topics(
 
 
 async def broker_reachable(producer: AIOKafkaProducer, timeout_s: float = 2.0) -> bool:
-    """True if the producer can fetch cluster metadata from the broker now."""
-    try:
-        await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
-    except Exception:
+    """True if the producer can fetch cluster metadata from the broker now.
+
+    Bounded even if the client swallows cancellation: past the timeout the fetch is cancelled
+    and not waited for (asyncio.wait_for would wait for it, and aiokafka's metadata fetch,
+    reconnecting to a broker that is gone, can outlive its cancellation: a service's stop
+    then hung for good)."""
+    fetch = asyncio.ensure_future(producer.client.fetch_all_metadata())
+    done, _ = await asyncio.wait({fetch}, timeout=timeout_s)
+    if not done:
+        fetch.cancel()
         return False
-    return True
+    return not fetch.cancelled() and fetch.exception() is None
 
 
 async def evict_previous_members(
