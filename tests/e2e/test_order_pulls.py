@@ -1,11 +1,11 @@
 """Order sync end to end (`lvyue run`, the sandbox's Shopify, 抖店, 淘宝 and 京东 shops and 拼多多
 app as its own process): per platform 200 paid orders, a fifth of their webhooks (Shopify),
-pushes (抖店) or message-service messages (拼多多) dropped, a tenth of the others sent twice,
-the first Shopify pull failing on its second page; every order is accepted exactly once (one
-shipment each), the 40 the notifications missed are counted as reconciled, and a notification
-delivered again changes nothing. 淘宝's and 京东's orders (no notifications) all arrive by
-pull, each once. A buyer's cancellation (拼多多: a refund before shipment; 淘宝: the trade
-closed) on each platform stops the order's shipment."""
+pushes (抖店), message-service messages (拼多多) or message-queue messages (淘宝) dropped, a
+tenth of the others sent twice, the first Shopify pull failing on its second page; every order
+is accepted exactly once (one shipment each), the 40 the notifications missed are counted as
+reconciled, and a notification delivered again changes nothing. 京东's orders (no
+notifications) all arrive by pull, each once. A buyer's cancellation (拼多多: a refund before
+shipment; 淘宝: the trade closed) on each platform stops the order's shipment."""
 
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ JD_SHOP = "10086123"
 SKU = "TEA-LJ-250G"
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}
 ORDERS, DROPPED = 200, 40
+# where the sandbox makes a platform's orders, and how the buyer stops one: a cancellation,
+# a refund before shipment (拼多多) or the trade closed (淘宝); Shopify's and 京东's are seen
+# by the next pull, the others are announced too
+MADE_AT = {"shopify": "orders", "douyin": "orders", "pinduoduo": "orders", "taobao": "trades",
+           "jd": "orders"}  # fmt: skip
+STOPPED_BY = {"shopify": "cancel", "douyin": "cancel", "pinduoduo": "refund", "taobao": "close",
+              "jd": "cancel"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -206,18 +213,21 @@ async def _redeliver(stack: Stack, order_id: str) -> Any:
 
 def _announced(stack: Stack, platform: str) -> dict[str, Any]:
     """Where the sandbox announces a platform's orders: 抖店 pushes them to lvyue, 拼多多 sends
-    them down the message-service connection lvyue keeps open."""
+    them down the message-service connection lvyue keeps open, 淘宝 queues them for lvyue to
+    read (by seller)."""
     if platform == "douyin":
         return {"shop_id": DOUYIN_SHOP, "push_url": f"{stack.review}/notifications/douyin"}
+    if platform == "taobao":
+        return {"seller_nick": TAOBAO_SHOP}
     return {}
 
 
-@pytest.mark.parametrize("platform", ["douyin", "pinduoduo"])
+@pytest.mark.parametrize("platform", ["douyin", "pinduoduo", "taobao"])
 async def test_notified_orders_and_those_never_notified_are_accepted_once_each(
     stack: Stack, platform: str
 ) -> None:
     created = await http(
-        "POST", f"{stack.sandbox}/_sim/{platform}/orders",
+        "POST", f"{stack.sandbox}/_sim/{platform}/{MADE_AT[platform]}",
         json={"count": ORDERS, "drop_share": DROPPED / ORDERS, "repeat_share": 0.1, "seed": 17,
               "skus": [SKU], "list_after_s": 3.0, **_announced(stack, platform)},
     )  # fmt: skip
@@ -243,10 +253,7 @@ async def test_notified_orders_and_those_never_notified_are_accepted_once_each(
     await _each_shipped_once(stack, ids)  # still: the later pulls changed nothing
 
 
-PULLED_ONLY = {
-    "taobao": ("trades", {"seller_nick": TAOBAO_SHOP}),
-    "jd": ("orders", {"vender_id": JD_SHOP}),
-}
+PULLED_ONLY = {"jd": ("orders", {"vender_id": JD_SHOP})}
 
 
 @pytest.mark.parametrize("platform", sorted(PULLED_ONLY))
@@ -265,7 +272,7 @@ async def test_orders_of_platforms_without_notifications_arrive_by_pull_each_onc
     reconciled = await _metric(
         stack.consumers, "lvyue_intake_reconciled_total", platform=platform, source="pull"
     )
-    assert reconciled == ORDERS  # no notification brought any: not implemented for these
+    assert reconciled == ORDERS  # no notification brought any: not implemented for 京东
 
 
 def _one_order(stack: Stack, platform: str) -> dict[str, Any]:
@@ -277,15 +284,6 @@ def _one_order(stack: Stack, platform: str) -> dict[str, Any]:
     if platform in PULLED_ONLY:
         return {"count": 1, "seed": 29, "skus": [SKU], **PULLED_ONLY[platform][1]}
     return {"count": 1, "seed": 23, "skus": [SKU], **_announced(stack, platform)}
-
-
-# where the sandbox makes a platform's orders, and how the buyer stops one: a cancellation,
-# a refund before shipment (拼多多) or the trade closed (淘宝); Shopify's and 淘宝's are seen
-# by the next pull, the others are announced too
-MADE_AT = {"shopify": "orders", "douyin": "orders", "pinduoduo": "orders", "taobao": "trades",
-           "jd": "orders"}  # fmt: skip
-STOPPED_BY = {"shopify": "cancel", "douyin": "cancel", "pinduoduo": "refund", "taobao": "close",
-              "jd": "cancel"}  # fmt: skip
 
 
 @pytest.mark.parametrize("platform", ["shopify", "douyin", "pinduoduo", "taobao", "jd"])

@@ -209,7 +209,7 @@ async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispa
                   outcome="after_dispatch") == after  # fmt: skip
 
 
-# --- 淘宝 and 京东: reconciled only (their message services are not implemented)
+# --- 淘宝 and 京东: pulled a day at a time (淘宝's message queue: test_taobao_messages.py)
 
 TAOBAO_SHOP = "绿悦家居旗舰店"
 JD_SHOP = "10086123"

@@ -7,7 +7,7 @@ orders, each platform in its own module:
     sandbox_shopify.py    webhooks (some dropped), the Admin orders search
     sandbox_douyin.py     抖店 message pushes (some dropped), order detail and search
     sandbox_pinduoduo.py  拼多多's message-service WebSocket, the gateway's order calls
-    sandbox_taobao.py     淘宝 trades found by the increment call
+    sandbox_taobao.py     淘宝 trades on the message queue (some dropped), trade detail, increments
     sandbox_jd.py         京东 orders found by the order search
 Each platform gets its own path prefix (`/<platform>`); Shopify's access token is checked,
 the signed platforms' calls must carry the sandbox app key and a valid sign.
@@ -146,8 +146,9 @@ def app() -> Starlette:
                 methods=["POST"],
             ),
             Route("/_sim/pinduoduo/messages", sandbox_pinduoduo.messages),
-            # the sandbox's 淘宝 shop: trades to reconcile (its gateway calls in `answer`)
+            # the sandbox's 淘宝 shop: its message queue and trade calls (in `answer`)
             Route("/_sim/taobao/trades", sandbox_taobao.create_trades, methods=["POST"]),
+            Route("/_sim/taobao/messages", sandbox_taobao.messages),
             Route("/_sim/jd/orders", sandbox_jd.create_orders, methods=["POST"]),
             Route("/_sim/jd/orders/{order_id}/cancel", sandbox_jd.cancel_order, methods=["POST"]),
             Route("/_sim/taobao/trades/{tid}/close", sandbox_taobao.close_trade, methods=["POST"]),

@@ -13,6 +13,7 @@ from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.notifications.fetch import NOTIFIED_PLATFORMS, notifications_job
+from lvyue.order_review.notifications.message_queue import message_queues_job
 from lvyue.order_review.notifications.stream import message_streams_job
 from lvyue.order_review.pulls.job import order_pulls_job
 from lvyue.order_review.review import ReviewContext
@@ -48,4 +49,6 @@ def jobs(settings: OrderReviewSettings, review: ReviewContext) -> list[Backgroun
         found.append(notifications_job(settings, review))  # notified orders fetched with their API
     if "pinduoduo" in platforms:
         found.append(message_streams_job(settings))  # its notifications come by WebSocket
+    if "taobao" in platforms:
+        found.append(message_queues_job(settings))  # its notifications are read from a queue
     return found

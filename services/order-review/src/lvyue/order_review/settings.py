@@ -35,6 +35,12 @@ class ShopPull(BaseModel):
         default="wss://message-api.pinduoduo.com",
         description="拼多多: the message service the app connects to for its notifications.",
     )
+    message_group: str = Field(
+        default="default",
+        min_length=1,
+        max_length=64,
+        description="淘宝: the message service's group the app's trade messages are read from.",
+    )
     token_expires_at: datetime | None = Field(
         default=None, description="When the token stops working: warned about before, in logs."
     )
@@ -94,6 +100,11 @@ class OrderReviewSettings(KernelSettings):
         default=1.0,
         gt=0,
         description="How often notifications received are looked at: their orders fetched.",
+    )
+    message_poll_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="淘宝: how often the message service's queue is read while it is empty.",
     )
     notification_fetch_batch: int = Field(
         default=100, ge=1, le=1000, description="Notifications taken at a time."

@@ -86,11 +86,12 @@ def top_call_params(
     session: str,
     now: datetime,
 ) -> dict[str, str]:
-    """The signed form of a TOP gateway call (sign_method md5)."""
+    """The signed form of a TOP gateway call (sign_method md5); an app-level call (the message
+    service's) carries no session."""
     params = {
         "method": method,
         "app_key": app_key,
-        "session": session,
+        **({"session": session} if session else {}),
         "timestamp": china_time_text(now),
         "format": "json",
         "v": "2.0",

@@ -14,8 +14,8 @@ Errors are {"error_response": {"code", "msg", "sub_code", "sub_msg"}}; code 7 (A
 Limited), 10 (Service Currently Unavailable) and isp.* sub-codes are retried. A trade closed
 (TRADE_CLOSED: refunded after payment; TRADE_CLOSED_BY_TAOBAO: never paid) is not to be
 shipped, so lvyue treats it as cancelled. The shop is the trade's seller_nick, as
-platforms/taobao.py maps it. TOP's message service (TMC), which pushes trade notifications
-over its own long-connection protocol, is not implemented: Taobao shops are reconciled only.
+platforms/taobao.py maps it. The trades' notifications come from TOP's message service
+(notifications/taobao.py); this pull finds what they missed.
 """
 
 from __future__ import annotations
@@ -109,12 +109,19 @@ class TaobaoOrders:
 
 
 async def call(
-    client: httpx.AsyncClient, shop: ShopPull, method: str, business: Mapping[str, str]
+    client: httpx.AsyncClient,
+    shop: ShopPull,
+    method: str,
+    business: Mapping[str, str],
+    *,
+    app_level: bool = False,
 ) -> Mapping[str, Any]:
-    """One signed gateway call; its answer, or TOP's error raised."""
+    """One signed gateway call (an app-level one, the message service's, without the shop's
+    session); its answer, or TOP's error raised."""
+    session = "" if app_level else shop.access_token.get_secret_value()
     params = top_call_params(
         method, business, app_key=shop.app_key, secret=shop.app_secret.get_secret_value(),
-        session=shop.access_token.get_secret_value(), now=datetime.now().astimezone(),
+        session=session, now=datetime.now().astimezone(),
     )  # fmt: skip
     request = client.build_request("POST", shop.base_url, data=params)
     answer = await json_answer(client, request, "淘宝")
