@@ -186,6 +186,35 @@ async def test_a_cancellation_pushed_cancels_the_order_before_dispatch(
     assert "cancelled on douyin: 买家取消" in record.history[-1].note
 
 
+async def test_a_whole_order_refunded_before_shipment_stops_it_a_refund_after_does_not(
+    douyin: Douyin, engine: AsyncEngine
+) -> None:
+    refunded, later = _put(douyin.shop_id, 2, seed=13)
+    await douyin.push([_paid(refunded), _paid(later)])
+    await douyin.fetch_all()
+    # 抖店's detail may still say 备货中: the message itself says the whole order was refunded
+    before, after = (
+        sandbox_douyin.message(sandbox_douyin.TAG_REFUNDED, order, aftersale_type=kind)
+        for order, kind in ((refunded, 2), (later, 1))  # 1: 售后仅退款, after shipment
+    )
+    assert (await douyin.push([before, after])).status_code == 200
+    await douyin.fetch_all()
+    status = {}
+    async with douyin.kernel.uow() as uow:
+        for order in (refunded, later):
+            found = await repository.order_id_for(
+                uow.session, platform="douyin", shop_id=douyin.shop_id,
+                platform_order_id=order["order_id"],
+            )  # fmt: skip
+            assert found is not None
+            record = await repository.get_order(uow.session, found)
+            assert record is not None
+            status[order["order_id"]] = (record.status, record.history[-1].note or "")
+    assert status[refunded["order_id"]][0] == "cancelled"
+    assert "refunded before shipment" in status[refunded["order_id"]][1]
+    assert status[later["order_id"]][0] == "pending_review"  # not stored: aftersales' case
+
+
 async def test_a_fetch_that_fails_keeps_the_notification_and_backs_off(
     douyin: Douyin, engine: AsyncEngine
 ) -> None:

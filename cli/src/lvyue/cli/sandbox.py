@@ -134,6 +134,11 @@ def app() -> Starlette:
                 sandbox_douyin.cancel_order,
                 methods=["POST"],
             ),
+            Route(
+                "/_sim/douyin/orders/{order_id}/refund",
+                sandbox_douyin.refund_order,
+                methods=["POST"],
+            ),
             Route("/_sim/douyin/faults", sandbox_douyin.set_faults, methods=["POST"]),
             # the sandbox's 拼多多 app: its message service, its order calls (in `answer`)
             WebSocketRoute(

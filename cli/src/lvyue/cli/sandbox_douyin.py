@@ -11,6 +11,7 @@ sandbox checks every one of them. Control endpoints under /_sim/douyin:
                                 "skus", "seed", "list_after_s"} -> {"ids": [...],
                                 "dropped": [...], "repeated": [...]}
     POST /_sim/douyin/orders/{id}/cancel   {"push_url", "drop": false}: the buyer cancels
+    POST /_sim/douyin/orders/{id}/refund   {"push_url", "drop": false}: refunded before shipment
     POST /_sim/douyin/faults   {"fail_pages": n, "from_offset": k, "status": 500|429}
 """
 
@@ -35,6 +36,7 @@ APP_KEY = "dev-sandbox-app-key"
 APP_SECRET = "dev-sandbox-app-secret"
 PAID, CANCELLED = 2, 4  # order_status 备货中 (paid, to ship), 已取消
 TAG_PAID, TAG_ADDRESS_CHANGED, TAG_CANCELLED = "101", "105", "106"
+TAG_REFUNDED, WHOLE_ORDER_BEFORE_SHIPMENT = "206", 2  # RefundSuccess and its aftersale_type
 MAX_SIZE = 100
 
 
@@ -95,7 +97,7 @@ def new_order(rng: random.Random, skus: list[str], shop_id: str, now: int) -> di
     }
 
 
-def message(tag: str, order: dict[str, Any]) -> dict[str, Any]:
+def message(tag: str, order: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """One push message about the order, with a new message id."""
     STORE.messages += 1
     data = {
@@ -104,6 +106,7 @@ def message(tag: str, order: dict[str, Any]) -> dict[str, Any]:
         "shop_id": order["shop_id"],
         "order_status": order["order_status"],
         "update_time": order["update_time"],
+        **extra,
     }
     msg_id = f"{order['order_id']}:{tag}:{STORE.messages}"
     return {"tag": tag, "msg_id": msg_id, "data": json.dumps(data)}
@@ -176,6 +179,27 @@ async def cancel_order(request: Request) -> Response:
     if not spec.get("drop"):
         async with httpx.AsyncClient(timeout=10.0) as client:
             error = await push(client, str(spec["push_url"]), [message(TAG_CANCELLED, order)])
+        if error is not None:
+            return JSONResponse({"error": error}, 502)
+    return JSONResponse({"order_id": order["order_id"], "order_status": CANCELLED})
+
+
+async def refund_order(request: Request) -> Response:
+    """The whole order refunded before shipment (发货前整单退款): the order closes (order_status
+    4) and RefundSuccess is pushed."""
+    order = STORE.orders.get(request.path_params["order_id"])
+    if order is None:
+        return JSONResponse({"error": "no such order"}, 404)
+    spec = await request.json()
+    order.update(order_status=CANCELLED, order_status_desc="已取消", update_time=int(time.time()))
+    order["cancel_reason"] = "退款成功"
+    if not spec.get("drop"):
+        refunded = message(
+            TAG_REFUNDED, order, aftersale_id=int(order["order_id"]) + 7,
+            aftersale_type=WHOLE_ORDER_BEFORE_SHIPMENT, aftersale_status=12,
+        )  # fmt: skip
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            error = await push(client, str(spec["push_url"]), [refunded])
         if error is not None:
             return JSONResponse({"error": error}, 502)
     return JSONResponse({"order_id": order["order_id"], "order_status": CANCELLED})

@@ -6,13 +6,18 @@ again. Each message is {"tag": "<type>", "msg_id": "<id>", "data": "<JSON object
 order messages' data carry p_id (the shop order id), s_ids, shop_id, order_status, and for some
 update_time or pay_time (the SDKs' message classes, e.g. doudian_trade_TradePaid,
 doudian_trade_TradeCanceled, doudian_trade_TradeAddressChanged; SKIT.FlurlHttpClient.ByteDance
-cites op.jinritemai.com/docs/message-docs/30/110 and /114). The tags lvyue reads, as the
-message-docs number them (not checked against the portal, which needs a developer login):
+cites op.jinritemai.com/docs/message-docs/30/110 and /114; jinritemai-go's message types give
+the same tag numbers). The tags lvyue reads (not checked against the portal, which needs a
+developer login):
     100 doudian_trade_TradeCreate          created (paid later, or cash on delivery)
     101 doudian_trade_TradePaid            paid
     105 doudian_trade_TradeAddressChanged  the buyer changed the receiver
     106 doudian_trade_TradeCanceled        cancelled
-Other tags (shipping, refunds, reviews, ...) are acknowledged and not stored.
+    206 doudian_refund_RefundSuccess       refunded; read only when its aftersale_type is 2
+                                           (发货前整单退款: the whole order, before shipment),
+                                           which stops the order like a cancellation
+Other tags (shipping, after-sale refunds and returns, reviews, ...) are acknowledged and not
+stored: a refund after shipment is an after-sale case, not an order change.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ KINDS: Mapping[str, str] = {
     "101": "paid",
     "105": "address_changed",
     "106": "cancelled",
+    "206": "refunded",
 }
+WHOLE_ORDER_BEFORE_SHIPMENT = 2  # aftersale_type of a refund success: 发货前整单退款
 ANSWER = b'{"code":0,"msg":"success"}'
 
 
@@ -73,6 +80,8 @@ def _message(index: int, message: Any) -> NewNotification | None:
     shop_id = digits_id(data.get("shop_id"))
     if shop_id is None:
         raise unprocessable("required: the shop id, digits", [index, "data", "shop_id"])
+    if kind == "refunded" and data.get("aftersale_type") != WHOLE_ORDER_BEFORE_SHIPMENT:
+        return None  # a refund after shipment: aftersales' case, not a change of the order
     return NewNotification(PLATFORM, msg_id, shop_id, order_id, kind)
 
 

@@ -112,6 +112,8 @@ async def _take_order(
         log.warning("notified_order_unknown", platform=platform, shop=shop.shop_id, order=order_id)
         return
     reason = shop.source.cancellation(raw)
+    if reason is None and any(item.kind == "refunded" for item in items):
+        reason = "the whole order was refunded before shipment"  # the message says so
     if reason is not None:
         await cancel_here(kernel, shop, order_id, reason)
         metrics.NOTIFICATION_FETCHES.labels(platform, "cancelled").inc()

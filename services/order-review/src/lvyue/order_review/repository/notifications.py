@@ -21,7 +21,7 @@ class NewNotification:
     message_id: str
     shop_id: str
     platform_order_id: str
-    kind: str  # what it announces: paid, created, cancelled, address_changed
+    kind: str  # what it announces: paid, created, cancelled, address_changed, refunded, ...
 
 
 @dataclass(frozen=True)
