@@ -11,15 +11,18 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lvyue.common.contracts.order import Receiver
 from lvyue.common.events import Envelope, EventType, new_event
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_DISPATCHED,
     AFTERSALE_REPLACEMENT_REQUESTED,
     ORDER_CANCELLED,
+    ORDER_RECEIVER_CHANGED,
     ORDER_REVIEWED,
     SHIPMENT_CANCELLED,
     WAREHOUSE_DISPATCHED,
     OrderCancelled,
+    OrderReceiverChanged,
     OrderReviewed,
     Priority,
     ReplacementDispatched,
@@ -97,6 +100,17 @@ def order_reviewed(
 def order_cancelled(order_id: uuid.UUID, *, at: datetime, reason: str = "buyer") -> Envelope:
     payload = OrderCancelled(order_id=order_id, reason=reason, cancelled_at=at)
     return _event(ORDER_CANCELLED, payload, order_id, "/lvyue/order-review")
+
+
+def receiver_changed(order_id: uuid.UUID, *, at: datetime, detail: str) -> Envelope:
+    """The buyer's new receiver (the test order's, at another door: `detail`)."""
+    receiver = canonical_order((("TEA-LJ-250G", 1),)).receiver
+    address = receiver.address.model_copy(update={"detail": detail})
+    moved = Receiver.model_validate(receiver.model_dump() | {"address": address.model_dump()})
+    payload = OrderReceiverChanged(
+        order_id=order_id, receiver=moved, platform="douyin", changed_at=at
+    )
+    return _event(ORDER_RECEIVER_CHANGED, payload, order_id, "/lvyue/order-review")
 
 
 def warehouse_dispatched(

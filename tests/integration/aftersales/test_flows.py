@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.aftersales import repository
 from lvyue.aftersales.tables import orders
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, Receiver
 from lvyue.common.events import new_event
 from lvyue.common.events.catalog import (
     ORDER_CANCEL_AFTER_DISPATCH,
+    ORDER_RECEIVER_CHANGED,
     ORDER_REVIEWED,
     AftersaleRefunded,
     CancelAfterDispatch,
+    OrderReceiverChanged,
     OrderReviewed,
     Priority,
     ReplacementRequested,
@@ -352,3 +354,41 @@ async def test_a_platform_cancelling_a_dispatched_order_opens_one_return_case(
         (ln.sku, ln.quantity) for ln in placed.lines
     )
     assert [d["sla"] for d in case["deadlines"]] == ["aftersale_response_24h"]
+
+
+async def test_a_receiver_changed_after_review_is_remembered_whichever_event_comes_first(
+    aftersales: Aftersales, aftersales_engine: AsyncEngine
+) -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    placed, other = order(), order()
+    assert placed.platform_order_id != other.platform_order_id
+    moved = placed.receiver.model_copy(update={"name": "王芳"})
+    at = aftersales.clock.now()
+
+    async def change(order_id: uuid.UUID, receiver: Receiver, minutes: int) -> None:
+        changed = OrderReceiverChanged(
+            order_id=order_id, receiver=receiver, platform=placed.platform,
+            changed_at=at + timedelta(minutes=minutes),
+        )  # fmt: skip
+        await publish(
+            aftersales.bootstrap, aftersales.prefix, ORDER_RECEIVER_CHANGED, changed,
+            subject=str(order_id), source="/lvyue/order-review",
+        )  # fmt: skip
+
+    await _review_together(aftersales, [(first, placed)])
+    await until_consumed(aftersales_engine, 1)
+    await change(first, moved, 5)  # after the review: taken
+    await change(second, moved, 5)  # before the review: the later review keeps it
+    await until_consumed(aftersales_engine, 3)
+    await _review_together(aftersales, [(second, other)])
+    await change(first, placed.receiver, 1)  # an older change, late: nothing
+    await until_consumed(aftersales_engine, 5)
+    async with aftersales_engine.connect() as conn:
+        rows = await conn.execute(
+            select(orders.c.order_id, orders.c.receiver, orders.c.platform_order_id).where(
+                orders.c.order_id.in_([first, second])
+            )
+        )
+        found = {row.order_id: row for row in rows}
+    assert {k: v.receiver["name"] for k, v in found.items()} == {first: "王芳", second: "王芳"}
+    assert found[second].platform_order_id == other.platform_order_id  # the review still counts

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lvyue.cli import sandbox, sandbox_douyin, sandbox_pinduoduo
 from lvyue.cli.sandbox_shopify import Faults
 from lvyue.common.bootstrap import Kernel
+from lvyue.common.tables import outbox
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
@@ -395,8 +396,8 @@ async def test_pdd_notified_orders_are_fetched_and_a_refund_before_shipment_canc
     assert status == {kept["order_sn"]: "pending_review", refunded["order_sn"]: "cancelled"}
 
 
-async def test_an_address_change_pushed_before_review_is_applied_after_it_reported(
-    douyin: Douyin,
+async def test_an_address_change_is_applied_before_review_and_rerouted_after_it(
+    douyin: Douyin, engine: AsyncEngine
 ) -> None:
     (order,) = _put(douyin.shop_id, 1, seed=12)
     await douyin.push([_paid(order)])
@@ -408,8 +409,9 @@ async def test_an_address_change_pushed_before_review_is_applied_after_it_report
         )  # fmt: skip
     assert order_id is not None
 
-    async def change_to(receiver: str, street: str) -> str:
+    async def change_to(receiver: str, street: str, phone: str = "13912345678") -> str:
         order["post_receiver"], order["post_addr"]["detail"] = receiver, street
+        order["post_tel"] = phone
         changed = sandbox_douyin.message(sandbox_douyin.TAG_ADDRESS_CHANGED, order)
         assert (await douyin.push([changed])).status_code == 200
         await douyin.fetch_all()
@@ -418,26 +420,49 @@ async def test_an_address_change_pushed_before_review_is_applied_after_it_report
         assert record is not None
         return f"{record.order.receiver.name} {record.order.receiver.address.street}"
 
-    before = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="applied")
+    def changes(outcome: str) -> float:
+        return metric("lvyue_intake_address_changes_total", platform="douyin", outcome=outcome)
+
+    async def set_status(status: OrderStatus) -> None:
+        async with douyin.kernel.uow() as uow:
+            await repository.set_status(
+                uow.session, order_id=order_id, status=status, at=uow.clock.now(),
+                note=f"test: {status}",
+            )  # fmt: skip
+            await uow.commit()
+
+    async def announced() -> list[dict[str, Any]]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(outbox.c.payload).where(
+                    outbox.c.topic.endswith("order.receiver_changed"), outbox.c.key == str(order_id)
+                )
+            )
+        return [row.payload for row in rows]
+
+    before = changes("applied")
     # waiting for review (no consumers here): the order takes the new receiver
     assert await change_to("李娜", "世纪大道200号") == "李娜 花木街道世纪大道200号"
-    after = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="applied")
-    assert after == before + 1
+    assert changes("applied") == before + 1
+    await set_status(OrderStatus.REVIEWED)  # as if reviewed since: its shipment is requested
+    rerouted, refused = changes("rerouted"), changes("refused")
+    # reviewed: taken, and fulfilment is told to tell the warehouse
+    assert await change_to("王芳", "世纪大道300号") == "王芳 花木街道世纪大道300号"
+    (event,) = await announced()
+    assert event["receiver"]["name"] == "王芳"
+    assert changes("rerouted") == rerouted + 1
+    # a new receiver that fails review (no mobile number) is refused: the order keeps its own
+    assert await change_to("赵磊", "世纪大道400号", phone="0211234") == "王芳 花木街道世纪大道300号"
+    assert changes("refused") == refused + 1
     async with douyin.kernel.uow() as uow:
         record = await repository.get_order(uow.session, order_id)
-        assert record is not None
-        assert record.history[-1].note == "receiver changed on douyin"
-        await repository.set_status(  # as if reviewed since: its shipment is requested
-            uow.session, order_id=order_id, status=OrderStatus.REVIEWED,
-            at=uow.clock.now(), note="test: reviewed",
-        )  # fmt: skip
-        await uow.commit()
-    late = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="too_late")
-    assert await change_to("王芳", "世纪大道300号") == "李娜 花木街道世纪大道200号"  # kept
-    assert (
-        metric("lvyue_intake_address_changes_total", platform="douyin", outcome="too_late")
-        == late + 1
-    )
+    assert record is not None
+    assert "refused" in (record.history[-1].note or "")
+    await set_status(OrderStatus.SHIPPED)
+    late = changes("too_late")
+    assert await change_to("孙丽", "世纪大道500号") == "王芳 花木街道世纪大道300号"  # kept
+    assert changes("too_late") == late + 1
+    assert len(await announced()) == 1  # only the change that was taken
     total = await _accepted_count(douyin)
     assert total == 1  # the changes never made a second order
 

@@ -10,12 +10,18 @@ import pytest
 from pydantic import BaseModel
 
 from lvyue.common.events import EVENT_TYPES
-from lvyue.common.events.catalog import ShipmentCancelled, ShipmentRequested, WarehouseDispatched
+from lvyue.common.events.catalog import (
+    ShipmentCancelled,
+    ShipmentReceiverChanged,
+    ShipmentRequested,
+    WarehouseDispatched,
+)
 
 DOC = Path(__file__).parents[3] / "docs" / "warehouse-contract.md"
 CONTRACT: dict[str, type[BaseModel]] = {
     "shipment.requested": ShipmentRequested,
     "shipment.cancelled": ShipmentCancelled,
+    "shipment.receiver_changed": ShipmentReceiverChanged,
     "warehouse.dispatched": WarehouseDispatched,
 }
 

@@ -1,10 +1,11 @@
-"""Aftersales' event handlers: it remembers reviewed orders and which of them shipped,
-completes exchanges whose replacement fulfilment dispatched, and opens a case for an order a
-platform cancelled after its dispatch.
+"""Aftersales' event handlers: it remembers reviewed orders, their receivers changed after
+review and which of them shipped, completes exchanges whose replacement fulfilment dispatched,
+and opens a case for an order a platform cancelled after its dispatch.
 
 The consumer runner opens the unit of work, records the inbox and commits; handlers never do.
-order.reviewed and order.shipped travel on different topics and may arrive in either order:
-each upsert sets only its own columns, so the result is the same either way.
+order.reviewed, order.receiver_changed and order.shipped travel on different topics and may
+arrive in any order: each upsert sets only its own columns (a changed receiver wins over the
+review's), so the result is the same either way.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_DISPATCHED,
     ORDER_CANCEL_AFTER_DISPATCH,
+    ORDER_RECEIVER_CHANGED,
     ORDER_REVIEWED,
     ORDER_SHIPPED,
     CancelAfterDispatch,
+    OrderReceiverChanged,
     OrderReviewed,
     OrderShipped,
     ReplacementDispatched,
@@ -52,6 +55,15 @@ def _reviewed(event: OrderReviewed) -> repository.ReviewedOrder:
     return repository.ReviewedOrder(
         event.order_id, event.order, event.warehouse_id, event.reviewed_at
     )
+
+
+async def on_order_receiver_changed(event: Envelope, uow: UnitOfWork) -> None:
+    """The buyer's new receiver: an exchange's replacement goes there."""
+    changed = event.payload(OrderReceiverChanged)
+    await repository.remember_receiver(
+        uow.session, order_id=changed.order_id, receiver=changed.receiver,
+        changed_at=changed.changed_at, at=uow.clock.now(),
+    )  # fmt: skip
 
 
 async def on_order_shipped(event: Envelope, uow: UnitOfWork) -> None:
@@ -95,6 +107,7 @@ def subscriptions(ctx: CaseContext) -> list[Subscription]:
     return [
         Subscription(ORDER_REVIEWED, on_order_reviewed, batch_handler=on_orders_reviewed),
         Subscription(ORDER_SHIPPED, on_order_shipped),
+        Subscription(ORDER_RECEIVER_CHANGED, on_order_receiver_changed),
         Subscription(AFTERSALE_REPLACEMENT_DISPATCHED, on_replacement_dispatched),
         Subscription(ORDER_CANCEL_AFTER_DISPATCH, cancel_after_dispatch(ctx)),
     ]

@@ -28,8 +28,9 @@ MONEY = Numeric(14, 2)
 orders = Table(
     "orders",
     metadata,
-    # Filled from two topics that may arrive in any order: order.reviewed brings the order
-    # (platform ids, receiver, lines, paid total), order.shipped marks it dispatched.
+    # Filled from topics that may arrive in any order: order.reviewed brings the order
+    # (platform ids, receiver, lines, paid total), order.shipped marks it dispatched,
+    # order.receiver_changed brings the buyer's new receiver.
     Column("order_id", Uuid, primary_key=True),
     Column("platform", Text),
     Column("shop_id", Text),
@@ -42,6 +43,9 @@ orders = Table(
     Column("reviewed_at", TZ),
     Column("shipped_at", TZ),
     Column("shipped_lines", JSONB),
+    # order.receiver_changed (after review: a replacement goes to the new receiver); set, the
+    # receiver is no longer taken from order.reviewed, which may arrive after it
+    Column("receiver_changed_at", TZ),
     Column("created_at", TZ, nullable=False),
     Column("updated_at", TZ, nullable=False),
     UniqueConstraint("platform", "shop_id", "platform_order_id"),

@@ -12,9 +12,11 @@ from lvyue.common.events import Envelope
 from lvyue.common.events.catalog import (
     AFTERSALE_REPLACEMENT_REQUESTED,
     ORDER_CANCELLED,
+    ORDER_RECEIVER_CHANGED,
     ORDER_REVIEWED,
     WAREHOUSE_DISPATCHED,
     OrderCancelled,
+    OrderReceiverChanged,
     OrderReviewed,
     ReplacementRequested,
     WarehouseDispatched,
@@ -23,6 +25,7 @@ from lvyue.common.uow import UnitOfWork
 from lvyue.fulfilment.cancel import cancel_for_order
 from lvyue.fulfilment.context import FulfilmentContext
 from lvyue.fulfilment.dispatch import DispatchShipment, dispatch_shipment
+from lvyue.fulfilment.receiver_change import change_receiver
 from lvyue.fulfilment.replacement import request_replacement
 from lvyue.fulfilment.request import request_shipment, request_shipments
 
@@ -55,6 +58,10 @@ async def on_order_cancelled(event: Envelope, uow: UnitOfWork) -> None:
     await cancel_for_order(uow, event.payload(OrderCancelled))
 
 
+async def on_order_receiver_changed(event: Envelope, uow: UnitOfWork) -> None:
+    await change_receiver(uow, event.payload(OrderReceiverChanged))
+
+
 def on_warehouse_dispatched(ctx: FulfilmentContext) -> Handler:
     """The same command as POST /shipments/{id}/dispatch; a conflict is dead-lettered."""
 
@@ -75,6 +82,7 @@ def subscriptions(ctx: FulfilmentContext) -> list[Subscription]:
     return [
         Subscription(ORDER_REVIEWED, on_order_reviewed(ctx), batch_handler=on_orders_reviewed(ctx)),
         Subscription(ORDER_CANCELLED, on_order_cancelled),
+        Subscription(ORDER_RECEIVER_CHANGED, on_order_receiver_changed),
         Subscription(AFTERSALE_REPLACEMENT_REQUESTED, on_replacement_requested(ctx)),
         Subscription(WAREHOUSE_DISPATCHED, on_warehouse_dispatched(ctx)),
     ]

@@ -19,6 +19,12 @@ LATE_CANCELLATIONS = Counter(
     "order.cancelled for an order already dispatched (left to aftersales)",
     ["warehouse"],
 )
+RECEIVER_CHANGES = Counter(
+    "lvyue_fulfilment_receiver_changes_total",
+    "Receivers buyers changed after review: told (the warehouse), remembered (before the "
+    "shipment), stale (a later change known), too_late (dispatched), cancelled",
+    ["outcome"],
+)
 PENDING_SHIPMENTS = Gauge(
     "lvyue_fulfilment_pending_shipments",
     "Shipments requested and not dispatched yet (read from the database)",

@@ -43,10 +43,11 @@ async def request_shipment(
     if await repository.is_cancelled(uow.session, reviewed.order_id):
         log.info("reviewed_after_cancellation_ignored", order_id=str(reviewed.order_id))
         return None
+    changed = await repository.changed_receivers(uow.session, [reviewed.order_id])
     shipment = await start_shipment(
         uow,
         _new_shipment(reviewed, policies, late_costs or {}),
-        receiver=reviewed.order.receiver,
+        receiver=changed.get(reviewed.order_id, reviewed.order.receiver),
         lines=reviewed.order.lines,
     )
     if shipment is None:
@@ -81,12 +82,15 @@ async def request_shipments(
         )
     }
     await open_many(uow, [d for s in created.values() for d in _deadlines(s)])
+    # a receiver the buyer changed after review, should its news have overtaken order.reviewed
+    changed = await repository.changed_receivers(uow.session, list(created)) if created else {}
     for one in wanted:
         shipment = created.get(one.order_id)
         if shipment is None:
             log.info("shipment_exists", order_id=str(one.order_id))
             continue
-        await _announce(uow, shipment, receiver=one.order.receiver, lines=one.order.lines)
+        receiver = changed.get(one.order_id, one.order.receiver)
+        await _announce(uow, shipment, receiver=receiver, lines=one.order.lines)
 
 
 async def _not_cancelled(uow: UnitOfWork, reviewed: Sequence[OrderReviewed]) -> list[OrderReviewed]:

@@ -88,3 +88,14 @@ cancelled_orders = Table(
     Column("cancelled_at", TZ, nullable=False),
     Column("recorded_at", TZ, nullable=False),
 )
+
+receiver_changes = Table(
+    "receiver_changes",
+    metadata,
+    # The buyer's latest receiver for an order, changed on the platform after review: a late
+    # order.reviewed (another topic) then requests the shipment to it, not to the old one.
+    Column("order_id", Uuid, primary_key=True),
+    Column("receiver", JSONB, nullable=False),
+    Column("changed_at", TZ, nullable=False),
+    Column("recorded_at", TZ, nullable=False),
+)

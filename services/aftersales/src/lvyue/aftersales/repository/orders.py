@@ -1,4 +1,5 @@
-"""SQL for the orders aftersales has heard of (from order.reviewed and order.shipped)."""
+"""SQL for the orders aftersales has heard of (from order.reviewed, order.shipped and
+order.receiver_changed)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.aftersales.repository.records import KnownOrder, order_record
 from lvyue.aftersales.tables import orders, refunds
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, Receiver
 from lvyue.common.events.catalog import StockLine
 
 _INSERT = insert(orders)
@@ -30,7 +31,18 @@ _REMEMBER_REVIEWED = _INSERT.on_conflict_do_update(
     set_={
         **{name: _INSERT.excluded[name] for name in _REVIEWED_COLUMNS},
         "warehouse_id": func.coalesce(orders.c.warehouse_id, _INSERT.excluded.warehouse_id),
+        # a receiver the buyer changed since review is newer than the review's
+        "receiver": case(
+            (orders.c.receiver_changed_at.is_(None), _INSERT.excluded.receiver),
+            else_=orders.c.receiver,
+        ),
     },
+)
+_CHANGED_COLUMNS = ("receiver", "receiver_changed_at", "updated_at")
+_REMEMBER_RECEIVER = _INSERT.on_conflict_do_update(
+    index_elements=["order_id"],
+    set_={name: _INSERT.excluded[name] for name in _CHANGED_COLUMNS},
+    where=func.coalesce(orders.c.receiver_changed_at < _INSERT.excluded.receiver_changed_at, True),
 )
 _REMEMBER_SHIPPED = _INSERT.on_conflict_do_update(
     index_elements=["order_id"],
@@ -149,3 +161,20 @@ async def refunded_total(session: AsyncSession, order_id: uuid.UUID) -> Decimal:
         )
     ).scalar_one()
     return Decimal(total)
+
+
+async def remember_receiver(
+    session: AsyncSession, *, order_id: uuid.UUID, receiver: Receiver, changed_at: datetime,
+    at: datetime,
+) -> None:  # fmt: skip
+    """The buyer's latest receiver (an older change arriving later changes nothing)."""
+    await session.execute(
+        _REMEMBER_RECEIVER,
+        {
+            "order_id": order_id,
+            "receiver": receiver.model_dump(mode="json"),
+            "receiver_changed_at": changed_at,
+            "created_at": at,
+            "updated_at": at,
+        },
+    )

@@ -2,10 +2,12 @@
 
 from lvyue.fulfilment.repository.orders import (
     cancelled_among,
+    changed_receivers,
     is_cancelled,
     lock_order,
     lock_orders,
     remember_cancelled,
+    remember_receiver,
 )
 from lvyue.fulfilment.repository.records import NewShipment, ShipmentLine, ShipmentRecord
 from lvyue.fulfilment.repository.shipments import (
@@ -24,6 +26,7 @@ __all__ = [
     "ShipmentLine",
     "ShipmentRecord",
     "cancelled_among",
+    "changed_receivers",
     "count_pending_by_warehouse",
     "get_shipment",
     "insert_order_shipments",
@@ -35,5 +38,6 @@ __all__ = [
     "mark_cancelled",
     "mark_dispatched",
     "remember_cancelled",
+    "remember_receiver",
     "shipment_for_order",
 ]

@@ -1,4 +1,5 @@
-"""SQL for orders as fulfilment sees them: the per-order lock and remembered cancellations."""
+"""SQL for orders as fulfilment sees them: the per-order lock, remembered cancellations and
+receivers changed after review."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.contracts.order import Receiver
 from lvyue.common.locks import lock_keys
-from lvyue.fulfilment.tables import cancelled_orders
+from lvyue.fulfilment.tables import cancelled_orders, receiver_changes
 
 _ORDER_LOCK_CLASS = 7240103  # advisory lock namespace: one fulfilment order at a time
 
@@ -49,3 +51,32 @@ async def remember_cancelled(
         .returning(cancelled_orders.c.order_id)
     )
     return result.first() is not None
+
+
+async def remember_receiver(
+    session: AsyncSession, *, order_id: uuid.UUID, receiver: Receiver, changed_at: datetime,
+    at: datetime,
+) -> bool:  # fmt: skip
+    """Records the order's new receiver; False if this change or a later one was recorded."""
+    rc = receiver_changes
+    values = {"receiver": receiver.model_dump(mode="json"), "changed_at": changed_at}
+    statement = insert(rc).values(order_id=order_id, recorded_at=at, **values)
+    result = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["order_id"],
+            set_={**values, "recorded_at": at},
+            where=rc.c.changed_at < statement.excluded.changed_at,
+        ).returning(rc.c.order_id)
+    )
+    return result.first() is not None
+
+
+async def changed_receivers(
+    session: AsyncSession, order_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Receiver]:
+    """The latest receiver of each of these orders that changed after review."""
+    rc = receiver_changes
+    rows = await session.execute(
+        select(rc.c.order_id, rc.c.receiver).where(rc.c.order_id.in_(list(order_ids)))
+    )
+    return {row.order_id: Receiver.model_validate(row.receiver) for row in rows}

@@ -2,9 +2,12 @@
 cancellation that came after the parcel left (an after-sale matter, reported once).
 
 Before review the order simply takes the new receiver (review judges it when stock is known);
-an abnormal order is corrected and reviewed again, as an operator's correction would be. Once
-reviewed its shipment is requested from the warehouse, and changing a parcel's address there
-is not part of the warehouse contract yet: the change is reported (`too_late`), not applied.
+an abnormal order is corrected and reviewed again, as an operator's correction would be. A
+reviewed order's shipment is requested already: the new receiver is judged by the receiver's
+rules (address, phone, blacklists) and, if it passes, taken and announced as
+order.receiver_changed, on which fulfilment tells the warehouse (shipment.receiver_changed)
+unless the parcel has left; if it fails, the order keeps its receiver and the refusal is noted
+for an operator. Once shipped or cancelled, the change is only reported (`too_late`).
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from lvyue.common.contracts.order import Receiver
-from lvyue.common.events.catalog import ORDER_CANCEL_AFTER_DISPATCH, CancelAfterDispatch
+from lvyue.common.contracts.order import CanonicalOrder, Receiver
+from lvyue.common.events.catalog import (
+    ORDER_CANCEL_AFTER_DISPATCH,
+    ORDER_RECEIVER_CHANGED,
+    CancelAfterDispatch,
+    OrderReceiverChanged,
+)
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
 from lvyue.order_review.commands.operator import CorrectOrder, OrderNotFound, correct_order
+from lvyue.order_review.domain.rules.address import check_address
+from lvyue.order_review.domain.rules.contact import check_blacklist, check_phone
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.review import ReviewContext
 
@@ -29,16 +39,17 @@ class ChangeReceiver:
 
 
 async def change_receiver(cmd: ChangeReceiver, uow: UnitOfWork, ctx: ReviewContext) -> str:
-    """unchanged, applied (before review), reviewed_again (abnormal), or too_late."""
+    """unchanged, applied (before review), reviewed_again (abnormal), rerouted or refused
+    (reviewed), or too_late (shipped or cancelled)."""
     async with uow:
         state = await repository.lock_order(uow.session, cmd.order_id)
         if state is None:
             raise OrderNotFound(cmd.order_id)
         if state.order.receiver == cmd.receiver:
             return "unchanged"
+        now = uow.clock.now()
+        order = state.order.model_copy(update={"receiver": cmd.receiver})
         if state.status == OrderStatus.PENDING_REVIEW:
-            now = uow.clock.now()
-            order = state.order.model_copy(update={"receiver": cmd.receiver})
             await repository.replace_order(uow.session, order_id=state.id, order=order, at=now)
             await repository.add_status(
                 uow.session, order_id=state.id, status=OrderStatus.PENDING_REVIEW, at=now,
@@ -46,11 +57,45 @@ async def change_receiver(cmd: ChangeReceiver, uow: UnitOfWork, ctx: ReviewConte
             )  # fmt: skip
             await uow.commit()
             return "applied"
+        if state.status == OrderStatus.REVIEWED:
+            outcome = await _reroute(uow, state.id, order, cmd.platform, ctx)
+            await uow.commit()
+            return outcome
         if state.status != OrderStatus.ABNORMAL:
             return "too_late"
     actor = f"{cmd.platform} (the buyer's address change)"
     await correct_order(CorrectOrder(cmd.order_id, cmd.receiver, None, actor), uow, ctx)
     return "reviewed_again"
+
+
+async def _reroute(
+    uow: UnitOfWork, order_id: uuid.UUID, order: CanonicalOrder, platform: str, ctx: ReviewContext
+) -> str:
+    """A reviewed order's new receiver: taken and announced if the receiver's rules pass."""
+    now = uow.clock.now()
+    config = ctx.config
+    checks = (check_address(order), check_phone(order, config), check_blacklist(order, config))
+    findings = [f for f in checks if f is not None]
+    if findings:
+        why = "; ".join(f"{f.reason}: {f.detail}" for f in findings)
+        await repository.add_status(
+            uow.session, order_id=order_id, status=OrderStatus.REVIEWED, at=now,
+            note=f"receiver change on {platform} refused, the order keeps its receiver: {why}",
+        )  # fmt: skip
+        return "refused"
+    await repository.replace_order(uow.session, order_id=order_id, order=order, at=now)
+    await repository.add_status(
+        uow.session, order_id=order_id, status=OrderStatus.REVIEWED, at=now,
+        note=f"receiver changed on {platform} after review: the warehouse is told",
+    )  # fmt: skip
+    await uow.emit(
+        ORDER_RECEIVER_CHANGED,
+        OrderReceiverChanged(
+            order_id=order_id, receiver=order.receiver, platform=platform, changed_at=now
+        ),
+        subject=str(order_id),
+    )
+    return "rerouted"
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ OLDEST_PENDING = Gauge(
 ADDRESS_CHANGES = Counter(
     "lvyue_intake_address_changes_total",
     "Buyers' address changes a platform reported for an order lvyue holds: applied (before "
-    "review), reviewed_again (abnormal), unchanged, too_late (reviewed or dispatched: not "
-    "applied, the warehouse contract has no address change yet)",
+    "review), reviewed_again (abnormal), rerouted (reviewed: the warehouse is told), refused "
+    "(reviewed, the new receiver fails review: kept), unchanged, too_late (shipped, cancelled)",
     ["platform", "outcome"],
 )

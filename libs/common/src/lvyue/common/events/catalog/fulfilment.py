@@ -1,5 +1,5 @@
-"""fulfilment's events: a shipment requested of or cancelled at the warehouse, dispatched,
-delayed."""
+"""fulfilment's events: a shipment requested of or cancelled at the warehouse, its receiver
+changed, dispatched, delayed."""
 
 from __future__ import annotations
 
@@ -70,6 +70,19 @@ class ShipmentDelayed(Payload):
     detected_at: AwareDatetime
 
 
+class ShipmentReceiverChanged(Payload):
+    """Contract v1 for warehouse systems: ship this shipment to this receiver instead (the buyer
+    changed the address on the platform before dispatch). Key = order id. It travels on its own
+    topic, so it can overtake the shipment's shipment.requested: a warehouse remembers it and
+    applies it to the late request; once the parcel has left it changes nothing."""
+
+    shipment_id: uuid.UUID
+    order_id: uuid.UUID
+    warehouse_id: str
+    receiver: Receiver
+    changed_at: AwareDatetime
+
+
 SHIPMENT_REQUESTED = register(
     "shipment.requested", ShipmentRequested, description="To warehouse systems: ship this."
 )
@@ -77,6 +90,13 @@ SHIPMENT_REQUESTED = register(
 
 SHIPMENT_CANCELLED = register(
     "shipment.cancelled", ShipmentCancelled, description="To warehouse systems: do not ship."
+)
+
+
+SHIPMENT_RECEIVER_CHANGED = register(
+    "shipment.receiver_changed",
+    ShipmentReceiverChanged,
+    description="To warehouse systems: ship to this receiver instead.",
 )
 
 

@@ -1,5 +1,5 @@
 """order-review's events: an order created, corrected, reviewed or flagged, a finding accepted, an
-order cancelled or shipped."""
+order cancelled or shipped, its receiver changed on the platform after review."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime
 
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, Receiver
 from lvyue.common.events.catalog.base import Payload
 from lvyue.common.events.catalog.inventory import StockLine
 from lvyue.common.events.registry import register
@@ -96,6 +96,16 @@ class CancelAfterDispatch(Payload):
     requested_at: AwareDatetime
 
 
+class OrderReceiverChanged(Payload):
+    """The buyer changed the receiver on the platform after review (the order's shipment is
+    requested already): fulfilment tells the warehouse, unless the parcel has left."""
+
+    order_id: uuid.UUID
+    receiver: Receiver
+    platform: str
+    changed_at: AwareDatetime
+
+
 class OrderShipped(Payload):
     """Produced by fulfilment once the warehouse dispatched the parcel; inventory deducts."""
 
@@ -138,4 +148,11 @@ ORDER_CANCEL_AFTER_DISPATCH = register(
     "order.cancel_after_dispatch",
     CancelAfterDispatch,
     description="The platform cancelled an order after its dispatch; key = order id.",
+)
+
+
+ORDER_RECEIVER_CHANGED = register(
+    "order.receiver_changed",
+    OrderReceiverChanged,
+    description="The buyer changed the receiver after review; key = order id.",
 )
