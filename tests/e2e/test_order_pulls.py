@@ -321,3 +321,41 @@ async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
     )
     assert f"cancelled on {platform}" in (stopped["cancel_reason"] or "")
     assert why in stopped["cancel_reason"]
+
+
+@pytest.mark.parametrize("platform", ["douyin", "taobao"])
+async def test_a_receiver_the_buyer_changes_after_review_reaches_the_warehouse(
+    stack: Stack, platform: str
+) -> None:
+    made_at = MADE_AT[platform]
+    seed = 200 + len(platform)
+    created = await http(
+        "POST", f"{stack.sandbox}/_sim/{platform}/{made_at}",
+        json=_one_order(stack, platform, seed=seed),
+    )  # fmt: skip
+    assert created.status_code == 200, created.text
+    (platform_id,) = created.json()["ids"]
+
+    async def shipment() -> list[dict[str, Any]]:
+        return [s for s in await _shipments(stack) if s["platform_order_id"] == platform_id]
+
+    (pending,) = await eventually(
+        shipment, lambda s: len(s) == 1 and s[0]["status"] == "pending", timeout_s=30
+    )
+
+    async def told() -> float:
+        name = "lvyue_fulfilment_receiver_changes_total"
+        return await _metric(stack.fulfilment, name, outcome="told")
+
+    before = await told()
+    changed = await http(
+        "POST", f"{stack.sandbox}/_sim/{platform}/{made_at}/{platform_id}/address",
+        json={"push_url": f"{stack.review}/notifications/douyin", "name": "王芳",
+              "detail": "世纪大道300号 3号楼 501室"},
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    # fulfilment sent shipment.receiver_changed for the pending shipment
+    assert await eventually(told, lambda n: n >= before + 1, timeout_s=30) == before + 1
+    order = (await http("GET", f"{stack.review}/orders/{pending['order_id']}", headers=OPS)).json()
+    assert order["order"]["receiver"]["name"] == "王芳"
+    assert any("after review" in (h.get("note") or "") for h in order["history"])

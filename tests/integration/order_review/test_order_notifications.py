@@ -32,6 +32,7 @@ from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications, orders
 from tests.support.apps import QUIET, serve
+from tests.support.held_orders import held_order
 from tests.support.metrics import metric
 
 SKU = "TEA-LJ-250G"
@@ -175,14 +176,7 @@ async def test_a_cancellation_pushed_cancels_the_order_before_dispatch(
     order["cancel_reason"] = "买家取消"
     await douyin.push([sandbox_douyin.message(sandbox_douyin.TAG_CANCELLED, order)])
     await douyin.fetch_all()
-    async with douyin.kernel.uow() as uow:
-        order_id = await repository.order_id_for(
-            uow.session, platform="douyin", shop_id=douyin.shop_id,
-            platform_order_id=order["order_id"],
-        )  # fmt: skip
-        assert order_id is not None
-        record = await repository.get_order(uow.session, order_id)
-    assert record is not None
+    record = await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
     assert record.status == "cancelled"
     assert "cancelled on douyin: 买家取消" in record.history[-1].note
 
@@ -201,16 +195,9 @@ async def test_a_whole_order_refunded_before_shipment_stops_it_a_refund_after_do
     assert (await douyin.push([before, after])).status_code == 200
     await douyin.fetch_all()
     status = {}
-    async with douyin.kernel.uow() as uow:
-        for order in (refunded, later):
-            found = await repository.order_id_for(
-                uow.session, platform="douyin", shop_id=douyin.shop_id,
-                platform_order_id=order["order_id"],
-            )  # fmt: skip
-            assert found is not None
-            record = await repository.get_order(uow.session, found)
-            assert record is not None
-            status[order["order_id"]] = (record.status, record.history[-1].note or "")
+    for order in (refunded, later):
+        record = await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
+        status[order["order_id"]] = (record.status, record.history[-1].note or "")
     assert status[refunded["order_id"]][0] == "cancelled"
     assert "refunded before shipment" in status[refunded["order_id"]][1]
     assert status[later["order_id"]][0] == "pending_review"  # not stored: aftersales' case
@@ -382,16 +369,9 @@ async def test_pdd_notified_orders_are_fetched_and_a_refund_before_shipment_canc
     await _notify(pdd, [("9", refunded["order_sn"], "refund_requested")])
     await pdd.fetch_all()
     status = {}
-    async with pdd.kernel.uow() as uow:
-        for order in made:
-            found = await repository.order_id_for(
-                uow.session, platform="pinduoduo", shop_id=pdd.shop_id,
-                platform_order_id=order["order_sn"],
-            )  # fmt: skip
-            assert found is not None
-            record = await repository.get_order(uow.session, found)
-            assert record is not None
-            status[order["order_sn"]] = record.status
+    for order in made:
+        record = await held_order(pdd.kernel, "pinduoduo", pdd.shop_id, order["order_sn"])
+        status[order["order_sn"]] = record.status
     # review does not run here (no consumers): the kept order waits for it
     assert status == {kept["order_sn"]: "pending_review", refunded["order_sn"]: "cancelled"}
 
@@ -402,12 +382,7 @@ async def test_an_address_change_is_applied_before_review_and_rerouted_after_it(
     (order,) = _put(douyin.shop_id, 1, seed=12)
     await douyin.push([_paid(order)])
     await douyin.fetch_all()
-    async with douyin.kernel.uow() as uow:
-        order_id = await repository.order_id_for(
-            uow.session, platform="douyin", shop_id=douyin.shop_id,
-            platform_order_id=order["order_id"],
-        )  # fmt: skip
-    assert order_id is not None
+    order_id = (await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])).id
 
     async def change_to(receiver: str, street: str, phone: str = "13912345678") -> str:
         order["post_receiver"], order["post_addr"]["detail"] = receiver, street

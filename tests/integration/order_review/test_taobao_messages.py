@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli import sandbox, sandbox_taobao
 from lvyue.common.bootstrap import Kernel
-from lvyue.order_review import repository
 from lvyue.order_review.main import build_app
 from lvyue.order_review.notifications import message_queue
 from lvyue.order_review.notifications.fetch import Taking, take_notifications
@@ -25,6 +24,7 @@ from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications, orders
 from tests.support.apps import QUIET, serve
+from tests.support.held_orders import held_order
 from tests.support.metrics import metric
 
 SHOP = "绿悦家居旗舰店"
@@ -166,14 +166,8 @@ async def test_a_closed_trade_announced_is_cancelled_and_a_bad_message_is_confir
     assert sandbox_taobao.STORE.queue == {}  # the unreadable one confirmed too
     await taobao.fetch_all()
     status = {}
-    async with taobao.kernel.uow() as uow:
-        for trade in (kept, closed):
-            found = await repository.order_id_for(
-                uow.session, platform="taobao", shop_id=SHOP, platform_order_id=trade["tid_str"]
-            )
-            assert found is not None
-            record = await repository.get_order(uow.session, found)
-            assert record is not None
-            status[trade["tid_str"]] = record.status
+    for trade in (kept, closed):
+        record = await held_order(taobao.kernel, "taobao", SHOP, trade["tid_str"])
+        status[trade["tid_str"]] = record.status
     # review does not run here (no consumers): the kept order waits for it
     assert status == {kept["tid_str"]: "pending_review", closed["tid_str"]: "cancelled"}

@@ -139,6 +139,11 @@ def app() -> Starlette:
                 sandbox_douyin.refund_order,
                 methods=["POST"],
             ),
+            Route(
+                "/_sim/douyin/orders/{order_id}/address",
+                sandbox_douyin.change_address,
+                methods=["POST"],
+            ),
             Route("/_sim/douyin/faults", sandbox_douyin.set_faults, methods=["POST"]),
             # the sandbox's 拼多多 app: its message service, its order calls (in `answer`)
             WebSocketRoute(
@@ -157,6 +162,9 @@ def app() -> Starlette:
             Route("/_sim/jd/orders", sandbox_jd.create_orders, methods=["POST"]),
             Route("/_sim/jd/orders/{order_id}/cancel", sandbox_jd.cancel_order, methods=["POST"]),
             Route("/_sim/taobao/trades/{tid}/close", sandbox_taobao.close_trade, methods=["POST"]),
+            Route(
+                "/_sim/taobao/trades/{tid}/address", sandbox_taobao.change_address, methods=["POST"]
+            ),
             Route("/{platform}", answer, methods=["POST"]),  # the TOP-style gateways
             Route("/{platform}/{rest:path}", answer, methods=["GET", "POST"]),
         ],

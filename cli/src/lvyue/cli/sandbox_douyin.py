@@ -12,6 +12,7 @@ sandbox checks every one of them. Control endpoints under /_sim/douyin:
                                 "dropped": [...], "repeated": [...]}
     POST /_sim/douyin/orders/{id}/cancel   {"push_url", "drop": false}: the buyer cancels
     POST /_sim/douyin/orders/{id}/refund   {"push_url", "drop": false}: refunded before shipment
+    POST /_sim/douyin/orders/{id}/address   {"push_url", "name", "detail"}: a new receiver
     POST /_sim/douyin/faults   {"fail_pages": n, "from_offset": k, "status": 500|429}
 """
 
@@ -22,6 +23,7 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,39 +172,57 @@ async def create_orders(request: Request) -> Response:
 
 async def cancel_order(request: Request) -> Response:
     """The buyer cancels: order_status 4, update_time now, and TradeCanceled pushed."""
-    order = STORE.orders.get(request.path_params["order_id"])
-    if order is None:
-        return JSONResponse({"error": "no such order"}, 404)
+
+    def cancel(order: dict[str, Any]) -> dict[str, Any]:
+        order.update(order_status=CANCELLED, order_status_desc="已取消", cancel_reason="买家取消")
+        return message(TAG_CANCELLED, order)
+
+    return await _buyer_changes(request, cancel)
+
+
+async def change_address(request: Request) -> Response:
+    """The buyer changes the receiver ({"name", "detail"}); TradeAddressChanged pushed."""
     spec = await request.json()
-    order.update(order_status=CANCELLED, order_status_desc="已取消", update_time=int(time.time()))
-    order["cancel_reason"] = "买家取消"
-    if not spec.get("drop"):
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            error = await push(client, str(spec["push_url"]), [message(TAG_CANCELLED, order)])
-        if error is not None:
-            return JSONResponse({"error": error}, 502)
-    return JSONResponse({"order_id": order["order_id"], "order_status": CANCELLED})
+
+    def move(order: dict[str, Any]) -> dict[str, Any]:
+        order["post_receiver"] = str(spec["name"])
+        order["post_addr"]["detail"] = str(spec["detail"])
+        return message(TAG_ADDRESS_CHANGED, order)
+
+    return await _buyer_changes(request, move)
 
 
 async def refund_order(request: Request) -> Response:
     """The whole order refunded before shipment (发货前整单退款): the order closes (order_status
     4) and RefundSuccess is pushed."""
+
+    def refund(order: dict[str, Any]) -> dict[str, Any]:
+        order.update(order_status=CANCELLED, order_status_desc="已取消", cancel_reason="退款成功")
+        return message(
+            TAG_REFUNDED, order, aftersale_id=int(order["order_id"]) + 7,
+            aftersale_type=WHOLE_ORDER_BEFORE_SHIPMENT, aftersale_status=12,
+        )  # fmt: skip
+
+    return await _buyer_changes(request, refund)
+
+
+async def _buyer_changes(
+    request: Request, change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Response:
+    """The order changed by `change` (which gives the message to push) at update_time now, and
+    the message pushed to {"push_url"} unless {"drop": true}."""
     order = STORE.orders.get(request.path_params["order_id"])
     if order is None:
         return JSONResponse({"error": "no such order"}, 404)
     spec = await request.json()
-    order.update(order_status=CANCELLED, order_status_desc="已取消", update_time=int(time.time()))
-    order["cancel_reason"] = "退款成功"
+    order["update_time"] = int(time.time())
+    pushed = change(order)
     if not spec.get("drop"):
-        refunded = message(
-            TAG_REFUNDED, order, aftersale_id=int(order["order_id"]) + 7,
-            aftersale_type=WHOLE_ORDER_BEFORE_SHIPMENT, aftersale_status=12,
-        )  # fmt: skip
         async with httpx.AsyncClient(timeout=10.0) as client:
-            error = await push(client, str(spec["push_url"]), [refunded])
+            error = await push(client, str(spec["push_url"]), [pushed])
         if error is not None:
             return JSONResponse({"error": error}, 502)
-    return JSONResponse({"order_id": order["order_id"], "order_status": CANCELLED})
+    return JSONResponse({"order_id": order["order_id"], "order_status": order["order_status"]})
 
 
 async def set_faults(request: Request) -> Response:

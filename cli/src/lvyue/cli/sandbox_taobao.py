@@ -9,6 +9,7 @@ Shapes follow platforms/taobao.py, pulls/taobao.py and notifications/taobao.py i
     POST /_sim/taobao/trades   {"seller_nick", "count", "skus", "seed", "drop_share",
                                 "repeat_share", "list_after_s"} -> {"ids", "dropped", "repeated"}
     POST /_sim/taobao/trades/{tid}/close   {"drop": false}: refunded before shipment, TRADE_CLOSED
+    POST /_sim/taobao/trades/{tid}/address   {"name", "detail"}: the buyer's new receiver
     GET  /_sim/taobao/messages   messages announced, and confirmed, so far
 """
 
@@ -34,6 +35,7 @@ DETAIL = "taobao.trade.fullinfo.get"
 CONSUME, CONFIRM = "taobao.tmc.messages.consume", "taobao.tmc.messages.confirm"
 ORDER_METHODS = frozenset({INCREMENT, DETAIL, CONSUME, CONFIRM})
 PAID, CLOSED = "taobao_trade_TradeBuyerPay", "taobao_trade_TradeClose"
+ADDRESS_CHANGED = "taobao_trade_TradeLogisticsAddressChanged"
 MAX_WINDOW_S = 24 * 3600
 
 
@@ -126,6 +128,18 @@ async def close_trade(request: Request) -> Response:
     if not spec.get("drop"):
         announce(CLOSED, trade)
     return JSONResponse({"tid": trade["tid_str"], "status": "TRADE_CLOSED"})
+
+
+async def change_address(request: Request) -> Response:
+    """The buyer changes the receiver: {"name", "detail"}; announced on the queue."""
+    trade = STORE.trades.get(request.path_params["tid"])
+    if trade is None:
+        return JSONResponse({"error": "no such trade"}, 404)
+    spec = await request.json()
+    trade.update(receiver_name=str(spec["name"]), receiver_address=str(spec["detail"]))
+    trade["modified"] = _now()
+    announce(ADDRESS_CHANGED, trade)
+    return JSONResponse({"tid": trade["tid_str"]})
 
 
 async def messages(request: Request) -> Response:
