@@ -6,7 +6,8 @@ is accepted exactly once (one shipment each), the 40 the notifications missed ar
 reconciled, and a notification delivered again changes nothing. 京东's orders (no
 notifications) all arrive by pull, each once. A buyer's cancellation (抖店 also a whole-order
 refund before shipment; 拼多多: a refund before shipment; 淘宝: the trade closed) on each
-platform stops the order's shipment."""
+platform stops the order's shipment, and a receiver the buyer changes after review (抖店, 淘宝)
+reaches the warehouse as shipment.receiver_changed."""
 
 from __future__ import annotations
 
@@ -285,7 +286,7 @@ def _one_order(stack: Stack, platform: str, seed: int) -> dict[str, Any]:
 
 # how the buyer stops an order on each platform, and what the cancellation then says
 STOPS = [
-    ("shopify", "cancel", ""),
+    ("shopify", "cancel", "customer"),  # the orders/cancelled webhook
     ("douyin", "cancel", "买家取消"),
     ("douyin", "refund", "refunded before shipment"),  # 发货前整单退款, its own message
     ("pinduoduo", "refund", "refunded"),
@@ -312,7 +313,9 @@ async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
     await eventually(shipment, lambda s: len(s) == 1 and s[0]["status"] == "pending", timeout_s=30)
     cancelled = await http(
         "POST", f"{stack.sandbox}/_sim/{platform}/{made_at}/{platform_id}/{action}",
-        json={"push_url": f"{stack.review}/notifications/douyin"},
+        json={"push_url": f"{stack.review}/notifications/douyin",  # 抖店's push
+              "webhook_url": f"{stack.review}/notifications/shopify",  # Shopify's webhook
+              "webhook_secret": DEV_WEBHOOK_SECRET},
     )  # fmt: skip
     assert cancelled.status_code == 200, cancelled.text
     # order.cancelled, and fulfilment stops the shipment

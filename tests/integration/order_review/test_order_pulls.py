@@ -4,6 +4,7 @@ failed page resumed without a miss or a duplicate, cancelled and unreadable orde
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -23,12 +24,15 @@ from lvyue.common.tables import outbox
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
+from lvyue.order_review.notifications.fetch import Taking, take_notifications
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.job import refresh_health
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
 from lvyue.order_review.settings import OrderReviewSettings
-from lvyue.order_review.tables import orders
+from lvyue.order_review.tables import order_notifications, orders
+from tests.conftest import WEBHOOK_SECRET
 from tests.support.apps import QUIET, serve
+from tests.support.held_orders import held_order
 from tests.support.metrics import metric
 
 
@@ -291,3 +295,55 @@ async def test_pulls_read_every_day_of_the_window_and_a_cancellation_stops_the_o
     assert record is not None
     assert record.status == "cancelled"
     assert spec.says in record.history[-1].note
+
+
+async def test_shopify_s_orders_cancelled_webhook_is_stored_once_and_cancels_the_order(
+    make_settings: Callable[..., OrderReviewSettings], shop: str, engine: AsyncEngine
+) -> None:
+    settings = make_settings(
+        **QUIET,
+        order_pull_shops={f"shopify/{shop}": {"base_url": f"http://sandbox/shopify/{shop}",
+                                              "access_token": sandbox.ACCESS_TOKEN}},
+    )  # fmt: skip
+    app = build_app(settings)
+    transport = httpx.ASGITransport(app=sandbox.app())
+    async with serve(app) as review, httpx.AsyncClient(transport=transport) as client:
+        (target,) = PullTarget.all(settings)
+        kernel = app.state.kernel
+        taking = Taking({("shopify", shop): target}, settings, app.state.review)
+        (kept, cancelled) = _put(shop, 2, seed=21)
+        await pull_shop(kernel, client, target, settings)  # both held, as webhooks would
+        order = sandbox_shopify.STORE.orders[int(cancelled)]
+        now = datetime.now(UTC).isoformat()
+        order |= {"cancelled_at": now, "updated_at": now, "cancel_reason": "customer"}
+        body = json.dumps({k: v for k, v in order.items() if k != "shop"}).encode()
+        headers = sandbox_shopify.webhook_headers(body, WEBHOOK_SECRET, shop, "orders/cancelled")
+
+        async def send(**changed: str) -> httpx.Response:
+            return await review.post(
+                "/notifications/shopify", content=body, headers=headers | changed
+            )
+
+        answers = [await send(), await send()]  # delivered again: the same webhook id
+        other = await send(**{"X-Shopify-Topic": "orders/updated",
+                              "X-Shopify-Webhook-Id": "w-2"})  # fmt: skip
+        forged = await send(**{"X-Shopify-Hmac-Sha256": "AAAA"})
+        no_id = await send(**{"X-Shopify-Webhook-Id": ""})
+        assert not await take_notifications(kernel, client, taking)
+        status = {
+            p: (await held_order(kernel, "shopify", shop, p)).status for p in (kept, cancelled)
+        }
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == {"received": True}
+    assert other.status_code == 200  # acknowledged, not stored
+    assert forged.status_code == 401
+    assert no_id.status_code == 422
+    assert "X-Shopify-Webhook-Id" in no_id.text
+    async with engine.connect() as conn:
+        stored = await conn.scalar(
+            select(func.count()).where(
+                order_notifications.c.platform == "shopify", order_notifications.c.shop_id == shop
+            )
+        )
+    assert stored == 1
+    assert status == {kept: "pending_review", cancelled: "cancelled"}

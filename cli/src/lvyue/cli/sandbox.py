@@ -4,7 +4,7 @@ and the shops order sync reads in tests and the demo.
 Not a platform: it answers every platform's tracking-number call with that platform's success
 shape, so a demo's tracking syncs end `synced` instead of `skipped`. It also keeps shops'
 orders, each platform in its own module:
-    sandbox_shopify.py    webhooks (some dropped), the Admin orders search
+    sandbox_shopify.py    webhooks (some dropped), the Admin orders search and one order
     sandbox_douyin.py     抖店 message pushes (some dropped), order detail and search
     sandbox_pinduoduo.py  拼多多's message-service WebSocket, the gateway's order calls
     sandbox_taobao.py     淘宝 trades on the message queue (some dropped), trade detail, increments
@@ -112,12 +112,18 @@ async def shopify_orders(request: Request) -> Response:
     return sandbox_shopify.search_orders(request, request.path_params["shop"])
 
 
+async def shopify_order(request: Request) -> Response:
+    params = request.path_params
+    return sandbox_shopify.get_order(request, params["shop"], params["order_id"])
+
+
 def app() -> Starlette:
     return Starlette(
         routes=[
             Route("/livez", lambda _: JSONResponse({"status": "ok"})),
             # the sandbox's Shopify shops: their orders, read back by reconciliation
             Route("/shopify/{shop}/admin/api/{version}/orders.json", shopify_orders),
+            Route("/shopify/{shop}/admin/api/{version}/orders/{order_id}.json", shopify_order),
             Route("/_sim/shopify/orders", sandbox_shopify.create_orders, methods=["POST"]),
             Route(
                 "/_sim/shopify/orders/{order_id:int}/cancel",

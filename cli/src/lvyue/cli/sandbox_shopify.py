@@ -104,12 +104,14 @@ def new_order(rng: random.Random, skus: list[str], now: datetime) -> dict[str, A
     }
 
 
-def webhook_headers(body: bytes, secret: str, shop: str) -> dict[str, str]:
+def webhook_headers(
+    body: bytes, secret: str, shop: str, topic: str = "orders/create"
+) -> dict[str, str]:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return {
         "Content-Type": "application/json",
         "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Topic": topic,
         "X-Shopify-Shop-Domain": shop,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
     }
@@ -146,12 +148,22 @@ async def create_orders(request: Request) -> Response:
 
 
 async def cancel_order(request: Request) -> Response:
-    """The buyer cancels on the platform: cancelled_at and updated_at now (no webhook)."""
+    """The buyer cancels on the platform: cancelled_at and updated_at now, and the orders/cancelled
+    webhook sent when {"webhook_url", "webhook_secret"} say where (else the pull finds it)."""
     order = STORE.orders.get(int(request.path_params["order_id"]))
     if order is None:
         return JSONResponse({"errors": "Not Found"}, 404)
+    spec = await request.json()
     now = datetime.now(UTC).isoformat()
     order.update(cancelled_at=now, updated_at=now, cancel_reason="customer")
+    if spec.get("webhook_url"):
+        body = json.dumps(_public(order), ensure_ascii=False).encode()
+        secret, shop = str(spec["webhook_secret"]), str(order["shop"])
+        headers = webhook_headers(body, secret, shop, topic="orders/cancelled")
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            answer = await client.post(str(spec["webhook_url"]), content=body, headers=headers)
+        if answer.status_code >= 300:
+            return JSONResponse({"error": answer.text}, 502)
     return JSONResponse({"id": str(order["id"]), "cancelled_at": now})
 
 
@@ -164,6 +176,16 @@ async def set_faults(request: Request) -> Response:
 
 def _public(order: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in order.items() if k != "shop"}
+
+
+def get_order(request: Request, shop: str, order_id: str) -> Response:
+    """GET .../orders/{id}.json: one order of the shop, {"order": {...}}."""
+    if request.headers.get("X-Shopify-Access-Token") != ACCESS_TOKEN:
+        return JSONResponse({"errors": "[API] Invalid API key or access token"}, 401)
+    order = STORE.orders.get(int(order_id)) if order_id.isdigit() else None
+    if order is None or order["shop"] != shop:
+        return JSONResponse({"errors": "Not Found"}, 404)
+    return JSONResponse({"order": _public(order)})
 
 
 def search_orders(request: Request, shop: str) -> Response:

@@ -1,9 +1,10 @@
-"""Platform notifications (抖店's message push): verified, stored, then answered as the platform
-wants; the job in notifications/fetch.py fetches the orders they name."""
+"""Platform notifications (抖店's message push, Shopify's orders/cancelled webhook): verified,
+stored, then answered as the platform wants; the job in notifications/fetch.py fetches the
+orders they name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from lvyue.common.webhooks import WebhookRejected, read_json_document_request
 from lvyue.common.webhooks.openapi import webhook_openapi
 from lvyue.order_review import repository
 from lvyue.order_review.api.orders import signed_params
-from lvyue.order_review.notifications import douyin
+from lvyue.order_review.notifications import douyin, shopify
 from lvyue.order_review.platforms import ADAPTERS
 from lvyue.order_review.platforms.base import SignatureError
 from lvyue.order_review.pulls import metrics
@@ -28,11 +29,15 @@ router = APIRouter()
 
 @dataclass(frozen=True)
 class Notifier:
-    read: Callable[[Any], tuple[list[NewNotification], int]]
+    # (headers, payload) -> the notifications, and how many messages were of other kinds
+    read: Callable[[Mapping[str, str], Any], tuple[list[NewNotification], int]]
     answer: bytes  # what the platform wants to hear back, or it pushes again
 
 
-NOTIFIERS = {"douyin": Notifier(douyin.read_push, douyin.ANSWER)}
+NOTIFIERS = {
+    "douyin": Notifier(lambda _, payload: douyin.read_push(payload), douyin.ANSWER),
+    "shopify": Notifier(shopify.read_webhook, shopify.ANSWER),
+}
 
 
 def _refused(platform: str, code: int, detail: Any, outcome: str) -> HTTPException:
@@ -57,7 +62,9 @@ def _openapi() -> dict[str, Any]:
         "required": True,
         "description": "抖店's message push (path parameter `platform`: douyin): a JSON array "
         "of {tag, msg_id, data}, data a JSON object as text; tags 100 (created), 101 (paid), "
-        "105 (address changed) and 106 (cancelled) are stored, others acknowledged.",
+        "105 (address changed), 106 (cancelled) and 206 (refunded before shipment) are "
+        "stored, others acknowledged. Shopify (`platform`: shopify): the orders/cancelled "
+        "webhook, the order as its body, Shopify's webhook headers.",
         "content": {
             "application/json": {
                 "schema": {"type": "array", "maxItems": douyin.MAX_MESSAGES,
@@ -84,7 +91,8 @@ def _openapi() -> dict[str, Any]:
                 413: "body over 1 MiB",
                 415: "not application/json, or not UTF-8",
                 422: "malformed JSON, JSON past its limits, or a message without its tag, "
-                "message id, order id or shop id (the error names which)",
+                "message id, order id or shop id (抖店), a webhook without its id or the "
+                "order's id (Shopify); the error names which",
             }
         ),
     },
@@ -104,10 +112,11 @@ async def receive_notifications(platform: str, request: Request, kernel: KernelD
     settings: OrderReviewSettings = request.app.state.settings
     try:
         body, payload = await read_json_document_request(request)
+        params = signed_params(request)
         ADAPTERS[platform].verify(
-            signed_params(request), body, settings.app_secret, now=kernel.uow.wall_clock.now()
+            params, body, settings.app_secret, now=kernel.uow.wall_clock.now()
         )
-        found, ignored = notifier.read(payload)
+        found, ignored = notifier.read(params, payload)
     except WebhookRejected as exc:
         raise _refused(platform, exc.status, exc.detail, exc.outcome) from exc
     except SignatureError as exc:

@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=2)  # a claim this old is another process's that died: taken again
 MAX_BACKOFF_S = 300.0
 # whose notifications name an order to fetch
-NOTIFIED_PLATFORMS = frozenset({"douyin", "pinduoduo", "taobao"})
+NOTIFIED_PLATFORMS = frozenset({"douyin", "pinduoduo", "taobao", "shopify"})
 NOTIFIED_PREFIX = "notified:"  # the delivery id of an order a notification's fetch brought
 
 
