@@ -21,6 +21,7 @@ from lvyue.fulfilment.migrations import MIGRATIONS as FULFILMENT_MIGRATIONS
 from lvyue.inventory.migrations import MIGRATIONS as INVENTORY_MIGRATIONS
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 from lvyue.order_review.settings import OrderReviewSettings
+from tests.support.kafka import drop_topics
 from tests.support.webhooks import RELAYED
 
 DATA = Path(__file__).parent / "data"
@@ -98,8 +99,11 @@ async def engine(order_review_db: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    return f"t{uuid.uuid4().hex[:8]}."
+async def topic_prefix(broker: EmbeddedBroker) -> AsyncIterator[str]:
+    """The test's own topics on the shared broker, deleted after it (see drop_topics)."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    yield prefix
+    await drop_topics(broker.bootstrap_servers, prefix)
 
 
 @pytest.fixture
