@@ -288,7 +288,7 @@ def _one_order(stack: Stack, platform: str, seed: int) -> dict[str, Any]:
 STOPS = [
     ("shopify", "cancel", "customer"),  # the orders/cancelled webhook
     ("douyin", "cancel", "买家取消"),
-    ("douyin", "refund", "refunded before shipment"),  # 发货前整单退款, its own message
+    ("douyin", "refund", "退款成功"),  # 发货前整单退款: RefundSuccess, the order closed
     ("pinduoduo", "refund", "refunded"),
     ("taobao", "close", "TRADE_CLOSED"),
     ("jd", "cancel", "TRADE_CANCELED"),
