@@ -6,8 +6,8 @@ is accepted exactly once (one shipment each), the 40 the notifications missed ar
 reconciled, and a notification delivered again changes nothing. 京东's orders (no
 notifications) all arrive by pull, each once. A buyer's cancellation (抖店 also a whole-order
 refund before shipment; 拼多多: a refund before shipment; 淘宝: the trade closed) on each
-platform stops the order's shipment, and a receiver the buyer changes after review (抖店, 淘宝)
-reaches the warehouse as shipment.receiver_changed."""
+platform stops the order's shipment, and a receiver the buyer changes after review (抖店, 拼多多,
+淘宝) reaches the warehouse as shipment.receiver_changed."""
 
 from __future__ import annotations
 
@@ -326,7 +326,7 @@ async def test_an_order_the_buyer_cancels_on_the_platform_stops_its_shipment(
     assert why in stopped["cancel_reason"]
 
 
-@pytest.mark.parametrize("platform", ["douyin", "taobao"])
+@pytest.mark.parametrize("platform", ["douyin", "pinduoduo", "taobao"])
 async def test_a_receiver_the_buyer_changes_after_review_reaches_the_warehouse(
     stack: Stack, platform: str
 ) -> None:

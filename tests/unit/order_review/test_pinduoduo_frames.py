@@ -38,6 +38,12 @@ def test_a_confirmed_order_is_a_paid_notification_acknowledged_by_id() -> None:
     }  # fmt: skip
 
 
+def test_an_address_change_is_read() -> None:
+    frame = read_frame(json.dumps(common("pdd_trade_TradeLogisticsAddressChanged")), APP)
+    assert frame.notification is not None
+    assert frame.notification.kind == "address_changed"
+
+
 def test_a_refund_asked_for_is_read_other_types_are_only_acknowledged() -> None:
     refund = read_frame(json.dumps(common("pdd_refund_RefundCreated")), APP)
     assert refund.notification is not None

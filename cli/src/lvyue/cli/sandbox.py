@@ -161,6 +161,11 @@ def app() -> Starlette:
                 sandbox_pinduoduo.refund_order,
                 methods=["POST"],
             ),
+            Route(
+                "/_sim/pinduoduo/orders/{order_sn}/address",
+                sandbox_pinduoduo.change_address,
+                methods=["POST"],
+            ),
             Route("/_sim/pinduoduo/messages", sandbox_pinduoduo.messages),
             # the sandbox's 淘宝 shop: its message queue and trade calls (in `answer`)
             Route("/_sim/taobao/trades", sandbox_taobao.create_trades, methods=["POST"]),

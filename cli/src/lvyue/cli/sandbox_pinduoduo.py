@@ -10,6 +10,7 @@ are checked. Control endpoints under /_sim/pinduoduo:
                                    "list_after_s"} -> {"ids", "dropped", "repeated"}
                                   (waits up to 10 s for the app's connection)
     POST /_sim/pinduoduo/orders/{order_sn}/refund   {"drop": false}: refunded before shipment
+    POST /_sim/pinduoduo/orders/{order_sn}/address   {"name", "detail"}: a new receiver
     GET  /_sim/pinduoduo/messages   messages sent, and acknowledged, so far
 """
 
@@ -41,6 +42,7 @@ INCREMENT = "pdd.order.number.list.increment.get"
 DETAIL = "pdd.order.information.get"
 ORDER_TYPES = frozenset({INCREMENT, DETAIL})
 CONFIRMED, REFUND_CREATED = "pdd_trade_TradeConfirmed", "pdd_refund_RefundCreated"
+ADDRESS_CHANGED = "pdd_trade_TradeLogisticsAddressChanged"
 MALL_ID = 77001234
 MAX_WINDOW_S = 30 * 60
 
@@ -173,6 +175,18 @@ async def refund_order(request: Request) -> Response:
     if not spec.get("drop"):
         await send([frame(REFUND_CREATED, order)])
     return JSONResponse({"order_sn": order["order_sn"], "refund_status": 4})
+
+
+async def change_address(request: Request) -> Response:
+    """The buyer changes the receiver ({"name", "detail"}), announced as AddressChanged."""
+    order = STORE.orders.get(request.path_params["order_sn"])
+    if order is None:
+        return JSONResponse({"error": "no such order"}, 404)
+    spec = await request.json()
+    order.update(receiver_name=str(spec["name"]), receiver_address=str(spec["detail"]))
+    order["updated_at"] = _china(time.time())
+    await send([frame(ADDRESS_CHANGED, order)])
+    return JSONResponse({"order_sn": order["order_sn"]})
 
 
 async def messages(request: Request) -> Response:

@@ -12,8 +12,9 @@ and a message the client does not acknowledge with
     {"commandType": "Ack", "time": ms, "id": 123, "sendTime": ms,
      "type": "pdd_trade_TradeConfirmed", "mallID": 456}
 is delivered again. The types lvyue reads: pdd_trade_TradeConfirmed (交易确认: paid, group
-formed, to be shipped) and pdd_refund_RefundCreated (a refund asked for: the order is looked at
-again; 退款成功 before shipment cancels it). Other types are acknowledged and not stored.
+formed, to be shipped), pdd_trade_TradeLogisticsAddressChanged (修改交易收货地址: the order's
+new receiver is fetched) and pdd_refund_RefundCreated (a refund asked for: the order is looked
+at again; 退款成功 before shipment cancels it). Other types are acknowledged and not stored.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PLATFORM = "pinduoduo"
 MAX_FRAME_BYTES = 64 * 1024  # a message names one order: far below this
 KINDS: Mapping[str, str] = {
     "pdd_trade_TradeConfirmed": "paid",
+    "pdd_trade_TradeLogisticsAddressChanged": "address_changed",
     "pdd_refund_RefundCreated": "refund_requested",
 }
 
