@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Set
-from typing import Any
+from collections.abc import Awaitable, Mapping, Set
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -17,6 +17,7 @@ from aiokafka.protocol.admin import DescribeGroupsRequest
 from aiokafka.protocol.group import LeaveGroupRequest
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 def make_producer(bootstrap_servers: str, *, idempotent: bool) -> AIOKafkaProducer:
@@ -49,19 +50,26 @@ async def ensure_topics(
         await admin.close()
 
 
-async def broker_reachable(producer: AIOKafkaProducer, timeout_s: float = 2.0) -> bool:
-    """True if the producer can fetch cluster metadata from the broker now.
+async def bounded(awaitable: Awaitable[T], timeout_s: float) -> T:
+    """`awaitable`'s result, or TimeoutError past `timeout_s` without waiting for it to wind
+    down: aiokafka's requests, reconnecting to a broker that is gone, can outlive their
+    cancellation, and asyncio.wait_for or asyncio.timeout would then wait for good (a
+    service's stop hung on it). A task cancelled from elsewhere counts as timed out."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done or task.cancelled():
+        task.cancel()
+        raise TimeoutError(f"no answer within {timeout_s} s")
+    return task.result()
 
-    Bounded even if the client swallows cancellation: past the timeout the fetch is cancelled
-    and not waited for (asyncio.wait_for would wait for it, and aiokafka's metadata fetch,
-    reconnecting to a broker that is gone, can outlive its cancellation: a service's stop
-    then hung for good)."""
-    fetch = asyncio.ensure_future(producer.client.fetch_all_metadata())
-    done, _ = await asyncio.wait({fetch}, timeout=timeout_s)
-    if not done:
-        fetch.cancel()
+
+async def broker_reachable(producer: AIOKafkaProducer, timeout_s: float = 2.0) -> bool:
+    """True if the producer can fetch cluster metadata from the broker now (bounded)."""
+    try:
+        await bounded(producer.client.fetch_all_metadata(), timeout_s)
+    except Exception:  # TimeoutError, or the fetch's own failure
         return False
-    return not fetch.cancelled() and fetch.exception() is None
+    return True
 
 
 async def evict_previous_members(
@@ -73,17 +81,22 @@ async def evict_previous_members(
 
     Brokers name a member `<client_id>-<uuid>`, so the dead process's members are found by
     prefix. Only a process whose `client_id` is unique among the live members may call this;
-    it is an optimisation, so any failure is logged and the join simply takes longer.
+    it is an optimisation, so any failure (or no answer within `timeout_s`) is logged and the
+    join simply takes longer.
     """
     client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+
+    async def evict() -> list[str]:
+        await client.bootstrap()
+        node = await client.coordinator_lookup(CoordinationType.GROUP, group)
+        described = await client.send(node, DescribeGroupsRequest(groups=[group]))
+        stale = _members_of(described, group, client_id)
+        for member_id in stale:
+            await client.send(node, LeaveGroupRequest(group, member_id))
+        return stale
+
     try:
-        async with asyncio.timeout(timeout_s):
-            await client.bootstrap()
-            node = await client.coordinator_lookup(CoordinationType.GROUP, group)
-            described = await client.send(node, DescribeGroupsRequest(groups=[group]))
-            stale = _members_of(described, group, client_id)
-            for member_id in stale:
-                await client.send(node, LeaveGroupRequest(group, member_id))
+        stale = await bounded(evict(), timeout_s)
     except Exception as exc:
         log.warning("consumer_eviction_failed", group=group, client_id=client_id, error=repr(exc))
         return []
