@@ -35,11 +35,18 @@ def message_queues_job(settings: OrderReviewSettings) -> BackgroundJob:
     quantity = min(settings.notification_fetch_batch, taobao.MAX_QUANTITY)
 
     async def read_message_queues(kernel: Kernel) -> bool:
-        """Each app's queue once; True when one gave a full batch (more may be waiting)."""
-        full = False
+        """Each app's queue once; True when one gave a full batch (more may be waiting). An
+        app whose queue cannot be read does not hold up the others; the run then fails (and
+        is counted) once all were tried."""
+        full, failed = False, []
         async with httpx.AsyncClient(timeout=settings.order_pull_timeout_s) as client:
             for app in apps.values():
-                full |= await read_queue(kernel, client, app, quantity)
+                try:
+                    full |= await read_queue(kernel, client, app, quantity)
+                except PullError as exc:
+                    failed.append(f"{app.app_key}: {exc}")
+        if failed:
+            raise PullError("; ".join(failed)[:500])
         return full
 
     return every(settings.message_poll_interval_s, read_message_queues, drain=True)
