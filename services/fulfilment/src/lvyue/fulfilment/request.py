@@ -40,14 +40,15 @@ async def request_shipment(
     if not reviewed.warehouse_id:
         raise MissingWarehouse(f"order.reviewed for {reviewed.order_id} names no warehouse")
     await repository.lock_order(uow.session, reviewed.order_id)
-    if await repository.is_cancelled(uow.session, reviewed.order_id):
+    changes = await repository.changes_among(uow.session, [reviewed.order_id])
+    if reviewed.order_id in changes.cancelled:
         log.info("reviewed_after_cancellation_ignored", order_id=str(reviewed.order_id))
         return None
-    changed = await repository.changed_receivers(uow.session, [reviewed.order_id])
     shipment = await start_shipment(
         uow,
         _new_shipment(reviewed, policies, late_costs or {}),
-        receiver=changed.get(reviewed.order_id, reviewed.order.receiver),
+        # a receiver the buyer changed after review, should its news have overtaken this event
+        receiver=changes.receivers.get(reviewed.order_id, reviewed.order.receiver),
         lines=reviewed.order.lines,
     )
     if shipment is None:
@@ -72,7 +73,8 @@ async def request_shipments(
         if not one.warehouse_id:
             raise MissingWarehouse(f"order.reviewed for {one.order_id} names no warehouse")
     await repository.lock_orders(uow.session, ids)
-    wanted = await _not_cancelled(uow, reviewed)
+    changes = await repository.changes_among(uow.session, ids)
+    wanted = _not_cancelled(reviewed, changes)
     created = {
         s.order_id: s
         for s in await repository.insert_order_shipments(
@@ -82,23 +84,22 @@ async def request_shipments(
         )
     }
     await open_many(uow, [d for s in created.values() for d in _deadlines(s)])
-    # a receiver the buyer changed after review, should its news have overtaken order.reviewed
-    changed = await repository.changed_receivers(uow.session, list(created)) if created else {}
     for one in wanted:
         shipment = created.get(one.order_id)
         if shipment is None:
             log.info("shipment_exists", order_id=str(one.order_id))
             continue
-        receiver = changed.get(one.order_id, one.order.receiver)
+        receiver = changes.receivers.get(one.order_id, one.order.receiver)
         await _announce(uow, shipment, receiver=receiver, lines=one.order.lines)
 
 
-async def _not_cancelled(uow: UnitOfWork, reviewed: Sequence[OrderReviewed]) -> list[OrderReviewed]:
+def _not_cancelled(
+    reviewed: Sequence[OrderReviewed], changes: repository.PlatformChanges
+) -> list[OrderReviewed]:
     """The reviewed orders not cancelled before their review arrived."""
-    cancelled = await repository.cancelled_among(uow.session, [r.order_id for r in reviewed])
-    for order_id in cancelled:
+    for order_id in changes.cancelled:
         log.info("reviewed_after_cancellation_ignored", order_id=str(order_id))
-    return [r for r in reviewed if r.order_id not in cancelled]
+    return [r for r in reviewed if r.order_id not in changes.cancelled]
 
 
 def _deadlines(shipment: ShipmentRecord) -> list[NewDeadline]:

@@ -1,9 +1,8 @@
 """All SQL of fulfilment: it receives a session and returns plain records."""
 
 from lvyue.fulfilment.repository.orders import (
-    cancelled_among,
-    changed_receivers,
-    is_cancelled,
+    PlatformChanges,
+    changes_among,
     lock_order,
     lock_orders,
     remember_cancelled,
@@ -23,15 +22,14 @@ from lvyue.fulfilment.repository.shipments import (
 
 __all__ = [
     "NewShipment",
+    "PlatformChanges",
     "ShipmentLine",
     "ShipmentRecord",
-    "cancelled_among",
-    "changed_receivers",
+    "changes_among",
     "count_pending_by_warehouse",
     "get_shipment",
     "insert_order_shipments",
     "insert_shipment",
-    "is_cancelled",
     "list_shipments",
     "lock_order",
     "lock_orders",

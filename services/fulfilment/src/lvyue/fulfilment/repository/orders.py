@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import null, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,16 +29,31 @@ async def lock_orders(session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> 
     await lock_keys(session, _ORDER_LOCK_CLASS, (str(order_id) for order_id in order_ids))
 
 
-async def is_cancelled(session: AsyncSession, order_id: uuid.UUID) -> bool:
-    return order_id in await cancelled_among(session, [order_id])
+@dataclass(frozen=True)
+class PlatformChanges:
+    """What the platform changed about some orders before their shipment was requested."""
+
+    cancelled: set[uuid.UUID]
+    receivers: dict[uuid.UUID, Receiver]  # the latest receiver, changed after review
 
 
-async def cancelled_among(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these orders were cancelled."""
-    query = select(cancelled_orders.c.order_id).where(
-        cancelled_orders.c.order_id.in_(list(order_ids))
+async def changes_among(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> PlatformChanges:
+    """Which of these orders were cancelled, and which have a new receiver: one round trip."""
+    ids = list(order_ids)
+    co, rc = cancelled_orders, receiver_changes
+    rows = await session.execute(
+        union_all(
+            select(co.c.order_id, null().label("receiver")).where(co.c.order_id.in_(ids)),
+            select(rc.c.order_id, rc.c.receiver).where(rc.c.order_id.in_(ids)),
+        )
     )
-    return set((await session.execute(query)).scalars())
+    found = PlatformChanges(set(), {})
+    for order_id, receiver in rows:
+        if receiver is None:  # a receiver change always has one
+            found.cancelled.add(order_id)
+        else:
+            found.receivers[order_id] = Receiver.model_validate(receiver)
+    return found
 
 
 async def remember_cancelled(
@@ -69,14 +85,3 @@ async def remember_receiver(
         ).returning(rc.c.order_id)
     )
     return result.first() is not None
-
-
-async def changed_receivers(
-    session: AsyncSession, order_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Receiver]:
-    """The latest receiver of each of these orders that changed after review."""
-    rc = receiver_changes
-    rows = await session.execute(
-        select(rc.c.order_id, rc.c.receiver).where(rc.c.order_id.in_(list(order_ids)))
-    )
-    return {row.order_id: Receiver.model_validate(row.receiver) for row in rows}
