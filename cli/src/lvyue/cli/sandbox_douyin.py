@@ -31,6 +31,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from lvyue.cli.sandbox_shares import Shares
 from lvyue.cli.sandbox_shopify import ACCESS_TOKEN, Faults
 from lvyue.common.platform_signing import DOUYIN_API_VERSION, douyin_api_sign, douyin_param_json
 
@@ -137,20 +138,19 @@ async def create_orders(request: Request) -> Response:
     """New paid orders, each pushed as TradePaid unless dropped; a share pushed twice."""
     spec = await request.json()
     rng = random.Random(spec.get("seed", 1))
-    count, drop = int(spec["count"]), float(spec.get("drop_share", 0.0))
+    count = int(spec["count"])
     shop_id, skus, url = str(spec["shop_id"]), list(spec["skus"]), str(spec["push_url"])
     made = [new_order(rng, skus, shop_id, int(time.time())) for _ in range(count)]
-    dropped = set(rng.sample(range(count), round(count * drop)))
-    kept = [n for n in range(count) if n not in dropped]
-    repeated = set(rng.sample(kept, round(len(kept) * float(spec.get("repeat_share", 0.0)))))
+    shares = Shares.draw(rng, count, spec)
     for order in made:  # its detail can be fetched as soon as it is pushed...
         STORE.orders[order["order_id"]] = order
     async with httpx.AsyncClient(timeout=10.0) as client:
         for n, order in enumerate(made):
-            if n in dropped:
+            if n in shares.dropped:
                 continue
             paid = message(TAG_PAID, order)
-            pushes = [[paid], [paid, message(TAG_PAID, order)]] if n in repeated else [[paid]]
+            twice = n in shares.repeated
+            pushes = [[paid], [paid, message(TAG_PAID, order)]] if twice else [[paid]]
             for messages in pushes:  # a repeat: the same message again, and a second one
                 if (error := await push(client, url, messages)) is not None:
                     return JSONResponse({"error": error, "order": order["order_id"]}, 502)
@@ -161,13 +161,7 @@ async def create_orders(request: Request) -> Response:
     asyncio.get_running_loop().call_later(
         float(spec.get("list_after_s", 0.0)), STORE.listed.update, ids
     )
-    return JSONResponse(
-        {
-            "ids": [o["order_id"] for o in made],
-            "dropped": [made[n]["order_id"] for n in sorted(dropped)],
-            "repeated": [made[n]["order_id"] for n in sorted(repeated)],
-        }
-    )
+    return JSONResponse(shares.answer(ids))
 
 
 async def cancel_order(request: Request) -> Response:

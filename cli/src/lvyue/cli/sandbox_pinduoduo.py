@@ -30,9 +30,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from lvyue.cli.sandbox_douyin import APP_KEY, APP_SECRET
+from lvyue.cli.sandbox_shares import Shares
 from lvyue.common.platform_signing import (
     CHINA,
-    CHINA_TIME_FORMAT,
+    china_time_text,
     parse_china_time,
     pdd_message_sign,
     sign,
@@ -61,7 +62,7 @@ STORE = PddStore()
 
 
 def _china(at: float) -> str:
-    return datetime.fromtimestamp(at, CHINA).strftime(CHINA_TIME_FORMAT)
+    return china_time_text(datetime.fromtimestamp(at, CHINA))
 
 
 def new_order(rng: random.Random, skus: list[str], now: float) -> dict[str, Any]:
@@ -141,28 +142,20 @@ async def create_orders(request: Request) -> Response:
     if not await _connected():
         return JSONResponse({"error": "no app is connected to the message service"}, 409)
     rng = random.Random(spec.get("seed", 1))
-    count, drop = int(spec["count"]), float(spec.get("drop_share", 0.0))
+    count = int(spec["count"])
     made = [new_order(rng, list(spec["skus"]), time.time()) for _ in range(count)]
-    dropped = set(rng.sample(range(count), round(count * drop)))
-    kept = [n for n in range(count) if n not in dropped]
-    repeated = set(rng.sample(kept, round(len(kept) * float(spec.get("repeat_share", 0.0)))))
+    shares = Shares.draw(rng, count, spec)
     for order in made:  # its detail can be fetched as soon as it is announced
         STORE.orders[order["order_sn"]] = order
-    for n in kept:
+    for n in (n for n in range(count) if n not in shares.dropped):
         first = frame(CONFIRMED, made[n])
-        again = [first, frame(CONFIRMED, made[n])] if n in repeated else []
+        again = [first, frame(CONFIRMED, made[n])] if n in shares.repeated else []
         await send([first, *again])  # a repeat: the same frame again, and a second one
     ids = [o["order_sn"] for o in made]
     asyncio.get_running_loop().call_later(
         float(spec.get("list_after_s", 0.0)), STORE.listed.update, ids
     )
-    return JSONResponse(
-        {
-            "ids": ids,
-            "dropped": [made[n]["order_sn"] for n in sorted(dropped)],
-            "repeated": [made[n]["order_sn"] for n in sorted(repeated)],
-        }
-    )
+    return JSONResponse(shares.answer(ids))
 
 
 async def refund_order(request: Request) -> Response:

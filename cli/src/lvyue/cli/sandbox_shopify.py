@@ -29,6 +29,8 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from lvyue.cli.sandbox_shares import Shares
+
 ACCESS_TOKEN = "dev-sandbox-access-token"
 MAX_LIMIT = 250
 
@@ -121,14 +123,14 @@ async def create_orders(request: Request) -> Response:
     """New paid orders, each announced by webhook unless dropped (seeded: repeatable)."""
     spec = await request.json()
     rng = random.Random(spec.get("seed", 1))
-    count, share = int(spec["count"]), float(spec.get("drop_share", 0.0))
+    count = int(spec["count"])
     shop, skus = str(spec["shop"]), list(spec["skus"])
     now = datetime.now(UTC)
     made = [new_order(rng, skus, now) for _ in range(count)]
-    dropped = set(rng.sample(range(count), round(count * share)))
+    shares = Shares.draw(rng, count, spec | {"repeat_share": 0.0})  # webhooks: drops only
     async with httpx.AsyncClient(timeout=10.0) as client:
         for n, order in enumerate(made):
-            if n in dropped:
+            if n in shares.dropped:
                 continue
             body = json.dumps(order, ensure_ascii=False).encode()
             headers = webhook_headers(body, str(spec["webhook_secret"]), shop)
@@ -139,12 +141,7 @@ async def create_orders(request: Request) -> Response:
     # count its order as missed (in life it may; a test wants the count exact).
     for order in made:
         STORE.orders[order["id"]] = order | {"shop": shop}
-    return JSONResponse(
-        {
-            "ids": [str(o["id"]) for o in made],
-            "dropped": [str(made[n]["id"]) for n in sorted(dropped)],
-        }
-    )
+    return JSONResponse(shares.answer([str(o["id"]) for o in made]))
 
 
 async def cancel_order(request: Request) -> Response:

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from lvyue.cli.sandbox_douyin import APP_SECRET
+from lvyue.cli.sandbox_shares import Shares
 from lvyue.cli.sandbox_shopify import ACCESS_TOKEN
 from lvyue.common.platform_signing import CHINA, china_time_text, parse_china_time, sign
 
@@ -94,15 +95,13 @@ async def create_trades(request: Request) -> Response:
     """New paid trades, each announced unless dropped; a share announced twice."""
     spec = await request.json()
     rng = random.Random(spec.get("seed", 1))
-    count, drop = int(spec["count"]), float(spec.get("drop_share", 0.0))
+    count = int(spec["count"])
     made = [new_trade(rng, list(spec["skus"]), str(spec["seller_nick"])) for _ in range(count)]
-    dropped = set(rng.sample(range(count), round(count * drop)))
-    kept = [n for n in range(count) if n not in dropped]
-    repeated = set(rng.sample(kept, round(len(kept) * float(spec.get("repeat_share", 0.0)))))
+    shares = Shares.draw(rng, count, spec)
     for trade in made:
         STORE.trades[trade["tid_str"]] = trade
-    for n in kept:
-        for _ in range(2 if n in repeated else 1):
+    for n in (n for n in range(count) if n not in shares.dropped):
+        for _ in range(2 if n in shares.repeated else 1):
             announce(PAID, made[n])
     ids = [t["tid_str"] for t in made]
     if float(spec.get("list_after_s", 0.0)) > 0:  # the search index lags the message queue
@@ -110,13 +109,7 @@ async def create_trades(request: Request) -> Response:
         asyncio.get_running_loop().call_later(
             float(spec["list_after_s"]), STORE.unlisted.difference_update, ids
         )
-    return JSONResponse(
-        {
-            "ids": ids,
-            "dropped": [made[n]["tid_str"] for n in sorted(dropped)],
-            "repeated": [made[n]["tid_str"] for n in sorted(repeated)],
-        }
-    )
+    return JSONResponse(shares.answer(ids))
 
 
 async def close_trade(request: Request) -> Response:

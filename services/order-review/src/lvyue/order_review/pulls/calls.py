@@ -91,6 +91,15 @@ async def json_answer(
     return answer
 
 
+def answer_part(answer: Mapping[str, Any], name: str, who: str) -> Mapping[str, Any]:
+    """The gateway answer's object under `name` (TOP and PDD wrap each method's answer in
+    one); PullError naming `who` if it is missing."""
+    found = answer.get(name)
+    if not isinstance(found, Mapping):
+        raise PullError(f"{who} answered without {name}")
+    return found
+
+
 PageFetch = Callable[[datetime, datetime, int], Awaitable[tuple[list[Mapping[str, Any]], bool]]]
 """(slice start, slice end, page number from 1) -> (the page's orders, whether more follow)."""
 

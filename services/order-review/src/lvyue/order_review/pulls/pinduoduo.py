@@ -30,6 +30,7 @@ from lvyue.common.platform_signing import pdd_call_params
 from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
+    answer_part,
     json_answer,
     sliced_pages,
     with_retries,
@@ -67,7 +68,7 @@ class PinduoduoOrders:
                 "page": str(number), "page_size": size, "use_has_next": "true",
             }  # fmt: skip
             answer = await with_retries(partial(call, client, shop, INCREMENT, business))
-            found = _section(answer, "order_sn_increment_get_response")
+            found = answer_part(answer, "order_sn_increment_get_response", "拼多多")
             orders = found.get("order_sn_list")
             if not isinstance(orders, list):
                 raise PullError("拼多多 answered without an order_sn_list")
@@ -80,7 +81,7 @@ class PinduoduoOrders:
     ) -> RawOrder | None:
         business = {"order_sn": platform_order_id}
         answer = await with_retries(partial(call, client, shop, DETAIL, business))
-        found = _section(answer, "order_info_get_response").get("order_info")
+        found = answer_part(answer, "order_info_get_response", "拼多多").get("order_info")
         return found if isinstance(found, Mapping) else None
 
     def order_id(self, order: RawOrder) -> str:
@@ -116,10 +117,3 @@ async def call(
             raise Retryable(text.strip())
         raise PullError(text.strip()[:300])
     return answer
-
-
-def _section(answer: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    found = answer.get(name)
-    if not isinstance(found, Mapping):
-        raise PullError(f"拼多多 answered without {name}")
-    return found

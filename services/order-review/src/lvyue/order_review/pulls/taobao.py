@@ -31,6 +31,7 @@ from lvyue.common.platform_signing import china_time_text, top_call_params
 from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
+    answer_part,
     json_answer,
     sliced_pages,
     with_retries,
@@ -78,7 +79,7 @@ class TaobaoOrders:
                 "page_size": size, "use_has_next": "true",
             }  # fmt: skip
             answer = await with_retries(partial(call, client, shop, INCREMENT, business))
-            found = _section(answer, "trades_sold_increment_get_response")
+            found = answer_part(answer, "trades_sold_increment_get_response", "淘宝")
             trades = found.get("trades")
             listed = trades.get("trade") if isinstance(trades, Mapping) else []
             if not isinstance(listed, list):
@@ -92,7 +93,7 @@ class TaobaoOrders:
     ) -> RawOrder | None:
         business = {"fields": FIELDS, "tid": platform_order_id}
         answer = await with_retries(partial(call, client, shop, DETAIL, business))
-        found = _section(answer, "trade_fullinfo_get_response").get("trade")
+        found = answer_part(answer, "trade_fullinfo_get_response", "淘宝").get("trade")
         return found if isinstance(found, Mapping) else None
 
     def order_id(self, order: RawOrder) -> str:
@@ -133,10 +134,3 @@ async def call(
             raise Retryable(text.strip())
         raise PullError(text.strip()[:300])
     return answer
-
-
-def _section(answer: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    found = answer.get(name)
-    if not isinstance(found, Mapping):
-        raise PullError(f"淘宝 answered without {name}")
-    return found
