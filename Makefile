@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint fmt bench chaos demo status clean venv tools
+.PHONY: run test lint fmt bench chaos demo status clean venv tools bytecode
 
 $(UV_BOOTSTRAP)/bin/uv:
 	@echo "uv not found: installing it into $(UV_BOOTSTRAP) with pip"
@@ -16,14 +16,23 @@ $(UV_BOOTSTRAP)/bin/uv:
 	$(UV_BOOTSTRAP)/bin/pip install --quiet uv
 
 $(STAMP): $(if $(findstring $(UV_BOOTSTRAP),$(UV)),$(UV_BOOTSTRAP)/bin/uv) pyproject.toml uv.lock libs/common/pyproject.toml services/*/pyproject.toml cli/pyproject.toml
-	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	$(UV) sync --frozen --all-packages --compile-bytecode --python $(PYTHON)
 	@touch $(STAMP)
+
+# Every process lvyue starts imports FastAPI, SQLAlchemy and the kernel: from bytecode that
+# takes a third of the time it takes from source (1.4 s against 4.2 s per process, measured),
+# which is what bounds a killed service's restart. The dependencies are compiled by `uv sync`;
+# the project's own sources here, again whenever they change (compileall skips what is up to
+# date), because an environment may forbid Python to write its bytecode itself
+# (PYTHONDONTWRITEBYTECODE).
+bytecode: $(STAMP)
+	@$(VENV)/bin/python -m compileall -q -j 0 libs/common/src services/*/src cli/src tests >/dev/null
 
 venv: $(STAMP)
 
 # With the Debian prometheus installed (`make tools`), `make run` starts it too (lvyue run
 # --prometheus): the project's alert rules evaluate on the local processes.
-run: $(STAMP)  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
+run: bytecode  ## start PostgreSQL, the broker and every service (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set)
 	$(VENV)/bin/lvyue run $(if $(shell command -v prometheus),--prometheus) $(RUN_ARGS)
 
 # Debian packages the deploy/ checks run (promtool, amtool, docker-compose config), the
@@ -33,7 +42,7 @@ DEBIAN_TOOLS := prometheus prometheus-alertmanager docker-compose wrk chromium f
 
 # Each run gets its own temporary root: pytest prunes old runs' folders under a shared root,
 # which deleted a concurrent run's PostgreSQL data directory from under it. Kept on failure.
-test: lint tools  ## lint, then the whole suite against real embedded PostgreSQL and broker
+test: lint tools bytecode  ## lint, then the whole suite against real embedded PostgreSQL and broker
 	@tmp=$$(mktemp -d /tmp/lvyue-test.XXXXXX); \
 	PYTEST_DEBUG_TEMPROOT=$$tmp $(VENV)/bin/pytest -q; rc=$$?; \
 	if [ $$rc -eq 0 ]; then rm -rf $$tmp; else echo "test files kept in $$tmp"; fi; exit $$rc
@@ -55,17 +64,18 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) tools  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
+bench: bytecode tools  ## throughput, latency and memory against this machine's ceiling (BENCH_ARGS=--quick)
 	$(VENV)/bin/lvyue bench $(BENCH_ARGS)
 
-chaos: $(STAMP)  ## kill -9 services, PostgreSQL and the broker under load, then check (CHAOS_ARGS=--help)
+chaos: bytecode  ## kill -9 services, PostgreSQL and the broker under load, then check (CHAOS_ARGS=--help)
 	$(VENV)/bin/lvyue chaos $(CHAOS_ARGS)
 
-demo: $(STAMP)  ## drive sample orders through a running `make run` (DEMO_ARGS=--help for options)
+demo: bytecode  ## drive sample orders through a running `make run` (DEMO_ARGS=--help for options)
 	$(VENV)/bin/lvyue demo $(DEMO_ARGS)
 
-status: $(STAMP)  ## SLA compliance, open and breached deadlines of a running `make run`
+status: bytecode  ## SLA compliance, open and breached deadlines of a running `make run`
 	$(VENV)/bin/lvyue status $(STATUS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(UV_BOOTSTRAP) .lvyue .mypy_cache .ruff_cache .pytest_cache
+	find libs services cli tests -name __pycache__ -type d -prune -exec rm -rf {} +
