@@ -23,11 +23,13 @@ from lvyue.cli.sandbox_shopify import Faults
 from lvyue.common.bootstrap import Kernel
 from lvyue.common.tables import outbox
 from lvyue.order_review import repository
+from lvyue.order_review.commands.operator import CorrectOrder, correct_order
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.main import build_app
 from lvyue.order_review.notifications.fetch import Taking, take_notifications
 from lvyue.order_review.pulls.calls import PullError
-from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.pulls.reconcile import PullTally, PullTarget, pull_shop
+from lvyue.order_review.repository import OrderRecord
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications, orders
@@ -59,6 +61,11 @@ class Douyin:
         target = target or self.target
         return Taking(
             {(target.platform, target.shop_id): target}, self.settings, self.review_context
+        )
+
+    async def pull(self) -> PullTally:
+        return await pull_shop(
+            self.kernel, self.platform, self.target, self.settings, self.review_context
         )
 
     async def fetch_all(self) -> None:
@@ -129,10 +136,10 @@ async def test_200_orders_a_fifth_not_pushed_are_all_accepted_once_40_reconciled
     await douyin.fetch_all()
     assert await _accepted(engine, douyin.shop_id) == sorted(o["order_id"] for o in pushed)
 
-    tally = await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    tally = await douyin.pull()
     assert (tally.pulled, tally.reconciled, tally.invalid) == (200, 40, 0)
     assert await _accepted(engine, douyin.shop_id) == sorted(o["order_id"] for o in made)
-    again_tally = await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    again_tally = await douyin.pull()
     assert again_tally.reconciled == 0  # the overlap read them again: nothing new
     async with engine.connect() as conn:
         pending = await conn.scalar(
@@ -230,9 +237,9 @@ async def test_a_pull_failing_on_a_page_resumes_without_a_miss_or_a_duplicate(
     made = _put(douyin.shop_id, 120, seed=5)
     sandbox_douyin.STORE.faults = Faults(fail_pages=3, from_offset=50)
     with pytest.raises(PullError):
-        await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+        await douyin.pull()
     assert len(await _accepted(engine, douyin.shop_id)) == 50  # the first page, committed
-    tally = await pull_shop(douyin.kernel, douyin.platform, douyin.target, douyin.settings)
+    tally = await douyin.pull()
     assert (tally.pulled, tally.reconciled) == (120, 70)
     assert await _accepted(engine, douyin.shop_id) == sorted(o["order_id"] for o in made)
 
@@ -350,7 +357,7 @@ async def test_pdd_pulls_read_every_30_minute_slice_of_the_window(
     pdd: Douyin, engine: AsyncEngine
 ) -> None:
     made = _pdd_orders(120, seed=6, spread_s=2 * 3600)  # four slices and more
-    tally = await pull_shop(pdd.kernel, pdd.platform, pdd.target, pdd.settings)
+    tally = await pdd.pull()
     assert (tally.pulled, tally.reconciled, tally.invalid) == (120, 120, 0)
     async with engine.connect() as conn:
         rows = await conn.execute(
@@ -440,6 +447,60 @@ async def test_an_address_change_is_applied_before_review_and_rerouted_after_it(
     assert len(await announced()) == 1  # only the change that was taken
     total = await _accepted_count(douyin)
     assert total == 1  # the changes never made a second order
+
+
+async def test_a_pull_finds_an_address_change_no_push_announced_and_keeps_an_operators_correction(
+    douyin: Douyin,
+) -> None:
+    changed, corrected = _put(douyin.shop_id, 2, seed=13)
+    await douyin.push([_paid(changed), _paid(corrected)])
+    await douyin.fetch_all()
+    first = await douyin.pull()  # both held: read again, their receivers are as the platform's
+    assert (first.pulled, first.receivers_changed) == (2, 0)
+
+    def receiver_of(record: OrderRecord) -> str:
+        return f"{record.order.receiver.name} {record.order.receiver.address.street}"
+
+    async def held(order: dict[str, Any]) -> OrderRecord:
+        return await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
+
+    # The buyer changes the receiver; the push saying so is lost: the pull finds the change.
+    applied = metric("lvyue_intake_address_changes_total", platform="douyin", outcome="applied")
+    changed["post_receiver"], changed["post_addr"]["detail"] = "李娜", "世纪大道200号"
+    changed["update_time"] = int(time.time())
+    tally = await douyin.pull()
+    assert tally.receivers_changed == 1
+    record = await held(changed)
+    assert receiver_of(record) == "李娜 花木街道世纪大道200号"
+    assert record.history[-1].note == "receiver changed on douyin"
+    assert (
+        metric("lvyue_intake_address_changes_total", platform="douyin", outcome="applied")
+        == applied + 1
+    )
+
+    # An operator corrects the other order's receiver; the platform's stays as it was. Pulls
+    # that read the order again (another field changed) keep the operator's correction.
+    order_id = (await held(corrected)).id
+    async with douyin.kernel.uow() as uow:
+        await repository.set_status(
+            uow.session, order_id=order_id, status=OrderStatus.ABNORMAL, at=uow.clock.now(),
+            note="test: the address could not be parsed",
+        )  # fmt: skip
+        await uow.commit()
+    fixed = (await held(corrected)).order.receiver.model_copy(update={"name": "张伟（已核实）"})
+    await correct_order(CorrectOrder(order_id, fixed, None, "ops"), douyin.kernel.uow(),
+                        douyin.review_context)  # fmt: skip
+    corrected["seller_words"], corrected["update_time"] = "加急", int(time.time())
+    for _ in range(2):
+        assert (await douyin.pull()).receivers_changed == 0
+        assert (await held(corrected)).order.receiver == fixed
+
+    # Only the buyer's own change replaces the correction; then the order is the platform's.
+    corrected["post_receiver"], corrected["update_time"] = "周杰", int(time.time())
+    assert (await douyin.pull()).receivers_changed == 1
+    assert (await held(corrected)).order.receiver.name == "周杰"
+    assert (await douyin.pull()).receivers_changed == 0
+    assert await _accepted_count(douyin) == 2  # no change made a second order
 
 
 async def _accepted_count(douyin: Douyin) -> int:

@@ -28,12 +28,18 @@ from lvyue.order_review.notifications.fetch import Taking, take_notifications
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.job import refresh_health
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications, orders
 from tests.conftest import WEBHOOK_SECRET
 from tests.support.apps import QUIET, serve
 from tests.support.held_orders import held_order
 from tests.support.metrics import metric
+
+# What a pull needs: order-review's kernel, a client of the sandbox platform, the shop, the
+# settings and review's context; the pull-only platforms' tests also get the platform's name.
+Pulling = tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings, ReviewContext]
+PullingOnly = tuple[str, Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings, ReviewContext]
 
 
 @pytest.fixture
@@ -44,7 +50,7 @@ def shop() -> str:
 @pytest.fixture
 async def pulling(
     make_settings: Callable[..., OrderReviewSettings], shop: str
-) -> AsyncIterator[tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings]]:
+) -> AsyncIterator[Pulling]:
     settings = make_settings(
         **QUIET,
         order_pull_shops={f"shopify/{shop}": {"base_url": f"http://sandbox/shopify/{shop}",
@@ -55,7 +61,7 @@ async def pulling(
     transport = httpx.ASGITransport(app=sandbox.app())
     async with serve(app), httpx.AsyncClient(transport=transport) as client:
         (target,) = PullTarget.all(settings)
-        yield app.state.kernel, client, target, settings
+        yield app.state.kernel, client, target, settings, app.state.review
     sandbox_shopify.STORE.faults = sandbox_shopify.Faults()
 
 
@@ -79,14 +85,14 @@ async def _accepted(engine: AsyncEngine, shop: str) -> list[str]:
 
 
 async def test_a_pull_takes_every_page_through_intake_and_then_moves_the_watermark(
-    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    pulling: Pulling,
     engine: AsyncEngine,
     shop: str,
 ) -> None:
-    kernel, client, target, settings = pulling
+    kernel, client, target, settings, review = pulling
     made = _put(shop, 120, seed=1)
     started = datetime.now(UTC)
-    tally = await pull_shop(kernel, client, target, settings)
+    tally = await pull_shop(kernel, client, target, settings, review)
     assert (tally.pulled, tally.reconciled, tally.invalid) == (120, 120, 0)
     assert await _accepted(engine, shop) == sorted(made)
     async with kernel.uow() as uow:
@@ -95,21 +101,22 @@ async def test_a_pull_takes_every_page_through_intake_and_then_moves_the_waterma
     assert state.watermark >= started
     assert (state.pulled, state.reconciled, state.last_error) == (120, 120, None)
 
-    again = await pull_shop(kernel, client, target, settings)  # the overlap reads them again
+    # the overlap reads them again
+    again = await pull_shop(kernel, client, target, settings, review)
     assert (again.pulled, again.reconciled) == (120, 0)
     assert await _accepted(engine, shop) == sorted(made)
 
 
 async def test_a_pull_failing_on_a_page_leaves_the_watermark_and_the_next_one_resumes(
-    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    pulling: Pulling,
     engine: AsyncEngine,
     shop: str,
 ) -> None:
-    kernel, client, target, settings = pulling
+    kernel, client, target, settings, review = pulling
     made = _put(shop, 120, seed=2)
     sandbox_shopify.STORE.faults = sandbox_shopify.Faults(fail_pages=3, from_offset=50)
     with pytest.raises(PullError):
-        await pull_shop(kernel, client, target, settings)
+        await pull_shop(kernel, client, target, settings, review)
     async with kernel.uow() as uow:
         failed = await repository.pull_state(uow.session, "shopify", shop)
     assert failed is not None
@@ -119,7 +126,7 @@ async def test_a_pull_failing_on_a_page_leaves_the_watermark_and_the_next_one_re
     assert failed.watermark < datetime.now(UTC) - lookback + timedelta(minutes=1)  # unmoved
     assert len(await _accepted(engine, shop)) == 50  # the first page, committed
 
-    tally = await pull_shop(kernel, client, target, settings)
+    tally = await pull_shop(kernel, client, target, settings, review)
     assert (tally.pulled, tally.reconciled) == (120, 70)
     assert await _accepted(engine, shop) == sorted(made)
     async with kernel.uow() as uow:
@@ -130,26 +137,26 @@ async def test_a_pull_failing_on_a_page_leaves_the_watermark_and_the_next_one_re
 
 
 async def test_cancelled_and_unreadable_orders_are_passed_by(
-    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    pulling: Pulling,
     engine: AsyncEngine,
     shop: str,
 ) -> None:
-    kernel, client, target, settings = pulling
+    kernel, client, target, settings, review = pulling
     good = _put(shop, 3, seed=3)
     _put(shop, 2, seed=4, cancelled_at="2026-12-05T10:00:00+08:00")
     _put(shop, 1, seed=5, shipping_address=None)
-    tally = await pull_shop(kernel, client, target, settings)
+    tally = await pull_shop(kernel, client, target, settings, review)
     assert (tally.pulled, tally.reconciled, tally.invalid) == (6, 3, 1)
     assert await _accepted(engine, shop) == sorted(good)
 
 
 async def test_the_health_gauges_say_how_each_shops_intake_goes(
-    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    pulling: Pulling,
     shop: str,
 ) -> None:
-    kernel, client, target, settings = pulling
+    kernel, client, target, settings, review = pulling
     _put(shop, 4, seed=6)
-    await pull_shop(kernel, client, target, settings)
+    await pull_shop(kernel, client, target, settings, review)
     await refresh_health(kernel, [target])
     labels = {"platform": "shopify", "shop": shop}
     assert metric("lvyue_intake_missed_by_push_ratio", **labels) == 1.0  # no webhook came
@@ -159,12 +166,12 @@ async def test_the_health_gauges_say_how_each_shops_intake_goes(
 
 
 async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispatch(
-    pulling: tuple[Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    pulling: Pulling,
     shop: str,
 ) -> None:
-    kernel, client, target, settings = pulling
+    kernel, client, target, settings, review = pulling
     kept, cancelled, shipped = _put(shop, 3, seed=8)
-    await pull_shop(kernel, client, target, settings)
+    await pull_shop(kernel, client, target, settings, review)
     ids: dict[str, uuid.UUID] = {}
     async with kernel.uow() as uow:
         for platform_id in (kept, cancelled, shipped):
@@ -184,7 +191,7 @@ async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispa
         order |= {"cancelled_at": now, "updated_at": now, "cancel_reason": "customer"}
     before = metric("lvyue_intake_platform_cancellations_total", platform="shopify",
                     outcome="after_dispatch")  # fmt: skip
-    await pull_shop(kernel, client, target, settings)
+    await pull_shop(kernel, client, target, settings, review)
     async with kernel.uow() as uow:
         records = {p: await repository.get_order(uow.session, i) for p, i in ids.items()}
     status = {p: r.status for p, r in records.items() if r is not None}
@@ -197,7 +204,7 @@ async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispa
     shipped_record = records[shipped]
     assert shipped_record is not None
     assert shipped_record.history[-1].note == "cancelled on shopify after dispatch: customer"
-    await pull_shop(kernel, client, target, settings)  # read again: nothing changes
+    await pull_shop(kernel, client, target, settings, review)  # read again: nothing changes
     async with kernel.uow() as uow:
         again = await repository.get_order(uow.session, ids[cancelled])
         reported = await uow.session.scalar(
@@ -249,7 +256,7 @@ PULL_ONLY = {
 @pytest.fixture(params=sorted(PULL_ONLY))
 async def pull_only(
     request: pytest.FixtureRequest, make_settings: Callable[..., OrderReviewSettings]
-) -> AsyncIterator[tuple[str, Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings]]:
+) -> AsyncIterator[PullingOnly]:
     platform: str = request.param
     shop = {"base_url": f"http://sandbox/{platform}", "access_token": sandbox.ACCESS_TOKEN,
             "app_key": sandbox.APP_KEY, "app_secret": sandbox.APP_SECRET}  # fmt: skip
@@ -262,29 +269,29 @@ async def pull_only(
     transport = httpx.ASGITransport(app=sandbox.app())
     async with serve(app), httpx.AsyncClient(transport=transport) as client:
         (target,) = PullTarget.all(settings)
-        yield platform, app.state.kernel, client, target, settings
+        yield platform, app.state.kernel, client, target, settings, app.state.review
     sandbox_taobao.STORE, sandbox_jd.STORE = sandbox_taobao.TaobaoStore(), sandbox_jd.JdStore()
 
 
 async def test_pulls_read_every_day_of_the_window_and_a_cancellation_stops_the_order(
-    pull_only: tuple[str, Kernel, httpx.AsyncClient, PullTarget, OrderReviewSettings],
+    pull_only: PullingOnly,
     engine: AsyncEngine,
 ) -> None:
-    platform, kernel, client, target, settings = pull_only
+    platform, kernel, client, target, settings, review = pull_only
     spec = PULL_ONLY[platform]
     rng = random.Random(9)
     made = [spec.make(rng) for _ in range(90)]
     for n, order in enumerate(made):  # modified over the last two and a half days
         order[spec.modified] = china_time_text(datetime.now(UTC) - timedelta(hours=n * 2 / 3))
         spec.store()[order[spec.id_field]] = order
-    tally = await pull_shop(kernel, client, target, settings)
+    tally = await pull_shop(kernel, client, target, settings, review)
     assert (tally.pulled, tally.reconciled, tally.invalid) == (90, 90, 0)
     assert await _accepted(engine, spec.shop) == sorted(o[spec.id_field] for o in made)
 
     stopped = made[0]  # the newest: cancelled (淘宝: refunded before shipment, the trade closed)
     field, value = spec.state
     stopped.update({field: value, spec.modified: china_time_text(datetime.now(UTC))})
-    await pull_shop(kernel, client, target, settings)
+    await pull_shop(kernel, client, target, settings, review)
     async with kernel.uow() as uow:
         order_id = await repository.order_id_for(
             uow.session, platform=platform, shop_id=spec.shop,
@@ -310,9 +317,11 @@ async def test_shopify_s_orders_cancelled_webhook_is_stored_once_and_cancels_the
     async with serve(app) as review, httpx.AsyncClient(transport=transport) as client:
         (target,) = PullTarget.all(settings)
         kernel = app.state.kernel
-        taking = Taking({("shopify", shop): target}, settings, app.state.review)
+        review_context = app.state.review
+        taking = Taking({("shopify", shop): target}, settings, review_context)
         (kept, cancelled) = _put(shop, 2, seed=21)
-        await pull_shop(kernel, client, target, settings)  # both held, as webhooks would
+        # both held, as webhooks would
+        await pull_shop(kernel, client, target, settings, review_context)
         order = sandbox_shopify.STORE.orders[int(cancelled)]
         now = datetime.now(UTC).isoformat()
         order |= {"cancelled_at": now, "updated_at": now, "cancel_reason": "customer"}

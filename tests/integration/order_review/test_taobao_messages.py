@@ -118,7 +118,9 @@ async def test_50_trades_10_never_announced_5_twice_are_each_accepted_once_10_re
     assert metric("lvyue_intake_notification_fetches_total", platform="taobao",
                   outcome="accepted") == fetched + 40  # fmt: skip
 
-    tally = await pull_shop(taobao.kernel, taobao.platform, taobao.target, taobao.settings)
+    tally = await pull_shop(
+        taobao.kernel, taobao.platform, taobao.target, taobao.settings, taobao.taking.review
+    )
     assert (tally.pulled, tally.reconciled, tally.invalid) == (50, 10, 0)
     assert await _accepted(engine) == sorted(t["tid_str"] for t in made)
 

@@ -43,7 +43,7 @@ def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJ
 def jobs(settings: OrderReviewSettings, review: ReviewContext) -> list[BackgroundJob]:
     found = [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
     if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
-        found.append(order_pulls_job(settings))
+        found.append(order_pulls_job(settings, review))
     platforms = {key.partition("/")[0] for key in settings.order_pull_shops}
     if platforms & NOTIFIED_PLATFORMS:
         found.append(notifications_job(settings, review))  # notified orders fetched with their API

@@ -45,6 +45,11 @@ orders = Table(
     Column("findings", JSONB, nullable=False, server_default="[]"),  # why it is abnormal
     # Findings operators accepted (rules.acceptance.Acceptance as JSON), oldest first.
     Column("acceptances", JSONB, nullable=False, server_default="[]"),
+    # The receiver the platform last gave, kept only where the order's differs from it (an
+    # operator's correction, or a platform change review refused): a pull that reads the
+    # order again compares against it, so a correction is never taken for the buyer's change.
+    # Null: the order's receiver is the platform's.
+    Column("platform_receiver", JSONB),
     UniqueConstraint("platform", "shop_id", "platform_order_id"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_platform_shop_id", "platform", "shop_id"),

@@ -44,6 +44,7 @@ class CorrectOrder:
     receiver: Receiver | None
     lines: tuple[OrderLine, ...] | None
     actor: str
+    by_platform: bool = False  # the buyer's change a platform reported, not an operator's
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ async def correct_order(cmd: CorrectOrder, uow: UnitOfWork, ctx: ReviewContext) 
         now = uow.clock.now()
         changes = _changes(cmd)
         order = CanonicalOrder.model_validate({**state.order.model_dump(), **changes})
-        await repository.replace_order(uow.session, order_id=state.id, order=order, at=now)
+        await repository.replace_order(
+            uow.session, order_id=state.id, order=order, at=now, by_platform=cmd.by_platform
+        )
         note = f"corrected by {cmd.actor}: {', '.join(sorted(changes))}"
         if cmd.lines is not None and cmd.lines != state.order.lines:
             status = await _back_to_inventory(uow, state.id, order, note, now)

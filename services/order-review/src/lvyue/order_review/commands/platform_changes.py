@@ -8,6 +8,10 @@ rules (address, phone, blacklists) and, if it passes, taken and announced as
 order.receiver_changed, on which fulfilment tells the warehouse (shipment.receiver_changed)
 unless the parcel has left; if it fails, the order keeps its receiver and the refusal is noted
 for an operator. Once shipped or cancelled, the change is only reported (`too_late`).
+
+A change is judged against the receiver the platform gave before, not the order's: an
+operator's correction (orders.platform_receiver keeps the platform's apart) is not undone by
+the platform repeating what it said, only by the buyer changing it again.
 """
 
 from __future__ import annotations
@@ -45,12 +49,18 @@ async def change_receiver(cmd: ChangeReceiver, uow: UnitOfWork, ctx: ReviewConte
         state = await repository.lock_order(uow.session, cmd.order_id)
         if state is None:
             raise OrderNotFound(cmd.order_id)
-        if state.order.receiver == cmd.receiver:
+        if cmd.receiver == await repository.platform_receiver(uow.session, state.id):
+            return "unchanged"  # what the platform said before: an operator's correction stays
+        if cmd.receiver == state.order.receiver:  # the buyer chose what an operator had set
+            await repository.set_platform_receiver(uow.session, state.id, None)
+            await uow.commit()
             return "unchanged"
         now = uow.clock.now()
         order = state.order.model_copy(update={"receiver": cmd.receiver})
         if state.status == OrderStatus.PENDING_REVIEW:
-            await repository.replace_order(uow.session, order_id=state.id, order=order, at=now)
+            await repository.replace_order(
+                uow.session, order_id=state.id, order=order, at=now, by_platform=True
+            )
             await repository.add_status(
                 uow.session, order_id=state.id, status=OrderStatus.PENDING_REVIEW, at=now,
                 note=f"receiver changed on {cmd.platform}",
@@ -62,9 +72,13 @@ async def change_receiver(cmd: ChangeReceiver, uow: UnitOfWork, ctx: ReviewConte
             await uow.commit()
             return outcome
         if state.status != OrderStatus.ABNORMAL:
+            # remembered, so the next pull of the same order does not report it again
+            await repository.set_platform_receiver(uow.session, state.id, cmd.receiver)
+            await uow.commit()
             return "too_late"
     actor = f"{cmd.platform} (the buyer's address change)"
-    await correct_order(CorrectOrder(cmd.order_id, cmd.receiver, None, actor), uow, ctx)
+    correction = CorrectOrder(cmd.order_id, cmd.receiver, None, actor, by_platform=True)
+    await correct_order(correction, uow, ctx)
     return "reviewed_again"
 
 
@@ -82,8 +96,11 @@ async def _reroute(
             uow.session, order_id=order_id, status=OrderStatus.REVIEWED, at=now,
             note=f"receiver change on {platform} refused, the order keeps its receiver: {why}",
         )  # fmt: skip
+        await repository.set_platform_receiver(uow.session, order_id, order.receiver)
         return "refused"
-    await repository.replace_order(uow.session, order_id=order_id, order=order, at=now)
+    await repository.replace_order(
+        uow.session, order_id=order_id, order=order, at=now, by_platform=True
+    )
     await repository.add_status(
         uow.session, order_id=order_id, status=OrderStatus.REVIEWED, at=now,
         note=f"receiver changed on {platform} after review: the warehouse is told",

@@ -18,10 +18,14 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
-from lvyue.order_review.commands.platform_changes import ChangeReceiver, change_receiver
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError
-from lvyue.order_review.pulls.orders import ShopSource, accept_command, cancel_here
+from lvyue.order_review.pulls.orders import (
+    ShopSource,
+    accept_command,
+    cancel_here,
+    follow_receiver,
+)
 from lvyue.order_review.pulls.reconcile import PullTarget
 from lvyue.order_review.repository import PendingNotification
 from lvyue.order_review.review import ReviewContext
@@ -125,13 +129,9 @@ async def _take_order(
     if any(item.kind == "address_changed" for item in items):
         held = await _held(kernel, shop, order_id)
         if held is not None:  # the order's new receiver; an order not held is taken as new
-            change = ChangeReceiver(held, cmd.order.receiver, platform)
-            outcome = await change_receiver(change, kernel.uow(), taking.review)
-            metrics.ADDRESS_CHANGES.labels(platform, outcome).inc()
-            log.info(
-                "platform_address_change", platform=platform, shop=shop.shop_id,
-                order_id=str(held), outcome=outcome,
-            )  # fmt: skip
+            await follow_receiver(
+                kernel, shop, taking.review, held, cmd.order.receiver, found_by="notification"
+            )
             return
     batch.commands.append(cmd)
 

@@ -14,13 +14,14 @@ from lvyue.order_review import repository
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 log = structlog.get_logger(__name__)
 TOKEN_WARNING = timedelta(days=7)  # an expiring token is logged this long before it stops
 
 
-def order_pulls_job(settings: OrderReviewSettings) -> BackgroundJob:
+def order_pulls_job(settings: OrderReviewSettings, review: ReviewContext) -> BackgroundJob:
     targets = PullTarget.all(settings)
 
     async def pull_orders(kernel: Kernel) -> None:
@@ -29,7 +30,7 @@ def order_pulls_job(settings: OrderReviewSettings) -> BackgroundJob:
             for target in targets:
                 # A failure is recorded by pull_shop: its watermark stays, the gauges say so.
                 with contextlib.suppress(PullError):
-                    await pull_shop(kernel, client, target, settings)
+                    await pull_shop(kernel, client, target, settings, review)
         await refresh_health(kernel, targets)
 
     return every(settings.order_pull_interval_s, pull_orders, name="order_pulls")

@@ -1,20 +1,24 @@
 """A platform's order, as a pull or a notification's fetch found it, taken to lvyue: the intake
-command of a new order, or the cancellation of one lvyue holds."""
+command of a new order, the cancellation of one lvyue holds, or its buyer's new receiver."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 
 import structlog
 from pydantic import ValidationError
 
 from lvyue.common.bootstrap import Kernel
+from lvyue.common.contracts.order import Receiver
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder
 from lvyue.order_review.commands.operator import CancelOrder, cancel_order
 from lvyue.order_review.commands.platform_changes import (
+    ChangeReceiver,
     ReportCancelAfterDispatch,
+    change_receiver,
     report_cancel_after_dispatch,
 )
 from lvyue.order_review.domain.slas import REVIEW_SLA
@@ -24,6 +28,7 @@ from lvyue.order_review.platforms import ADAPTERS
 from lvyue.order_review.platforms.base import PayloadError
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.source import OrderSource, RawOrder
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings, ShopPull
 
 log = structlog.get_logger(__name__)
@@ -98,3 +103,24 @@ async def cancel_here(
             "platform_cancellation", platform=target.platform, shop=target.shop_id,
             order_id=str(order_id), outcome=outcome,
         )  # fmt: skip
+
+
+async def follow_receiver(
+    kernel: Kernel,
+    target: ShopSource,
+    review: ReviewContext,
+    order_id: uuid.UUID,
+    receiver: Receiver,
+    *,
+    found_by: str,
+) -> str:
+    """The buyer's new receiver for an order lvyue holds (commands.platform_changes), counted
+    and logged; `found_by` says whether a notification or a pull brought it."""
+    change = ChangeReceiver(order_id, receiver, target.platform)
+    outcome = await change_receiver(change, kernel.uow(), review)
+    metrics.ADDRESS_CHANGES.labels(target.platform, outcome).inc()
+    log.info(
+        "platform_address_change", platform=target.platform, shop=target.shop_id,
+        order_id=str(order_id), outcome=outcome, found_by=found_by,
+    )  # fmt: skip
+    return outcome

@@ -1,5 +1,7 @@
 """One pull of one shop: its orders updated since the watermark (less the overlap), page by
-page, each through intake; the watermark moves with the last page's commit."""
+page, each through intake; the watermark moves with the last page's commit. An order lvyue
+holds whose receiver the platform now gives differently is the buyer's address change, whether
+or not a notification said so."""
 
 from __future__ import annotations
 
@@ -11,13 +13,19 @@ import structlog
 
 from lvyue.common.bootstrap import Kernel
 from lvyue.order_review import repository
-from lvyue.order_review.commands.intake import stage_orders
+from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError
-from lvyue.order_review.pulls.orders import ShopSource, accept_command, cancel_here
+from lvyue.order_review.pulls.orders import (
+    ShopSource,
+    accept_command,
+    cancel_here,
+    follow_receiver,
+)
 from lvyue.order_review.pulls.source import RawOrder
 from lvyue.order_review.pulls.sources import SOURCES
 from lvyue.order_review.repository.pulls import PULL_DELIVERY_PREFIX
+from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 log = structlog.get_logger(__name__)
@@ -45,10 +53,27 @@ class PullTally:
     pulled: int = 0
     reconciled: int = 0
     invalid: int = 0
+    receivers_changed: int = 0  # held orders whose receiver the platform now gives otherwise
+
+
+@dataclass(frozen=True)
+class Pulling:
+    """One pull of one shop under way."""
+
+    kernel: Kernel
+    target: PullTarget
+    settings: OrderReviewSettings
+    review: ReviewContext
+    window: PullWindow
+    tally: PullTally
 
 
 async def pull_shop(
-    kernel: Kernel, client: httpx.AsyncClient, target: PullTarget, settings: OrderReviewSettings
+    kernel: Kernel,
+    client: httpx.AsyncClient,
+    target: PullTarget,
+    settings: OrderReviewSettings,
+    review: ReviewContext,
 ) -> PullTally:
     """Pulls the shop once; a PullError leaves the watermark where it was (and is recorded)."""
     window = await _window(kernel, target, settings)
@@ -57,9 +82,10 @@ async def pull_shop(
         client, target.shop, since=window.since, until=window.until,
         limit=settings.order_pull_page_size,
     )  # fmt: skip
+    pulling = Pulling(kernel, target, settings, review, window, tally)
     try:
         async for page in pages:
-            await _take_page(kernel, target, settings, page.orders, window, tally, last=page.last)
+            await _take_page(pulling, page.orders, last=page.last)
     except PullError as exc:
         await _failed(kernel, target, window, str(exc))
         raise
@@ -74,20 +100,13 @@ async def _window(kernel: Kernel, target: PullTarget, settings: OrderReviewSetti
     return PullWindow(start, start - timedelta(seconds=settings.order_pull_overlap_s), now)
 
 
-async def _take_page(
-    kernel: Kernel,
-    target: PullTarget,
-    settings: OrderReviewSettings,
-    orders: list[RawOrder],
-    window: PullWindow,
-    tally: PullTally,
-    *,
-    last: bool,
-) -> None:
+async def _take_page(pulling: Pulling, orders: list[RawOrder], *, last: bool) -> None:
     """The page's orders through intake, and the pull's progress, in one transaction; orders
-    the platform cancelled are cancelled here first (each its own command). An order created
-    here that a notification announced (its fetch not done yet) is not counted as missed."""
-    source = target.source
+    the platform cancelled are cancelled here first, and held orders' new receivers followed
+    (each its own command). An order created here that a notification announced (its fetch not
+    done yet) is not counted as missed."""
+    kernel, target, settings = pulling.kernel, pulling.target, pulling.settings
+    window, tally, source = pulling.window, pulling.tally, target.source
     cmds = []
     for raw in orders:
         reason = source.cancellation(raw)
@@ -100,6 +119,7 @@ async def _take_page(
             tally.invalid += 1
         else:
             cmds.append(cmd)
+    await _follow_receivers(pulling, cmds)
     async with kernel.uow() as uow:
         accepted = await stage_orders(uow, cmds) if cmds else []
         created = [
@@ -122,6 +142,27 @@ async def _take_page(
     metrics.SHOP_RECONCILED.labels(target.platform, target.shop_id).inc(missed)
     if missed:
         log.info("orders_reconciled", platform=target.platform, shop=target.shop_id, count=missed)
+
+
+async def _follow_receivers(pulling: Pulling, cmds: list[AcceptOrder]) -> None:
+    """Held orders whose receiver on the platform is not the one it gave before: the buyer
+    changed it. Followed before the page's commit, so a crash reads the page and them again."""
+    target = pulling.target
+    async with pulling.kernel.uow() as uow:
+        known = await repository.platform_receivers(
+            uow.session, platform=target.platform, shop_id=target.shop_id,
+            platform_order_ids=[c.order.platform_order_id for c in cmds],
+        )  # fmt: skip
+    for cmd in cmds:
+        held = known.get(cmd.order.platform_order_id)
+        if held is None or held[1] == cmd.order.receiver:
+            continue
+        order_id, _ = held
+        outcome = await follow_receiver(
+            pulling.kernel, target, pulling.review, order_id, cmd.order.receiver, found_by="pull"
+        )
+        if outcome != "unchanged":
+            pulling.tally.receivers_changed += 1
 
 
 async def _failed(kernel: Kernel, target: PullTarget, window: PullWindow, error: str) -> None:

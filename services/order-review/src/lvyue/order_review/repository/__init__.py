@@ -29,8 +29,11 @@ from lvyue.order_review.repository.orders import (
     insert_new_orders,
     order_for_delivery,
     order_id_for,
+    platform_receiver,
+    platform_receivers,
     record_delivery,
     replace_order,
+    set_platform_receiver,
     unchanged_since,
 )
 from lvyue.order_review.repository.pulls import (
@@ -83,6 +86,8 @@ __all__ = [
     "order_for_delivery",
     "order_id_for",
     "pending_notifications",
+    "platform_receiver",
+    "platform_receivers",
     "pull_state",
     "record_decisions",
     "record_delivery",
@@ -90,6 +95,7 @@ __all__ = [
     "record_pull_failure",
     "replace_order",
     "retry_notifications",
+    "set_platform_receiver",
     "set_status",
     "set_stock_outcome",
     "unchanged_since",

@@ -17,13 +17,14 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     func,
+    null,
     select,
     text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, Receiver
 from lvyue.common.webhooks.deliveries import Delivery, made_by
 from lvyue.common.webhooks.deliveries import record_delivery as record
 from lvyue.order_review.domain.rules.acceptance import Acceptance
@@ -209,8 +210,18 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID) -> OrderRecord |
 
 
 async def replace_order(
-    session: AsyncSession, *, order_id: uuid.UUID, order: CanonicalOrder, at: datetime
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    order: CanonicalOrder,
+    at: datetime,
+    by_platform: bool,
 ) -> None:
+    """The order as corrected. By the platform (the buyer's change), its receiver is the
+    platform's again; by an operator, the platform's receiver is kept apart first (unless kept
+    already), so a pull reading the platform's order again does not take it for a change."""
+    # In an UPDATE, the columns on the right are the row's values before it.
+    kept = func.coalesce(orders.c.platform_receiver, orders.c.order["receiver"])
     await session.execute(
         update(orders)
         .where(orders.c.id == order_id)
@@ -219,8 +230,54 @@ async def replace_order(
             urgent=order.urgent,
             promotion=order.promotion,
             updated_at=at,
+            platform_receiver=null() if by_platform else kept,
         )
     )
+
+
+async def set_platform_receiver(
+    session: AsyncSession, order_id: uuid.UUID, receiver: Receiver | None
+) -> None:
+    """The platform's receiver where the order keeps another; None: the order's is the
+    platform's."""
+    value = null() if receiver is None else receiver.model_dump(mode="json")
+    await session.execute(
+        update(orders).where(orders.c.id == order_id).values(platform_receiver=value)
+    )
+
+
+async def platform_receiver(session: AsyncSession, order_id: uuid.UUID) -> Receiver | None:
+    """The receiver the platform last gave for the order (its own, unless kept apart)."""
+    known = await session.scalar(
+        select(func.coalesce(orders.c.platform_receiver, orders.c.order["receiver"])).where(
+            orders.c.id == order_id
+        )
+    )
+    return None if known is None else Receiver.model_validate(known)
+
+
+async def platform_receivers(
+    session: AsyncSession, *, platform: str, shop_id: str, platform_order_ids: Sequence[str]
+) -> dict[str, tuple[uuid.UUID, Receiver]]:
+    """platform_receiver for the shop's orders lvyue holds among `platform_order_ids`, by
+    platform order id, with our id."""
+    if not platform_order_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            orders.c.platform_order_id,
+            orders.c.id,
+            func.coalesce(orders.c.platform_receiver, orders.c.order["receiver"]),
+        ).where(
+            orders.c.platform == platform,
+            orders.c.shop_id == shop_id,
+            orders.c.platform_order_id.in_(platform_order_ids),
+        )
+    )
+    return {
+        platform_order_id: (order_id, Receiver.model_validate(known))
+        for platform_order_id, order_id, known in rows.all()
+    }
 
 
 async def unchanged_since(
