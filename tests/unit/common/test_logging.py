@@ -295,3 +295,32 @@ def test_names_remarks_and_echoed_inputs_are_masked_by_key(
 )
 def test_mask_text_masks_addresses_and_echoed_values(text: str, gone: str) -> None:
     assert gone not in mask_text(text)
+
+
+def test_the_fields_the_pipeline_writes_replace_a_callers_value_so_none_is_left_unmasked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # mask_sensitive passes level, logger and timestamp by: the pipeline writes them over
+    # whatever a caller gave under those keys.
+    with configured(json=True, level="INFO", service="order-review"):
+        log = structlog.get_logger("lvyue.test.pipeline")
+        log.info("order_accepted", level=PHONE, logger=PHONE, timestamp=PHONE)
+    (line,) = json_lines(capsys.readouterr().err)
+    assert PHONE not in json.dumps(line)
+    assert (line["level"], line["logger"]) == ("info", "lvyue.test.pipeline")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "文三路478号",  # short: masked once, then remembered
+        "送到 文三路478号 " + "x" * 80,  # long: masked each time
+        "签收 13800138000",
+    ],
+)
+def test_short_and_long_values_are_masked_alike_every_time(text: str) -> None:
+    for _ in range(2):
+        masked = mask_sensitive(None, "info", {"what": text})["what"]
+        assert masked == mask_text(text)
+        assert "文三路478号" not in masked
+        assert PHONE not in masked

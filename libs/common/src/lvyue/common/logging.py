@@ -44,6 +44,10 @@ _CN_ADDRESS_RE = re.compile(
     r"(?:路|街|巷|弄|号|栋|幢|楼|室|单元|村|镇|乡|小区|大厦|广场|花园|公寓)"
     r"[\u4e00-\u9fff\w#-]*"
 )
+# A character every match of _CN_ADDRESS_RE holds: text without one (request ids, routes,
+# timestamps: nearly every value) skips that expression, which costs time quadratic in the
+# length of a run of word characters.
+_CN_ADDRESS_MARK_RE = re.compile(r"[路街巷弄号栋幢楼室单村镇乡区厦场园寓]")
 # "150 Elgin Street", "1600 Amphitheatre Pkwy": a house number, words, a street type.
 _EN_ADDRESS_RE = re.compile(
     r"\b\d{1,6}[A-Za-z]?\s+(?:[\w.'-]+\s+){0,4}"
@@ -82,6 +86,8 @@ def mask_text(value: str) -> str:
     value = _ECHOED_RE.sub(_echoed, value)
     value = _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", value)
     value = _EN_ADDRESS_RE.sub("***", value)
+    if _CN_ADDRESS_MARK_RE.search(value) is None:
+        return value
     return _CN_ADDRESS_RE.sub(lambda m: m.group(0)[:2] + "***", value)
 
 
@@ -124,6 +130,16 @@ def _mask_value(key: str, value: Any) -> Any:
         return text[:2] + "***"
     if kind == "name":
         return text[:1] + "***" if _is_cjk(text[:2]) else text[:2] + "***"
+    return _mask_short_text(text) if len(text) <= _SHORT_TEXT else mask_text(text)
+
+
+_SHORT_TEXT = 64
+
+
+# Most short values repeat on every line (event names, methods, routes, the service): masked
+# once. Unique ones (request ids) only pass through.
+@functools.lru_cache(maxsize=1024)
+def _mask_short_text(text: str) -> str:
     return mask_text(text)
 
 
@@ -135,10 +151,17 @@ def _is_cjk(text: str) -> bool:
 def mask_sensitive(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: masks contact data in every field, nested ones included."""
+    """structlog processor: masks contact data in every field, nested ones included, but the
+    fields the logging pipeline itself writes over whatever a caller passed."""
     for key, value in list(event_dict.items()):
-        event_dict[key] = _mask_value(key, value)
+        if key not in _PIPELINE_KEYS:
+            event_dict[key] = _mask_value(key, value)
     return event_dict
+
+
+# Written by add_log_level, add_logger_name and TimeStamper (configure_logging), which replace
+# a caller's value of the same key: never customer data.
+_PIPELINE_KEYS = frozenset({"level", "logger", "timestamp"})
 
 
 def configure_logging(*, level: str = "INFO", json: bool = True, service: str = "lvyue") -> None:
