@@ -8,6 +8,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from starlette.datastructures import Headers
 
 from lvyue.common.platform_signing import (
     SignatureError,
@@ -15,6 +16,7 @@ from lvyue.common.platform_signing import (
     douyin_api_sign,
     douyin_event_sign,
     douyin_param_json,
+    header,
     md5_wrapped,
     parse_china_time,
     sign,
@@ -147,3 +149,28 @@ def test_verify_douyin_event() -> None:
         verify_douyin_event({"app-id": APP}, b"{}", secrets, platform="douyin")
     with pytest.raises(SignatureError, match="unknown app-id"):
         verify_douyin_event({**headers, "app-id": "other"}, b"{}", secrets, platform="douyin")
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-sign": " abc "}, "abc"),  # keyed in lower case: found, stripped
+        ({"X-Sign": "abc"}, "abc"),  # keyed otherwise: found all the same
+        ({"X-SIGN": "abc", "Other": "x"}, "abc"),
+        ({"X-Sign": "   "}, None),  # blank: absent
+        ({"x-sign": ""}, None),
+        ({"Other": "abc"}, None),
+        ({}, None),
+    ],
+)
+def test_a_header_is_found_in_any_case_and_a_blank_one_is_absent(
+    headers: dict[str, str], expected: str | None
+) -> None:
+    assert header(headers, "X-Sign") == expected
+    assert header(headers, "x-sign") == expected
+
+
+def test_a_requests_headers_are_read_in_any_case() -> None:
+    request = Headers(raw=[(b"x-sign", b"abc"), (b"content-type", b"application/json")])
+    assert header(request, "X-Sign") == "abc"
+    assert header(request, "X-Missing") is None

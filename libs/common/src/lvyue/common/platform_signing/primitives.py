@@ -106,8 +106,13 @@ def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header's value, looked up case-insensitively; None when absent or blank."""
-    value = normalize_headers(headers).get(name.lower())
-    return value or None
+    wanted = name.lower()
+    # A request's headers (Starlette's) look up any case themselves, a dict keyed in lower
+    # case too; only a dict keyed otherwise is searched, not copied for every lookup.
+    value = headers.get(wanted)
+    if value is None:
+        value = next((v for key, v in headers.items() if key.lower() == wanted), None)
+    return (value.strip() if value is not None else "") or None
 
 
 def system_params(given: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
