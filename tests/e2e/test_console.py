@@ -8,6 +8,7 @@ under test-artifacts/console/."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -250,6 +251,7 @@ async def test_a_token_without_the_role_is_refused_and_the_sla_board_reads_for_a
     assert page.url.endswith("/board")
     await expect(page.locator("h1")).to_have_text("SLA board")
     await expect(page.locator('tr[data-sla="review_by_0900"]')).to_be_visible()
+    await expect(page.get_by_text(re.compile(r"^Figures as of \d\d:\d\d:\d\d;"))).to_be_visible()
     nav = page.locator("header nav")
     await expect(nav.get_by_role("link")).to_have_text(["SLA board"])  # only what sre may open
     await _shot(page, "sla-board")

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lvyue.common.deadlines.routes import SlaHourRead
-from lvyue.console.api.board import sparkline
+from lvyue.console.api.board import rows_of, sparkline
 from lvyue.console.paging import pages, query_of
-from lvyue.console.views import countdown, display_time, masked, time_left
+from lvyue.console.views import clock_time, countdown, display_time, masked, time_left
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,15 @@ def test_sparkline_draws_each_hours_compliance() -> None:
     assert [x for x, _ in points] == [0.0, 48.0, 96.0]
     assert [y for _, y in points] == [1.0, 10.0, 19.0]  # 100% at the top, 0% at the bottom
     assert sparkline([]) == ""
+
+
+def test_the_board_names_the_oldest_of_the_services_answers_to_the_second() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    read = [datetime(2026, 12, 6, 8, 0, s, tzinfo=UTC) for s in (7, 3, 5)]
+    parts = [
+        rows_of("order-review", {"items": [], "window_s": 86400.0, "hours": 24,
+                                 "computed_at": at.isoformat()})
+        for at in read
+    ]  # fmt: skip
+    assert [part.computed_at for part in parts] == read
+    assert clock_time(min(part.computed_at for part in parts), shanghai) == "16:00:03"

@@ -16,6 +16,7 @@ from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.db import SessionFactory, libpq_url, make_engine, make_session_factory
 from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.sla import SlaPolicies
+from lvyue.common.deadlines.summary import SummaryCache
 from lvyue.common.events import all_topics
 from lvyue.common.group_commit import GroupCommitter
 from lvyue.common.kafka import broker_reachable, ensure_topics, make_producer
@@ -43,6 +44,7 @@ class Kernel:
     consumer: ConsumerRunner | None
     sla: SlaPolicies
     group_commit: GroupCommitter
+    summaries: SummaryCache  # the SLA board's answers, shared by its requests
     nudger: PartitionNudger | None = None  # embedded broker only
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -146,6 +148,7 @@ async def start_kernel(
         settings, clock, engine, sessions, producer, uow, relay, _scanner(settings, uow),
         consumer, sla=settings.sla_catalog(),
         group_commit=GroupCommitter(uow, max_batch=settings.group_commit_max_batch),
+        summaries=SummaryCache(settings.sla_summary_max_age_s),
         nudger=nudger,
     )  # fmt: skip
     _run_tasks(kernel, background)

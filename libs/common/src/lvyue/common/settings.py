@@ -216,6 +216,13 @@ class KernelSettings(BaseSettings):
         description="The window over which lvyue_sla_recent_met / _breached (and `lvyue status`'s "
         "compliance) count deadlines, from the database; recomputed with the forecast.",
     )
+    sla_summary_max_age_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long GET /deadlines/summary (the SLA board) reuses its last answer: "
+        "however many boards are open, a process reads its deadlines for it at most once in "
+        "this long. 0: read on every request.",
+    )
     deadline_scan_batch_size: int = Field(default=500, ge=1)
     deadline_at_risk_fraction: float = Field(
         default=0.8,

@@ -30,6 +30,11 @@ def display_time(value: object, zone: ZoneInfo) -> str:
     return local.strftime("%m-%d %H:%M")
 
 
+def clock_time(moment: datetime, zone: ZoneInfo) -> str:
+    """`16:00:05` in zone: when figures were read, to the second."""
+    return moment.astimezone(zone).strftime("%H:%M:%S")
+
+
 def time_left(value: object, now: datetime | None = None) -> int | None:
     """Whole seconds until value (negative once past), for the countdown; None without one."""
     moment = parse_time(value)

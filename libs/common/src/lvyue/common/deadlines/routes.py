@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from lvyue.common.deadlines.forecast import read_forecast
-from lvyue.common.deadlines.summary import SummaryWindows, read_summary
+from lvyue.common.deadlines.summary import Summary, SummaryWindows, read_summary
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.records import model_from
@@ -174,7 +174,8 @@ async def get_summary(request: Request, _: Viewer, hours: Hours = 24) -> SlaSumm
     over the compliance window (`window_s`); open deadlines the breach forecast says will be
     late; and met and breached in each of the last `hours` hours (UTC), oldest first. Counted
     as the lvyue_sla_* gauges count them, from the same settings, so the board and the
-    metrics agree."""
+    metrics agree. Reused for `LVYUE_SLA_SUMMARY_MAX_AGE_S` (`computed_at` says when it was
+    read)."""
     kernel = request.app.state.kernel
     settings = request.app.state.settings
     windows = SummaryWindows(
@@ -182,13 +183,22 @@ async def get_summary(request: Request, _: Viewer, hours: Hours = 24) -> SlaSumm
         compliance=timedelta(seconds=settings.sla_compliance_window_s),
         forecast=timedelta(seconds=settings.deadline_forecast_window_s),
     )
-    async with kernel.uow() as uow:
-        now = uow.clock.now()
-        summaries = await read_summary(uow.session, now=now, windows=windows, hours=hours)
+
+    async def read() -> Summary:
+        async with kernel.uow() as uow:
+            now = uow.clock.now()
+            return Summary(
+                now, await read_summary(uow.session, now=now, windows=windows, hours=hours)
+            )
+
+    summary = await kernel.summaries.get(hours, read)
     items = [
         model_from(SlaSummaryRead, s, hourly=[model_from(SlaHourRead, h) for h in s.hourly])
-        for s in summaries
+        for s in summary.slas
     ]
     return SlaSummaryPage(
-        items=items, window_s=windows.compliance.total_seconds(), hours=hours, computed_at=now
+        items=items,
+        window_s=windows.compliance.total_seconds(),
+        hours=hours,
+        computed_at=summary.computed_at,
     )

@@ -4,11 +4,17 @@ went, what the breach forecast expects, and the met and breached of each recent 
 It puts together what the scanner's gauges already read (open_counts, outcomes_since,
 predicted_breaches, with the same settings), so the board and the metrics agree,
 and adds the hourly outcomes (store.hourly_outcomes) the gauges do not keep.
+
+Those reads scan every unclosed deadline and every one decided in the compliance window, so
+a process keeps its last answers a few seconds (SummaryCache): the work follows the volume,
+not the number of boards open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -110,3 +116,45 @@ def _summary(
 
 def _hour(start: datetime, decided: Outcomes) -> HourOutcomes:
     return HourOutcomes(start, decided.met, decided.breached)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The board's answer as of `computed_at`."""
+
+    computed_at: datetime
+    slas: list[SlaSummary]
+
+
+class SummaryCache:
+    """The last summary per number of hours, reused while younger than `max_age_s` (0: never).
+    An older one is read again; requests arriving meanwhile wait for that one read instead of
+    starting their own, and a requester that goes away does not cancel it for the others."""
+
+    def __init__(self, max_age_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._max_age_s = max_age_s
+        self._monotonic = monotonic
+        self._answers: dict[int, tuple[float, Summary]] = {}
+        self._reading: dict[int, asyncio.Future[Summary]] = {}
+
+    async def get(self, hours: int, read: Callable[[], Awaitable[Summary]]) -> Summary:
+        now = self._monotonic()
+        kept = self._answers.get(hours)
+        if kept is not None and now - kept[0] < self._max_age_s:
+            return kept[1]
+        reading = self._reading.get(hours)
+        if reading is None:  # its age counts from now, before the read began
+            reading = asyncio.ensure_future(self._read(hours, read, started=now))
+            self._reading[hours] = reading
+        return await asyncio.shield(reading)
+
+    async def _read(
+        self, hours: int, read: Callable[[], Awaitable[Summary]], *, started: float
+    ) -> Summary:
+        try:
+            answer = await read()
+        finally:
+            del self._reading[hours]
+        if self._max_age_s > 0:
+            self._answers[hours] = (started, answer)
+        return answer

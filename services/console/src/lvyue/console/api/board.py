@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from lvyue.common.deadlines.routes import SlaHourRead, SlaSummaryPage, SlaSummaryRead
 from lvyue.console.api.deps import Page, Viewer
 from lvyue.console.upstream import SERVICES, Service, UpstreamDown
+from lvyue.console.views import clock_time
 
 router = APIRouter()
 
@@ -49,12 +51,21 @@ def sparkline(hourly: Sequence[SlaHourRead]) -> str:
     return " ".join(points)
 
 
-def rows_of(service: Service, body: object) -> list[SlaRow]:
+@dataclass(frozen=True)
+class ServiceRows:
+    """One service's part of the board and when the service read it."""
+
+    rows: list[SlaRow]
+    computed_at: datetime
+
+
+def rows_of(service: Service, body: object) -> ServiceRows:
     page = SlaSummaryPage.model_validate(body)
-    return [SlaRow(service, item, sparkline(item.hourly)) for item in page.items]
+    rows = [SlaRow(service, item, sparkline(item.hourly)) for item in page.items]
+    return ServiceRows(rows, page.computed_at)
 
 
-async def _summary(page: Page, service: Service) -> list[SlaRow] | str:
+async def _summary(page: Page, service: Service) -> ServiceRows | str:
     """The service's rows, or why it has none (down, refused)."""
     try:
         answer = await page.state.upstream.get(service, "/deadlines/summary", page.operator)
@@ -65,13 +76,16 @@ async def _summary(page: Page, service: Service) -> list[SlaRow] | str:
 
 @router.get("/board", response_class=HTMLResponse)
 async def board(page: Viewer) -> Response:
-    """The page; with HX-Request, only the table (the page polls it)."""
+    """The page; with HX-Request, only the table (the page polls it). It says when its
+    figures were read: the oldest of the services' answers (each reuses its own a few
+    seconds)."""
     answers = await asyncio.gather(*(_summary(page, s) for s in SERVICES))
-    rows = [row for answer in answers if not isinstance(answer, str) for row in answer]
+    parts = [answer for answer in answers if not isinstance(answer, str)]
     problems = [answer for answer in answers if isinstance(answer, str)]
     return page.render(
         "board_rows.html" if page.request.headers.get("HX-Request") else "board.html",
-        rows=rows,
+        rows=[row for part in parts for row in part.rows],
+        as_of=clock_time(min(p.computed_at for p in parts), page.zone) if parts else None,
         problems=problems,
         objective=OBJECTIVE,
         spark_width=SPARK_WIDTH,

@@ -86,9 +86,14 @@ class Page:
             raise SignInRequired
         return self.session
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The console's time zone, times are shown in."""
+        return ZoneInfo(self.settings.timezone)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         csrf = self.state.csrf.token_for(self.request.state.csrf_seed)
-        zone = ZoneInfo(self.settings.timezone)
+        zone = self.zone
         return TEMPLATES.TemplateResponse(
             self.request,
             template,
