@@ -1,11 +1,14 @@
-"""Database URLs: every PostgreSQL spelling becomes the asyncpg one; other databases are refused."""
+"""Database URLs: every PostgreSQL spelling becomes the asyncpg one; other databases are refused.
+JSONB values: written as the standard library would mean them."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from lvyue.common.db import asyncpg_url, with_database
+from lvyue.common.db import asyncpg_url, json_text, with_database
 
 
 @pytest.mark.parametrize(
@@ -97,3 +100,19 @@ def test_with_database_keeps_a_unix_socket_host() -> None:
 def test_with_database_refuses_a_non_postgresql_url() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         with_database("mysql://app@db/orders", "billing")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"receiver": {"name": "张三", "address": "文三路 1 号"}, "lines": [{"sku": "A", "qty": 2}]},
+        {7: "int key", None: "null key", False: "bool key", 2.5: "float key"},
+        [1.5, -0, 2**63 - 1, "\u0000\u2028", {"nested": [[], {}]}],
+        "plain text",
+    ],
+)
+def test_jsonb_values_are_written_as_the_standard_library_reads_them(value: object) -> None:
+    """orjson writes the JSONB columns: what it writes is what json.dumps would have meant."""
+    written = json_text(value)
+    assert isinstance(written, str)
+    assert json.loads(written) == json.loads(json.dumps(value))

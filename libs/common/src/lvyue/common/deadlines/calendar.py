@@ -10,6 +10,7 @@ days off and extra working days override either, in every year.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,16 @@ class ConfiguredCalendar:
         return day.weekday() not in self.weekend
 
 
+@functools.lru_cache(maxsize=4096)
+def _statutory_working_day(day: date) -> bool | None:
+    """chinese_calendar's answer; None for a year it has no data for. Kept per day: the
+    package scans its whole holiday table on every call (28 µs, several per due time)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # chinese_calendar's "year not covered"
+        return None
+
+
 class ChineseCalendar:
     """Mainland-China statutory calendar (holidays and 调休 working weekends), with fallback."""
 
@@ -115,11 +126,8 @@ class ChineseCalendar:
     def is_working_day(self, day: date) -> bool:
         """Statutory answer when known, otherwise the fallback's; never raises for a date."""
         day = _as_date(day)
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            # chinese_calendar signals "year not covered" with NotImplementedError.
-            return self._use_fallback(day)
+        statutory = _statutory_working_day(day)
+        return self._use_fallback(day) if statutory is None else statutory
 
     def _use_fallback(self, day: date) -> bool:
         """Answer from the fallback, counting every use and warning once per year."""
