@@ -288,7 +288,7 @@ def _one_order(stack: Stack, platform: str, seed: int) -> dict[str, Any]:
 STOPS = [
     ("shopify", "cancel", "customer"),  # the orders/cancelled webhook
     ("douyin", "cancel", "买家取消"),
-    ("douyin", "refund", "退款成功"),  # 发货前整单退款: RefundSuccess, the order closed
+    ("douyin", "refund", "发货前退款完结"),  # 发货前整单退款: RefundSuccess, main_status 21
     ("pinduoduo", "refund", "refunded"),
     ("taobao", "close", "TRADE_CLOSED"),
     ("jd", "cancel", "TRADE_CANCELED"),

@@ -210,6 +210,28 @@ async def test_a_whole_order_refunded_before_shipment_stops_it_a_refund_after_do
     assert status[later["order_id"]][0] == "pending_review"  # not stored: aftersales' case
 
 
+async def test_a_whole_order_refund_whose_push_was_lost_is_found_by_the_next_pull(
+    douyin: Douyin,
+) -> None:
+    refunded, kept = _put(douyin.shop_id, 2, seed=17)
+    await douyin.push([_paid(refunded), _paid(kept)])
+    await douyin.fetch_all()
+    # 抖店 closes the order (order_status 4, main_status 21 发货前退款完结); the push is lost
+    dropped = await douyin.platform.post(
+        f"http://sandbox/_sim/douyin/orders/{refunded['order_id']}/refund", json={"drop": True}
+    )
+    assert dropped.status_code == 200, dropped.text
+    tally = await douyin.pull()
+    assert tally.pulled == 2
+    status = {}
+    for order in (refunded, kept):
+        record = await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
+        status[order["order_id"]] = (record.status, record.history[-1].note or "")
+    assert status[refunded["order_id"]][0] == "cancelled"
+    assert "refunded before shipment (发货前退款完结)" in status[refunded["order_id"]][1]
+    assert status[kept["order_id"]][0] != "cancelled"
+
+
 async def test_a_fetch_that_fails_keeps_the_notification_and_backs_off(
     douyin: Douyin, engine: AsyncEngine
 ) -> None:

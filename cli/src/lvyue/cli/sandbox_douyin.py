@@ -38,6 +38,7 @@ from lvyue.common.platform_signing import DOUYIN_API_VERSION, douyin_api_sign, d
 APP_KEY = "dev-sandbox-app-key"
 APP_SECRET = "dev-sandbox-app-secret"
 PAID, CANCELLED = 2, 4  # order_status 备货中 (paid, to ship), 已取消
+REFUNDED_BEFORE_SHIPMENT = 21  # main_status 发货前退款完结 (main_status is order_status otherwise)
 TAG_PAID, TAG_ADDRESS_CHANGED, TAG_CANCELLED = "101", "105", "106"
 TAG_REFUNDED, WHOLE_ORDER_BEFORE_SHIPMENT = "206", 2  # RefundSuccess and its aftersale_type
 MAX_SIZE = 100
@@ -63,6 +64,8 @@ def new_order(rng: random.Random, skus: list[str], shop_id: str, now: int) -> di
         "order_id": order_id,
         "order_status": PAID,
         "order_status_desc": "备货中",
+        "main_status": PAID,
+        "main_status_desc": "备货中",
         "create_time": now,
         "pay_time": now,
         "update_time": now,
@@ -168,7 +171,10 @@ async def cancel_order(request: Request) -> Response:
     """The buyer cancels: order_status 4, update_time now, and TradeCanceled pushed."""
 
     def cancel(order: dict[str, Any]) -> dict[str, Any]:
-        order.update(order_status=CANCELLED, order_status_desc="已取消", cancel_reason="买家取消")
+        order.update(
+            order_status=CANCELLED, order_status_desc="已取消", cancel_reason="买家取消",
+            main_status=CANCELLED, main_status_desc="已取消",
+        )  # fmt: skip
         return message(TAG_CANCELLED, order)
 
     return await _buyer_changes(request, cancel)
@@ -188,10 +194,13 @@ async def change_address(request: Request) -> Response:
 
 async def refund_order(request: Request) -> Response:
     """The whole order refunded before shipment (发货前整单退款): the order closes (order_status
-    4) and RefundSuccess is pushed."""
+    4, main_status 21 发货前退款完结, no cancel_reason) and RefundSuccess is pushed."""
 
     def refund(order: dict[str, Any]) -> dict[str, Any]:
-        order.update(order_status=CANCELLED, order_status_desc="已取消", cancel_reason="退款成功")
+        order.update(
+            order_status=CANCELLED, order_status_desc="已关闭",
+            main_status=REFUNDED_BEFORE_SHIPMENT, main_status_desc="发货前退款完结",
+        )  # fmt: skip
         return message(
             TAG_REFUNDED, order, aftersale_id=int(order["order_id"]) + 7,
             aftersale_type=WHOLE_ORDER_BEFORE_SHIPMENT, aftersale_status=12,

@@ -10,8 +10,12 @@ order.orderDetail) and the doudian SDKs' request classes:
                        -> data {shop_order_list: [...], page, size, total}
     order.orderDetail  shop_order_id -> data {shop_order_detail: {...}}
 Answers are {"code": 10000, "msg": "success", "data": ...}; 20000 (系统错误) is retried like a
-5xx, any other code stops the pull. order_status 4 is 已取消 (cancelled); the searched order
-has orderDetail's shape, which the intake adapter (platforms/douyin.py) maps.
+5xx, any other code stops the pull. The searched order has orderDetail's shape, which the
+intake adapter (platforms/douyin.py) maps. An order is closed when its order_status is 4
+(已取消) or its main_status is 21 (发货前退款完结, the whole order refunded before shipment),
+as the doudian SDKs describe ShopOrderDetail's fields (main_status 22 and 39 are refunds
+completed after shipment and receipt, aftersales' business); a pull that finds one whose
+push was lost cancels it as the push would have.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ MAX_SIZE = 100
 MAX_PAGES = 1000  # a bound on one pull's loop: 100,000 orders updated in one window
 SUCCESS = 10000
 SYSTEM_ERROR = 20000
-CANCELLED = 4
+CANCELLED = 4  # order_status 已取消
+REFUNDED_BEFORE_SHIPMENT = 21  # main_status 发货前退款完结
 SIGN_METHOD = "hmac-sha256"
 _DETAIL_ROOT = "shop_order_detail"
 
@@ -95,9 +100,12 @@ class DouyinOrders:
         return str(order.get("order_id"))
 
     def cancellation(self, order: RawOrder) -> str | None:
-        if order.get("order_status") != CANCELLED:
+        refunded = order.get("main_status") == REFUNDED_BEFORE_SHIPMENT
+        if order.get("order_status") != CANCELLED and not refunded:
             return None
-        return str(order.get("cancel_reason") or "")
+        if order.get("cancel_reason"):
+            return str(order["cancel_reason"])
+        return "the whole order was refunded before shipment (发货前退款完结)" if refunded else ""
 
     def adapter_input(
         self, shop_id: str, order: RawOrder
