@@ -112,6 +112,23 @@ def _paid(order: dict[str, Any]) -> dict[str, Any]:
     return sandbox_douyin.message(sandbox_douyin.TAG_PAID, order)
 
 
+async def _held_new(douyin: Douyin, count: int, *, seed: int) -> list[dict[str, Any]]:
+    """`count` new orders, pushed as paid and fetched: lvyue holds them."""
+    made = _put(douyin.shop_id, count, seed=seed)
+    await douyin.push([_paid(order) for order in made])
+    await douyin.fetch_all()
+    return made
+
+
+async def _states(douyin: Douyin, *made: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each order's status and the note of its last change, by its 抖店 order id."""
+    states = {}
+    for order in made:
+        record = await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
+        states[order["order_id"]] = (record.status, record.history[-1].note or "")
+    return states
+
+
 async def _accepted(engine: AsyncEngine, shop_id: str) -> list[str]:
     async with engine.connect() as conn:
         rows = await conn.execute(
@@ -191,9 +208,7 @@ async def test_a_cancellation_pushed_cancels_the_order_before_dispatch(
 async def test_a_whole_order_refunded_before_shipment_stops_it_a_refund_after_does_not(
     douyin: Douyin, engine: AsyncEngine
 ) -> None:
-    refunded, later = _put(douyin.shop_id, 2, seed=13)
-    await douyin.push([_paid(refunded), _paid(later)])
-    await douyin.fetch_all()
+    refunded, later = await _held_new(douyin, 2, seed=13)
     # 抖店's detail may still say 备货中: the message itself says the whole order was refunded
     before, after = (
         sandbox_douyin.message(sandbox_douyin.TAG_REFUNDED, order, aftersale_type=kind)
@@ -201,10 +216,7 @@ async def test_a_whole_order_refunded_before_shipment_stops_it_a_refund_after_do
     )
     assert (await douyin.push([before, after])).status_code == 200
     await douyin.fetch_all()
-    status = {}
-    for order in (refunded, later):
-        record = await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
-        status[order["order_id"]] = (record.status, record.history[-1].note or "")
+    status = await _states(douyin, refunded, later)
     assert status[refunded["order_id"]][0] == "cancelled"
     assert "refunded before shipment" in status[refunded["order_id"]][1]
     assert status[later["order_id"]][0] == "pending_review"  # not stored: aftersales' case
@@ -213,9 +225,7 @@ async def test_a_whole_order_refunded_before_shipment_stops_it_a_refund_after_do
 async def test_a_whole_order_refund_whose_push_was_lost_is_found_by_the_next_pull(
     douyin: Douyin,
 ) -> None:
-    refunded, kept = _put(douyin.shop_id, 2, seed=17)
-    await douyin.push([_paid(refunded), _paid(kept)])
-    await douyin.fetch_all()
+    refunded, kept = await _held_new(douyin, 2, seed=17)
     # 抖店 closes the order (order_status 4, main_status 21 发货前退款完结); the push is lost
     dropped = await douyin.platform.post(
         f"http://sandbox/_sim/douyin/orders/{refunded['order_id']}/refund", json={"drop": True}
@@ -223,10 +233,7 @@ async def test_a_whole_order_refund_whose_push_was_lost_is_found_by_the_next_pul
     assert dropped.status_code == 200, dropped.text
     tally = await douyin.pull()
     assert tally.pulled == 2
-    status = {}
-    for order in (refunded, kept):
-        record = await held_order(douyin.kernel, "douyin", douyin.shop_id, order["order_id"])
-        status[order["order_id"]] = (record.status, record.history[-1].note or "")
+    status = await _states(douyin, refunded, kept)
     assert status[refunded["order_id"]][0] == "cancelled"
     assert "refunded before shipment (发货前退款完结)" in status[refunded["order_id"]][1]
     assert status[kept["order_id"]][0] != "cancelled"
@@ -474,9 +481,7 @@ async def test_an_address_change_is_applied_before_review_and_rerouted_after_it(
 async def test_a_pull_finds_an_address_change_no_push_announced_and_keeps_an_operators_correction(
     douyin: Douyin,
 ) -> None:
-    changed, corrected = _put(douyin.shop_id, 2, seed=13)
-    await douyin.push([_paid(changed), _paid(corrected)])
-    await douyin.fetch_all()
+    changed, corrected = await _held_new(douyin, 2, seed=13)
     first = await douyin.pull()  # both held: read again, their receivers are as the platform's
     assert (first.pulled, first.receivers_changed) == (2, 0)
 
