@@ -54,6 +54,7 @@ def fulfilment_settings(
         "db_pool_size": 5,
         "outbox_poll_interval_s": 0.02,
         "deadline_scan_interval_s": 0.2,
+        "deadline_gauge_interval_s": 0.2,
         "consumer_retry_initial_s": 0.01,
         "consumer_retry_max_s": 0.05,
         "consumer_max_attempts": 2,

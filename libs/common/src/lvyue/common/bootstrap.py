@@ -186,6 +186,7 @@ def _scanner(settings: KernelSettings, uow: UnitOfWorkFactory) -> DeadlineScanne
         service=settings.service_name,
         batch_size=settings.deadline_scan_batch_size,
         interval_s=settings.deadline_scan_interval_s,
+        gauge_interval_s=settings.deadline_gauge_interval_s,
         at_risk_fraction=settings.deadline_at_risk_fraction,
         forecast_interval_s=settings.deadline_forecast_interval_s,
         forecast_window_s=settings.deadline_forecast_window_s,

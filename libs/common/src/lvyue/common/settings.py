@@ -202,6 +202,12 @@ class KernelSettings(BaseSettings):
         default=True, description="Run this service's own periodic jobs (gauges, daily scans)."
     )
     deadline_scan_interval_s: float = Field(default=1.0, gt=0)
+    deadline_gauge_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the open / at-risk / overdue gauges are recounted (every open "
+        "deadline is read), apart from the breach scan.",
+    )
     deadline_forecast_interval_s: float = Field(
         default=15.0, gt=0, description="How often the breach forecast's gauges are recomputed."
     )
