@@ -123,7 +123,15 @@ deadlines = Table(
     ),
     Index("ix_deadlines_open_due", "due_at", postgresql_where=text("state = 'open'")),
     Index("ix_deadlines_subject", "subject"),
-    # The breach forecast: work still to do, and what was closed lately.
-    Index("ix_deadlines_unclosed", "sla", "due_at", postgresql_where=text("closed_at IS NULL")),
+    # Work still to do: closing one finds its (SLA, subject)'s latest unclosed deadline without
+    # reading the SLA's others; the breach forecast reads every unclosed one. And what was
+    # closed lately.
+    Index(
+        "ix_deadlines_unclosed_subject",
+        "sla",
+        "subject",
+        "opened_at",
+        postgresql_where=text("closed_at IS NULL"),
+    ),
     Index("ix_deadlines_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
 )
