@@ -18,6 +18,7 @@ from lvyue.common.db import SessionFactory
 from lvyue.common.events import Envelope
 from lvyue.common.events.codec import to_kafka
 from lvyue.common.nudge import PartitionNudger
+from lvyue.common.sql import any_of
 from lvyue.common.tables import outbox
 
 log = structlog.get_logger(__name__)
@@ -161,7 +162,7 @@ class OutboxRelay:
                 self._nudger.written(acked)
             await session.execute(
                 update(outbox)
-                .where(outbox.c.seq.in_([r.seq for r in rows]))
+                .where(any_of(outbox.c.seq, [r.seq for r in rows]))
                 .values(
                     sent_at=func.now(),
                     first_sent_at=func.coalesce(outbox.c.first_sent_at, func.now()),

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import Receiver
 from lvyue.common.locks import lock_keys
+from lvyue.common.sql import any_of
 from lvyue.fulfilment.tables import cancelled_orders, receiver_changes
 
 _ORDER_LOCK_CLASS = 7240103  # advisory lock namespace: one fulfilment order at a time
@@ -43,8 +44,8 @@ async def changes_among(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -
     co, rc = cancelled_orders, receiver_changes
     rows = await session.execute(
         union_all(
-            select(co.c.order_id, null().label("receiver")).where(co.c.order_id.in_(ids)),
-            select(rc.c.order_id, rc.c.receiver).where(rc.c.order_id.in_(ids)),
+            select(co.c.order_id, null().label("receiver")).where(any_of(co.c.order_id, ids)),
+            select(rc.c.order_id, rc.c.receiver).where(any_of(rc.c.order_id, ids)),
         )
     )
     found = PlatformChanges(set(), {})

@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from lvyue.common.events.catalog import Priority
 from lvyue.common.paging import Paging, equal, fetch_page, filtered
+from lvyue.common.sql import row_arrays, unnest_rows
 from lvyue.fulfilment.domain import PICK_ORDER, ShipmentStatus
 from lvyue.fulfilment.repository.records import (
     NewShipment,
@@ -41,6 +42,22 @@ _INSERT_FOR_AFTERSALE = (
     .on_conflict_do_nothing(
         index_elements=["aftersale_id"], index_where=text("aftersale_id IS NOT NULL")
     )
+    .returning(*shipments.columns)
+)
+
+# Several orders' shipments in one statement, one text whatever their number.
+_NEW_COLUMNS = [
+    shipments.c[name]
+    for name in (
+        "id", "order_id", "aftersale_id", "warehouse_id", "platform", "shop_id",
+        "platform_order_id", "priority", "status", "lines", "remarks", "ready_at", "due_at",
+        "outbound_due_at", "late_cost", "created_at", "updated_at",
+    )
+]  # fmt: skip
+_INSERT_ORDERS = (
+    insert(shipments)
+    .from_select(_NEW_COLUMNS, unnest_rows(_NEW_COLUMNS))
+    .on_conflict_do_nothing(index_elements=["order_id"], index_where=text("aftersale_id IS NULL"))
     .returning(*shipments.columns)
 )
 
@@ -87,7 +104,8 @@ async def insert_order_shipments(
     if not news:
         return []
     assert all(new.aftersale_id is None for new in news), "replacements: insert_shipment"
-    result = await session.execute(_INSERT_FOR_ORDER, [_values(new, at) for new in news])
+    rows = [_values(new, at) for new in news]
+    result = await session.execute(_INSERT_ORDERS, row_arrays(_NEW_COLUMNS, rows))
     return [shipment_record(row) for row in result]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.paging import Paging, equal, fetch_page, filtered
+from lvyue.common.sql import any_of
 from lvyue.fulfilment.tracking.platforms import TrackingPush
 from lvyue.fulfilment.tracking.records import SyncJob, SyncState
 from lvyue.fulfilment.tracking.tables import tracking_syncs as t
@@ -75,7 +76,7 @@ async def lease(
         return []
     rows = await session.execute(
         update(t)
-        .where(t.c.shipment_id.in_(ids))
+        .where(any_of(t.c.shipment_id, ids))
         .values(
             attempts=t.c.attempts + 1,
             leased_until=until,
@@ -95,7 +96,7 @@ async def mark_skipped(
     if ids:
         await session.execute(
             update(t)
-            .where(t.c.shipment_id.in_(ids))
+            .where(any_of(t.c.shipment_id, ids))
             .values(state=SyncState.SKIPPED, last_error=reason, updated_at=now)
         )
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.locks import lock_keys
+from lvyue.common.sql import any_of
 from lvyue.inventory.domain import AllocationState, ReservationState
 from lvyue.inventory.repository.records import AllocationRecord, Reservation, StockKey
 from lvyue.inventory.tables import order_allocations, reservations
@@ -105,7 +106,7 @@ async def get_allocations(
     session: AsyncSession, holders: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, AllocationRecord]:
     rows = await session.execute(
-        select(order_allocations).where(order_allocations.c.order_id.in_(list(holders)))
+        select(order_allocations).where(any_of(order_allocations.c.order_id, holders))
     )
     return {
         row.order_id: AllocationRecord(row.order_id, AllocationState(row.state), row.as_of)

@@ -25,6 +25,19 @@ from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.inventory.repository.records import StockKey, StockRow, stock_record
 from lvyue.inventory.tables import stock
 
+# The keys as two arrays: one statement text whatever their number (see lvyue.common.sql).
+_WANTED_KEYS = select(
+    func.unnest(bindparam("warehouse_ids", type_=ARRAY(Text)), bindparam("skus", type_=ARRAY(Text)))
+    .table_valued("warehouse_id", "sku")
+    .render_derived()
+)
+_LOCK_STOCK = (
+    select(stock)
+    .where(tuple_(stock.c.warehouse_id, stock.c.sku).in_(_WANTED_KEYS))
+    .order_by(stock.c.warehouse_id, stock.c.sku)
+    .with_for_update()
+)
+
 
 async def lock_stock(session: AsyncSession, keys: Iterable[StockKey]) -> dict[StockKey, StockRow]:
     """SELECT ... FOR UPDATE in (warehouse, SKU) order, so concurrent orders never deadlock."""
@@ -32,10 +45,8 @@ async def lock_stock(session: AsyncSession, keys: Iterable[StockKey]) -> dict[St
     if not wanted:
         return {}
     result = await session.execute(
-        select(stock)
-        .where(tuple_(stock.c.warehouse_id, stock.c.sku).in_(wanted))
-        .order_by(stock.c.warehouse_id, stock.c.sku)
-        .with_for_update()
+        _LOCK_STOCK,
+        {"warehouse_ids": [w for w, _ in wanted], "skus": [s for _, s in wanted]},
     )
     return {(r.warehouse_id, r.sku): stock_record(r) for r in result}
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.records import from_row
+from lvyue.common.sql import any_of
 from lvyue.order_review.domain.rules.acceptance import Acceptance
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.tables import (
@@ -50,10 +51,7 @@ async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> ReviewState 
 
 # Row locks taken in id order, so two batches never wait on each other in a circle.
 _LOCK_ORDERS = (
-    select(orders)
-    .where(orders.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(orders.c.id)
-    .with_for_update()
+    select(orders).where(any_of(orders.c.id, name="ids")).order_by(orders.c.id).with_for_update()
 )
 
 
