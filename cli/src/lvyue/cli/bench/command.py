@@ -30,7 +30,7 @@ def bench(
         int | None,
         typer.Option(
             help=f"Requests in flight at most (HTTP connections; raw writers). "
-            f"(default {Full.concurrency}; quick 8)"
+            f"(default {Full.concurrency} per replica; quick 8 per replica)"
         ),
     ] = None,
     orders: Annotated[
@@ -119,6 +119,14 @@ def bench(
             "replicas' shared port, CPU is summed per service. (default 1)"
         ),
     ] = None,
+    cores_per_replica: Annotated[
+        float | None,
+        typer.Option(
+            help="Hold each replica's service processes to this many cores (Linux cgroups, as "
+            "a container's CPU limit; needs root): one replica and N replicas then compare per "
+            "core on one machine. PostgreSQL and the broker stay unlimited. (default 0 = off)"
+        ),
+    ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="A small smoke run: defaults marked 'quick'.")
     ] = False,
@@ -148,6 +156,7 @@ def bench(
                 "console_requests": console_requests,
                 "output": output, "state_dir": state_dir, "database_url": database_url,
                 "kafka": kafka, "generator": generator, "replicas": replicas,
+                "cores_per_replica": cores_per_replica,
             },
             quick=quick,
         )  # fmt: skip

@@ -26,7 +26,7 @@ def default_generator() -> str:
 class BenchConfig:
     duration_s: float = 30.0
     rate: float = 0.0  # webhooks/s, 0 = as fast as the service answers
-    concurrency: int = 32
+    concurrency: int = 32  # per replica unless given: see resolve
     orders: int = 1_000_000  # at most, per load phase
     latency_rate: float = LATENCY_RATE  # a second lvyue phase at this rate; 0 = none
     skus: int = 200
@@ -46,12 +46,15 @@ class BenchConfig:
     generator: str = field(default_factory=default_generator)
     quick: bool = False
     replicas: int = 1  # lvyue run --replicas: processes of each kind per service
+    cores_per_replica: float = 0.0  # each replica's processes held to this many cores; 0 = off
 
     def __post_init__(self) -> None:
         if self.duration_s <= 0 or self.concurrency < 1 or self.orders < 1 or self.skus < 1:
             raise ValueError("duration, concurrency, orders and skus must be positive")
         if self.replicas < 1:
             raise ValueError("--replicas must be at least 1")
+        if self.cores_per_replica < 0:
+            raise ValueError("--cores-per-replica cannot be negative")
         if self.rate < 0 or self.latency_rate < 0:
             raise ValueError("rates cannot be negative")
         if self.console_orders < 1 or self.console_requests < 1:
@@ -119,4 +122,8 @@ QUICK: dict[str, Any] = {
 def resolve(given: dict[str, Any], *, quick: bool) -> BenchConfig:
     """Defaults (full or --quick) overridden by what the user gave (None = not given)."""
     base = replace(BenchConfig(), **QUICK, quick=True) if quick else BenchConfig()
-    return replace(base, **{k: v for k, v in given.items() if v is not None})
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if "concurrency" not in chosen and chosen.get("replicas", 1) > 1:
+        # Each replica offered what one is offered alone: scale-out compares like with like.
+        chosen["concurrency"] = base.concurrency * chosen["replicas"]
+    return replace(base, **chosen)

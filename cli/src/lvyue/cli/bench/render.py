@@ -233,10 +233,27 @@ def ratios(report: Mapping[str, Any]) -> Table:
     return table
 
 
+def per_core(report: Mapping[str, Any]) -> Table | None:
+    figures = report.get("per_core")
+    if not figures:
+        return None
+    limits = report["cpu_limits"]
+    table = _table(
+        f"Per allotted core ({limits['cores_per_replica']:g} cores per replica, "
+        f"{limits['allotted_cores']:g} in all; PostgreSQL and broker unlimited)",
+        "figure", "value",
+    )  # fmt: skip
+    for name, value in figures.items():
+        table.add_row(name.replace("_", " "), _n(value))
+    return table
+
+
 def render(report: Mapping[str, Any]) -> Group:
     parts: list[Table | Text] = [throughput(report), latency(report), errors(report)]
     parts += [generators(report), resources(report), database(report), kafka(report)]
     parts.append(ratios(report))
+    if (cores := per_core(report)) is not None:
+        parts.append(cores)
     if (scan := scanner(report)) is not None:
         parts.append(scan)
     if (pages := console(report)) is not None:

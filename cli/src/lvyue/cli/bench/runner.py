@@ -21,7 +21,15 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lvyue.cli.bench import ceiling, dbstats, effects, generator, servicestats, summary
+from lvyue.cli.bench import (
+    ceiling,
+    cpu_limits,
+    dbstats,
+    effects,
+    generator,
+    servicestats,
+    summary,
+)
 from lvyue.cli.bench.config import BenchConfig
 from lvyue.cli.bench.console import ConsolePlan, ConsoleTarget, run_console_bench
 from lvyue.cli.bench.follow import Follower, fulfilment_running, pipeline
@@ -355,7 +363,7 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
         progress = Progress(
             TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
         )
-        with progress:
+        with progress, _replicas_limited(cfg, stack):
             try:
                 parts = asyncio.run(Bench(cfg, stack, creds, progress).measure())
             except Exception as exc:
@@ -376,14 +384,38 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
         "options": cfg.to_dict(),
         "services": stack.service_names,
         "pipeline": pipeline(),
+        "cpu_limits": _cpu_limits(cfg),
         **parts,
     }
     report["notes"] = notes + summary.load_notes(report)
     report["ratios"] = summary.ratios(report)
+    report["per_core"] = summary.per_core(report)
     report["targets"] = summary.verdicts(report, latency_rate=cfg.latency_rate)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     return report, output
+
+
+def _replicas_limited(cfg: BenchConfig, stack: Stack) -> contextlib.AbstractContextManager[Any]:
+    """--cores-per-replica: each replica's processes in a CPU quota of their own."""
+    if not cfg.cores_per_replica:
+        return contextlib.nullcontext()
+    replicas = cpu_limits.replicas_of(stack.process.pid)
+    if sorted(replicas) != list(range(cfg.replicas)):
+        raise RuntimeError(
+            f"--cores-per-replica: expected the processes of {cfg.replicas} replicas, found "
+            f"replicas {sorted(replicas)}"
+        )
+    return cpu_limits.limited(replicas, cfg.cores_per_replica)
+
+
+def _cpu_limits(cfg: BenchConfig) -> dict[str, float] | None:
+    if not cfg.cores_per_replica:
+        return None
+    return {
+        "cores_per_replica": cfg.cores_per_replica,
+        "allotted_cores": cfg.cores_per_replica * cfg.replicas,
+    }
 
 
 def _signal_all(pids: list[int], signum: signal.Signals) -> None:

@@ -138,6 +138,21 @@ def ratios(report: Mapping[str, Any]) -> dict[str, float | None]:
     }
 
 
+def per_core(report: Mapping[str, Any]) -> dict[str, float | None] | None:
+    """Throughput per core the replicas were allotted (--cores-per-replica): what one more
+    replica with cores of its own adds. Equal per core for 1 and N replicas = no loss."""
+    allotted = _get(report, "cpu_limits", "allotted_cores")
+    if not allotted:
+        return None
+    e2e = _get(report, "phases", "throughput", "e2e_orders_per_s")
+    intake = _get(report, "phases", "throughput", "intake", "webhooks_per_s")
+    return {
+        "allotted_cores": allotted,
+        "e2e_orders_per_s_per_core": ratio(e2e, allotted),
+        "intake_webhooks_per_s_per_core": ratio(intake, allotted),
+    }
+
+
 def verdicts(report: Mapping[str, Any], *, latency_rate: float) -> list[dict[str, Any]]:
     """Every target against what this run measured; what it did not measure says why."""
     lvyue = _get(report, "phases", "throughput")
