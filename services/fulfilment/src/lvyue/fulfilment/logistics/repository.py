@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.common.records import from_row
+from lvyue.common.sql import any_of
 from lvyue.fulfilment.logistics.records import LogisticsException, Parcel
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution
 from lvyue.fulfilment.logistics.tables import logistics_exceptions as ex
@@ -135,7 +136,7 @@ async def clear_exceptions(
 ) -> list[ExceptionKind]:
     rows = await session.execute(
         update(ex)
-        .where(ex.c.shipment_id == shipment_id, ex.c.cleared_at.is_(None), ex.c.kind.in_(kinds))
+        .where(ex.c.shipment_id == shipment_id, ex.c.cleared_at.is_(None), any_of(ex.c.kind, kinds))
         .values(cleared_at=now, resolution=resolution)
         .returning(ex.c.kind)
     )

@@ -93,7 +93,7 @@ async def set_reservation_state(
 ) -> None:
     await session.execute(
         update(reservations)
-        .where(reservations.c.order_id == holder, reservations.c.sku.in_(skus))
+        .where(reservations.c.order_id == holder, any_of(reservations.c.sku, skus))
         .values(state=state, updated_at=at)
     )
 

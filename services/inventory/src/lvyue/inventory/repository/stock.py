@@ -236,8 +236,9 @@ async def flag_slow_moving(
         return []
     result = await session.execute(
         update(stock)
-        .where(tuple_(stock.c.warehouse_id, stock.c.sku).in_(keys))
+        .where(tuple_(stock.c.warehouse_id, stock.c.sku).in_(_WANTED_KEYS))
         .values(slow_moving_flagged_at=now)
-        .returning(*stock.columns)
+        .returning(*stock.columns),
+        {"warehouse_ids": [w for w, _ in keys], "skus": [s for _, s in keys]},
     )
     return sorted((stock_record(r) for r in result), key=lambda r: r.key)

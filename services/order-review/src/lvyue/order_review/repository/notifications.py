@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.records import from_row
+from lvyue.common.sql import any_of
 from lvyue.order_review.tables import order_notifications as n
 
 
@@ -70,7 +71,9 @@ async def claim_notifications(
 
 async def finish_notifications(session: AsyncSession, ids: Sequence[int], *, at: datetime) -> None:
     if ids:
-        await session.execute(update(n).where(n.c.id.in_(ids)).values(done_at=at, last_error=None))
+        await session.execute(
+            update(n).where(any_of(n.c.id, ids)).values(done_at=at, last_error=None)
+        )
 
 
 async def retry_notifications(
@@ -78,7 +81,7 @@ async def retry_notifications(
 ) -> None:
     if ids:
         await session.execute(
-            update(n).where(n.c.id.in_(ids)).values(due_at=due_at, last_error=error[:500])
+            update(n).where(any_of(n.c.id, ids)).values(due_at=due_at, last_error=error[:500])
         )
 
 
@@ -94,7 +97,7 @@ async def notified_orders(
         .where(
             n.c.platform == platform,
             n.c.shop_id == shop_id,
-            n.c.platform_order_id.in_(platform_order_ids),
+            any_of(n.c.platform_order_id, platform_order_ids),
         )
     )
     return set(rows.scalars())

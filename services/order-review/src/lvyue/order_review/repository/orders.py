@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.contracts.order import CanonicalOrder, Receiver
+from lvyue.common.sql import any_of
 from lvyue.common.webhooks.deliveries import Delivery, made_by
 from lvyue.common.webhooks.deliveries import record_delivery as record
 from lvyue.order_review.domain.rules.acceptance import Acceptance
@@ -271,7 +272,7 @@ async def platform_receivers(
         ).where(
             orders.c.platform == platform,
             orders.c.shop_id == shop_id,
-            orders.c.platform_order_id.in_(platform_order_ids),
+            any_of(orders.c.platform_order_id, platform_order_ids),
         )
     )
     return {
