@@ -350,6 +350,12 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
             f"--rate {cfg.rate:g}: lvyue and the minimal receiver were both paced, so the "
             "throughput ratios compare paces, not capacities; use --rate 0 for the ceiling"
         )
+    if cfg.cores_per_replica and not cfg.skip_ceiling:
+        notes.append(
+            f"--cores-per-replica {cfg.cores_per_replica:g}: intake alone ran within its "
+            "replica's quota and the minimal receiver without one, so their ratio compares "
+            "unlike; use --skip-ceiling with it"
+        )
     notes.append(
         "SQL statements per order are counted by the services' engines (lvyue_db_statements_"
         "total): the embedded PostgreSQL (pgserver) ships without pg_stat_statements"
