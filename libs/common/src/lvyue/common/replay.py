@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, any_, bindparam, delete, select, union, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import delete, select, union, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.db import SessionFactory, make_engine
+from lvyue.common.sql import any_of
 from lvyue.common.tables import consumer_subscriptions, dead_letters, inbox, outbox
 
 
@@ -131,12 +132,13 @@ async def _unconsumed(
 
 async def _processed(engine: AsyncEngine, consumer: str, event_ids: list[str]) -> set[str]:
     """The ids among `event_ids` this consumer handled or parked as a dead letter."""
-    # One array parameter, not one parameter per id: asyncpg takes at most 32767.
-    ids = any_(bindparam("ids", event_ids, type_=ARRAY(Text)))
+    # Array parameters, not one parameter per id: asyncpg takes at most 32767.
     query = union(
-        select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == ids),
+        select(inbox.c.event_id).where(
+            inbox.c.consumer == consumer, any_of(inbox.c.event_id, event_ids)
+        ),
         select(dead_letters.c.event_id).where(
-            dead_letters.c.consumer == consumer, dead_letters.c.event_id == ids
+            dead_letters.c.consumer == consumer, any_of(dead_letters.c.event_id, event_ids)
         ),
     )
     async with engine.connect() as conn:
@@ -148,8 +150,6 @@ async def _requeue(engine: AsyncEngine, seqs: list[int]) -> int:
         return 0
     async with engine.begin() as conn:
         result = await conn.execute(
-            update(outbox)
-            .where(outbox.c.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger))))
-            .values(sent_at=None)
+            update(outbox).where(any_of(outbox.c.seq, seqs)).values(sent_at=None)
         )
     return int(result.rowcount)
