@@ -85,6 +85,7 @@ class DeadlineScanner:
     async def refresh_gauges(self) -> None:
         """Open / at-risk / overdue per SLA, from the database: right with several replicas."""
         async with self._uow_factory() as uow:
+            await store.serial_reads(uow.session)
             counts = await store.open_counts(
                 uow.session, now=uow.clock.now(), at_risk_fraction=self._at_risk_fraction
             )
@@ -98,6 +99,7 @@ class DeadlineScanner:
     async def refresh_outcomes(self) -> dict[str, store.Outcomes]:
         """Met and breached per SLA over the compliance window, from the database."""
         async with self._uow_factory() as uow:
+            await store.serial_reads(uow.session)
             since = uow.clock.now() - self._compliance_window
             outcomes = await store.outcomes_since(uow.session, since=since)
         metrics.export_outcomes(outcomes, window=self._compliance_window, slas=self._known_slas)
@@ -107,6 +109,7 @@ class DeadlineScanner:
     async def refresh_forecast(self) -> dict[str, store.PredictedBreaches]:
         """The breach forecast's gauges (predicted breaches per SLA), from the database."""
         async with self._uow_factory() as uow:
+            await store.serial_reads(uow.session)
             now = uow.clock.now()
             result = await store.predicted_breaches(
                 uow.session, now=now, window=self._forecast_window

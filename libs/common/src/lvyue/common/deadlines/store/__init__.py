@@ -20,7 +20,12 @@ from lvyue.common.deadlines.store.records import (
     Pending,
     PredictedBreaches,
 )
-from lvyue.common.deadlines.store.scanner import breach_overdue, open_counts, outcomes_since
+from lvyue.common.deadlines.store.scanner import (
+    breach_overdue,
+    open_counts,
+    outcomes_since,
+    serial_reads,
+)
 from lvyue.common.deadlines.store.writes import (
     cancel_deadline,
     close_deadline,
@@ -57,4 +62,5 @@ __all__ = [
     "outcomes_since",
     "pending",
     "predicted_breaches",
+    "serial_reads",
 ]
