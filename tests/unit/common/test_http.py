@@ -144,3 +144,23 @@ def test_metrics_returns_prometheus_text(client: TestClient) -> None:
     assert f'{METRIC}_count{{method="GET",route="/items/{{item_id}}",status="200"}}' in (
         response.text
     )
+
+
+def test_metrics_answers_only_the_samples_named(client: TestClient) -> None:
+    client.get("/items/1")
+    count = f"{METRIC}_count"
+    response = client.get("/metrics", params=[("name[]", count), ("name[]", "no_such_metric")])
+    assert response.status_code == 200
+    sample_names = {
+        line.split("{")[0].split(" ")[0]
+        for line in response.text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert sample_names == {count}  # not its buckets or sum, nor any other metric
+    assert client.get("/metrics", params={"name[]": "no_such_metric"}).text == ""
+
+
+def test_metrics_names_are_bounded(client: TestClient) -> None:
+    response = client.get("/metrics", params=[("name[]", f"m{n}") for n in range(65)])
+    assert response.status_code == 422
+    assert "name[]" in response.text

@@ -11,9 +11,9 @@ from typing import Annotated, TypeVar
 import asyncpg
 import structlog
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -153,6 +153,17 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+MetricNames = Annotated[
+    tuple[str, ...],
+    Query(
+        alias="name[]",
+        max_length=64,
+        description="Sample names to answer (repeatable), e.g. `lvyue_outbox_backlog`; "
+        "none: every metric.",
+    ),
+]
+
+
 @health.get(
     "/metrics",
     response_class=Response,
@@ -166,8 +177,11 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     },
     openapi_extra=public("scraped by Prometheus; carries no order or customer data"),
 )
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(names: MetricNames = ()) -> Response:
+    """Every metric, or with `name[]` only those samples, as Prometheus client libraries'
+    own handlers allow: a frequent reader of one gauge need not render every histogram."""
+    registry = REGISTRY.restricted_registry(names) if names else REGISTRY
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 ServiceSettings = TypeVar("ServiceSettings", bound=KernelSettings)
