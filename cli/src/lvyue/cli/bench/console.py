@@ -16,6 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from lvyue.cli.bench.orders import OrderFactory, Sku, signed_webhook
 from lvyue.cli.bench.report import latency_summary
@@ -70,6 +76,22 @@ async def run_console_bench(
     }
 
 
+async def _post_webhook(
+    client: httpx.AsyncClient, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    """One webhook, sent again (it is idempotent: the same delivery) when the connection
+    drops: ten thousand of them must not fail on one reset keep-alive connection."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(httpx.TransportError),
+        stop=stop_after_attempt(4),
+        wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
+        reraise=True,
+    ):
+        with attempt:
+            return await client.post("/webhooks/lvyue/orders", content=body, headers=headers)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 async def seed_abnormal(
     target: ConsoleTarget, skus: list[Sku], plan: ConsolePlan, progress: Progress
 ) -> int:
@@ -87,8 +109,8 @@ async def seed_abnormal(
                     return
                 sent += 1
                 body, headers, _ = signed_webhook(factory, target.webhook_secret)
-            response = await client.post("/webhooks/lvyue/orders", content=body, headers=headers)
-            if response.status_code == 201:
+            response = await _post_webhook(client, body, headers)
+            if response.status_code in (200, 201):  # 200: a retry of one accepted before
                 accepted += 1
             if accepted % 250 == 0:
                 progress("console: abnormal orders posted", accepted, plan.orders)
