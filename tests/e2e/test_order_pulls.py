@@ -220,6 +220,12 @@ def _announced(stack: Stack, platform: str) -> dict[str, Any]:
     return {}
 
 
+# The platform's search lists an order this long after its notification: the head start of the
+# notification path over the pulls. 3 s was not always enough on a loaded machine (11 of 160
+# orders were listed before their notification's fetch once).
+LISTED_AFTER_S = 10.0
+
+
 @pytest.mark.parametrize("platform", ["douyin", "pinduoduo", "taobao"])
 async def test_notified_orders_and_those_never_notified_are_accepted_once_each(
     stack: Stack, platform: str
@@ -227,7 +233,7 @@ async def test_notified_orders_and_those_never_notified_are_accepted_once_each(
     created = await http(
         "POST", f"{stack.sandbox}/_sim/{platform}/{MADE_AT[platform]}",
         json={"count": ORDERS, "drop_share": DROPPED / ORDERS, "repeat_share": 0.1, "seed": 17,
-              "skus": [SKU], "list_after_s": 3.0, **_announced(stack, platform)},
+              "skus": [SKU], "list_after_s": LISTED_AFTER_S, **_announced(stack, platform)},
     )  # fmt: skip
     assert created.status_code == 200, created.text
     made = created.json()
