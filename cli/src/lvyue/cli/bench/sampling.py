@@ -14,7 +14,7 @@ The bench shares the machine with what it measures, so sampling is kept cheap: a
 processes are listed again every 2 s, not at each sample (listing walks all of /proc); PSS
 (the kernel walks each backend's page tables) and the /metrics scrapes (only the two gauges
 read here, `name[]`) every 2 s. Sampled that way, the bench took 0.17 cores of the two while
-the pipeline ran flat out, and the services rendered their whole /metrics twice a second.
+the pipeline ran flat out, and each service rendered its whole /metrics about once a second.
 """
 
 from __future__ import annotations
