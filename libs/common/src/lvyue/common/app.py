@@ -196,6 +196,12 @@ def run_service(settings: ServiceSettings, build_app: Callable[[ServiceSettings]
     serve(build_app(settings), settings)
 
 
+# How long a service keeps an idle client connection open (uvicorn's default, named): a client
+# that pools connections to a service must drop them sooner, or it may send a request on one the
+# service is closing at that moment and get a transport error from a healthy service.
+KEEP_ALIVE_S = 5
+
+
 def serve(app: FastAPI, settings: KernelSettings) -> None:
     """Runs a service's app until SIGTERM/SIGINT, then lets the lifespan drain it."""
     config = uvicorn.Config(
@@ -205,6 +211,7 @@ def serve(app: FastAPI, settings: KernelSettings) -> None:
         log_config=None,  # our structlog configuration stays in charge
         access_log=False,  # RequestContextMiddleware logs requests with their ids
         timeout_graceful_shutdown=20,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = uvicorn.Server(config)
     if settings.http_shared_port is None:

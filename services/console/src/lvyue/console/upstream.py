@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
+from lvyue.common.app import KEEP_ALIVE_S
 from lvyue.console.api.session import Session
 
 Service = Literal["order-review", "inventory", "fulfilment", "aftersales"]
@@ -57,7 +58,11 @@ class Upstream:
 
     def __init__(self, urls: Mapping[Service, str], *, timeout_s: float) -> None:
         self._urls = dict(urls)
-        self._client = httpx.AsyncClient(timeout=timeout_s)
+        # Idle connections dropped well before the services close them (KEEP_ALIVE_S).
+        limits = httpx.Limits(
+            max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEP_ALIVE_S / 2
+        )
+        self._client = httpx.AsyncClient(timeout=timeout_s, limits=limits)
 
     async def close(self) -> None:
         await self._client.aclose()
