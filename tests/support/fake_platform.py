@@ -42,6 +42,7 @@ class Received:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    client_port: int | None = None  # which connection it came on
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -80,6 +81,7 @@ class FakePlatform:
                 query=dict(request.query_params),
                 headers={k.lower(): v for k, v in request.headers.items()},
                 body=await request.body(),
+                client_port=request.client.port if request.client else None,
             )
         )
         reply = self._queue.pop(0) if self._queue else self._otherwise

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from sqlalchemy import text
@@ -201,20 +202,21 @@ async def prepare_broker(infra: Infrastructure, urls: dict[str, str], state_dir:
 async def _checkpoint(url: str) -> None:
     """New databases leave ~1,500 files to sync; done now, a stop's shutdown checkpoint need not
     (seconds on a loaded disk: Ctrl-C during a first start would wait for it)."""
-    engine = make_engine(url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("CHECKPOINT"))
-    finally:
-        await engine.dispose()
+    await _run_once(url, "CHECKPOINT")
 
 
 async def _database_now(url: str) -> datetime:
+    now: datetime = await _run_once(url, "SELECT now()")
+    return now
+
+
+async def _run_once(url: str, sql: str) -> Any:
+    """One statement on a connection of its own; its one value when it returns rows."""
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as conn:
-            now: datetime = (await conn.execute(text("SELECT now()"))).scalar_one()
-            return now
+            result = await conn.execute(text(sql))
+            return result.scalar_one() if result.returns_rows else None
     finally:
         await engine.dispose()
 
