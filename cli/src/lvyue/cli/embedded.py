@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import random
@@ -90,16 +91,30 @@ class EmbeddedPostgres:
     """PostgreSQL 16 from the pgserver wheel; data kept in `data_dir` and reused."""
 
     data_dir: Path
+    # How long a start may take in all. pgserver's `pg_ctl start` gives up after a fixed 10 s,
+    # which crash recovery on a loaded machine can outlast while the server goes on starting.
+    start_timeout_s: float = 120.0
     _server: Any = field(default=None, repr=False)
     _started: bool = field(default=False, repr=False)  # a start was attempted: stop() cleans up
 
     def start(self) -> str:
         warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset
         from pgserver import get_server  # type: ignore[attr-defined]  # only embedded needs it
+        from pgserver.postgres_server import PostgresServer
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._started = True
-        self._server = get_server(self.data_dir.resolve(), cleanup_mode="stop")
+        data_dir = self.data_dir.resolve()
+        try:
+            self._server = get_server(data_dir, cleanup_mode="stop")
+        except subprocess.TimeoutExpired:
+            self._wait_until_ready()
+            # pgserver registered the handle whose start timed out: drop it, and take a new
+            # one, which finds the server running.
+            stale = PostgresServer._instances.pop(data_dir, None)
+            if stale is not None:
+                atexit.unregister(stale._cleanup)
+            self._server = get_server(data_dir, cleanup_mode="stop")
         return self.url()
 
     def url(self, database: str = "postgres") -> str:
@@ -136,8 +151,48 @@ class EmbeddedPostgres:
             # pgserver and to PostgreSQL's own lock file check): wait for it to be gone.
             self._server.get_postmaster_info().process.wait(timeout_s)
         with self._server._lock:  # pgserver's own inter-process lock around start
-            self._server.ensure_postgres_running()
+            try:
+                self._server.ensure_postgres_running()
+            except subprocess.TimeoutExpired:
+                self._wait_until_ready()
+                self._server.ensure_postgres_running()  # finds it running: records it
         return self.url()
+
+    def _wait_until_ready(self) -> None:
+        """After `pg_ctl start` gave up: waits, up to `start_timeout_s` from now, for the
+        server it left starting (crash recovery) to accept connections."""
+        from pgserver.utils import PostmasterInfo
+
+        log_file = self.data_dir / "log"
+        log.warning(
+            "postgres.slow_start",
+            waiting_s=self.start_timeout_s,
+            log=str(log_file),
+            hint="crash recovery after an unclean stop takes longer on a loaded machine",
+        )
+        now = time.monotonic()
+        deadline, seen_running = now + self.start_timeout_s, now
+        while True:
+            now = time.monotonic()
+            try:
+                info = PostmasterInfo.read_from_pgdata(self.data_dir.resolve())
+            except (AssertionError, ValueError, OSError):  # postmaster.pid half written
+                info = None
+            if info is not None and info.is_running():
+                if info.status == "ready":
+                    return
+                seen_running = now
+            elif now - seen_running > NOT_RUNNING_GRACE_S:  # a stale or no postmaster.pid
+                raise RuntimeError(
+                    f"embedded PostgreSQL stopped while starting; its log: {log_file}"
+                    f"\n{_tail(log_file)}"
+                )
+            if now > deadline:
+                raise RuntimeError(
+                    f"embedded PostgreSQL not ready within {self.start_timeout_s:g} s; its log: "
+                    f"{log_file}\n{_tail(log_file)}"
+                )
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -155,6 +210,18 @@ class EmbeddedPostgres:
             if str(self.data_dir.resolve()) in " ".join(process.cmdline()):
                 process.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
                 process.wait(timeout_s)
+
+
+# A postmaster not running for this long after `pg_ctl start` has died, not yet to start.
+NOT_RUNNING_GRACE_S = 5.0
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    """The last lines of a log, for an error message; empty when it cannot be read."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 @dataclass

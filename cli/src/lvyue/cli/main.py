@@ -68,7 +68,11 @@ def run(
         typer.Option(envvar="LVYUE_CRASH_WINDOW", help="Seconds over which crashes are counted."),
     ] = 60.0,
     start_timeout: Annotated[
-        float, typer.Option(help="Seconds for every service to become ready at start.")
+        float,
+        typer.Option(
+            help="Seconds for every service to become ready at start (and for the embedded "
+            "PostgreSQL, after an unclean stop, to finish its crash recovery)."
+        ),
     ] = 120.0,
     probe_timeout: Annotated[
         float,

@@ -129,7 +129,9 @@ def plan_infrastructure(opts: RuntimeOptions) -> Infrastructure:
     """What is embedded, before anything starts: a start cut short still stops what it began."""
     infra = Infrastructure(server_url=opts.database_url or "", bootstrap_servers=opts.kafka or "")
     if not opts.database_url:
-        infra.postgres = EmbeddedPostgres(opts.state_dir / "pgdata")
+        infra.postgres = EmbeddedPostgres(
+            opts.state_dir / "pgdata", start_timeout_s=opts.start_timeout_s
+        )
     if not opts.kafka:
         infra.broker = EmbeddedBroker(port=opts.broker_port, log_path=opts.state_dir / "broker.log")
     infra.topic_partitions = topic_partitions(opts, embedded_broker=infra.embedded_broker)
