@@ -140,7 +140,7 @@ async def test_an_operator_accepts_a_remark_finding_by_keyboard_and_it_leaves_th
     order_id = await _post_order(stack, remarks="买家备注：请开增值税发票")
     await eventually(lambda: _status(stack, order_id), lambda o: o["status"] == "abnormal")
 
-    page = await _sign_in(browser, stack, "ops", "cs-xiaolin", "zh-CN")
+    page = await _sign_in(browser, stack, "ops", "小林", "zh-CN")  # a name in Chinese, too
     assert page.url.endswith("/queue")
     row = page.locator(f'tr[data-order-id="{order_id}"]')
     await expect(row).to_be_visible()
@@ -170,7 +170,7 @@ async def test_an_operator_accepts_a_remark_finding_by_keyboard_and_it_leaves_th
     order = await _status(stack, order_id)
     assert order["status"] == "reviewed", order["status"]
     (acceptance,) = order["acceptances"]
-    assert acceptance["accepted_by"] == "cs-xiaolin"
+    assert acceptance["accepted_by"] == "小林"
     assert acceptance["reason"] == "remark_handled"
     assert acceptance["note"] == "已开发票"
     await page.context.close()

@@ -304,6 +304,40 @@ async def test_correcting_the_address_reviews_again(
     assert view["order"]["receiver"]["phone"] == "+86 139 1234 5678"
 
 
+async def test_an_operator_named_in_any_script_is_in_the_trail_and_raw_bytes_are_refused(
+    make_settings: Callable[..., OrderReviewSettings], broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    async with harness(make_settings, broker, topic_prefix) as h:
+        order = good_order()
+        order_id = await h.create(order)
+        raw_utf8 = await h.client.post(
+            f"/orders/{order_id}/cancel",
+            json={"reason": "买家要求"},
+            headers={k.encode(): v.encode() for k, v in OPS.items()}
+            | {b"X-Operator": "小王".encode()},
+        )
+        control = await h.client.post(
+            f"/orders/{order_id}/cancel",
+            json={"reason": "买家要求"},
+            headers={**OPS, "X-Operator": "wang%1B[2J"},
+        )
+        view_before = await h.view(order_id)
+        cancelled = await h.client.post(
+            f"/orders/{order_id}/cancel",
+            json={"reason": "买家要求"},
+            headers={**OPS, "X-Operator": "%E5%B0%8F%E7%8E%8B"},
+        )
+        view = await h.view(order_id)
+    for refused, says in ((raw_utf8, "outside ASCII"), (control, "U+001B")):
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["loc"] == ["header", "X-Operator"]
+        assert says in error["msg"]
+    assert view_before["status"] != "cancelled"  # nothing was applied by a refused call
+    assert cancelled.status_code == 200, cancelled.text
+    assert view["history"][-1]["note"] == "cancelled by 小王: 买家要求"
+
+
 async def test_transitions_the_state_does_not_allow_are_409_naming_the_state(
     make_settings: Callable[..., OrderReviewSettings], broker: EmbeddedBroker, topic_prefix: str
 ) -> None:

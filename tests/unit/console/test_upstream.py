@@ -1,11 +1,13 @@
 """The console's pooled client drops an idle connection before a service would close it, so it
-never sends a request on a connection the service is closing at that moment."""
+never sends a request on a connection the service is closing at that moment; the operator's
+name goes with every call, in any script."""
 
 from __future__ import annotations
 
 import asyncio
 
 from lvyue.common.app import KEEP_ALIVE_S
+from lvyue.common.operator_header import decode_operator
 from lvyue.console.api.session import Session
 from lvyue.console.upstream import Upstream
 from tests.support.fake_platform import running_platform
@@ -31,5 +33,19 @@ async def test_an_idle_connection_is_reused_briefly_then_dropped_before_the_serv
             assert await port() == first  # pooled: no new connection per call
             await asyncio.sleep(KEEP_ALIVE_S * 0.6)  # idle past the client's expiry only
             assert await port() != first  # a new connection, not one the service may close
+        finally:
+            await upstream.close()
+
+
+async def test_the_operator_goes_as_percent_encoded_utf8_and_the_services_read_it_back() -> None:
+    async with running_platform() as service:
+        upstream = Upstream({"order-review": service.base_url}, timeout_s=5.0)
+        try:
+            for name, header in (("小林", "%E5%B0%8F%E6%9E%97"), ("cs-xiaolin", "cs-xiaolin")):
+                operator = Session(token="t", operator=name, roles=frozenset())
+                assert (await upstream.get("order-review", "/port", operator)).ok
+                sent = service.requests[-1].headers["x-operator"]
+                assert sent == header
+                assert decode_operator(sent) == name
         finally:
             await upstream.close()

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from lvyue.cli.services import SERVICES
+from lvyue.common.operator_header import encode_operator
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Services:
         token = self.warehouse_token if role == "warehouse" else self.ops_token
         headers = {"Authorization": f"Bearer {token}"}
         if operator:
-            headers["X-Operator"] = operator
+            headers["X-Operator"] = encode_operator(operator)
         return headers
 
     def call(

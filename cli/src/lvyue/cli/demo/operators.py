@@ -12,7 +12,7 @@ from lvyue.cli.demo.client import Services
 from lvyue.cli.demo.intake import Intake
 from lvyue.cli.demo.warehouse import WAREHOUSE_OPERATOR, Warehouse
 
-OPERATOR = "cs-xiaolin"  # X-Operator is a header: ASCII only
+OPERATOR = "cs-xiaolin"
 CONTACT_NOTES = {
     "phone_invalid": ("sms", "no_answer", "手机号位数不对，已发短信请买家在订单留言补正"),
     "remark_needs_human": ("phone", "reached", "已联系买家，新地址待买家在平台修改"),

@@ -13,7 +13,7 @@ from lvyue.cli.demo.client import Services
 from lvyue.cli.demo.intake import Intake
 
 CARRIERS = ("SF", "YTO", "ZTO")
-WAREHOUSE_OPERATOR = "wh-xiaozhou"  # X-Operator is a header: ASCII only
+WAREHOUSE_OPERATOR = "wh-xiaozhou"
 HOLD_EVERY = 7  # every 7th shipment stays on the pick list, so `lvyue status` shows open work
 LATE_EVERY = 5  # every 5th is confirmed as having left after its due time, where that is past
 

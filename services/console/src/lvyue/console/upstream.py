@@ -10,6 +10,7 @@ from typing import Any, Literal
 import httpx
 
 from lvyue.common.app import KEEP_ALIVE_S
+from lvyue.common.operator_header import encode_operator
 from lvyue.console.api.session import Session
 
 Service = Literal["order-review", "inventory", "fulfilment", "aftersales"]
@@ -83,7 +84,10 @@ class Upstream:
     async def _send(
         self, service: Service, method: str, path: str, session: Session, **kwargs: Any
     ) -> Answer:
-        headers = {"Authorization": f"Bearer {session.token}", "X-Operator": session.operator}
+        headers = {
+            "Authorization": f"Bearer {session.token}",
+            "X-Operator": encode_operator(session.operator),
+        }
         try:
             response = await self._client.request(
                 method, self._urls[service] + path, headers=headers, **kwargs

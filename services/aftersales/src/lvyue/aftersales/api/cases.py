@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Response
 
 from lvyue.aftersales import repository
-from lvyue.aftersales.api.deps import CtxDep, OperatorHeader, Ops, Reader, Warehouse, actor
+from lvyue.aftersales.api.deps import CtxDep, Ops, Reader, Warehouse, actor
 from lvyue.aftersales.api.schemas import (
     ApprovalCreate,
     CaseCreate,
@@ -35,6 +35,7 @@ from lvyue.aftersales.commands.views import case_view, order_view
 from lvyue.aftersales.domain import CaseState, ReturnLine, Source
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
+from lvyue.common.operator_header import OperatorName
 from lvyue.common.query import PagingDep
 
 router = APIRouter(tags=["after-sale cases"])
@@ -75,8 +76,8 @@ async def create_case(
     uow: UowFactoryDep,
     ctx: CtxDep,
     roles: Ops,
+    operator: OperatorName,
     key: IdempotencyKey,
-    operator: OperatorHeader = None,
 ) -> CaseRead:
     """Opens a case for a shipped order on the buyer's behalf; aftersale_response_24h starts."""
     cmd = OpenCase(
@@ -128,8 +129,8 @@ async def approve_case(
     uow: UowFactoryDep,
     ctx: CtxDep,
     roles: Ops,
+    operator: OperatorName,
     body: ApprovalCreate | None = None,
-    operator: OperatorHeader = None,
 ) -> CaseRead:
     """Answers the request with yes (closes aftersale_response_24h)."""
     note = body.note if body is not None else ""
@@ -143,7 +144,7 @@ async def reject_case(
     uow: UowFactoryDep,
     ctx: CtxDep,
     roles: Ops,
-    operator: OperatorHeader = None,
+    operator: OperatorName,
 ) -> CaseRead:
     """Answers the request with no, giving the reason (closes aftersale_response_24h)."""
     return await reject(Reject(case_id, actor(roles, operator), body.reason), uow(), ctx)
@@ -158,7 +159,7 @@ async def return_received(
     uow: UowFactoryDep,
     ctx: CtxDep,
     roles: Warehouse,
-    operator: OperatorHeader = None,
+    operator: OperatorName,
 ) -> CaseRead:
     """The warehouse got the goods back, each line sellable or not."""
     lines = tuple(ReturnLine(x.sku, x.quantity, x.sellable) for x in body.lines)
@@ -172,7 +173,7 @@ async def refund_case(
     uow: UowFactoryDep,
     ctx: CtxDep,
     roles: Ops,
-    operator: OperatorHeader = None,
+    operator: OperatorName,
 ) -> CaseRead:
     """Records the refund paid (closes refund_48h); the same reference again changes nothing."""
     cmd = IssueRefund(case_id, body.reference, body.amount, actor(roles, operator))

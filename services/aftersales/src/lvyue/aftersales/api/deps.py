@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from lvyue.aftersales.commands import CaseContext
 from lvyue.aftersales.ledger.publish import LedgerPolicy
@@ -27,12 +27,8 @@ Ops = Annotated[GrantedRoles, Depends(require_role(Role.OPS))]
 Warehouse = Annotated[GrantedRoles, Depends(require_role(Role.WAREHOUSE))]
 Reader = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, Role.SRE))]
 Reporter = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.SRE))]
-OperatorHeader = Annotated[
-    str | None,
-    Header(alias="X-Operator", max_length=64, description="Who acts, for the audit trail."),
-]
 
 
 def actor(roles: GrantedRoles, operator: str | None) -> str:
     """The audit trail's actor: the named operator, else the caller's roles."""
-    return operator.strip() if operator and operator.strip() else "api:" + ",".join(sorted(roles))
+    return operator or "api:" + ",".join(sorted(roles))

@@ -8,9 +8,10 @@ import structlog
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from lvyue.common.operator_header import OperatorNameError, check_operator_name
 from lvyue.common.security import Role
 from lvyue.console.api.deps import PageDep, check_csrf
-from lvyue.console.api.session import OPERATOR_MAX, Session, clear_session, set_session
+from lvyue.console.api.session import Session, clear_session, set_session
 from lvyue.console.i18n import LANG_COOKIE, LANGUAGES
 
 router = APIRouter()
@@ -52,8 +53,11 @@ async def sign_in(
     next: Annotated[str, Form(max_length=512)] = "/",
 ) -> Response:
     """The token must be one the services know; the name goes with every action."""
-    name = operator.strip()
-    if not name or len(name) > OPERATOR_MAX or not name.isascii() or not name.isprintable():
+    try:
+        name = check_operator_name(operator)
+    except OperatorNameError:
+        name = ""
+    if not name:
         return page.render(
             "sign_in.html", 422, error=page.t("bad_operator"), next=safe_next(next), operator=""
         )

@@ -18,15 +18,16 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
+from lvyue.common.operator_header import OperatorNameError, check_operator_name
 from lvyue.common.security import GrantedRoles, Role, TokenRegistry
 
 SESSION_COOKIE = "lvyue_console"
 CSRF_COOKIE = "lvyue_console_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-OPERATOR_MAX = 64
-# A cookie larger than this was not written by us: refuse it before decoding.
-_COOKIE_MAX = 1024
+# A cookie larger than this was not written by us (a 512-character token and a name of 64
+# four-byte characters, in base64, take about 1,050): refuse it before decoding.
+_COOKIE_MAX = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,12 @@ def read_session(request: Request, registry: TokenRegistry) -> Session | None:
     token, operator = data.get("t"), data.get("o")
     if not isinstance(token, str) or not isinstance(operator, str) or not token:
         return None
+    try:
+        operator = check_operator_name(operator)
+    except OperatorNameError:
+        return None
     roles = registry.roles_for(token)
-    return Session(token, operator[:OPERATOR_MAX], roles) if roles else None
+    return Session(token, operator, roles) if roles and operator else None
 
 
 def set_session(response: Response, token: str, operator: str, *, secure: bool) -> None:

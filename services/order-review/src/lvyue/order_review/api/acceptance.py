@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.security import GrantedRoles, require_role
-from lvyue.order_review.api.operator import Finding, OperatorHeader
+from lvyue.order_review.api.operator import Finding, Operator
 from lvyue.order_review.commands.acceptance import (
     AcceptanceOutcome,
     AcceptFinding,
@@ -109,7 +109,7 @@ async def accept(
     response: Response,
     uow: UowFactoryDep,
     roles: AnyRole,
-    operator: OperatorHeader = "ops",
+    operator: Operator,
 ) -> AcceptanceRead:
     """Accepts one finding of an abnormal order, with the reason; once no finding is left open
     the order is reviewed (order.reviewed carries who accepted what and why). Repeating it

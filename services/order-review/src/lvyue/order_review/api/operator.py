@@ -7,13 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
 from lvyue.common.openapi import examples, page_of, problem_responses
+from lvyue.common.operator_header import OperatorName
 from lvyue.common.paging import Page
 from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, PagingDep
@@ -37,9 +38,13 @@ router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(
 
 ORDER_ID = "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10"
 
-OperatorHeader = Annotated[
-    str, Header(alias="X-Operator", max_length=64, description="Who acts, for the audit trail.")
-]
+
+async def _operator(name: OperatorName) -> str:
+    """The operator the call names (X-Operator), else "ops"."""
+    return name or "ops"
+
+
+Operator = Annotated[str, Depends(_operator)]
 
 
 class Channel(StrEnum):
@@ -165,7 +170,7 @@ _CHANGE_ERRORS = problem_responses(
     responses=_CHANGE_ERRORS,
 )
 async def add_contact(
-    order_id: uuid.UUID, body: ContactCreate, uow: UowFactoryDep, operator: OperatorHeader = "ops"
+    order_id: uuid.UUID, body: ContactCreate, uow: UowFactoryDep, operator: Operator
 ) -> ContactRead:
     """Records a customer contact; the first one closes the 2 h contact deadline."""
     closed = await record_contact(
@@ -180,7 +185,7 @@ async def correct(
     body: CorrectionCreate,
     request: Request,
     uow: UowFactoryDep,
-    operator: OperatorHeader = "ops",
+    operator: Operator,
 ) -> StatusRead:
     """Corrects receiver (address, phone) or lines, then reviews the order again."""
     if body.receiver is None and body.lines is None:
@@ -197,7 +202,7 @@ async def cancel(
     order_id: uuid.UUID,
     body: CancellationCreate,
     uow: UowFactoryDep,
-    operator: OperatorHeader = "ops",
+    operator: Operator,
 ) -> StatusRead:
     """Cancels an order before dispatch; stock is released. Repeating it changes nothing."""
     try:
