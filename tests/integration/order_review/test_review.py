@@ -308,25 +308,17 @@ async def test_an_operator_named_in_any_script_is_in_the_trail_and_raw_bytes_are
     make_settings: Callable[..., OrderReviewSettings], broker: EmbeddedBroker, topic_prefix: str
 ) -> None:
     async with harness(make_settings, broker, topic_prefix) as h:
-        order = good_order()
-        order_id = await h.create(order)
-        raw_utf8 = await h.client.post(
-            f"/orders/{order_id}/cancel",
-            json={"reason": "买家要求"},
-            headers={k.encode(): v.encode() for k, v in OPS.items()}
-            | {b"X-Operator": "小王".encode()},
-        )
-        control = await h.client.post(
-            f"/orders/{order_id}/cancel",
-            json={"reason": "买家要求"},
-            headers={**OPS, "X-Operator": "wang%1B[2J"},
-        )
+        order_id = await h.create(good_order())
+
+        async def cancel(operator: bytes) -> httpx.Response:
+            headers = {k.encode(): v.encode() for k, v in OPS.items()} | {b"X-Operator": operator}
+            body = {"reason": "买家要求"}
+            return await h.client.post(f"/orders/{order_id}/cancel", json=body, headers=headers)
+
+        raw_utf8 = await cancel("小王".encode())
+        control = await cancel(b"wang%1B[2J")
         view_before = await h.view(order_id)
-        cancelled = await h.client.post(
-            f"/orders/{order_id}/cancel",
-            json={"reason": "买家要求"},
-            headers={**OPS, "X-Operator": "%E5%B0%8F%E7%8E%8B"},
-        )
+        cancelled = await cancel(b"%E5%B0%8F%E7%8E%8B")
         view = await h.view(order_id)
     for refused, says in ((raw_utf8, "outside ASCII"), (control, "U+001B")):
         assert refused.status_code == 422, refused.text
