@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,11 +43,11 @@ def _impatient(real: PgCtl, *, start: bool) -> PgCtl:
     return pg_ctl
 
 
-async def _answers(postgres: EmbeddedPostgres) -> int:
+async def _query(postgres: EmbeddedPostgres, sql: str) -> object:
     socket_dir = postgres.url().split("host=", 1)[1]
     conn = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
     try:
-        return int(await conn.fetchval("SELECT 1"))
+        return await conn.fetchval(sql)
     finally:
         await conn.close()
 
@@ -69,7 +70,7 @@ def test_a_start_that_pg_ctl_gave_up_on_waits_for_the_server(
     postgres = EmbeddedPostgres(tmp_path / "pgdata", start_timeout_s=60)
     postgres.start()
     try:
-        assert asyncio.run(_answers(postgres)) == 1
+        assert asyncio.run(_query(postgres, "SELECT 1")) == 1
         pid = postgres.pid
         assert pid is not None
     finally:
@@ -89,7 +90,7 @@ def test_a_restart_after_a_kill_waits_out_crash_recovery(
         monkeypatch.setattr(postgres_server, "pg_ctl", _impatient(real_pg_ctl, start=True))
         postgres.restart()
         assert postgres.pid not in (None, killed)
-        assert asyncio.run(_answers(postgres)) == 1
+        assert asyncio.run(_query(postgres, "SELECT 1")) == 1
         assert "database system was interrupted" in (tmp_path / "pgdata" / "log").read_text()
     finally:
         postgres.stop()
@@ -110,3 +111,14 @@ def test_a_server_that_never_comes_fails_the_start_and_names_its_log(
     message = str(failed.value)
     assert str(tmp_path / "pgdata" / "log") in message
     assert message.endswith("FATAL:  could not start (test)")
+
+
+def test_crash_recovery_syncs_the_data_directory_by_file_system(tmp_path: Path) -> None:
+    postgres = EmbeddedPostgres(tmp_path / "pgdata")
+    for _ in range(2):  # the setting holds from the start after the one that made it
+        postgres.start()
+        try:
+            method = asyncio.run(_query(postgres, "SHOW recovery_init_sync_method"))
+        finally:
+            postgres.stop()
+    assert method == ("syncfs" if sys.platform.startswith("linux") else "fsync")  # Linux's call
