@@ -73,6 +73,14 @@ def test_a_given_request_id_is_echoed_back(client: TestClient, header: str) -> N
     assert response.headers["x-request-id"] == request_id
 
 
+@pytest.mark.parametrize("given", ["小林".encode(), b"caf\xe9", b"a\x7fb", b""])
+def test_a_request_id_that_is_not_printable_ascii_is_replaced(
+    client: TestClient, given: bytes
+) -> None:
+    response = client.get("/items/1", headers=[(b"X-Request-ID", given)])
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
 def test_an_overlong_request_id_is_cut_to_128_characters(client: TestClient) -> None:
     response = client.get("/items/1", headers={"X-Request-ID": "r" * 500})
     assert response.headers["x-request-id"] == "r" * 128

@@ -18,6 +18,7 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 
 
 class RequestContextMiddleware:
@@ -30,8 +31,10 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming[:128] or uuid.uuid4().hex
+        given = next((v for k, v in scope["headers"] if k == _REQUEST_ID_KEY), b"")[:128]
+        # Kept only if it goes back in a header and into the logs as it came: printable ASCII.
+        kept = given.decode() if given.isascii() else ""
+        request_id = kept if kept.isprintable() and kept else uuid.uuid4().hex
         status = 500
         started = time.perf_counter()
 
