@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -182,6 +183,18 @@ def test_integers_above_two_to_the_53_survive_the_round_trip(sample_type: EventT
     back = from_kafka(key, value, headers)
     assert back.data["n"] == BIG
     assert back.payload(Sample).n == BIG
+
+
+def test_data_goes_as_compact_utf8_json(sample_type: EventType) -> None:
+    event = new_event(sample_type, Sample(n=1), subject="o", source="/lvyue/unit", time=T0)
+    _, value, _ = to_kafka(event)
+    assert value == '{"n":1,"label":"龙井"}'.encode()
+
+
+def test_data_only_the_stdlib_reads_is_read_as_before(sample_type: EventType) -> None:
+    key, _, headers = _valid_message(sample_type)
+    back = from_kafka(key, b'{"n": NaN, "label": "x"}', headers)  # not JSON, yet it was read
+    assert math.isnan(back.data["n"])
 
 
 def test_time_with_an_offset_round_trips_as_the_same_instant(sample_type: EventType) -> None:

@@ -3,16 +3,47 @@ package's Kafka binding; lvyue.common.kafka is the broker client side (producers
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from lvyue.common.events.envelope import Envelope
 
-_FORMAT = JSONFormat()
+
+class _OrjsonFormat(JSONFormat):
+    """The binding's JSON format, its data (JSON types only: an envelope's data is dumped in
+    JSON mode) written and read with orjson. Under load the stdlib's encoder took 7.6% of
+    order-review's consumers (py-spy); per 1.1 kB order event, measured 2026-12-06: to_kafka
+    31 -> 16 us, from_kafka 55 -> 43 us, and 20% fewer bytes (compact, UTF-8)."""
+
+    def write_data(
+        self, data: dict[str, Any] | str | bytes | None, datacontenttype: str | None
+    ) -> bytes:
+        if isinstance(data, dict):
+            with contextlib.suppress(orjson.JSONEncodeError):  # then as the stdlib would
+                return orjson.dumps(data)
+        return super().write_data(data, datacontenttype)
+
+    def read_data(
+        self, body: bytes, datacontenttype: str | None
+    ) -> dict[str, Any] | str | bytes | None:
+        content_type = datacontenttype or self.DEFAULT_CONTENT_TYPE
+        if body[:1] == b"{" and re.match(self.JSON_CONTENT_TYPE_PATTERN, content_type):
+            try:
+                parsed: dict[str, Any] = orjson.loads(body)
+                return parsed
+            except orjson.JSONDecodeError:
+                pass  # the stdlib's reading (it takes NaN, big integers): as before
+        return super().read_data(body, datacontenttype)
+
+
+_FORMAT = _OrjsonFormat()
 
 Headers = list[tuple[str, bytes]]
 
