@@ -176,8 +176,16 @@ async def test_aftersales_errors_are_problems(
             headers={**OPS, "Idempotency-Key": "k2"},
         )
         unsigned = await client.post("/webhooks/lvyue/aftersales", json=case)
+        raw_key = await client.post(
+            "/aftersales",
+            json=case,
+            headers={k.encode(): v.encode() for k, v in OPS.items()}
+            | {b"Idempotency-Key": "键-1".encode()},
+        )
 
     assert_problem(unknown_case, 404, "not found")
     assert_problem(unknown_order, 404, "not found")
     assert_problem(no_amount, 422, "needs refund_amount")
     assert_problem(unsigned, 401, "X-Lvyue-Signature")
+    assert_problem(raw_key, 422, "Idempotency-Key")
+    assert_problem(raw_key, 422, "Idempotency-Key")

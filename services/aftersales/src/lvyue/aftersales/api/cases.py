@@ -46,7 +46,9 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=128,
-        description="Required: a repeat with the same key returns the same case (200).",
+        pattern=r"^[ -~]+$",  # printable ASCII: a header's bytes, stored and compared as text
+        description="Required: a repeat with the same key returns the same case (200); "
+        "printable ASCII, e.g. a UUID.",
     ),
 ]
 
