@@ -122,3 +122,18 @@ def test_crash_recovery_syncs_the_data_directory_by_file_system(tmp_path: Path) 
         finally:
             postgres.stop()
     assert method == ("syncfs" if sys.platform.startswith("linux") else "fsync")  # Linux's call
+
+
+def test_a_failure_to_set_syncfs_does_not_fail_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(self: postgres_server.PostgresServer, command: str) -> str:
+        raise subprocess.CalledProcessError(2, "psql")
+
+    monkeypatch.setattr(postgres_server.PostgresServer, "psql", refused)
+    postgres = EmbeddedPostgres(tmp_path / "pgdata")
+    postgres.start()
+    try:
+        assert asyncio.run(_query(postgres, "SELECT 1")) == 1
+    finally:
+        postgres.stop()

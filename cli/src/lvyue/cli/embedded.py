@@ -130,7 +130,10 @@ class EmbeddedPostgres:
         with contextlib.suppress(OSError):
             if "recovery_init_sync_method = 'syncfs'" in settings.read_text():
                 return
-        self._server.psql("ALTER SYSTEM SET recovery_init_sync_method = 'syncfs';")
+        try:
+            self._server.psql("ALTER SYSTEM SET recovery_init_sync_method = 'syncfs';")
+        except (OSError, subprocess.CalledProcessError) as exc:  # a speed-up: never a failed start
+            log.warning("postgres.syncfs_not_set", error=str(exc))
 
     def url(self, database: str = "postgres") -> str:
         """asyncpg URL over the server's unix socket (pgserver listens on no TCP port)."""
