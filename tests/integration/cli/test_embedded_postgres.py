@@ -35,12 +35,29 @@ def _impatient(real: PgCtl, *, start: bool) -> PgCtl:
         log = Path(args[args.index("-l") + 1])
         if start:
             real(["-W" if a == "-w" else a for a in args], **kwargs)
-            log.touch()  # as after pg_ctl's 10 s: pgserver reads it when pg_ctl gives up
+            # pg_ctl gives up after 10 s, by when the postmaster has long written its pid
+            # file and its log (pgserver reads it then); on a loaded machine that can take
+            # seconds after `-W` returns.
+            deadline = time.monotonic() + 30
+            while not (_postmaster_alive(log.parent) and log.exists()):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         else:
             log.write_text("FATAL:  could not start (test)\n")
         raise subprocess.TimeoutExpired(cmd="pg_ctl start", timeout=10)
 
     return pg_ctl
+
+
+def _postmaster_alive(data_dir: Path) -> bool:
+    """postmaster.pid names a live process (after a kill -9 it names the dead one a while)."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 async def _query(postgres: EmbeddedPostgres, sql: str) -> object:
