@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli import sandbox, sandbox_jd, sandbox_shopify, sandbox_taobao
+from lvyue.common import platform_answers
 from lvyue.common.bootstrap import Kernel
 from lvyue.common.platform_signing import china_time_text
 from lvyue.common.tables import outbox
@@ -148,6 +149,32 @@ async def test_cancelled_and_unreadable_orders_are_passed_by(
     tally = await pull_shop(kernel, client, target, settings, review)
     assert (tally.pulled, tally.reconciled, tally.invalid) == (6, 3, 1)
     assert await _accepted(engine, shop) == sorted(good)
+
+
+async def test_a_page_beyond_the_answer_limit_fails_the_pull_and_leaves_the_watermark(
+    pulling: Pulling,
+    engine: AsyncEngine,
+    shop: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kernel, client, target, settings, review = pulling
+    made = _put(shop, 60, seed=7)
+    monkeypatch.setattr(platform_answers, "MAX_ANSWER_BYTES", 4096)  # a page of 50 is more
+    with pytest.raises(PullError, match="more than the 4096 bytes allowed"):
+        await pull_shop(kernel, client, target, settings, review)
+    async with kernel.uow() as uow:
+        failed = await repository.pull_state(uow.session, "shopify", shop)
+    assert failed is not None
+    assert failed.last_error is not None
+    assert "4096 bytes" in failed.last_error
+    lookback = timedelta(seconds=settings.order_pull_lookback_s)
+    assert failed.watermark < datetime.now(UTC) - lookback + timedelta(minutes=1)  # unmoved
+    assert await _accepted(engine, shop) == []
+
+    monkeypatch.undo()
+    tally = await pull_shop(kernel, client, target, settings, review)
+    assert (tally.pulled, tally.reconciled) == (60, 60)
+    assert await _accepted(engine, shop) == sorted(made)
 
 
 async def test_the_health_gauges_say_how_each_shops_intake_goes(

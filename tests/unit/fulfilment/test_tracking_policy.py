@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lvyue.common import platform_answers
 from lvyue.fulfilment.logistics.rules import NoScanLimits
 from lvyue.fulfilment.settings import FulfilmentSettings, PlatformApi
 from lvyue.fulfilment.tracking.platforms import Adapters, OutcomeKind, api_for
@@ -32,6 +33,44 @@ async def test_timeouts_and_refused_connections_are_retries(adapter: Any) -> Non
     api = SHOPIFY if adapter.name == "shopify" else API
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         outcome = await adapter.push(client, PUSH, api, now=NOW)
+    assert outcome.kind is OutcomeKind.RETRY
+
+
+async def _push_answered(adapter: Any, body: bytes) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    api = SHOPIFY if adapter.name == "shopify" else API
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        return await adapter.push(client, PUSH, api, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "adapter", [TaobaoAdapter(), JdAdapter(), PinduoduoAdapter({"SF": "44"}), DouyinAdapter(),
+                ShopifyAdapter(), CanonicalAdapter()],
+)  # fmt: skip
+async def test_an_answer_beyond_its_size_is_a_retry_never_a_success(
+    adapter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(platform_answers, "MAX_ANSWER_BYTES", 64 * 1024)
+    outcome = await _push_answered(adapter, b'{"ok": "' + b"x" * (64 * 1024) + b'"}')
+    assert outcome.kind is OutcomeKind.RETRY
+    assert "more than the 65536 bytes allowed" in (outcome.error or "")
+
+
+@pytest.mark.parametrize(
+    "adapter", [TaobaoAdapter(), JdAdapter(), PinduoduoAdapter({"SF": "44"}), DouyinAdapter(),
+                ShopifyAdapter()],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "body", [b"[" * 40 + b"]" * 40, b'{"code": 0, "code": 1}', b'{"code": 1e999}'],
+    ids=["too deep", "a key twice", "a number out of range"],
+)  # fmt: skip
+async def test_an_answer_s_json_beyond_the_limits_is_a_retry_never_a_success(
+    adapter: Any, body: bytes
+) -> None:
+    """The canonical protocol reads no answer body (its status says it all): not here."""
+    outcome = await _push_answered(adapter, body)
     assert outcome.kind is OutcomeKind.RETRY
 
 

@@ -6,11 +6,11 @@ The order of the checks is the order of the work: size (413), media type and enc
 JSON within its limits (422), and only then the signature (401) and the fields (422).
 """
 
+from lvyue.common.bounded_json import JsonLimits
 from lvyue.common.platform_signing import SignatureError
 from lvyue.common.webhooks.binding import relaying, secret_key
 from lvyue.common.webhooks.errors import WebhookRejected, unprocessable
 from lvyue.common.webhooks.json_body import (
-    JsonLimits,
     decode_json,
     decode_json_document,
     peek_text,

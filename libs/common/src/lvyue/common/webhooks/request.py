@@ -6,8 +6,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from lvyue.common.bounded_json import JsonLimits
 from lvyue.common.webhooks.errors import WebhookRejected
-from lvyue.common.webhooks.json_body import JsonLimits, decode_json, decode_json_document
+from lvyue.common.webhooks.json_body import decode_json, decode_json_document
 
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: no real order or after-sale comes near it
 

@@ -1,7 +1,8 @@
 """What every platform's API calls share: the retries (429 and 5xx, and what a platform says is
 busy, are tried again after Retry-After when given, bounded, else after a short backoff;
-anything else stops the pull, its watermark unmoved), reading a JSON answer, and reading a
-window in the slices and pages a platform's increment API allows."""
+anything else stops the pull, its watermark unmoved), reading an answer within the kernel's
+limits (lvyue.common.platform_answers: size, then bounded JSON; an answer beyond them stops the
+pull too), and reading a window in the slices and pages a platform's increment API allows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
+from lvyue.common.platform_answers import AnswerRefused, answer_json, send_within
 from lvyue.order_review.pulls.source import Page
 
 MAX_RETRY_AFTER_S = 30.0
@@ -62,11 +64,14 @@ def check_status(response: httpx.Response, platform: str) -> None:
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """The request; a network failure is Retryable."""
+    """The request, its answer read within limits; a network failure is Retryable, an answer
+    beyond the limits a PullError."""
     try:
-        return await client.send(request)
+        return await send_within(client, request)
     except httpx.TransportError as exc:
         raise Retryable(f"{type(exc).__name__}: {exc}") from exc
+    except AnswerRefused as exc:
+        raise PullError(f"{request.url.host}: {exc}") from exc
 
 
 def retry_after(value: str | None) -> float:
@@ -82,10 +87,15 @@ async def json_answer(
     """The request sent, its status checked, its JSON object; PullError naming `who` if not."""
     response = await send(client, request)
     check_status(response, who)
+    return json_object(response, who)
+
+
+def json_object(response: httpx.Response, who: str) -> Mapping[str, Any]:
+    """The answer's JSON object within the kernel's limits; PullError naming `who` if not."""
     try:
-        answer = response.json()
-    except ValueError as exc:
-        raise PullError(f"{who} answered with no JSON") from exc
+        answer = answer_json(response)
+    except AnswerRefused as exc:
+        raise PullError(f"{who}: {exc}") from exc
     if not isinstance(answer, Mapping):
         raise PullError(f"{who} answered with no JSON object")
     return answer

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from lvyue.order_review.pulls.calls import PullError, check_status, send, with_retries
+from lvyue.order_review.pulls.calls import PullError, check_status, json_object, send, with_retries
 from lvyue.order_review.pulls.source import Page, RawOrder
 from lvyue.order_review.settings import ShopPull
 
@@ -65,7 +65,7 @@ class ShopifyOrders:
             if str(exc).startswith("404"):
                 return None
             raise
-        order = _json(response).get("order")
+        order = json_object(response, "Shopify").get("order")
         return order if isinstance(order, Mapping) else None
 
     def order_id(self, order: RawOrder) -> str:
@@ -93,18 +93,8 @@ async def _get(client: httpx.AsyncClient, shop: ShopPull, url: str) -> httpx.Res
     return response
 
 
-def _json(response: httpx.Response) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise PullError("Shopify answered with no JSON") from exc
-    if not isinstance(body, Mapping):
-        raise PullError("Shopify answered with no JSON object")
-    return body
-
-
 def _orders(response: httpx.Response) -> list[RawOrder]:
-    orders = _json(response).get("orders")
+    orders = json_object(response, "Shopify").get("orders")
     if not isinstance(orders, list):
         raise PullError("Shopify answered without an orders list")
     return [o for o in orders if isinstance(o, Mapping)]

@@ -2,12 +2,12 @@
 and say what the answer means: synced, worth retrying, or never going to work.
 
 Adapters hold no state and touch no database; the worker owns the HTTP client, the clock and
-the retry bookkeeping. Transport failures (timeouts, refused connections) are retries.
+the retry bookkeeping. Transport failures (timeouts, refused connections) are retries, and so
+is an answer beyond the kernel's limits (lvyue.common.platform_answers: size, bounded JSON).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from lvyue.common.platform_answers import AnswerRefused, answer_json, send_within
 from lvyue.fulfilment.settings import PlatformApi
 
 MAX_ERROR_CHARS = 500
@@ -106,13 +107,16 @@ class SingleCallAdapter(ABC):
 
 
 async def send(client: httpx.AsyncClient, request: httpx.Request, classify: Classifier) -> Outcome:
-    """Sends one request; transport errors become retries, answers go to `classify`."""
+    """Sends one request; transport errors and answers beyond the limits become retries,
+    answers go to `classify`."""
     try:
-        response = await client.send(request)
+        response = await send_within(client, request)
     except httpx.TimeoutException as exc:
         return Outcome.retry(f"timeout: {type(exc).__name__}")
     except httpx.TransportError as exc:
         return Outcome.retry(f"transport error: {type(exc).__name__}: {exc}")
+    except AnswerRefused as exc:
+        return Outcome.retry(_clip(str(exc)))
     return classify(response)
 
 
@@ -144,10 +148,10 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 def json_body(response: httpx.Response) -> Mapping[str, Any] | None:
-    """The response as a JSON object, or None when it is not one."""
+    """The response as a JSON object within the kernel's limits, or None when it is not one."""
     try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        data = answer_json(response)
+    except AnswerRefused:
         return None
     return data if isinstance(data, dict) else None
 
