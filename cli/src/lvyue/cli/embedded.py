@@ -20,6 +20,8 @@ from typing import IO, Any
 import psutil
 import structlog
 
+from lvyue.cli.log_tail import log_tail
+
 log = structlog.get_logger(__name__)
 
 
@@ -203,12 +205,12 @@ class EmbeddedPostgres:
             elif now - seen_running > NOT_RUNNING_GRACE_S:  # a stale or no postmaster.pid
                 raise RuntimeError(
                     f"embedded PostgreSQL stopped while starting; its log: {log_file}"
-                    f"\n{_tail(log_file)}"
+                    f"\n{log_tail(log_file)}"
                 )
             if now > deadline:
                 raise RuntimeError(
                     f"embedded PostgreSQL not ready within {self.start_timeout_s:g} s; its log: "
-                    f"{log_file}\n{_tail(log_file)}"
+                    f"{log_file}\n{log_tail(log_file)}"
                 )
             time.sleep(0.2)
 
@@ -232,14 +234,6 @@ class EmbeddedPostgres:
 
 # A postmaster not running for this long after `pg_ctl start` has died, not yet to start.
 NOT_RUNNING_GRACE_S = 5.0
-
-
-def _tail(path: Path, lines: int = 8) -> str:
-    """The last lines of a log, for an error message; empty when it cannot be read."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 @dataclass

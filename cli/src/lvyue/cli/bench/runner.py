@@ -42,6 +42,7 @@ from lvyue.cli.bench.scanner import ScannerPlan, run_scanner_bench
 from lvyue.cli.bench.scratch import drop_database, fresh_database
 from lvyue.cli.bench.seed import stock_skus
 from lvyue.cli.bench.stack import Credentials, Stack, database_url, start_stack, stop_stack
+from lvyue.cli.log_tail import log_tail
 from lvyue.order_review.migrations import MIGRATIONS as ORDER_REVIEW_MIGRATIONS
 
 IDLE_S = 3.0  # seconds of the idle baseline
@@ -377,7 +378,7 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
                     raise
                 # The system under test went away (a service exited, so `lvyue run` stopped
                 # everything): say so rather than blame whatever query it interrupted.
-                tail = stack.log_path.read_text(errors="replace")[-3000:]
+                tail = log_tail(stack.log_path, lines=40)
                 raise RuntimeError(
                     f"lvyue run stopped during the bench (exit {stack.process.returncode}); "
                     f"the end of {stack.log_path}:\n{tail}"

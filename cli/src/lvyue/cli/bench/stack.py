@@ -22,6 +22,7 @@ import psutil
 
 from lvyue.cli.bench.orders import SHOPS
 from lvyue.cli.embedded import free_port, free_port_block
+from lvyue.cli.log_tail import log_tail
 from lvyue.cli.services import SERVICES, api_url, console_port, ports_used, process_urls
 from lvyue.common.db import with_database
 from lvyue.common.webhooks import relaying
@@ -141,7 +142,7 @@ def _wait_ready(
     with httpx.Client(timeout=1.0) as client:  # one client: each new one loads the CA bundle
         while True:
             if process.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
+                tail = log_tail(log_path, lines=30)
                 raise RuntimeError(f"lvyue run exited with {process.returncode}:\n{tail}")
             with contextlib.suppress(httpx.HTTPError):
                 if client.get(url).status_code == 200:
