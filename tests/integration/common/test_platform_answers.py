@@ -22,12 +22,15 @@ LIMIT = 64 * 1024
 @dataclass
 class RawServer:
     """Answers every request with `answer` (status line, headers, body, all raw bytes),
-    after `body_chunks` if given: chunked transfer, one chunk each."""
+    after `body_chunks` if given: chunked transfer, one chunk each; `drip` bytes after it
+    one at a time, every `drip_s`."""
 
     port: int = 0
     answer: bytes = b""
     body_chunks: int = 0
     chunk: bytes = b""
+    drip: bytes = b""
+    drip_s: float = 0.05
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -39,6 +42,10 @@ class RawServer:
             if self.body_chunks:
                 writer.write(b"0\r\n\r\n")
             await writer.drain()
+            for byte in self.drip:  # bounded: as many as the test gave
+                await asyncio.sleep(self.drip_s)
+                writer.write(bytes([byte]))
+                await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client hung up: what a refusal does
         finally:
@@ -134,6 +141,17 @@ async def test_an_answer_beyond_its_size_is_refused_as_it_arrives(
     with pytest.raises(AnswerRefused, match=case.refusal):
         await _send(raw)
     assert time.monotonic() - started < 5
+
+
+async def test_an_answer_trickling_in_is_cut_off_at_its_deadline(raw: RawServer) -> None:
+    body = b'{"orders": []}' + b" " * 86  # 100 bytes, one every 50 ms: 5 s in all
+    raw.answer, raw.drip = _answer(b"", f"Content-Length: {len(body)}"), body
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=1.0) as client:  # no single read waits a second
+        request = client.build_request("GET", f"http://127.0.0.1:{raw.port}/orders")
+        with pytest.raises(AnswerRefused, match=r"not complete within 0\.5 s"):
+            await send_within(client, request, max_seconds=0.5)
+    assert time.monotonic() - started < 2
 
 
 @dataclass(frozen=True)
