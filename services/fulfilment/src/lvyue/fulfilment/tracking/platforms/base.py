@@ -147,6 +147,18 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (moment - now).total_seconds()) if now else None
 
 
+def read_answer(response: httpx.Response) -> Outcome | Mapping[str, Any]:
+    """A gateway's answer (TOP, JOS, PDD, 抖店): the Outcome its status already decides, a
+    retry when it is no JSON object within limits, else the object for the adapter to read."""
+    failed = classify_http(response)
+    if failed is not None:
+        return failed
+    body = json_body(response)
+    if body is None:
+        return Outcome.retry(f"unreadable answer: {_clip(response.text)}", response.status_code)
+    return body
+
+
 def json_body(response: httpx.Response) -> Mapping[str, Any] | None:
     """The response as a JSON object within the kernel's limits, or None when it is not one."""
     try:

@@ -34,7 +34,7 @@ from lvyue.common.platform_signing import (
 )
 from lvyue.fulfilment.settings import PlatformApi
 
-from .base import Outcome, SingleCallAdapter, TrackingPush, classify_http, json_body, require
+from .base import Outcome, SingleCallAdapter, TrackingPush, read_answer, require
 
 METHOD = "order.logisticsAdd"
 PATH = "/order/logisticsAdd"
@@ -94,13 +94,10 @@ class DouyinAdapter(SingleCallAdapter):
         )
 
     def classify(self, response: httpx.Response) -> Outcome:
-        failed = classify_http(response)
-        if failed is not None:
-            return failed
+        body = read_answer(response)
+        if isinstance(body, Outcome):
+            return body
         status = response.status_code
-        body = json_body(response)
-        if body is None:
-            return Outcome.retry(f"unreadable answer: {response.text[:200]}", status)
         code, sub_code = body.get("code"), str(body.get("sub_code") or "")
         if code == SUCCESS:
             return Outcome.synced(status)

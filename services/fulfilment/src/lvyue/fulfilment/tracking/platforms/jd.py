@@ -34,8 +34,7 @@ from .base import (
     Outcome,
     SingleCallAdapter,
     TrackingPush,
-    classify_http,
-    json_body,
+    read_answer,
     require,
 )
 
@@ -83,13 +82,10 @@ class JdAdapter(SingleCallAdapter):
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:
-        failed = classify_http(response)
-        if failed is not None:
-            return failed
+        body = read_answer(response)
+        if isinstance(body, Outcome):
+            return body
         status = response.status_code
-        body = json_body(response)
-        if body is None:
-            return Outcome.retry(f"unreadable answer: {response.text[:200]}", status)
         error = body.get("error_response")
         if isinstance(error, dict):
             code = str(error.get("code", ""))

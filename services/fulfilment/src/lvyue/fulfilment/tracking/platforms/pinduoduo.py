@@ -35,8 +35,7 @@ from .base import (
     Outcome,
     SingleCallAdapter,
     TrackingPush,
-    classify_http,
-    json_body,
+    read_answer,
     require,
 )
 
@@ -73,13 +72,10 @@ class PinduoduoAdapter(SingleCallAdapter):
         return httpx.Request("POST", str(api.base_url), data=params)
 
     def classify(self, response: httpx.Response) -> Outcome:
-        failed = classify_http(response)
-        if failed is not None:
-            return failed
+        body = read_answer(response)
+        if isinstance(body, Outcome):
+            return body
         status = response.status_code
-        body = json_body(response)
-        if body is None:
-            return Outcome.retry(f"unreadable answer: {response.text[:200]}", status)
         error = body.get("error_response")
         if isinstance(error, dict):
             code = _int(error.get("error_code"))

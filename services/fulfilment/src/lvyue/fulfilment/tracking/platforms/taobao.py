@@ -29,7 +29,7 @@ import httpx
 from lvyue.common.platform_signing import top_call_params
 from lvyue.fulfilment.settings import PlatformApi
 
-from .base import Outcome, SingleCallAdapter, TrackingPush, classify_http, json_body, require
+from .base import Outcome, SingleCallAdapter, TrackingPush, read_answer, require
 
 METHOD = "taobao.logistics.offline.send"
 RESPONSE_KEY = "logistics_offline_send_response"
@@ -62,13 +62,10 @@ class TaobaoAdapter(SingleCallAdapter):
 
 def classify_top(response: httpx.Response, key: str, flag: tuple[str, ...]) -> Outcome:
     """TOP-style answers (Taobao): {key: {...flag: true}} or {"error_response": {...}}."""
-    failed = classify_http(response)
-    if failed is not None:
-        return failed
+    body = read_answer(response)
+    if isinstance(body, Outcome):
+        return body
     status = response.status_code
-    body = json_body(response)
-    if body is None:
-        return Outcome.retry(f"unreadable answer: {response.text[:200]}", status)
     error = body.get("error_response")
     if isinstance(error, dict):
         return _top_error(error, status)
