@@ -247,6 +247,15 @@ def _replaced(headers: list[tuple[str, bytes]], name: str, value: bytes) -> list
         pytest.param(
             lambda k, v, h: (k, v, _replaced(h, "ce_type", b"\xff\xfe")), id="header-not-utf8"
         ),
+        pytest.param(lambda k, v, h: (k, v, _replaced(h, "ce_type", b"")), id="ce_type-empty"),
+        pytest.param(
+            lambda k, v, h: (k, v, _replaced(h, "ce_specversion", b"0.3")), id="specversion-0.3"
+        ),
+        pytest.param(
+            lambda k, v, h: (k, v, _replaced(h, "content-type", b"text/plain")),
+            id="content-type-not-json",
+        ),
+        pytest.param(lambda k, v, h: (k, b'{"n": 1', h), id="json-cut-short"),
     ],
 )
 def test_from_kafka_raises_malformed_event_on_garbage(sample_type: EventType, damage) -> None:
@@ -266,3 +275,17 @@ def test_from_kafka_refuses_a_message_without_a_required_header(sample_type, hea
     )
     with pytest.raises(MalformedEvent, match=header):
         from_kafka(key, value, [(k, v) for k, v in headers if k != header])
+
+
+def test_from_kafka_reads_header_names_in_any_case_and_what_the_stdlib_writes(
+    sample_type: EventType,
+) -> None:
+    """As the binding maps them: names are case-insensitive; data is read as json.dumps
+    writes it, NaN included (orjson refuses it)."""
+    key, _, headers = _valid_message(sample_type)
+    shouted = [(name.upper(), raw) for name, raw in headers]
+    back = from_kafka(key, b'{"n": 1, "ratio": NaN}', shouted)
+    assert back.type == sample_type.ce_type
+    assert back.time == T0
+    assert back.data["n"] == 1
+    assert math.isnan(back.data["ratio"])

@@ -1,26 +1,29 @@
-"""The Kafka wire format of events: CloudEvents binary mode (ce_* headers) via the cloudevents
-package's Kafka binding; lvyue.common.kafka is the broker client side (producers, topics)."""
+"""The Kafka wire format of events: CloudEvents binary mode (ce_* headers), written by the
+cloudevents package's Kafka binding and read as it maps them; lvyue.common.kafka is the broker
+client side (producers, topics)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
+from cloudevents.core.bindings.kafka import to_binary
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from pydantic import ValidationError
 
 from lvyue.common.events.envelope import Envelope
 
 
 class _OrjsonFormat(JSONFormat):
     """The binding's JSON format, its data (JSON types only: an envelope's data is dumped in
-    JSON mode) written and read with orjson. Under load the stdlib's encoder took 7.6% of
+    JSON mode) written with orjson. Under load the stdlib's encoder took 7.6% of
     order-review's consumers (py-spy); per 1.1 kB order event, measured 2026-12-06: to_kafka
-    31 -> 16 us, from_kafka 55 -> 43 us, and 20% fewer bytes (compact, UTF-8)."""
+    31 -> 16 us, and 20% fewer bytes (compact, UTF-8)."""
 
     def write_data(
         self, data: dict[str, Any] | str | bytes | None, datacontenttype: str | None
@@ -30,20 +33,10 @@ class _OrjsonFormat(JSONFormat):
                 return orjson.dumps(data)
         return super().write_data(data, datacontenttype)
 
-    def read_data(
-        self, body: bytes, datacontenttype: str | None
-    ) -> dict[str, Any] | str | bytes | None:
-        content_type = datacontenttype or self.DEFAULT_CONTENT_TYPE
-        if body[:1] == b"{" and re.match(self.JSON_CONTENT_TYPE_PATTERN, content_type):
-            try:
-                parsed: dict[str, Any] = orjson.loads(body)
-                return parsed
-            except orjson.JSONDecodeError:
-                pass  # the stdlib's reading (it takes NaN, big integers): as before
-        return super().read_data(body, datacontenttype)
-
 
 _FORMAT = _OrjsonFormat()
+_JSON_TYPE = re.compile(JSONFormat.JSON_CONTENT_TYPE_PATTERN)
+_REQUIRED = ("id", "time", "type", "source")
 
 Headers = list[tuple[str, bytes]]
 
@@ -72,21 +65,31 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
 
 
 def from_kafka(
-    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
 ) -> Envelope:
-    present = {name for name, _ in headers}
-    # The binding would invent a random id and time; an id must come from the producer or
-    # every redelivery would look new to the inbox.
-    missing = [h for h in ("ce_id", "ce_time", "ce_type", "ce_source") if h not in present]
+    """The envelope of a message in CloudEvents' Kafka binary mode, read as the binding maps
+    it: ce_<attribute> headers (names in any case), `content-type` for datacontenttype, the
+    value as data. Read here rather than by the binding's from_binary, which parses ce_time
+    with dateutil (a third of its time) and builds a CloudEvent only for it to be taken apart:
+    45 -> 15 us per 1 kB order event (2026-12-06). MalformedEvent for anything unreadable."""
+    attributes: dict[str, str] = {}
+    content_type = "application/json"
+    for name, raw in headers:
+        lowered = name.lower()
+        if lowered.startswith("ce_"):
+            attributes[lowered[3:]] = _header_text(name, raw)
+        elif lowered == "content-type":
+            content_type = _header_text(name, raw)
+    # An id must come from the producer, or every redelivery would look new to the inbox.
+    missing = [f"ce_{name}" for name in _REQUIRED if not attributes.get(name)]
     if missing:
         raise MalformedEvent(f"not a CloudEvent in binary mode: missing {', '.join(missing)}")
+    if attributes.get("specversion", "1.0") != "1.0":
+        raise MalformedEvent(f"CloudEvents {attributes['specversion']!r}: only 1.0 is read")
+    if not _JSON_TYPE.match(content_type):
+        raise MalformedEvent(f"event data must be JSON, not {content_type!r}")
+    data = _json_object(value or b"")
     try:
-        message = KafkaMessage(headers=dict(headers), key=key, value=value or b"")
-        event = from_binary(message, _FORMAT)
-        attributes: dict[str, Any] = event.get_attributes()
-        data = event.get_data()
-        if not isinstance(data, dict):
-            raise MalformedEvent("event data must be a JSON object")
         return Envelope(
             id=attributes["id"],
             type=attributes["type"],
@@ -94,10 +97,30 @@ def from_kafka(
             subject=attributes.get("subject") or "",
             time=attributes["time"],
             dataschema=attributes.get("dataschema") or "",
-            datacontenttype=attributes.get("datacontenttype") or "application/json",
+            datacontenttype=content_type,
             data=data,
         )
-    except MalformedEvent:
-        raise
-    except Exception as exc:  # the binding raises several types; all mean "not readable"
+    except ValidationError as exc:
         raise MalformedEvent(f"not a readable CloudEvent: {exc}") from exc
+
+
+def _header_text(name: str, raw: bytes | None) -> str:
+    if raw is None:  # Kafka allows a header without a value; no attribute is one
+        raise MalformedEvent(f"header {name} has no value")
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise MalformedEvent(f"header {name} is not UTF-8: {exc}") from exc
+
+
+def _json_object(value: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        try:  # the stdlib's reading takes what it writes and orjson refuses: NaN, Infinity
+            data = json.loads(value)
+        except ValueError as exc:
+            raise MalformedEvent(f"event data is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MalformedEvent("event data must be a JSON object")
+    return data
