@@ -13,7 +13,6 @@ from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events import Envelope
-from lvyue.common.events.codec import to_kafka
 from lvyue.common.tables import dead_letters, deadlines, inbox
 from lvyue.common.uow import UnitOfWork
 from tests.support.events import PING, Ping
@@ -80,14 +79,14 @@ async def test_failing_handler_retries_then_dead_letters_and_the_partition_moves
                 )
             assert first_id is not None
             calls_before_redelivery = calls.copy()
-            from lvyue.common.outbox import envelope_of  # rebuild the very same event
+            from lvyue.common.outbox import message_of  # the very same event again
             from lvyue.common.tables import outbox
 
             async with engine.connect() as conn:
                 row = (
                     await conn.execute(select(outbox).where(outbox.c.event_id == first_id))
                 ).one()
-            key, value, headers = to_kafka(envelope_of(row))
+            key, value, headers = message_of(row)
             await w.producer.send_and_wait(
                 topic_prefix + "test.ping", value=value, key=key, headers=headers
             )

@@ -8,6 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel, ConfigDict
 
 from lvyue.common.events import (
@@ -289,3 +292,46 @@ def test_from_kafka_reads_header_names_in_any_case_and_what_the_stdlib_writes(
     assert back.time == T0
     assert back.data["n"] == 1
     assert math.isnan(back.data["ratio"])
+
+
+# --- the cloudevents package's Kafka binding as the oracle -----------------------------------
+
+
+@pytest.mark.parametrize("offset_h", [0, 8])
+def test_what_we_write_the_cloudevents_binding_reads_the_same(
+    sample_type: EventType, offset_h: int
+) -> None:
+    moment = T0.astimezone(timezone(timedelta(hours=offset_h)))
+    event = new_event(sample_type, Sample(n=7), subject="order-7", source="/x/unit", time=moment)
+    key, value, headers = to_kafka(event)
+    read = from_binary(KafkaMessage(headers=dict(headers), key=key, value=value), JSONFormat())
+    assert read.get_attributes() == {
+        "specversion": "1.0",
+        "id": str(event.id),
+        "type": sample_type.ce_type,
+        "source": "/x/unit",
+        "subject": "order-7",
+        "time": moment,
+        "dataschema": sample_type.dataschema,
+        "datacontenttype": "application/json",
+        "partitionkey": "order-7",  # the binding's name for the key it was given
+    }
+    assert read.get_data() == {"n": 7, "label": "龙井"}
+
+
+def test_what_the_cloudevents_binding_writes_we_read_the_same(sample_type: EventType) -> None:
+    event = new_event(sample_type, Sample(n=8), subject="order-8", source="/lvyue/unit", time=T0)
+    written = to_binary(
+        CloudEvent(
+            attributes={
+                "id": str(event.id), "type": event.type, "source": event.source,
+                "subject": event.subject, "time": event.time, "dataschema": event.dataschema,
+                "datacontenttype": "application/json",
+            },
+            data=event.data,
+        ),
+        JSONFormat(),
+        key_mapper=lambda e: e.get_subject(),
+    )  # fmt: skip
+    key = written.key.encode() if isinstance(written.key, str) else written.key
+    assert from_kafka(key, written.value, list(written.headers.items())) == event
