@@ -30,6 +30,7 @@ from lvyue.cli.bench import (
     servicestats,
     summary,
 )
+from lvyue.cli.bench.calibration import reference_work_ms
 from lvyue.cli.bench.config import BenchConfig
 from lvyue.cli.bench.console import ConsolePlan, ConsoleTarget, run_console_bench
 from lvyue.cli.bench.follow import Follower, fulfilment_running, pipeline
@@ -340,6 +341,8 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
     output = cfg.output_path
     creds = Credentials(webhook_secret=secrets.token_hex(16), ops_token=secrets.token_hex(16))
     started, load_before = datetime.now(UTC), psutil.getloadavg()
+    with console.status("timing the reference work (how fast the cores are now)"):
+        speed_before = reference_work_ms()
     with console.status("starting lvyue run (PostgreSQL, broker, services)"):
         stack = start_stack(
             state_dir=cfg.state_dir, creds=creds, database_url=cfg.database_url, kafka=cfg.kafka,
@@ -386,14 +389,24 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
     finally:
         with console.status("stopping lvyue run"):
             stop_stack(stack)
+    with console.status("timing the reference work again"):
+        speed_after = reference_work_ms()
     report: dict[str, Any] = {
-        "meta": _meta(started, load_before),
+        "meta": _meta(started, load_before)
+        | {
+            "reference_work_ms": {"before": speed_before, "after": speed_after},
+        },
         "options": cfg.to_dict(),
         "services": stack.service_names,
         "pipeline": pipeline(),
         "cpu_limits": _cpu_limits(cfg),
         **parts,
     }
+    notes.append(
+        f"machine speed: the reference work took {speed_before:g} ms of CPU before the run and "
+        f"{speed_after:g} ms after it (lvyue.cli.bench.calibration); compare CPU per order "
+        "with another run's only where it took about as long"
+    )
     report["notes"] = notes + summary.load_notes(report)
     report["ratios"] = summary.ratios(report)
     report["per_core"] = summary.per_core(report)
