@@ -392,10 +392,7 @@ def run_bench(cfg: BenchConfig, console: Console) -> tuple[dict[str, Any], Path]
     with console.status("timing the reference work again"):
         speed_after = reference_work_ms()
     report: dict[str, Any] = {
-        "meta": _meta(started, load_before)
-        | {
-            "reference_work_ms": {"before": speed_before, "after": speed_after},
-        },
+        "meta": _meta(started, load_before, (speed_before, speed_after)),
         "options": cfg.to_dict(),
         "services": stack.service_names,
         "pipeline": pipeline(),
@@ -444,7 +441,9 @@ def _signal_all(pids: list[int], signum: signal.Signals) -> None:
             os.kill(pid, signum)
 
 
-def _meta(started: datetime, load_before: tuple[float, float, float]) -> dict[str, Any]:
+def _meta(
+    started: datetime, load_before: tuple[float, float, float], speed: tuple[float, float]
+) -> dict[str, Any]:
     return {
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
@@ -455,4 +454,6 @@ def _meta(started: datetime, load_before: tuple[float, float, float]) -> dict[st
         # Other work on the machine skews everything: a quiet machine shows ~0 before the run.
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in psutil.getloadavg()],
+        # How fast the cores were (lvyue.cli.bench.calibration): compare runs that agree here.
+        "reference_work_ms": {"before": speed[0], "after": speed[1]},
     }

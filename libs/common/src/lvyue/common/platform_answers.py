@@ -73,11 +73,13 @@ async def _read(
     )
 
 
-def answer_json(
-    response: httpx.Response, limits: JsonLimits | None = None
-) -> dict[str, Any] | list[Any]:
-    """The answer's JSON object or array within the kernel's limits; AnswerRefused if not."""
+def answer_json(response: httpx.Response, limits: JsonLimits | None = None) -> dict[str, Any]:
+    """The answer's JSON object (every platform API answers one) within the kernel's limits;
+    AnswerRefused if not."""
     try:
-        return parse_json(response.content, limits)
+        answer = parse_json(response.content, limits)
     except JsonRefused as exc:
         raise AnswerRefused(f"answer is not JSON within limits: {exc}") from exc
+    if not isinstance(answer, dict):
+        raise AnswerRefused("answer is a JSON array, not an object")
+    return answer

@@ -162,10 +162,9 @@ def read_answer(response: httpx.Response) -> Outcome | Mapping[str, Any]:
 def json_body(response: httpx.Response) -> Mapping[str, Any] | None:
     """The response as a JSON object within the kernel's limits, or None when it is not one."""
     try:
-        data = answer_json(response)
+        return answer_json(response)
     except AnswerRefused:
         return None
-    return data if isinstance(data, dict) else None
 
 
 def require(value: str, what: str) -> str:
