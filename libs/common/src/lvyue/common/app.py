@@ -23,6 +23,7 @@ from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
 from lvyue.common.db import is_database_unavailable
 from lvyue.common.deadlines import routes as deadline_routes
+from lvyue.common.gc_tuning import tune_gc
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.kafka import broker_reachable
 from lvyue.common.logging import configure_logging
@@ -193,7 +194,9 @@ def run_service(settings: ServiceSettings, build_app: Callable[[ServiceSettings]
     configure_logging(
         level=settings.log_level, json=settings.log_json, service=settings.service_name
     )
-    serve(build_app(settings), settings)
+    app = build_app(settings)
+    tune_gc(settings.gc_young_threshold)  # after the app is built: all of it lives as long
+    serve(app, settings)
 
 
 # How long a service keeps an idle client connection open (uvicorn's default, named): a client

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from lvyue.common.clock import Clock, SimulatedClock, SystemClock
 from lvyue.common.deadlines.sla import SlaPolicies, working_calendar
 from lvyue.common.deadlines.warehouses import WarehouseConfig
+from lvyue.common.gc_tuning import YOUNG_THRESHOLD
 
 
 class Environment(StrEnum):
@@ -164,6 +165,13 @@ class KernelSettings(BaseSettings):
         gt=0,
         description="Relay poll for rows other processes committed; this process's own "
         "commits wake the relay at once.",
+    )
+
+    gc_young_threshold: int = Field(
+        default=YOUNG_THRESHOLD,
+        ge=1,
+        description="Net new container objects between two young garbage collections "
+        "(CPython's default: 700); what startup built is frozen out of every collection.",
     )
 
     group_commit_max_batch: int = Field(
