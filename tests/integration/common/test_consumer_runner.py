@@ -86,7 +86,7 @@ async def test_failing_handler_retries_then_dead_letters_and_the_partition_moves
                 row = (
                     await conn.execute(select(outbox).where(outbox.c.event_id == first_id))
                 ).one()
-            key, value, headers = message_of(row)
+            key, value, headers = message_of(row._mapping)
             await w.producer.send_and_wait(
                 topic_prefix + "test.ping", value=value, key=key, headers=headers
             )

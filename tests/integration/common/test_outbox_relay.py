@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.cli.embedded import EmbeddedBroker
-from lvyue.common.db import libpq_url
+from lvyue.common.db import STATEMENTS, libpq_url
 from lvyue.common.events.codec import from_kafka
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.tables import outbox
@@ -102,3 +103,39 @@ async def test_a_listening_relay_is_woken_by_another_process_commit_not_by_its_p
             await asyncio.gather(*tasks)
     records = await read_topic(broker.bootstrap_servers, topic_prefix + "test.ping", expect=2)
     assert sorted(from_kafka(r.key, r.value, r.headers).payload(Ping).n for r in records) == [1, 2]
+
+
+def _statements() -> float:
+    return sum(
+        sample.value
+        for metric in STATEMENTS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+
+
+async def test_the_relay_sends_the_payload_as_emitted_marks_it_sent_and_counts_its_statements(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    """The relay reads rows through asyncpg itself (the payload as jsonb text), so what it
+    sends is checked to the byte: compact JSON, as orjson writes it (keys in the order jsonb
+    keeps them: shorter first), text beyond ASCII and quotes included; and its two
+    statements still count for the bench."""
+    big = 2**62
+    async with wired(engine, broker.bootstrap_servers, topic_prefix) as w:
+        async with w.uow() as uow:
+            await uow.emit(PING, Ping(n=big, note='明前龙井 "250g"'), subject="k")
+            await uow.commit()
+        before = _statements()
+        assert await w.relay.drain() == 1
+        assert _statements() - before == 3  # read and mark; then a read that finds nothing
+        async with engine.connect() as conn:
+            sent_at, first_sent_at = (
+                await conn.execute(select(outbox.c.sent_at, outbox.c.first_sent_at))
+            ).one()
+        assert sent_at is not None
+        assert first_sent_at == sent_at
+    records = await read_topic(broker.bootstrap_servers, topic_prefix + "test.ping", expect=1)
+    expected = '{"n":' + str(big) + ',"note":"明前龙井 \\"250g\\"","poison":false}'
+    assert json.loads(records[0].value) == json.loads(expected)
+    assert records[0].value == expected.encode()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -94,6 +96,22 @@ def _count_statement(
     # The bench divides this by orders: SQL statements per order per service, counted by the
     # client because the embedded PostgreSQL has no pg_stat_statements.
     STATEMENTS.labels("executemany" if executemany else "execute").inc()
+
+
+@asynccontextmanager
+async def driver_connection(sessions: SessionFactory) -> AsyncIterator[asyncpg.Connection]:
+    """asyncpg's own connection, from the pool behind `sessions`, for a hot path that runs its
+    own transaction and statements (the outbox relay). SQLAlchemy's session, transaction and
+    statement layers cost 0.9-1.1 ms of CPU for a transaction of one statement where asyncpg's
+    own cost 0.32 ms, and 0.29 ms per statement where asyncpg's cost 0.11 (this machine,
+    2026-12-06). A caller counts its statements (`STATEMENTS`) and finishes its transaction
+    before leaving; JSON columns read as text (SQLAlchemy's codec on the connection)."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        if driver is None:  # only a connection the pool has already invalidated has none
+            raise DisconnectionError("the pooled connection has no asyncpg connection")
+        yield driver
 
 
 def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:

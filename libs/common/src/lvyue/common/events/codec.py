@@ -104,7 +104,7 @@ def from_kafka(
         raise MalformedEvent(f"CloudEvents {attributes['specversion']!r}: only 1.0 is read")
     if not _JSON_TYPE.match(content_type):
         raise MalformedEvent(f"event data must be JSON, not {content_type!r}")
-    data = _json_object(value or b"")
+    data = json_object(value or b"")
     try:
         return Envelope(
             id=attributes["id"],
@@ -129,7 +129,8 @@ def _header_text(name: str, raw: bytes | None) -> str:
         raise MalformedEvent(f"header {name} is not UTF-8: {exc}") from exc
 
 
-def _json_object(value: bytes) -> dict[str, Any]:
+def json_object(value: bytes | str) -> dict[str, Any]:
+    """Event data from its JSON (a message's value, an outbox row's stored text)."""
     try:
         data = orjson.loads(value)
     except orjson.JSONDecodeError:
