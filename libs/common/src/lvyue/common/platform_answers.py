@@ -1,5 +1,6 @@
 """A sales platform's API answer, read within limits before any of it is used: the answer to
-an order pull or detail fetch, or to a tracking upload, is outside input like a webhook.
+an order pull or detail fetch, or to a tracking upload, is outside input like a webhook. (The
+console reads the services' answers through it too.)
 
 Its time is bounded as a whole: httpx's timeouts bound each read, so an answer trickling a
 byte at a time would hold a pull or an upload for ever; after `max_seconds` it is cut off.

@@ -1,5 +1,7 @@
 """The services' HTTP APIs as the console calls them: the operator's own token on every call,
-so each service checks the role again, and X-Operator for its audit trail."""
+so each service checks the role again, and X-Operator for its audit trail. Their answers are
+read within limits, as any answer from another process: size, time as a whole, and the
+kernel's bounded JSON."""
 
 from __future__ import annotations
 
@@ -10,15 +12,20 @@ from typing import Any, Literal
 import httpx
 
 from lvyue.common.app import KEEP_ALIVE_S
+from lvyue.common.bounded_json import JsonRefused, parse_json
 from lvyue.common.operator_header import encode_operator
+from lvyue.common.platform_answers import AnswerRefused, send_within
 from lvyue.console.api.session import Session
 
 Service = Literal["order-review", "inventory", "fulfilment", "aftersales"]
 SERVICES: tuple[Service, ...] = ("order-review", "inventory", "fulfilment", "aftersales")
+# A page asks for at most a few hundred rows: its answers are tens of kB.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 
 class UpstreamDown(Exception):
-    """A service did not answer (refused, timed out): the page says which."""
+    """A service did not answer (refused, timed out, or an answer past its size or time): the
+    page says which."""
 
     def __init__(self, service: Service) -> None:
         super().__init__(f"{service} did not answer")
@@ -64,6 +71,7 @@ class Upstream:
             max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEP_ALIVE_S / 2
         )
         self._client = httpx.AsyncClient(timeout=timeout_s, limits=limits)
+        self._timeout_s = timeout_s  # the whole answer's too, not only each read's
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -88,14 +96,17 @@ class Upstream:
             "Authorization": f"Bearer {session.token}",
             "X-Operator": encode_operator(session.operator),
         }
+        request = self._client.build_request(
+            method, self._urls[service] + path, headers=headers, **kwargs
+        )
         try:
-            response = await self._client.request(
-                method, self._urls[service] + path, headers=headers, **kwargs
+            response = await send_within(
+                self._client, request, max_bytes=MAX_ANSWER_BYTES, max_seconds=self._timeout_s
             )
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, AnswerRefused) as exc:
             raise UpstreamDown(service) from exc
         try:
-            body = response.json()
-        except ValueError:
+            body: Any = parse_json(response.content) if response.content else None
+        except JsonRefused:  # not JSON, or JSON beyond the limits: the status alone is shown
             body = None
         return Answer(response.status_code, body)
