@@ -75,8 +75,8 @@ class _Row(Protocol):
 def message_of(row: _Row) -> tuple[bytes, bytes, Headers]:
     """(key, value, headers) of the event an outbox row holds, as it was emitted (same id: a
     consumer's inbox knows it). No envelope is built: the row was one, validated then. The
-    payload as stored JSON text (the relay's read) is written again compact, as emitted:
-    PostgreSQL's jsonb text puts a space after every colon and comma."""
+    payload as stored JSON text (the relay's read) is written again compact with orjson, as a
+    decoded one is: PostgreSQL's jsonb text puts a space after every colon and comma."""
     payload = row["payload"]
     return binary_message(
         event_id=row["event_id"], type=row["event_type"], source=row["source"],
