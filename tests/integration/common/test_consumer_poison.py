@@ -73,6 +73,12 @@ def _invalid_utf8_value() -> Message:
     return Message(good.key, b'\xff\xfe{"n": 1', good.headers)
 
 
+def _nested_too_deep() -> Message:
+    # Past any JSON reader's recursion limit: refused as malformed, never a crash.
+    good = _event(1)
+    return Message(good.key, b'{"n": ' + b"[" * 3000 + b"]" * 3000 + b"}", good.headers)
+
+
 def _nul_in_json_string() -> Message:
     # Valid JSON ("\u0000"); the handler puts the text in a text column, which refuses it.
     return _event(1, note="order-\x00-1")
@@ -141,6 +147,7 @@ def _failures(w: Wiring) -> float:
         (_header_with_null_value, "order-1", ("ce_type", None)),
         (_invalid_utf8_value, "order-1", None),
         (_nul_in_json_string, "order-1", None),
+        (_nested_too_deep, "order-1", None),
     ],
     ids=[
         "nul-in-key",
@@ -148,6 +155,7 @@ def _failures(w: Wiring) -> float:
         "header-with-null-value",
         "invalid-utf8-value",
         "nul-in-json-string",
+        "nested-too-deep",
     ],
 )
 async def test_a_poison_is_dead_lettered_and_the_message_behind_it_is_handled(

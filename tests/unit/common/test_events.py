@@ -259,6 +259,11 @@ def _replaced(headers: list[tuple[str, bytes]], name: str, value: bytes) -> list
             id="content-type-not-json",
         ),
         pytest.param(lambda k, v, h: (k, b'{"n": 1', h), id="json-cut-short"),
+        # Past orjson's depth and the standard library's recursion limit alike.
+        pytest.param(lambda k, v, h: (k, b"[" * 2000 + b"]" * 2000, h), id="arrays-2000-deep"),
+        pytest.param(
+            lambda k, v, h: (k, b'{"a":' * 1500 + b"1" + b"}" * 1500, h), id="objects-1500-deep"
+        ),
     ],
 )
 def test_from_kafka_raises_malformed_event_on_garbage(sample_type: EventType, damage) -> None:

@@ -138,6 +138,8 @@ def json_object(value: bytes | str) -> dict[str, Any]:
             data = json.loads(value)
         except ValueError as exc:
             raise MalformedEvent(f"event data is not JSON: {exc}") from exc
+        except RecursionError:  # past orjson's 1,024 levels too: a poison, not a crash
+            raise MalformedEvent("event data is nested too deep to read") from None
     if not isinstance(data, dict):
         raise MalformedEvent("event data must be a JSON object")
     return data

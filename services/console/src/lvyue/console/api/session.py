@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
+from lvyue.common.bounded_json import parse_json
 from lvyue.common.operator_header import OperatorNameError, check_operator_name
 from lvyue.common.security import GrantedRoles, Role, TokenRegistry
 
@@ -51,8 +52,8 @@ def read_session(request: Request, registry: TokenRegistry) -> Session | None:
     if not value or len(value) > _COOKIE_MAX:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(value.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        data = parse_json(base64.urlsafe_b64decode(value.encode()))
+    except (binascii.Error, ValueError):  # JsonRefused is one: deep nesting, not UTF-8, ...
         return None
     if not isinstance(data, dict):
         return None
