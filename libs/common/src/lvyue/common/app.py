@@ -75,7 +75,10 @@ class Readiness(BaseModel):
     )
 
     ready: bool
-    checks: dict[str, str] = Field(description="database and broker: ok or unreachable")
+    checks: dict[str, str] = Field(
+        description="database and broker: ok or unreachable; a kernel task that failed "
+        "(e.g. consumer): failed"
+    )
     consumer_partitions: int | None = Field(
         default=None, description="Partitions this replica's consumer holds, once it joined."
     )
@@ -95,11 +98,17 @@ async def livez() -> dict[str, str]:
 @health.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "the database or broker is down"}},
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "the database or broker is down, or a kernel task failed",
+        }
+    },
     openapi_extra=_PROBE,
 )
 async def readyz(kernel: KernelDep) -> JSONResponse:
-    """Ready when the database and the broker answer within the probe timeout."""
+    """Ready when the database and the broker answer within the probe timeout, and no kernel
+    task (relay, consumer, scans, jobs) has failed."""
     timeout_s = kernel.settings.readiness_probe_timeout_s
     checks: dict[str, str] = {}
     try:
@@ -109,6 +118,8 @@ async def readyz(kernel: KernelDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     reachable = await broker_reachable(kernel.producer, timeout_s)
     checks["broker"] = "ok" if reachable else "unreachable"
+    if kernel.failed_task is not None:  # stopping: its supervisor starts it again
+        checks[kernel.failed_task] = "failed"
     down = [name for name, state in checks.items() if state != "ok"]
     if not down:
         body: dict[str, object] = {"ready": True, "checks": checks}
@@ -120,7 +131,7 @@ async def readyz(kernel: KernelDep) -> JSONResponse:
         {
             "ready": False,
             "down": down,
-            "detail": f"{' and '.join(down)} unreachable",
+            "detail": " and ".join(f"{name} {checks[name].partition(':')[0]}" for name in down),
             "checks": checks,
         },
         status_code=503,
@@ -217,12 +228,21 @@ def serve(app: FastAPI, settings: KernelSettings) -> None:
         timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = uvicorn.Server(config)
+
+    def stop_serving(task: str) -> None:
+        server.should_exit = True  # the same orderly stop as on SIGTERM
+
+    app.state.on_task_failure = stop_serving
     if settings.http_shared_port is None:
         server.run()
-        return
-    own = _listen(settings.http_host, settings.http_port, shared=False)
-    shared = _listen(settings.http_host, settings.http_shared_port, shared=True)
-    server.run(sockets=[own, shared])
+    else:
+        own = _listen(settings.http_host, settings.http_port, shared=False)
+        shared = _listen(settings.http_host, settings.http_shared_port, shared=True)
+        server.run(sockets=[own, shared])
+    kernel: Kernel | None = getattr(app.state, "kernel", None)
+    if kernel is not None and kernel.failed_task is not None:
+        # A non-zero exit: `lvyue run`, systemd or Kubernetes start the service again.
+        raise SystemExit(f"stopped: its {kernel.failed_task} task failed (see the log)")
 
 
 def _listen(host: str, port: int, *, shared: bool) -> socket.socket:
@@ -251,6 +271,7 @@ def create_app(
             settings, subscriptions=subscriptions, background=background, clock=clock
         )
         app.state.kernel = kernel
+        kernel.on_task_failure = getattr(app.state, "on_task_failure", None)
         log.info("service_started", settings=dump_public(settings))
         try:
             yield

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.clock import Clock, SystemClock
@@ -28,6 +29,13 @@ from lvyue.common.uow import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
+TASK_FAILURES = Counter(
+    "lvyue_kernel_task_failures_total",
+    "Kernel tasks (relay, consumer, deadline scans, jobs) that failed while the service ran; "
+    "the service then stops for its supervisor to start it again",
+    ["task"],
+)
+
 
 @dataclass
 class Kernel:
@@ -46,8 +54,31 @@ class Kernel:
     group_commit: GroupCommitter
     summaries: SummaryCache  # the SLA board's answers, shared by its requests
     nudger: PartitionNudger | None = None  # embedded broker only
+    # The first task that failed while the service ran, and what stops the process then
+    # (set by `serve`: a consumer that died must not sit behind an API that still answers).
+    failed_task: str | None = None
+    on_task_failure: Callable[[str], None] | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Runs `work` until the kernel stops; its failure is `_task_ended`'s to report."""
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        # Every task's loop handles the failures it expects (a database or broker away); one
+        # escaping is a failure nobody planned for, and its work would stop unseen.
+        if task.cancelled() or (error := task.exception()) is None:
+            return
+        name = task.get_name()
+        TASK_FAILURES.labels(name).inc()
+        log.error("kernel_task_failed", task=name, error=repr(error), exc_info=error)
+        if self.failed_task is None and not self._stop.is_set():
+            self.failed_task = name
+            if self.on_task_failure is not None:
+                self.on_task_failure(name)
 
     async def stop(self) -> None:
         """Stops in order: consumers finish their batch, the relay drains, connections close.
@@ -226,10 +257,7 @@ async def _consumer(
 
 def _run_tasks(kernel: Kernel, background: Sequence[BackgroundJob]) -> None:
     """Starts what the settings enable, each task stopping when the kernel stops."""
-    settings, stop = kernel.settings, kernel._stop
-
-    def start(work: Coroutine[Any, Any, None], name: str) -> None:
-        kernel._tasks.append(asyncio.create_task(work, name=name))
+    settings, stop, start = kernel.settings, kernel._stop, kernel.start_task
 
     if settings.outbox_enabled:
         start(kernel.relay.run(stop), "outbox-relay")

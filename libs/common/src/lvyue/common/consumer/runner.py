@@ -256,13 +256,11 @@ class ConsumerRunner:
                     offset=message.offset,
                     error=repr(exc),
                 )
-                consumer.seek(tp, message.offset)
+                _rewind(consumer, tp, message.offset)
                 await asyncio.sleep(self._retry.max_s)
                 return
             if not await self._commit_offsets({tp: message.offset + 1}):
-                # Read the rest again if the partition is still ours: nothing is skipped.
-                with contextlib.suppress(KafkaError):
-                    consumer.seek(tp, message.offset + 1)
+                _rewind(consumer, tp, message.offset + 1)  # nothing is skipped
                 return
 
     async def _process(self, message: ConsumerRecord[Any, Any]) -> None:
@@ -344,3 +342,11 @@ class ConsumerRunner:
             end = consumer.highwater(tp)
             if end is not None and messages:
                 LAG.labels(self.name, tp.topic).set(max(0, end - messages[-1].offset - 1))
+
+
+def _rewind(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    """Reads `tp` again from `offset` if the partition is still this member's. A rebalance may
+    have taken it meanwhile (aiokafka raises IllegalStateError, or fails an assertion while
+    the group has no assignment yet): its next owner reads from the committed offset."""
+    with contextlib.suppress(KafkaError, AssertionError):
+        consumer.seek(tp, offset)
