@@ -114,11 +114,13 @@ def _first_sightings(
 ) -> list[tuple[OrderCreated, ReserveRequest]]:
     """The orders to reserve: neither known before nor earlier in the same poll."""
     todo: list[tuple[OrderCreated, ReserveRequest]] = []
+    taken: set[uuid.UUID] = set()  # a poll holds up to 500 events: no scan of `todo` each
     for event, order in created:
-        if order.order_id in known or any(o.order_id == order.order_id for o, _ in todo):
+        if order.order_id in known or order.order_id in taken:
             state = known[order.order_id].state if order.order_id in known else None
             log.info("order_created_again", order_id=str(order.order_id), state=state)
             continue
+        taken.add(order.order_id)
         lines = requested_quantities((ln.sku, ln.quantity) for ln in order.order.lines)
         todo.append((order, ReserveRequest(order.order_id, lines, _actor(event))))
     return todo
