@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -60,6 +60,12 @@ async def _order(client: httpx.AsyncClient) -> uuid.UUID:
     return uuid.UUID(response.json()["order_id"])
 
 
+async def _chunks(sent: list[int], *, size: int, count: int) -> AsyncIterator[bytes]:
+    for n in range(count):
+        sent.append(n)
+        yield b" " * size
+
+
 async def test_order_review_answers_every_error_as_a_problem(
     make_settings: Callable[..., OrderReviewSettings],
 ) -> None:
@@ -88,6 +94,24 @@ async def test_order_review_answers_every_error_as_a_problem(
             content=b" " * (MAX_BODY_BYTES + 1),
             headers={"Content-Type": "application/json"},
         )
+        # Any other body too, before the token is looked at: FastAPI reads a JSON body whole
+        # before the route's dependencies run. Declared, and streamed without a length.
+        declared_body = await client.post(
+            f"/orders/{order_id}/corrections",
+            content=b" " * (settings.max_body_bytes + 1),
+            headers={"Content-Type": "application/json"},
+        )
+        streamed_webhook = await client.post(
+            "/webhooks/lvyue/orders",
+            content=_chunks([], size=64 * 1024, count=64),
+            headers={"Content-Type": "application/json"},
+        )
+        sent: list[int] = []
+        streamed_body = await client.post(
+            f"/orders/{order_id}/corrections",
+            content=_chunks(sent, size=64 * 1024, count=64),  # 4 MiB offered
+            headers={"Content-Type": "application/json"},
+        )
         unsigned = await client.post("/webhooks/lvyue/orders", json=canonical_sample())
 
     assert_problem(unauthenticated, 401, "missing or malformed bearer token")
@@ -104,6 +128,11 @@ async def test_order_review_answers_every_error_as_a_problem(
     assert assert_problem(conflict, 409, "cancelled")["current_status"] == "cancelled"
     assert_problem(text, 415, "application/json")
     assert_problem(huge, 413, str(MAX_BODY_BYTES))
+    webhook_refusal = assert_problem(streamed_webhook, 413, f"body over {MAX_BODY_BYTES} bytes")
+    assert webhook_refusal["detail"] == f"body over {MAX_BODY_BYTES} bytes"  # the webhook's own
+    for too_large in (declared_body, streamed_body):
+        assert_problem(too_large, 413, f"request body over {settings.max_body_bytes} bytes")
+    assert len(sent) <= settings.max_body_bytes // (64 * 1024) + 2  # not read on to the end
     assert_problem(unsigned, 401, "X-Lvyue-Signature")
 
 

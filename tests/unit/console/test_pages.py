@@ -215,3 +215,11 @@ def test_chinese_by_default_english_on_request(client: TestClient) -> None:
     assert "Sign in" in client.get("/sign-in", headers={"Accept-Language": "en-US"}).text
     client.get("/lang/en?next=/sign-in")
     assert "Sign in" in client.get("/sign-in").text
+
+
+def test_a_form_over_the_body_limit_is_refused_before_it_is_read(client: TestClient) -> None:
+    limit = _settings().max_body_bytes
+    data = {"csrf_token": _csrf(client), "token": "t-ops", "operator": "x" * limit}
+    answer = client.post("/sign-in", data=data, follow_redirects=False)
+    assert answer.status_code == 413
+    assert f"request body over {limit} bytes (LVYUE_MAX_BODY_BYTES)" in answer.text

@@ -37,7 +37,8 @@ _DESCRIPTIONS: dict[int, str] = {
     404: "No such resource.",
     409: "The resource's state refuses it: `detail` says why; extension members name the "
     "state or rule.",
-    413: "The body is larger than the limit (1 MiB).",
+    413: "The body is larger than the limit: 1 MiB for a webhook, LVYUE_MAX_BODY_BYTES "
+    "(1 MiB by default) for any other body.",
     415: "Not application/json, or not UTF-8.",
     422: "The request breaks the schema or a rule about its values: `errors` names each field.",
     503: "PostgreSQL cannot be reached: nothing was changed; retry after Retry-After seconds.",
@@ -109,6 +110,8 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
         responses.setdefault("422", {"description": _DESCRIPTIONS[422]})
     if operation.get("requestBody") and "415" not in responses:  # webhooks read bodies themselves
         responses.setdefault("400", {"description": _DESCRIPTIONS[400]})
+    if operation.get("requestBody"):
+        responses.setdefault("413", {"description": _DESCRIPTIONS[413]})
     if path not in _NO_DATABASE:
         responses.setdefault("503", {"description": _DESCRIPTIONS[503]})
     for code, response in responses.items():

@@ -129,6 +129,12 @@ class KernelSettings(BaseSettings):
         "LVYUE_ENV=production.",
     )
 
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body a route reads, declared or streamed: beyond it "
+        "the answer is 413 before the body is read on (a webhook stops at 1 MiB whatever this is).",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     unavailable_retry_after_s: int = Field(

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from lvyue.common.body_limit import BODY_LIMIT_KEY, BodyTooLarge
 from lvyue.common.bounded_json import JsonLimits
 from lvyue.common.webhooks.errors import WebhookRejected
 from lvyue.common.webhooks.json_body import decode_json, decode_json_document
@@ -34,16 +35,23 @@ def _check_media_type(request: Request) -> None:
 
 
 async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body; 413 as soon as it is known to be over `limit` bytes."""
+    """The raw body; 413 as soon as it is known to be over `limit` bytes, or over the app's
+    own limit (LVYUE_MAX_BODY_BYTES) where that is lower: a webhook's refusal either way."""
+    app_limit = request.scope.get(BODY_LIMIT_KEY)
+    if isinstance(app_limit, int):
+        limit = min(limit, app_limit)
     too_large = WebhookRejected(413, f"body over {limit} bytes", "too_large")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+    except BodyTooLarge:  # the app's limit stopped a body streamed without a length
+        raise too_large from None
     return bytes(body)
 
 
