@@ -296,7 +296,11 @@ def create_app(
     install_problem_handlers(app)
     app.state.settings = settings
     app.state.tokens = TokenRegistry.from_mapping(settings.token_mapping())
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_s=settings.body_timeout_s,
+    )
     app.add_middleware(RequestContextMiddleware)
     # The types a lost connection surfaces as; the handler tells them from other errors.
     for error in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):

@@ -1,8 +1,11 @@
-"""Every request body bounded before a route reads it. FastAPI reads a JSON or form body whole,
-and before the route's dependencies run (authentication included): without a bound, anyone
-could make a service hold any number of bytes in memory."""
+"""Every request body bounded in size and time before a route reads it. FastAPI reads a JSON or
+form body whole, and before the route's dependencies run (authentication included): without a
+bound, anyone could make a service hold any number of bytes in memory, or hold a connection and
+its buffer for ever by sending a byte now and then."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,30 +22,53 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
+class BodyTooSlow(HTTPException):
+    """Raised by the body's reader when the whole body has not come within the time allowed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408, f"request body not received within {seconds:g} s (LVYUE_BODY_TIMEOUT_S)"
+        )
+
+
 class BodyLimitMiddleware:
     """Counts the body's bytes as the app reads them and stops the read past `max_bytes`,
-    whatever length was declared (or none: a body streamed in chunks). Nothing is refused
-    before a route reads: a webhook answers its own refusal (its reason, its counter)."""
+    whatever length was declared (or none: a body streamed in chunks), or once `timeout_s` has
+    passed since the first read without the whole body. Nothing is refused before a route
+    reads: a webhook answers its own refusal (its reason, its counter)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit, timeout_s = self.max_bytes, self.timeout_s
         scope[BODY_LIMIT_KEY] = limit
+        loop = asyncio.get_running_loop()
         received = 0
+        deadline: float | None = None
+        complete = False
 
         async def bounded_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, deadline, complete
+            if complete:  # the body is in: what follows is a wait for the client to go
+                return await receive()
+            if deadline is None:
+                deadline = loop.time() + timeout_s
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow(timeout_s) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, bounded_receive, send)

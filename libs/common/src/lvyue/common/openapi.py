@@ -35,6 +35,8 @@ _DESCRIPTIONS: dict[int, str] = {
     401: "No bearer token, a malformed one, or an unknown one (WWW-Authenticate: Bearer).",
     403: "The token is known but carries none of the roles the operation needs.",
     404: "No such resource.",
+    408: "The whole body did not arrive within LVYUE_BODY_TIMEOUT_S (30 s by default) of its "
+    "first bytes.",
     409: "The resource's state refuses it: `detail` says why; extension members name the "
     "state or rule.",
     413: "The body is larger than the limit: 1 MiB for a webhook, LVYUE_MAX_BODY_BYTES "
@@ -111,6 +113,7 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
     if operation.get("requestBody") and "415" not in responses:  # webhooks read bodies themselves
         responses.setdefault("400", {"description": _DESCRIPTIONS[400]})
     if operation.get("requestBody"):
+        responses.setdefault("408", {"description": _DESCRIPTIONS[408]})
         responses.setdefault("413", {"description": _DESCRIPTIONS[413]})
     if path not in _NO_DATABASE:
         responses.setdefault("503", {"description": _DESCRIPTIONS[503]})

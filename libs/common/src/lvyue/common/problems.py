@@ -32,6 +32,7 @@ _SLUGS: dict[int, str] = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    408: "request-timeout",
     409: "conflict",
     413: "content-too-large",
     415: "unsupported-media-type",

@@ -135,6 +135,13 @@ class KernelSettings(BaseSettings):
         description="The largest request body a route reads, declared or streamed: beyond it "
         "the answer is 413 before the body is read on (a webhook stops at 1 MiB whatever this is).",
     )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a request's whole body may take to arrive once its reading "
+        "began: beyond it the answer is 408 and the connection is let go (a body trickled a "
+        "byte at a time would hold it and its buffer otherwise).",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     unavailable_retry_after_s: int = Field(

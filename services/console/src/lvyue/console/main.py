@@ -70,7 +70,11 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
         upstream,
     )
     # Innermost: the routes read through it (a function middleware would wrap its error).
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_s=settings.body_timeout_s,
+    )
     app.middleware("http")(_csrf_seed_and_headers)
     app.add_middleware(RequestContextMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
