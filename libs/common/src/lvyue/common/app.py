@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from lvyue.common.body_limit import BodyLimitMiddleware
+from lvyue.common.body_limit import bound_bodies
 from lvyue.common.bootstrap import BackgroundJob, Kernel, start_kernel
 from lvyue.common.clock import Clock
 from lvyue.common.consumer import Subscription
@@ -296,11 +296,7 @@ def create_app(
     install_problem_handlers(app)
     app.state.settings = settings
     app.state.tokens = TokenRegistry.from_mapping(settings.token_mapping())
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        timeout_s=settings.body_timeout_s,
-    )
+    bound_bodies(app, settings)
     app.add_middleware(RequestContextMiddleware)
     # The types a lost connection surfaces as; the handler tells them from other errors.
     for error in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):

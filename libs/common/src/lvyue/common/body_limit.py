@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lvyue.common.settings import KernelSettings
 
 # Where a route finds the limit in force (a webhook's reader names the lower of its own and it).
 BODY_LIMIT_KEY = "lvyue.max_body_bytes"
@@ -19,7 +22,6 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body over {limit} bytes (LVYUE_MAX_BODY_BYTES)")
-        self.limit = limit
 
 
 class BodyTooSlow(HTTPException):
@@ -72,3 +74,11 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, bounded_receive, send)
+
+
+def bound_bodies(app: Starlette, settings: KernelSettings) -> None:
+    """Installs the limits of `settings` on `app`; call it before any function middleware
+    (`app.middleware("http")`), which would wrap the limits' errors on the way out."""
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )

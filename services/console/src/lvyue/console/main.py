@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lvyue.common.app import health, run_service
-from lvyue.common.body_limit import BodyLimitMiddleware
+from lvyue.common.body_limit import bound_bodies
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.security import TokenRegistry
 from lvyue.console.api import auth, board, cases, picklist, queue
@@ -69,12 +69,7 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
         ),
         upstream,
     )
-    # Innermost: the routes read through it (a function middleware would wrap its error).
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        timeout_s=settings.body_timeout_s,
-    )
+    bound_bodies(app, settings)
     app.middleware("http")(_csrf_seed_and_headers)
     app.add_middleware(RequestContextMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
