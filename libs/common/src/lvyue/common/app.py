@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lvyue.common.body_limit import bound_bodies
 from lvyue.common.bootstrap import BackgroundJob, Kernel, start_kernel
 from lvyue.common.clock import Clock
+from lvyue.common.connections import bounded_protocol
 from lvyue.common.consumer import Subscription
 from lvyue.common.db import is_database_unavailable
 from lvyue.common.deadlines import routes as deadline_routes
@@ -217,9 +218,9 @@ def run_service(settings: ServiceSettings, build_app: Callable[[ServiceSettings]
 KEEP_ALIVE_S = 5
 
 
-def serve(app: FastAPI, settings: KernelSettings) -> None:
-    """Runs a service's app until SIGTERM/SIGINT, then lets the lifespan drain it."""
-    config = uvicorn.Config(
+def server_config(app: FastAPI, settings: KernelSettings) -> uvicorn.Config:
+    """How uvicorn serves a service's app: connections bounded (`lvyue.common.connections`)."""
+    return uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
@@ -227,8 +228,13 @@ def serve(app: FastAPI, settings: KernelSettings) -> None:
         access_log=False,  # RequestContextMiddleware logs requests with their ids
         timeout_graceful_shutdown=20,
         timeout_keep_alive=KEEP_ALIVE_S,
+        http=bounded_protocol(settings.header_timeout_s, settings.max_connections),
     )
-    server = uvicorn.Server(config)
+
+
+def serve(app: FastAPI, settings: KernelSettings) -> None:
+    """Runs a service's app until SIGTERM/SIGINT, then lets the lifespan drain it."""
+    server = uvicorn.Server(server_config(app, settings))
 
     def stop_serving(task: str) -> None:
         server.should_exit = True  # the same orderly stop as on SIGTERM

@@ -142,6 +142,19 @@ class KernelSettings(BaseSettings):
         "began: beyond it the answer is 408 and the connection is let go (a body trickled a "
         "byte at a time would hold it and its buffer otherwise).",
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a connection may take to bring a request's whole head (request "
+        "line and headers), from its start or a later request's first byte: beyond it the "
+        "connection is closed (with a 408 if part of a head came).",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Client connections one process holds open at most: one more is answered "
+        "503 and closed at once, keeping descriptors for PostgreSQL and the broker.",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     unavailable_retry_after_s: int = Field(
