@@ -31,6 +31,7 @@ from lvyue.common.kafka import broker_reachable
 from lvyue.common.logging import configure_logging
 from lvyue.common.openapi import install_openapi, public
 from lvyue.common.problems import DATABASE_UNAVAILABLE_TYPE, install_problem_handlers, problem
+from lvyue.common.routing import BoundedRoute, api_router
 from lvyue.common.security import TokenRegistry
 from lvyue.common.settings import KernelSettings, dump_public
 from lvyue.common.uow import UnitOfWorkFactory
@@ -52,7 +53,7 @@ async def get_uow_factory(request: Request) -> UnitOfWorkFactory:
 KernelDep = Annotated[Kernel, Depends(get_kernel)]
 UowFactoryDep = Annotated[UnitOfWorkFactory, Depends(get_uow_factory)]
 
-health = APIRouter(tags=["health"])
+health = api_router(tags=["health"])
 
 
 class Liveness(BaseModel):
@@ -298,6 +299,7 @@ def create_app(
         # OpenTelemetry would otherwise look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.router.route_class = BoundedRoute  # the routes added to the app itself, too
     install_openapi(app, docs=docs)
     install_problem_handlers(app)
     app.state.settings = settings

@@ -31,7 +31,7 @@ DOCS_ASSETS = "/docs-assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "The body cannot be read: not JSON text in UTF-8.",
+    400: "A path parameter holds a control character (U+0000 to U+001F, U+007F).",
     401: "No bearer token, a malformed one, or an unknown one (WWW-Authenticate: Bearer).",
     403: "The token is known but carries none of the roles the operation needs.",
     404: "No such resource.",
@@ -41,8 +41,10 @@ _DESCRIPTIONS: dict[int, str] = {
     "state or rule.",
     413: "The body is larger than the limit: 1 MiB for a webhook, LVYUE_MAX_BODY_BYTES "
     "(1 MiB by default) for any other body.",
-    415: "Not application/json, or not UTF-8.",
-    422: "The request breaks the schema or a rule about its values: `errors` names each field.",
+    415: "Not application/json, another charset than UTF-8, or bytes that are not UTF-8.",
+    422: "The request breaks the schema or a rule about its values, or its JSON a limit "
+    "(nesting deeper than 32, an integer over 20 digits, a key twice, U+0000 or a lone "
+    "surrogate in text): `errors` names each field.",
     503: "PostgreSQL cannot be reached: nothing was changed; retry after Retry-After seconds.",
 }
 
@@ -110,11 +112,12 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
         lines.append(f"**Public:** no bearer token; {operation.get('x-public-reason', '')}")
     if operation.get("parameters") or operation.get("requestBody"):
         responses.setdefault("422", {"description": _DESCRIPTIONS[422]})
-    if operation.get("requestBody") and "415" not in responses:  # webhooks read bodies themselves
+    if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         responses.setdefault("400", {"description": _DESCRIPTIONS[400]})
     if operation.get("requestBody"):
         responses.setdefault("408", {"description": _DESCRIPTIONS[408]})
         responses.setdefault("413", {"description": _DESCRIPTIONS[413]})
+        responses.setdefault("415", {"description": _DESCRIPTIONS[415]})
     if path not in _NO_DATABASE:
         responses.setdefault("503", {"description": _DESCRIPTIONS[503]})
     for code, response in responses.items():

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 from lvyue.common.deadlines.forecast import read_forecast
@@ -16,9 +16,10 @@ from lvyue.common.deadlines.summary import Summary, SummaryWindows, read_summary
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.query import FilterText, Limit, Offset
 from lvyue.common.records import model_from
+from lvyue.common.routing import api_router
 from lvyue.common.security import GrantedRoles, Role, require_role
 
-router = APIRouter(tags=["deadlines"])
+router = api_router(tags=["deadlines"])
 
 Viewer = Annotated[GrantedRoles, Depends(require_role(Role.OPS, Role.WAREHOUSE, Role.SRE))]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import Header, HTTPException, Response
 
 from lvyue.aftersales import repository
 from lvyue.aftersales.api.deps import CtxDep, Ops, Reader, Warehouse, actor
@@ -37,8 +37,9 @@ from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.operator_header import OperatorName
 from lvyue.common.query import PagingDep
+from lvyue.common.routing import api_router
 
-router = APIRouter(tags=["after-sale cases"])
+router = api_router(tags=["after-sale cases"])
 
 IdempotencyKey = Annotated[
     str,

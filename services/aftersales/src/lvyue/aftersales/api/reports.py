@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import HTTPException, Query, Request, Response
 
 from lvyue.aftersales.api.deps import LedgerPolicyDep, Reporter
 from lvyue.aftersales.ledger.publish import read_ledger
@@ -12,8 +12,9 @@ from lvyue.aftersales.ledger.render import render_csv
 from lvyue.aftersales.ledger.weeks import IsoWeek
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.events.catalog import AftersalesLedger
+from lvyue.common.routing import api_router
 
-router = APIRouter(tags=["reports"])
+router = api_router(tags=["reports"])
 
 
 def _wants_csv(request: Request, format: str | None) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -24,11 +24,12 @@ from lvyue.aftersales.commands.intake import PlatformOrderRef
 from lvyue.aftersales.domain import Source
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
+from lvyue.common.routing import api_router
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
 from lvyue.common.webhooks.deliveries import Delivery
 
-router = APIRouter(tags=["platform webhooks"])
+router = api_router(tags=["platform webhooks"])
 
 _REPEAT = "a repeated delivery or platform case: the case opened before"
 _NOT_SHIPPED = "the order has not shipped (cancel it instead), or a rule refuses"

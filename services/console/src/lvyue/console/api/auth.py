@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Form
+from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lvyue.common.operator_header import OperatorNameError, check_operator_name
+from lvyue.common.routing import api_router
 from lvyue.common.security import Role
 from lvyue.console.api.deps import PageDep, check_csrf
 from lvyue.console.api.session import Session, clear_session, set_session
 from lvyue.console.i18n import LANG_COOKIE, LANGUAGES
 
-router = APIRouter()
+router = api_router()
 log = structlog.get_logger(__name__)
 
 

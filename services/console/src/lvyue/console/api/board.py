@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from lvyue.common.deadlines.routes import SlaHourRead, SlaSummaryPage, SlaSummaryRead
+from lvyue.common.routing import api_router
 from lvyue.console.api.deps import Page, Viewer
 from lvyue.console.upstream import SERVICES, Service, UpstreamDown
 from lvyue.console.views import clock_time
 
-router = APIRouter()
+router = api_router()
 
 OBJECTIVE = 0.98  # the operations manual's fulfilment rate (rule fulfilment_rate_98)
 SPARK_WIDTH, SPARK_HEIGHT = 96, 20

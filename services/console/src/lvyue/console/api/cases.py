@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from lvyue.common.routing import api_router
 from lvyue.console.api.deps import CaseWorker, Ops, Page, WarehouseLead, check_csrf
 from lvyue.console.paging import query_of
 
-router = APIRouter()
+router = api_router()
 
 STATES = (
     "requested", "awaiting_return", "awaiting_refund", "awaiting_replacement", "refunded",

@@ -7,13 +7,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from lvyue.common.routing import api_router
 from lvyue.console.api.deps import WarehouseLead, check_csrf
 from lvyue.console.paging import query_of
 
-router = APIRouter()
+router = api_router()
 
 # Offered as the lead types; any code the warehouse's carrier contract uses is accepted.
 CARRIERS = ("SF", "YTO", "ZTO", "STO", "YUNDA", "JD", "EMS", "JTSD")

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Path, Query
+from fastapi import Depends, Form, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
+from lvyue.common.routing import api_router
 from lvyue.console.api.deps import Ops, Page, check_csrf
 from lvyue.console.paging import query_of
 
-router = APIRouter()
+router = api_router()
 log = structlog.get_logger(__name__)
 
 REASONS = (

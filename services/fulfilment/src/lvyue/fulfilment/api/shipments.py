@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import FilterText, PagingDep
+from lvyue.common.routing import api_router
 from lvyue.fulfilment import repository
 from lvyue.fulfilment.api.deps import ContextDep, Operator, Reader, WarehouseStaff
 from lvyue.fulfilment.api.errors import CANCEL_ERRORS, DISPATCH_ERRORS, NOT_FOUND, refused
@@ -26,7 +27,7 @@ from lvyue.fulfilment.commands.shipments import cancel_by_operator, confirm_disp
 from lvyue.fulfilment.dispatch import DispatchShipment
 from lvyue.fulfilment.domain import ShipmentStatus
 
-router = APIRouter(tags=["fulfilment"])
+router = api_router(tags=["fulfilment"])
 
 
 @router.get("/shipments", response_model=ShipmentPage)

@@ -6,10 +6,11 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
+from fastapi import Body, Depends, HTTPException, Query, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import PagingDep
+from lvyue.common.routing import api_router
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.logistics import repository as repo
 from lvyue.fulfilment.logistics.rules import ExceptionKind
@@ -27,7 +28,7 @@ Events = Annotated[list[TrackingEventCreate], Body(min_length=1, max_length=500)
 # Carriers' clocks drift a little; a scan far in the future would silence the no-scan watch.
 CLOCK_SKEW = timedelta(minutes=10)
 
-router = APIRouter(tags=["logistics"])
+router = api_router(tags=["logistics"])
 
 
 @router.post(

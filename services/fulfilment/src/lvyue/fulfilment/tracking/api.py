@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import Depends, HTTPException, Response, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import FilterText, PagingDep
+from lvyue.common.routing import api_router
 from lvyue.common.security import GrantedRoles, Role, require_role
 from lvyue.fulfilment.tracking import repository as repo
 from lvyue.fulfilment.tracking.commands import AlreadySynced, UnknownSync, redrive
@@ -17,7 +18,7 @@ from lvyue.fulfilment.tracking.schemas import TrackingSyncPage, TrackingSyncRead
 
 Ops = Annotated[GrantedRoles, Depends(require_role(Role.OPS))]
 
-router = APIRouter(tags=["tracking sync"])
+router = api_router(tags=["tracking sync"])
 
 
 @router.get("/tracking-syncs", response_model=TrackingSyncPage)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.query import FilterText, PagingDep
+from lvyue.common.routing import api_router
 from lvyue.inventory import repository
 from lvyue.inventory.api.deps import PolicyDep, Reader, Writer
 from lvyue.inventory.api.errors import refused
 from lvyue.inventory.api.schemas import SkuCreate, SkuPage, SkuRead
 from lvyue.inventory.commands import UnknownSku, UpsertSku, upsert_sku
 
-router = APIRouter(tags=["inventory"])
+router = api_router(tags=["inventory"])
 
 
 @router.get("/skus", response_model=SkuPage)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.query import FilterText, PagingDep
+from lvyue.common.routing import api_router
 from lvyue.inventory import repository
 from lvyue.inventory.api.deps import PolicyDep, Reader, Writer, actor
 from lvyue.inventory.api.errors import WRITE_ERRORS, refused
@@ -21,7 +22,7 @@ from lvyue.inventory.commands import (
     receive_stock,
 )
 
-router = APIRouter(tags=["inventory"])
+router = api_router(tags=["inventory"])
 
 
 @router.post(

@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
+from lvyue.common.routing import api_router
 from lvyue.common.security import GrantedRoles, require_role
 from lvyue.order_review.api.operator import Finding, Operator
 from lvyue.order_review.commands.acceptance import (
@@ -29,7 +30,7 @@ from lvyue.order_review.domain.rules.findings import Reason
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
-router = APIRouter(tags=["abnormal orders"])
+router = api_router(tags=["abnormal orders"])
 
 # Any known token passes the door; the acceptance policy decides per finding (403 otherwise).
 AnyRole = Annotated[GrantedRoles, Depends(require_role())]

@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from lvyue.common.app import KernelDep
 from lvyue.common.openapi import problem_responses
+from lvyue.common.routing import api_router
 from lvyue.common.webhooks import WebhookRejected, read_json_document_request
 from lvyue.common.webhooks.openapi import webhook_openapi
 from lvyue.order_review import repository
@@ -24,7 +25,7 @@ from lvyue.order_review.pulls import metrics
 from lvyue.order_review.repository import NewNotification
 from lvyue.order_review.settings import OrderReviewSettings
 
-router = APIRouter()
+router = api_router()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -18,6 +18,7 @@ from lvyue.common.operator_header import OperatorName
 from lvyue.common.paging import Page
 from lvyue.common.problems import problem
 from lvyue.common.query import FilterText, PagingDep
+from lvyue.common.routing import api_router
 from lvyue.common.security import Role, require_role
 from lvyue.order_review import repository
 from lvyue.order_review.api.webhook_docs import CANONICAL_ORDER_EXAMPLE
@@ -34,7 +35,7 @@ from lvyue.order_review.domain.rules.findings import Reason
 from lvyue.order_review.domain.transitions import TransitionNotAllowed
 from lvyue.order_review.review import ReviewContext
 
-router = APIRouter(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
+router = api_router(tags=["abnormal orders"], dependencies=[Depends(require_role(Role.OPS))])
 
 ORDER_ID = "0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10"
 

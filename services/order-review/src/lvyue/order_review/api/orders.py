@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import Response
 from prometheus_client import Counter
 from pydantic import BaseModel, Field, ValidationError
@@ -16,6 +16,7 @@ from lvyue.common.app import KernelDep, UowFactoryDep
 from lvyue.common.contracts.order import CanonicalOrder
 from lvyue.common.events.catalog import FindingAcceptance
 from lvyue.common.openapi import examples, problem_responses
+from lvyue.common.routing import api_router
 from lvyue.common.security import Role, require_role
 from lvyue.common.settings import KernelSettings
 from lvyue.common.webhooks import WebhookRejected, read_json_request
@@ -29,7 +30,7 @@ from lvyue.order_review.review import accepted_payload
 
 INTAKE = Counter("lvyue_intake_webhooks_total", "Order webhooks received", ["platform", "outcome"])
 
-router = APIRouter()
+router = api_router()
 
 
 class IntakeResponse(BaseModel):
