@@ -95,3 +95,32 @@ async def test_hostile_query_parameters_are_422_naming_the_parameter(
                 assert response.status_code == 422, (path, params, response.text)
                 [name] = params
                 assert name in response.text, (path, params, response.text)
+
+
+# Text path parameters: inventory's SKU routes name a warehouse and a SKU in the path.
+PATH_ROUTES = (("GET", None), ("PUT", {"name": "x"}))
+HOSTILE_PATHS = (
+    ("W" * 65, "S-1", "warehouse_id"),  # longer than a body may name a warehouse
+    ("W-1", "S" * 129, "sku"),
+    ("W-1", "ab" * 2000, "sku"),  # past a btree key: PostgreSQL refused it with a 500
+    ("W-1", " S-1", "sku"),  # a SKU no body could name again (bodies strip spaces)
+    ("W-1 ", "S-1", "warehouse_id"),
+)
+
+
+async def test_hostile_text_path_parameters_are_422_naming_the_parameter(
+    databases: Databases, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    db = await databases.create(service_migrations("inventory"))
+    async with serve(
+        quiet_service_app("inventory", db, broker.bootstrap_servers, topic_prefix)
+    ) as client:
+        for warehouse, sku, named in HOSTILE_PATHS:
+            for method, body in PATH_ROUTES:
+                path = f"/skus/{warehouse}/{sku}"
+                response = await client.request(method, path, json=body, headers=OPS)
+                where = (method, warehouse[:20], sku[:20], response.text[:300])
+                assert response.status_code == 422, where
+                assert response.json()["errors"][0]["loc"] == ["path", named], where
+        fine = await client.put("/skus/W-1/" + "S" * 128, json={"name": "x"}, headers=OPS)
+        assert fine.status_code == 201, fine.text

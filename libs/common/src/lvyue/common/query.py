@@ -1,11 +1,13 @@
-"""Bounded query parameters for the services' list endpoints: a value out of bounds is a 422,
-never a driver error (PostgreSQL's OFFSET/LIMIT are int64; its text refuses U+0000)."""
+"""Bounded query parameters for the services' list endpoints, and bounded text path
+parameters: a value out of bounds is a 422, never a driver error (PostgreSQL's OFFSET/LIMIT
+are int64; its text refuses U+0000; a btree index refuses a key over 2,704 bytes)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
+from pydantic import AfterValidator
 
 from lvyue.common.paging import Paging
 
@@ -26,6 +28,26 @@ FilterText = Annotated[
         pattern=_PRINTABLE,
         description="Exact match; printable text.",
     ),
+]
+
+
+def _trimmed(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("must not start or end with a space")
+    return value
+
+
+# Text path parameters naming a resource: printable, bounded as the bodies that name it, no
+# space around them (bodies strip theirs: a name with one could never be referred to again).
+WarehouseIdPath = Annotated[
+    str,
+    Path(min_length=1, max_length=64, pattern=_PRINTABLE, description="The warehouse's id."),
+    AfterValidator(_trimmed),
+]
+SkuPath = Annotated[
+    str,
+    Path(min_length=1, max_length=128, pattern=_PRINTABLE, description="The SKU."),
+    AfterValidator(_trimmed),
 ]
 
 

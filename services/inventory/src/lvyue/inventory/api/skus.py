@@ -6,7 +6,7 @@ from fastapi import Response, status
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.openapi import problem_responses
-from lvyue.common.query import FilterText, PagingDep
+from lvyue.common.query import FilterText, PagingDep, SkuPath, WarehouseIdPath
 from lvyue.common.routing import api_router
 from lvyue.inventory import repository
 from lvyue.inventory.api.deps import PolicyDep, Reader, Writer
@@ -55,7 +55,7 @@ async def list_slow_moving(
 
 @router.get("/skus/{warehouse_id}/{sku}", response_model=SkuRead, responses=problem_responses(404))
 async def read_sku(
-    warehouse_id: str, sku: str, uow: UowFactoryDep, policy: PolicyDep, _: Reader
+    warehouse_id: WarehouseIdPath, sku: SkuPath, uow: UowFactoryDep, policy: PolicyDep, _: Reader
 ) -> SkuRead:
     async with uow() as unit:
         row = await repository.get_stock(unit.session, warehouse_id, sku)
@@ -71,8 +71,8 @@ async def read_sku(
     responses={201: {"model": SkuRead, "description": "the SKU was created, with no stock"}},
 )
 async def put_sku(
-    warehouse_id: str,
-    sku: str,
+    warehouse_id: WarehouseIdPath,
+    sku: SkuPath,
     body: SkuCreate,
     response: Response,
     uow: UowFactoryDep,
