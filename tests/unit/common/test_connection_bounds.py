@@ -6,6 +6,7 @@ sockets, as a slow or hostile client would."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -185,6 +186,36 @@ async def test_a_connection_over_the_limit_gets_503_and_the_others_are_served(
         held_writer.write(GET_OK)
         assert (await _answer(held_reader))[0] == 200
         held_writer.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "status", "detail"),
+    [
+        # h11 bounds what it holds of a head not yet complete (a whole head in one read is
+        # parsed whatever its size): 20 kB of a header still coming
+        (b"GET /ok HTTP/1.1\r\nhost: t\r\nx-big: " + b"a" * 20_000, 431,
+         r"request head over 16384 bytes"),
+        (b"NOT HTTP\r\n\r\n", 400, r"malformed HTTP request: .+"),
+        (b"GET /ok HTTP/1.1\r\nhost: t\r\nbad header\r\n\r\n", 400,
+         r"malformed HTTP request: .+"),
+    ],
+    ids=["head over 16 KiB", "not a request line", "a header without a colon"],
+)  # fmt: skip
+async def test_a_head_h11_cannot_read_is_answered_as_a_problem(
+    served: Served, head: bytes, status: int, detail: str
+) -> None:
+    before = _refused("malformed")
+    reader, writer = await _connect(served)
+    writer.write(head)
+    data = await _read_until_closed(reader)
+    answer, _, body = data.partition(b"\r\n\r\n")
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), data[:200]
+    assert b"content-type: application/problem+json" in answer
+    problem = orjson.loads(body)
+    assert problem["status"] == status
+    assert re.fullmatch(detail, problem["detail"]), problem  # the limit, or h11's reason
+    assert _refused("malformed") == before + 1
+    writer.close()
 
 
 def test_every_service_is_served_with_the_bounds_of_its_settings() -> None:

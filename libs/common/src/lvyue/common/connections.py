@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
+from typing import Any
 
 import h11
 import orjson
+from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 from prometheus_client import Counter
+from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
 
 from lvyue.common.problems import PROBLEM_MEDIA_TYPE, problem_type
 
 REFUSED = Counter(
     "lvyue_http_connections_refused_total",
     "Client connections closed before a request reached the app: head_timeout (its head did "
-    "not arrive in LVYUE_HEADER_TIMEOUT_S), too_many (over LVYUE_MAX_CONNECTIONS)",
+    "not arrive in LVYUE_HEADER_TIMEOUT_S), too_many (over LVYUE_MAX_CONNECTIONS), malformed "
+    "(its head was not HTTP/1.1, or over 16 KiB)",
     ["reason"],
 )
-for _reason in ("head_timeout", "too_many"):
+for _reason in ("head_timeout", "too_many", "malformed"):
     REFUSED.labels(_reason)
 
 
@@ -36,15 +41,41 @@ def bounded_protocol(head_timeout_s: float, max_connections: int) -> type[H11Pro
     )
 
 
+class _Connection(h11.Connection):
+    """h11's connection, keeping why it refused the client's bytes (uvicorn answers every
+    refusal "Invalid HTTP request received." in plain text)."""
+
+    refusal: h11.RemoteProtocolError | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.refusal = exc
+            raise
+
+
 class BoundedH11Protocol(H11Protocol):
     """A connection must bring a request's whole head within `head_timeout_s`: counted from the
     connection's start, and from a later request's first byte on a kept-alive connection (the
     wait between requests is uvicorn's keep-alive timeout). A connection past `max_connections`
-    of its process is answered 503 and closed at once."""
+    of its process is answered 503 and closed at once. A head h11 cannot read is answered as a
+    problem saying why (431 past 16 KiB, 400 otherwise), not uvicorn's plain-text 400."""
 
     head_timeout_s: float = 10.0
     max_connections: int = 1000
     _head_timer: asyncio.TimerHandle | None = None
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.head_limit = config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+        self.conn = _Connection(h11.SERVER, self.head_limit)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -67,6 +98,15 @@ class BoundedH11Protocol(H11Protocol):
         elif self._head_timer is None and not self.transport.is_closing():
             # A later request's head began arriving on a kept-alive connection.
             self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+
+    def send_400_response(self, msg: str) -> None:
+        REFUSED.labels("malformed").inc()
+        refusal = getattr(self.conn, "refusal", None)
+        status = refusal.error_status_hint if refusal is not None else 400
+        if status == 431:
+            self._refuse(431, f"request head over {self.head_limit} bytes")
+        else:
+            self._refuse(400, f"malformed HTTP request: {refusal or msg}")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
