@@ -1,5 +1,6 @@
-"""`lvyue run` supervises what it started: kill -9 of a service, of PostgreSQL or of the broker
-is survived without an operator; a taken port and Ctrl-C during the start end it cleanly."""
+"""`lvyue run` supervises what it started: kill -9 of a service, of PostgreSQL or of the broker,
+and a service that hangs, are survived without an operator; a taken port and Ctrl-C during the
+start end it cleanly."""
 
 from __future__ import annotations
 
@@ -112,6 +113,17 @@ def _seconds_until_intake_accepts(run: Running, since: float, limit_s: float) ->
     raise AssertionError(f"intake not answering 201 within {limit_s}s; last: {last}")
 
 
+def _assert_only_restarted(
+    run: Running, before: dict[str, int], name: str, back_after: float
+) -> None:
+    """`name` is a new process; every other service process is the one it was."""
+    after = run.service_pids()
+    assert after[name] != before[name], back_after
+    assert {k: v for k, v in after.items() if k != name} == {
+        k: v for k, v in before.items() if k != name
+    }
+
+
 async def test_the_banner_lists_every_dev_token_and_the_webhook_secret(running: Running) -> None:
     async def output() -> str:
         return running.output()
@@ -133,15 +145,33 @@ def test_a_killed_service_is_restarted_alone_and_serves_again_within_5s(
     os.kill(before["order-review"], signal.SIGKILL)
     killed_at = time.monotonic()
     back_after = _seconds_until_intake_accepts(running, killed_at, limit_s=5.0)
-    after = running.service_pids()
-    assert after["order-review"] != before["order-review"], back_after
-    assert {k: v for k, v in after.items() if k != "order-review"} == {
-        k: v for k, v in before.items() if k != "order-review"
-    }
+    _assert_only_restarted(running, before, "order-review", back_after)
     assert (
         f"order-review (pid {before['order-review']}) died: killed by SIGKILL; restart #1 in"
         in running.output()
     )
+
+
+def test_a_hung_service_is_killed_and_restarted_and_intake_answers_within_40s(
+    running: Running,
+) -> None:
+    """A stopped process (SIGSTOP: as an event loop blocked for good) does not exit, so only
+    its missed /livez answers tell: 3 in a row, probed every 5 s with 3 s each (the defaults),
+    then the supervisor's restart."""
+    _wait_all_ready(running)
+    time.sleep(2.0)  # lvyue's watch asks a new process every second until it first answers
+    before = running.service_pids()
+    os.kill(before["order-review"], signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    back_after = _seconds_until_intake_accepts(running, stopped_at, limit_s=40.0)
+    _assert_only_restarted(running, before, "order-review", back_after)
+    output = running.output()
+    pid = before["order-review"]
+    assert (
+        f"order-review (pid {pid}) did not answer /livez 3 times in a row (each within 3s): "
+        "hung, killing it" in output
+    )
+    assert f"order-review (pid {pid}) died: killed by SIGKILL; restart #" in output
 
 
 async def test_a_killed_consumer_service_serves_within_5s_and_consumes_again_within_15s(

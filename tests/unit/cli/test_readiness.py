@@ -78,3 +78,21 @@ def test_a_process_that_exits_fails_the_start_with_its_exit(slow_servers: list[i
     with pytest.raises(NotReadyError, match=r"inventory exited \(exit code 3\) before it was"):
         wait_ready(procs, timeout_s=20, probe_timeout_s=5)
     assert time.monotonic() - started < 5  # not after the probe or the overall timeout
+
+
+def test_a_stop_asked_while_waiting_ends_the_wait_within_a_poll(slow_servers: list[int]) -> None:
+    """Ctrl-C's own KeyboardInterrupt can be lost (raised inside a weakref callback, where
+    Python ignores it): the wait also polls the flag the signal handler set."""
+    procs = [Proc("inventory", slow_servers[0], _sleeper(30))]
+    asked = time.monotonic() + 0.3
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            wait_ready(
+                procs, timeout_s=20, probe_timeout_s=5, stop=lambda: time.monotonic() > asked
+            )
+    finally:
+        procs[0].process.kill()
+        procs[0].process.wait()
+    assert time.monotonic() - started < 1.0  # not the 2 s answer, nor the timeout
+    assert not procs[0].ready

@@ -14,6 +14,7 @@ from lvyue.cli import runtime
 from lvyue.cli.bench.command import bench
 from lvyue.cli.chaos.command import chaos
 from lvyue.cli.demo.command import demo
+from lvyue.cli.liveness import LivenessPolicy
 from lvyue.cli.services import SERVICES, process_urls
 from lvyue.cli.supervisor import RestartPolicy
 
@@ -67,6 +68,27 @@ def run(
         float,
         typer.Option(envvar="LVYUE_CRASH_WINDOW", help="Seconds over which crashes are counted."),
     ] = 60.0,
+    liveness_failures: Annotated[
+        int,
+        typer.Option(
+            envvar="LVYUE_LIVENESS_FAILURES",
+            min=0,
+            help="A service process that answered /livez and then misses this many answers in "
+            "a row is hung: it is killed and started again (0: never probe).",
+        ),
+    ] = 3,
+    liveness_interval: Annotated[
+        float,
+        typer.Option(
+            envvar="LVYUE_LIVENESS_INTERVAL", min=0.1, help="Seconds between /livez probes."
+        ),
+    ] = 5.0,
+    liveness_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="LVYUE_LIVENESS_TIMEOUT", min=0.1, help="Seconds one /livez answer may take."
+        ),
+    ] = 3.0,
     start_timeout: Annotated[
         float,
         typer.Option(
@@ -145,6 +167,9 @@ def run(
             backoff_max_s=restart_backoff_max,
             crash_limit=crash_limit,
             crash_window_s=crash_window,
+        ),
+        liveness=LivenessPolicy(
+            interval_s=liveness_interval, timeout_s=liveness_timeout, failures=liveness_failures
         ),
         start_timeout_s=start_timeout,
         probe_timeout_s=probe_timeout,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import httpx
@@ -44,13 +44,22 @@ def check_service_ports(host: str, ports: dict[str, int]) -> None:
             raise PortInUseError(port, name, f"--base-port N (uses N..N+{PORT_BLOCK - 1})")
 
 
-def wait_ready(procs: Sequence[Probed], *, timeout_s: float, probe_timeout_s: float) -> None:
+def wait_ready(
+    procs: Sequence[Probed],
+    *,
+    timeout_s: float,
+    probe_timeout_s: float,
+    stop: Callable[[], bool] = lambda: False,
+) -> None:
     """Every process probed at once; a slow answer is waited for up to `probe_timeout_s` and
-    asked again, and only the overall `timeout_s` fails a start that is still progressing."""
-    asyncio.run(_wait_ready(procs, timeout_s=timeout_s, probe_timeout_s=probe_timeout_s))
+    asked again, and only the overall `timeout_s` fails a start that is still progressing.
+    `stop()` true (Ctrl-C) ends the wait with KeyboardInterrupt within 0.1 s."""
+    asyncio.run(_wait_ready(procs, timeout_s=timeout_s, probe_timeout_s=probe_timeout_s, stop=stop))
 
 
-async def _wait_ready(procs: Sequence[Probed], *, timeout_s: float, probe_timeout_s: float) -> None:
+async def _wait_ready(
+    procs: Sequence[Probed], *, timeout_s: float, probe_timeout_s: float, stop: Callable[[], bool]
+) -> None:
     last = {proc.name: "no answer yet" for proc in procs}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -62,6 +71,8 @@ async def _wait_ready(procs: Sequence[Probed], *, timeout_s: float, probe_timeou
         try:
             while not all(task.done() for task in tasks.values()):
                 await asyncio.wait([t for t in tasks.values() if not t.done()], timeout=0.1)
+                if stop():  # the signal's own KeyboardInterrupt may have been lost
+                    raise KeyboardInterrupt("stop requested")
                 for proc in procs:
                     if not tasks[proc.name].done() and proc.process.poll() is not None:
                         raise NotReadyError(_exited(proc))

@@ -31,6 +31,7 @@ from lvyue.cli.embedded import (
     free_port,
     port_in_use,
 )
+from lvyue.cli.liveness import LivenessPolicy, LivenessWatch
 from lvyue.cli.readiness import NotReadyError, check_service_ports, wait_ready
 from lvyue.cli.sandbox import SANDBOX_CARRIER_CODES, platform_apis
 from lvyue.cli.services import SERVICES, ServiceSpec, console_port, placements
@@ -75,6 +76,7 @@ class RuntimeOptions:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL"))
     kafka: str | None = field(default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
     restart: RestartPolicy = field(default_factory=RestartPolicy)
+    liveness: LivenessPolicy = field(default_factory=LivenessPolicy)  # a hung service's restart
     start_timeout_s: float = 120.0  # all services ready, from their start
     probe_timeout_s: float = 5.0  # one /readyz answer: slow under load, not a failure
     replicas: int = 1  # processes per service process (API, consumers): see services.placements
@@ -432,7 +434,12 @@ def run(opts: RuntimeOptions) -> int:
         sandbox = next((h for h in helpers if h.name == SANDBOX), None)
         procs = start_services(urls, infra, opts, sandbox.url if sandbox else None)
         with interrupts.interruptible():
-            wait_ready(procs, timeout_s=opts.start_timeout_s, probe_timeout_s=opts.probe_timeout_s)
+            wait_ready(
+                procs,
+                timeout_s=opts.start_timeout_s,
+                probe_timeout_s=opts.probe_timeout_s,
+                stop=lambda: interrupts.requested,
+            )
             helpers += start_helpers(opts, infra, stage="after")
         print_banner(procs, infra, opts.clock, helpers)
         supervisor = Supervisor(
@@ -441,9 +448,12 @@ def run(opts: RuntimeOptions) -> int:
             say=_say,
             interruptible=interrupts.interruptible,
         )
+        liveness = LivenessWatch(procs, opts.liveness, say=_say)
         while not interrupts.requested:
+            liveness.tick()
             supervisor.tick()
             time.sleep(0.2)
+        liveness.close()
         console.print("stopping: services first (intake, consumers, relays drain)")
         return 0
     except KeyboardInterrupt:  # Ctrl-C cut a start or a restart short: a stop as asked

@@ -237,3 +237,7 @@ class Interrupts:
             yield
         finally:
             self._raise = False
+        if self.requested:
+            # The signal's KeyboardInterrupt was lost: raised where Python ignores exceptions
+            # (a weakref callback, a __del__ run by the collector) and the section went on.
+            raise KeyboardInterrupt("stop requested")
