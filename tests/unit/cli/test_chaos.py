@@ -16,10 +16,11 @@ SERVICES = ["order-review", "order-review consumers", "inventory", "fulfilment",
 
 
 def test_fault_counts_are_parsed_by_kind() -> None:
-    assert parse_faults("service=2, postgres:1,broker") == {
+    assert parse_faults("service=2, postgres:1,broker,hang=3") == {
         FaultKind.SERVICE: 2,
         FaultKind.POSTGRES: 1,
         FaultKind.BROKER: 1,
+        FaultKind.HANG: 3,
     }
     assert parse_faults("none") == dict.fromkeys(FaultKind, 0)
     with pytest.raises(ValueError, match="unknown fault kind 'disk'"):
@@ -36,12 +37,12 @@ def test_the_same_seed_gives_the_same_schedule_and_another_seed_another() -> Non
 
 
 def test_a_schedule_has_every_fault_asked_for_in_time_order_within_the_window() -> None:
-    counts = {FaultKind.SERVICE: 5, FaultKind.POSTGRES: 2, FaultKind.BROKER: 1}
+    counts = {FaultKind.SERVICE: 5, FaultKind.POSTGRES: 2, FaultKind.BROKER: 1, FaultKind.HANG: 2}
     plan = schedule(1, counts, window_s=60, services=SERVICES)
     assert [f.at_s for f in plan] == sorted(f.at_s for f in plan)
     assert all(6 <= f.at_s <= 54 for f in plan)
     assert {k: sum(1 for f in plan if f.kind is k) for k in FaultKind} == counts
-    assert {f.target for f in plan if f.kind is FaultKind.SERVICE} <= set(SERVICES)
+    assert {f.target for f in plan if f.kind.on_a_service} <= set(SERVICES)
     assert {f.target for f in plan if f.kind is FaultKind.POSTGRES} == {"PostgreSQL"}
     assert {f.target for f in plan if f.kind is FaultKind.BROKER} == {"broker"}
 
@@ -49,6 +50,8 @@ def test_a_schedule_has_every_fault_asked_for_in_time_order_within_the_window() 
 def test_service_faults_need_a_service() -> None:
     with pytest.raises(ValueError, match="at least one service"):
         schedule(1, {FaultKind.SERVICE: 1}, window_s=10, services=[])
+    with pytest.raises(ValueError, match="at least one service"):
+        schedule(1, {FaultKind.HANG: 1}, window_s=10, services=[])
     assert schedule(1, {FaultKind.BROKER: 1}, window_s=10, services=[])[0].target == "broker"
 
 

@@ -32,7 +32,8 @@ def chaos(
         str,
         typer.Option(
             help="kill -9 to inject, as kind=count: service (a service process), postgres "
-            "(the embedded PostgreSQL), broker (the embedded broker); `none` for none. One at a "
+            "(the embedded PostgreSQL), broker (the embedded broker), hang (kill -STOP of a "
+            "service process: lvyue run's /livez probes restart it); `none` for none. One at a "
             "time, at seeded random times; the next waits until intake answers 2xx and every "
             "/readyz 200 again.",
         ),

@@ -247,7 +247,8 @@ async def inject(
     done: list[Injected],
     wait_for_pipeline: bool = True,
 ) -> list[Injected]:
-    """Each planned fault at its time, one at a time: kill -9, then intake probed with new
+    """Each planned fault at its time, one at a time: kill -9 (kill -STOP for a hang), then
+    intake probed with new
     orders until one is answered 2xx, then every /readyz until 200, before the next. Each
     fault is appended to `done` as it is injected. With `wait_for_pipeline`, the next also waits
     for that probe order's shipment (every consumer back), else only for intake and /readyz."""
@@ -266,11 +267,12 @@ async def inject(
             record.note = "process not found"
             say(f"[red]fault {len(done)}: no pid found for {fault.target}[/]")
             continue
+        hang = fault.kind is FaultKind.HANG
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGSTOP if hang else signal.SIGKILL)
         say(
-            f"fault {len(done)}/{len(plan)}: kill -9 {fault.target} (pid {pid})"
-            f" at {at - started:.1f}s"
+            f"fault {len(done)}/{len(plan)}: kill -{'STOP' if hang else '9'} {fault.target}"
+            f" (pid {pid}) at {at - started:.1f}s"
         )
         probe = await driver.one(probe=True, limit_s=RECOVERY_LIMIT_S)
         if probe is not None:

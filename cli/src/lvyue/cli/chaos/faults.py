@@ -12,6 +12,12 @@ class FaultKind(StrEnum):
     SERVICE = "service"  # one service process (kill -9), restarted alone by `lvyue run`
     POSTGRES = "postgres"  # the embedded postmaster, restarted on its data directory
     BROKER = "broker"  # the embedded broker (memory storage): restarted empty, outbox replayed
+    HANG = "hang"  # one service process stopped (SIGSTOP): it runs but never answers, until
+    # `lvyue run`'s /livez probes kill it and start it again
+
+    @property
+    def on_a_service(self) -> bool:
+        return self in (FaultKind.SERVICE, FaultKind.HANG)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ def schedule(
     """One fault per count at a seeded random time within the middle of the window (10% to
     90%), kinds in seeded order, a service fault's target drawn from `services`. Sorted by time;
     the same seed, counts, window and services give the same schedule."""
-    if counts.get(FaultKind.SERVICE, 0) and not services:
+    if any(counts.get(kind, 0) for kind in FaultKind if kind.on_a_service) and not services:
         raise ValueError("service faults need at least one service to kill")
     rng = random.Random(seed)
     kinds = [kind for kind in FaultKind for _ in range(counts.get(kind, 0))]
@@ -69,6 +75,6 @@ def schedule(
     times = sorted(rng.uniform(0.1, 0.9) * window_s for _ in kinds)
     planned = []
     for at_s, kind in zip(times, kinds, strict=True):
-        target = rng.choice(list(services)) if kind is FaultKind.SERVICE else TARGETS[kind]
+        target = rng.choice(list(services)) if kind.on_a_service else TARGETS[kind]
         planned.append(PlannedFault(at_s, kind, target))
     return planned

@@ -59,7 +59,8 @@ class Sent:
 
 
 async def progress(server_url: str, accepted: Collection[str]) -> dict[str, int]:
-    """How far the pipeline is: accepted orders shipped in order-review, unsent events."""
+    """How far the pipeline is: accepted orders shipped in order-review, unsent events, events
+    a subscribed consumer has not processed yet (one started again may still be joining)."""
     ids = [uuid.UUID(o) for o in accepted]
     found: dict[str, int] = {"outbox_unsent": 0}
     for service in DATABASE:
@@ -76,6 +77,7 @@ async def progress(server_url: str, accepted: Collection[str]) -> dict[str, int]
                 found["pending_shipments"] = await conn.fetchval(
                     "SELECT count(*) FROM shipments WHERE status = 'pending'"
                 )
+    found["unconsumed"] = await unconsumed(server_url)
     return found
 
 
@@ -208,25 +210,11 @@ async def _fulfilment(server_url: str, ids: list[uuid.UUID], keys: list[str]) ->
 async def _kernel(server_url: str) -> dict[str, int]:
     """Across every service database: consumption, deadlines, breaches, dead letters."""
     facts = dict.fromkeys(
-        ("unconsumed", "deadlines_twice", "breaches_twice", "breaches", "dead_letters",
-         "outbox_unsent"),
-        0,
-    )  # fmt: skip
-    events: dict[str, set[str]] = defaultdict(set)  # topic -> event ids staged by any service
-    processed: dict[str, set[str]] = defaultdict(set)  # consumer -> event ids handled or parked
-    subscribers: dict[str, set[str]] = defaultdict(set)  # topic -> consumers
+        ("deadlines_twice", "breaches_twice", "breaches", "dead_letters", "outbox_unsent"), 0
+    )
+    facts["unconsumed"] = await unconsumed(server_url)
     for service in DATABASE:
         async with connect(server_url, service) as conn:
-            for row in await conn.fetch("SELECT topic, event_id::text AS id FROM outbox"):
-                events[row["topic"]].add(row["id"])
-            for row in await conn.fetch("SELECT consumer, event_id FROM inbox"):
-                processed[row["consumer"]].add(row["event_id"])
-            for row in await conn.fetch(
-                "SELECT consumer, event_id FROM dead_letters WHERE event_id IS NOT NULL"
-            ):
-                processed[row["consumer"]].add(row["event_id"])
-            for row in await conn.fetch("SELECT consumer, topic FROM consumer_subscriptions"):
-                subscribers[row["topic"]].add(row["consumer"])
             facts["deadlines_twice"] += await conn.fetchval(
                 "SELECT count(*) FROM (SELECT 1 FROM deadlines GROUP BY sla, subject "
                 "HAVING count(*) > 1) AS twice"
@@ -243,12 +231,32 @@ async def _kernel(server_url: str) -> dict[str, int]:
             facts["outbox_unsent"] += await conn.fetchval(
                 "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
             )
-    facts["unconsumed"] = sum(
+    return facts
+
+
+async def unconsumed(server_url: str) -> int:
+    """Events some consumer subscribed to their topic has not processed (handled or parked as
+    a dead letter), across every service database."""
+    events: dict[str, set[str]] = defaultdict(set)  # topic -> event ids staged by any service
+    processed: dict[str, set[str]] = defaultdict(set)  # consumer -> event ids handled or parked
+    subscribers: dict[str, set[str]] = defaultdict(set)  # topic -> consumers
+    for service in DATABASE:
+        async with connect(server_url, service) as conn:
+            for row in await conn.fetch("SELECT topic, event_id::text AS id FROM outbox"):
+                events[row["topic"]].add(row["id"])
+            for row in await conn.fetch("SELECT consumer, event_id FROM inbox"):
+                processed[row["consumer"]].add(row["event_id"])
+            for row in await conn.fetch(
+                "SELECT consumer, event_id FROM dead_letters WHERE event_id IS NOT NULL"
+            ):
+                processed[row["consumer"]].add(row["event_id"])
+            for row in await conn.fetch("SELECT consumer, topic FROM consumer_subscriptions"):
+                subscribers[row["topic"]].add(row["consumer"])
+    return sum(
         len(ids - processed[consumer])
         for topic, ids in events.items()
         for consumer in subscribers.get(topic, ())
     )
-    return facts
 
 
 async def read_topics(

@@ -38,7 +38,9 @@ class ChaosConfig:
     orders: int = 1000
     duplicate_rate: float = 0.1
     seed: int = 1
-    faults: dict[FaultKind, int] = field(default_factory=lambda: dict.fromkeys(FaultKind, 1))
+    faults: dict[FaultKind, int] = field(
+        default_factory=lambda: {FaultKind.SERVICE: 1, FaultKind.POSTGRES: 1, FaultKind.BROKER: 1}
+    )
     timeout_s: float = 900.0
     rate: float = 20.0
     concurrency: int = 8
@@ -186,9 +188,9 @@ class Run:
             )
 
     async def _quiesce(self) -> bool:
-        """Until every accepted order is shipped, nothing is pending or unsent, and the inboxes
-        stopped growing; bounded by the run's timeout, and given up after STALL_S without any
-        change (an order stuck for good: the checks then say where)."""
+        """Until every accepted order is shipped, nothing is pending, unsent or not yet consumed,
+        and the inboxes stopped growing; bounded by the run's timeout, and given up after
+        STALL_S without any change (an order stuck for good: the checks then say where)."""
         accepted = self.driver.tally.accepted
         previous: dict[str, int] | None = None
         moved = time.monotonic()
@@ -206,6 +208,7 @@ class Run:
                     now["review_shipped"] == len(accepted)
                     and now["outbox_unsent"] == 0
                     and now["pending_shipments"] == 0
+                    and now["unconsumed"] == 0
                 )
                 if done and now == previous:
                     return True
@@ -215,7 +218,7 @@ class Run:
                 self.say(
                     f"waiting for quiescence: shipped {now['review_shipped']}/{len(accepted)},"
                     f" pending shipments {now['pending_shipments']}, unsent events"
-                    f" {now['outbox_unsent']}"
+                    f" {now['outbox_unsent']}, events not yet consumed {now['unconsumed']}"
                 )
             await asyncio.sleep(min(QUIET_POLL_S, self._left()))
         return False
@@ -307,7 +310,7 @@ def _s(value: object) -> str:
 
 
 def render(console: Console, result: dict[str, Any], checks: list[Check]) -> None:
-    faults = Table(title="Faults injected (kill -9)")
+    faults = Table(title="Faults injected (kill -9; kill -STOP for a hang)")
     for column in (
         "#",
         "kind",
