@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from lvyue.common.migrate import MigrationSet
+from lvyue.common.settings import KernelSettings
 
 
 @asynccontextmanager
@@ -74,3 +76,20 @@ def service_app(
     }
     make_settings, build = builders[service]
     return build(make_settings(database_url, bootstrap, prefix, **overrides))
+
+
+def kernel_env(settings: KernelSettings, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a service process run on `settings`' database and broker (a test's
+    own process: `python -m tests.support...`), listening on 127.0.0.1:`port`."""
+    return {
+        **os.environ,
+        "LVYUE_ENV": "test",
+        "LVYUE_DATABASE_URL": settings.database_url,
+        "LVYUE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "LVYUE_KAFKA_IDEMPOTENT_PRODUCER": "false",
+        "LVYUE_TOPIC_PREFIX": settings.topic_prefix,
+        "LVYUE_HTTP_HOST": "127.0.0.1",
+        "LVYUE_HTTP_PORT": str(port),
+        "LVYUE_LOG_JSON": "true",
+        **extra,
+    }

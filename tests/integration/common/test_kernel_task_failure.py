@@ -6,7 +6,6 @@ supervisor (`lvyue run`, systemd, Kubernetes) to start it again."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from lvyue.cli.embedded import free_port
 from lvyue.common.app import create_app
 from lvyue.common.bootstrap import Kernel
 from lvyue.order_review.settings import OrderReviewSettings
-from tests.support.apps import serve
+from tests.support.apps import kernel_env, serve
 from tests.support.failing_service import boom
 from tests.support.polling import eventually
 
@@ -56,18 +55,7 @@ async def test_a_failed_task_is_counted_named_by_readyz_and_stops_the_service(
 def test_a_service_process_whose_task_failed_exits_non_zero(
     make_settings: Callable[..., OrderReviewSettings], tmp_path: Path
 ) -> None:
-    settings = make_settings()
-    env = {
-        **os.environ,
-        "LVYUE_ENV": "test",
-        "LVYUE_DATABASE_URL": settings.database_url,
-        "LVYUE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "LVYUE_KAFKA_IDEMPOTENT_PRODUCER": "false",
-        "LVYUE_TOPIC_PREFIX": settings.topic_prefix,
-        "LVYUE_HTTP_HOST": "127.0.0.1",
-        "LVYUE_HTTP_PORT": str(free_port()),
-        "LVYUE_LOG_JSON": "true",
-    }
+    env = kernel_env(make_settings(), free_port())
     log = tmp_path / "service.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

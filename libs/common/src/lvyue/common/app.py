@@ -29,6 +29,7 @@ from lvyue.common.gc_tuning import tune_gc
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.kafka import broker_reachable
 from lvyue.common.logging import configure_logging
+from lvyue.common.loop_watchdog import loop_watchdog
 from lvyue.common.openapi import install_openapi, public
 from lvyue.common.problems import DATABASE_UNAVAILABLE_TYPE, install_problem_handlers, problem
 from lvyue.common.routing import BoundedRoute, api_router
@@ -282,7 +283,8 @@ def create_app(
         kernel.on_task_failure = getattr(app.state, "on_task_failure", None)
         log.info("service_started", settings=dump_public(settings))
         try:
-            yield
+            async with loop_watchdog(settings.loop_watchdog_seconds):
+                yield
         finally:
             await kernel.stop()
             log.info("service_stopped")

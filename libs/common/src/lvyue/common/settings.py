@@ -155,6 +155,13 @@ class KernelSettings(BaseSettings):
         description="Client connections one process holds open at most: one more is answered "
         "503 and closed at once, keeping descriptors for PostgreSQL and the broker.",
     )
+    loop_watchdog_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="A process whose event loop has not turned for this long prints every "
+        "thread's stack and exits (code 1) for its supervisor to start it again; unset: 30 "
+        "except with LVYUE_ENV=test (tests run apps inside pytest's process); 0: off.",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     unavailable_retry_after_s: int = Field(
@@ -365,6 +372,12 @@ class KernelSettings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env is not Environment.PRODUCTION
+
+    @property
+    def loop_watchdog_seconds(self) -> float:
+        if self.loop_watchdog_s is not None:
+            return self.loop_watchdog_s
+        return 0.0 if self.env is Environment.TEST else 30.0
 
     @property
     def serves_api_docs(self) -> bool:

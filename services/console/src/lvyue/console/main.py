@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lvyue.common.app import health, run_service
 from lvyue.common.body_limit import bound_bodies
 from lvyue.common.http import RequestContextMiddleware
+from lvyue.common.loop_watchdog import loop_watchdog
 from lvyue.common.security import TokenRegistry
 from lvyue.console.api import auth, board, cases, picklist, queue
 from lvyue.console.api.deps import ConsoleState, CsrfFailed, Forbidden, SignInRequired, get_page
@@ -54,7 +55,8 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with loop_watchdog(settings.loop_watchdog_seconds):
+            yield
         await upstream.close()
 
     app = FastAPI(title="lvyue console", lifespan=lifespan, openapi_url=None, docs_url=None,
