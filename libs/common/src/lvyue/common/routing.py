@@ -65,7 +65,8 @@ class BoundedJsonRequest(Request):
 
 
 def _check_json_media_type(content_type: str | None) -> None:
-    """A body declared as something else than JSON is a 415 (none declared: read as JSON)."""
+    """A body declared as something else than JSON is a 415 (none declared: FastAPI reads it
+    as bytes, and the model refuses them with a 422)."""
     if not content_type:
         return
     message = Message()
