@@ -103,6 +103,9 @@ def start_stack(
                 "--base-port", str(base_port),
                 "--host", HOST,
                 "--replicas", str(replicas),
+                # The intake-alone phase stops the pipeline's processes (SIGSTOP) on purpose:
+                # the liveness probes would take them for hung and restart them.
+                "--liveness-failures", "0",
             ],
             env=_run_env(database_url, kafka, creds),
             stdout=out,
