@@ -191,15 +191,25 @@ async def test_a_connection_over_the_limit_gets_503_and_the_others_are_served(
 @pytest.mark.parametrize(
     ("head", "status", "detail"),
     [
-        # h11 bounds what it holds of a head not yet complete (a whole head in one read is
-        # parsed whatever its size): 20 kB of a header still coming
+        # h11 bounds what it holds of a head not yet complete: 20 kB of a header still coming
         (b"GET /ok HTTP/1.1\r\nhost: t\r\nx-big: " + b"a" * 20_000, 431,
+         r"request head over 16384 bytes"),
+        # and a whole head over it in one write, which h11 alone parses whatever its size
+        (b"GET /ok HTTP/1.1\r\nhost: t\r\nx-big: " + b"a" * 20_000 + b"\r\n\r\n", 431,
+         r"request head over 16384 bytes"),
+        (b"GET /ok HTTP/1.1\r\nhost: t\r\n" + b"x:y\r\n" * 5_000 + b"\r\n", 431,
          r"request head over 16384 bytes"),
         (b"NOT HTTP\r\n\r\n", 400, r"malformed HTTP request: .+"),
         (b"GET /ok HTTP/1.1\r\nhost: t\r\nbad header\r\n\r\n", 400,
          r"malformed HTTP request: .+"),
     ],
-    ids=["head over 16 KiB", "not a request line", "a header without a colon"],
+    ids=[
+        "head over 16 KiB still coming",
+        "whole head over 16 KiB in one write",
+        "5,000 short headers",
+        "not a request line",
+        "a header without a colon",
+    ],
 )  # fmt: skip
 async def test_a_head_h11_cannot_read_is_answered_as_a_problem(
     served: Served, head: bytes, status: int, detail: str
@@ -215,6 +225,14 @@ async def test_a_head_h11_cannot_read_is_answered_as_a_problem(
     assert problem["status"] == status
     assert re.fullmatch(detail, problem["detail"]), problem  # the limit, or h11's reason
     assert _refused("malformed") == before + 1
+    writer.close()
+
+
+async def test_a_whole_head_just_within_the_limit_is_served(served: Served) -> None:
+    reader, writer = await _connect(served)
+    head = b"GET /ok HTTP/1.1\r\nhost: t\r\nx-big: "
+    writer.write(head + b"a" * (16_384 - len(head) - 4) + b"\r\n\r\n")  # 16,384 bytes
+    assert (await _answer(reader))[0] == 200
     writer.close()
 
 

@@ -1,6 +1,7 @@
 """Every client connection bounded before it reaches the app: the time its request's head may
-take, and how many one process holds. uvicorn bounds a head's size (h11: 16 KiB) but not its
-time, and starts no timer on a new connection: a client that opens connections and sends
+take, its size, and how many one process holds. uvicorn bounds a head's size only while it is
+incomplete (h11: 16 KiB; a whole head in one read was parsed whatever its size), not its time,
+and starts no timer on a new connection: a client that opens connections and sends
 nothing, or a header byte now and then, would hold each for ever, and enough of them take the
 descriptors the service needs for PostgreSQL and the broker. The body's bounds are the app's
 (`lvyue.common.body_limit`)."""
@@ -14,6 +15,7 @@ from typing import Any
 import h11
 import orjson
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+from h11._util import Sentinel
 from prometheus_client import Counter
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -43,16 +45,32 @@ def bounded_protocol(head_timeout_s: float, max_connections: int) -> type[H11Pro
 
 class _Connection(h11.Connection):
     """h11's connection, keeping why it refused the client's bytes (uvicorn answers every
-    refusal "Invalid HTTP request received." in plain text)."""
+    refusal "Invalid HTTP request received." in plain text), and refusing a whole head over the
+    limit: h11 bounds only what it holds of a head not yet complete, so a head that arrived in
+    one read was parsed whatever its size."""
 
     refusal: h11.RemoteProtocolError | None = None
 
+    def __init__(self, our_role: type[Sentinel], head_limit: int) -> None:
+        super().__init__(our_role, head_limit)
+        self.head_limit = head_limit
+
     def next_event(self) -> Any:
         try:
-            return super().next_event()
+            event = super().next_event()
+            if type(event) is h11.Request and _head_size(event) > self.head_limit:
+                raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
         except h11.RemoteProtocolError as exc:
             self.refusal = exc
             raise
+        return event
+
+
+def _head_size(request: h11.Request) -> int:
+    """The fewest bytes that could have brought this head (a request line, "name:value" lines,
+    every line end one byte): a head within the limit is never refused by this count."""
+    line = len(request.method) + len(request.target) + len(b"  HTTP/1.1\n")
+    return line + sum(len(name) + len(value) + 2 for name, value in request.headers) + 1
 
 
 class BoundedH11Protocol(H11Protocol):
