@@ -3,6 +3,7 @@ started once per session; each test gets its own database and its own topic pref
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.aftersales.migrations import MIGRATIONS as AFTERSALES_MIGRATIONS
-from lvyue.cli.embedded import EmbeddedBroker, EmbeddedPostgres
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker, EmbeddedPostgres
 from lvyue.common.db import ensure_database, make_engine, with_database
 from lvyue.common.migrate import MigrationSet, migrate
 from lvyue.common.settings import Environment
@@ -25,6 +26,10 @@ from tests.support.kafka import drop_topics
 from tests.support.webhooks import RELAYED
 
 DATA = Path(__file__).parent / "data"
+
+# Every service the suite starts, in-process or as a process, fetches from the embedded broker,
+# which holds each fetch for the whole wait: the wait `lvyue run` sets there.
+os.environ.setdefault("LVYUE_CONSUMER_FETCH_MAX_WAIT_MS", str(BROKER_FETCH_MAX_WAIT_MS))
 
 WEBHOOK_SECRET = "test-webhook-secret"
 OPS_TOKEN = "test-ops-token"

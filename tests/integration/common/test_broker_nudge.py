@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker
 from lvyue.common.clock import SystemClock
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.db import make_engine, make_session_factory
@@ -259,6 +259,7 @@ async def test_the_last_event_is_consumed_without_a_further_event_when_relays_ra
             uow_factory=services[0].uow,
             producer=producer,
             bootstrap_servers=bootstrap,
+            fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
             topic_prefix=topic_prefix,
             session_timeout_ms=2000,
         )
@@ -340,6 +341,7 @@ async def test_a_nudge_among_a_poison_message_is_skipped_on_the_one_by_one_path_
             uow_factory=w.uow,
             producer=w.producer,
             bootstrap_servers=broker.bootstrap_servers,
+            fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
             topic_prefix=topic_prefix,
             retry=RetryPolicy(max_attempts=1, initial_s=0.01, max_s=0.01),
             session_timeout_ms=2000,

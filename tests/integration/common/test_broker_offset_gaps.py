@@ -23,7 +23,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, Handler, Subscription
 from lvyue.common.events import Envelope, new_event
 from lvyue.common.events.codec import to_kafka
@@ -180,6 +180,7 @@ def _runner(w: Wiring, handle: Handler, *, gap_wait_s: float) -> ConsumerRunner:
         uow_factory=w.uow,
         producer=w.producer,
         bootstrap_servers=w.bootstrap,
+        fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
         topic_prefix=w.prefix,
         session_timeout_ms=2000,
         offset_gap_wait_s=gap_wait_s,

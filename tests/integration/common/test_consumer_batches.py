@@ -12,7 +12,7 @@ from aiokafka import TopicPartition
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events import Envelope
@@ -52,6 +52,7 @@ def _runner(w: Wiring, handle: Handle, *, name: str = GROUP) -> ConsumerRunner:
         uow_factory=w.uow,
         producer=w.producer,
         bootstrap_servers=w.bootstrap,
+        fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
         topic_prefix=w.prefix,
         retry=RetryPolicy(max_attempts=2, initial_s=0.01, max_s=0.05),
         session_timeout_ms=2000,

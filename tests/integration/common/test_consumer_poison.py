@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events import Envelope, new_event
@@ -100,6 +100,7 @@ def _runner(w: Wiring) -> ConsumerRunner:
         uow_factory=w.uow,
         producer=w.producer,
         bootstrap_servers=w.bootstrap,
+        fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
         topic_prefix=w.prefix,
         retry=RETRY,
         session_timeout_ms=2000,

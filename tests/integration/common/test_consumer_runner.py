@@ -9,7 +9,7 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
 from lvyue.common.deadlines.store import open_deadline
 from lvyue.common.events import Envelope
@@ -60,6 +60,7 @@ async def test_failing_handler_retries_then_dead_letters_and_the_partition_moves
             uow_factory=w.uow,
             producer=w.producer,
             bootstrap_servers=broker.bootstrap_servers,
+            fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
             topic_prefix=topic_prefix,
             retry=RetryPolicy(max_attempts=3, initial_s=0.01, max_s=0.05),
         )

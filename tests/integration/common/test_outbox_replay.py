@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli.embedded import BROKER_FETCH_MAX_WAIT_MS, EmbeddedBroker
 from lvyue.common.clock import SystemClock
 from lvyue.common.consumer import ConsumerRunner, Subscription
 from lvyue.common.db import make_engine, make_session_factory
@@ -87,6 +87,7 @@ async def test_each_restart_replays_only_what_was_in_flight_never_the_history(
                         ),
                         producer=w.producer,
                         bootstrap_servers=broker.bootstrap_servers,
+                        fetch_max_wait_ms=BROKER_FETCH_MAX_WAIT_MS,
                         topic_prefix=topic_prefix,
                         session_timeout_ms=2000,
                     )

@@ -236,6 +236,11 @@ class EmbeddedPostgres:
 NOT_RUNNING_GRACE_S = 5.0
 
 
+# Tansu holds every fetch for the consumer's whole `fetch_max_wait`, records or not, so that
+# wait is each hop's latency here (Kafka's default, 500 ms, would be up to 2 s an order).
+BROKER_FETCH_MAX_WAIT_MS = 100
+
+
 @dataclass
 class EmbeddedBroker:
     """Tansu, a Kafka-protocol broker with in-memory storage: it keeps nothing across restarts."""

@@ -24,6 +24,7 @@ from rich.console import Console
 from sqlalchemy import text
 
 from lvyue.cli.embedded import (
+    BROKER_FETCH_MAX_WAIT_MS,
     EmbeddedBroker,
     EmbeddedPostgres,
     PortInUseError,
@@ -317,6 +318,8 @@ def service_env(
         env.setdefault("LVYUE_KAFKA_NUDGE_QUIET_MS", "150")
         # With racing writes a fetch can skip a record not stored yet: read again from the gap.
         env.setdefault("LVYUE_KAFKA_OFFSET_GAP_WAIT_MS", "5000")
+        # It holds every fetch for the whole wait: the wait is each hop's latency.
+        env.setdefault("LVYUE_CONSUMER_FETCH_MAX_WAIT_MS", str(BROKER_FETCH_MAX_WAIT_MS))
     if infra.postgres is not None or infra.embedded_broker:
         env.setdefault("LVYUE_ENV", "dev")
     dev = env.get("LVYUE_ENV") == "dev"

@@ -231,9 +231,11 @@ class KernelSettings(BaseSettings):
         " consumption resumes after one join instead of a session timeout and a rebalance.",
     )
     consumer_fetch_max_wait_ms: int = Field(
-        default=100,
+        default=500,
         ge=0,
-        description="Longest a fetch waits for data; the embedded broker holds fetches this long.",
+        description="Longest a fetch waits for data (Kafka's default). Kafka answers as soon as "
+        "records arrive, so this bounds only an idle consumer's fetches per second; the embedded "
+        "broker holds every fetch this long, so `lvyue run` sets 100 there.",
     )
     consumer_retry_initial_s: float = Field(default=0.2, gt=0)
     consumer_retry_max_s: float = Field(default=5.0, gt=0)

@@ -53,7 +53,7 @@ class ConsumerRunner:
         retry: RetryPolicy = RetryPolicy(),
         max_records: int = 500,
         session_timeout_ms: int = 10000,
-        fetch_max_wait_ms: int = 100,
+        fetch_max_wait_ms: int = 500,
         instance: str | None = None,
         offset_gap_wait_s: float = 0.0,
     ) -> None:
