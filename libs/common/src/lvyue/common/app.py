@@ -23,6 +23,7 @@ from lvyue.common.bootstrap import BackgroundJob, Kernel, start_kernel
 from lvyue.common.clock import Clock
 from lvyue.common.connections import bounded_protocol
 from lvyue.common.consumer import Subscription
+from lvyue.common.consumer import routes as dead_letter_routes
 from lvyue.common.db import is_database_unavailable
 from lvyue.common.deadlines import routes as deadline_routes
 from lvyue.common.gc_tuning import tune_gc
@@ -313,6 +314,7 @@ def create_app(
         app.add_exception_handler(error, _database_unavailable)
     app.include_router(health)
     app.include_router(deadline_routes.router)  # every service forecasts its own deadlines
+    app.include_router(dead_letter_routes.router)  # and redrives what its consumer parked
     for router in routers:
         app.include_router(router)
     return app

@@ -98,6 +98,8 @@ dead_letters = Table(
     Column("headers", JSONB, nullable=False),
     Column("value", LargeBinary, nullable=False),
     Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("redriven_at", TZ),  # republished to its topic (lvyue.common.consumer.redrive)
+    Column("redriven_by", Text),
 )
 
 deadlines = Table(

@@ -3,19 +3,23 @@
 Parking is total: whatever PostgreSQL text/jsonb refuses (U+0000, invalid UTF-8, a header
 without a value) is escaped or base64-encoded, so no message content can stop its partition.
 The row goes to the kernel's dead_letters table (the embedded broker keeps nothing across
-restarts) and the message to `<topic>.dlq` with headers saying why.
+restarts) and the message to `<topic>.dlq` with headers saying why. Once its cause is fixed, an
+operator republishes it from the row (`redrive.py`); the queries for both are here.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import exists, select
+from sqlalchemy import Row, Select, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.events import Envelope
+from lvyue.common.paging import Paging, fetch_page
 from lvyue.common.tables import dead_letters
 from lvyue.common.uow import UnitOfWork
 
@@ -101,3 +105,66 @@ def storable_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, A
         else:
             stored[key] = text
     return stored
+
+
+def kafka_headers(stored: dict[str, Any]) -> list[tuple[str, bytes | None]]:
+    """The headers `storable_headers` stored, as the message carried them."""
+    restored: list[tuple[str, bytes | None]] = []
+    for name, value in stored.items():
+        if value is None:
+            restored.append((name, None))
+        elif isinstance(value, dict):
+            restored.append((name, base64.b64decode(value["base64"])))
+        else:
+            restored.append((name, str(value).encode("utf-8")))
+    return restored
+
+
+def dead_letters_query(*, consumer: str | None, redriven: bool | None) -> Select[Any]:
+    """The parked messages, filtered: every column but the message's value, and its size."""
+    columns = [c for c in dead_letters.c if c.name != "value"]
+    query = select(*columns, func.octet_length(dead_letters.c.value).label("value_bytes"))
+    if consumer is not None:
+        query = query.where(dead_letters.c.consumer == consumer)
+    if redriven is not None:
+        query = query.where(
+            dead_letters.c.redriven_at.is_not(None)
+            if redriven
+            else dead_letters.c.redriven_at.is_(None)
+        )
+    return query
+
+
+async def list_dead_letters(
+    session: AsyncSession, paging: Paging, *, consumer: str | None, redriven: bool | None
+) -> tuple[Sequence[Row[Any]], int]:
+    """A page of parked messages, the latest first."""
+    query = dead_letters_query(consumer=consumer, redriven=redriven)
+    return await fetch_page(session, query, paging, dead_letters.c.id.desc())
+
+
+async def lock_dead_letter(session: AsyncSession, letter_id: int) -> Row[Any] | None:
+    """The parked message, value included, locked until the transaction ends (one redrive at
+    a time)."""
+    query = select(dead_letters).where(dead_letters.c.id == letter_id).with_for_update()
+    row: Row[Any] | None = (await session.execute(query)).one_or_none()
+    return row
+
+
+async def mark_redriven(
+    session: AsyncSession, letter_id: int, *, at: datetime, by: str | None
+) -> Row[Any]:
+    """Records the redrive; the row as the list shows it."""
+    await session.execute(
+        update(dead_letters)
+        .where(dead_letters.c.id == letter_id)
+        .values(redriven_at=at, redriven_by=by)
+    )
+    return await dead_letter_view(session, letter_id)
+
+
+async def dead_letter_view(session: AsyncSession, letter_id: int) -> Row[Any]:
+    """One parked message as the list shows it."""
+    query = dead_letters_query(consumer=None, redriven=None).where(dead_letters.c.id == letter_id)
+    row: Row[Any] = (await session.execute(query)).one()
+    return row

@@ -1,0 +1,160 @@
+"""Dead letters redriven, against the real broker and PostgreSQL through a service's own app: a
+message parked after its last attempt is listed with its error; once its cause is fixed, POST
+/dead-letters/{id}/redrive republishes it as it came and the consumer handles it once; the same
+request again republishes nothing. Only SRE's token may do either."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.common.app import create_app
+from lvyue.common.consumer import Subscription
+from lvyue.common.events import Envelope, new_event
+from lvyue.common.events.codec import to_kafka
+from lvyue.common.kafka import make_producer
+from lvyue.common.settings import Environment, KernelSettings
+from lvyue.common.uow import UnitOfWork
+from tests.support.apps import serve
+from tests.support.events import PING, Ping
+from tests.support.kafka import read_topic
+from tests.support.metrics import metric
+from tests.support.polling import eventually
+
+SRE = {"Authorization": "Bearer sre-token", "X-Operator": "sre-wu"}
+OPS = {"Authorization": "Bearer ops-token"}
+
+
+@dataclass
+class Pings:
+    """The consumer's handler: fails every ping while `broken`, then records each it takes."""
+
+    broken: bool = True
+    handled: list[int] = field(default_factory=list)
+
+    async def handle(self, event: Envelope, uow: UnitOfWork) -> None:
+        n = event.payload(Ping).n
+        if self.broken:
+            raise RuntimeError(f"cannot handle ping {n} yet")
+        self.handled.append(n)
+
+    async def taken(self) -> list[int]:
+        return list(self.handled)
+
+
+@dataclass
+class Served:
+    client: httpx.AsyncClient
+    pings: Pings
+    settings: KernelSettings
+
+
+@pytest.fixture
+async def served(
+    order_review_db: str, broker: EmbeddedBroker, topic_prefix: str
+) -> AsyncIterator[Served]:
+    settings = KernelSettings(
+        env=Environment.TEST,
+        service_name="redrive-test",
+        database_url=order_review_db,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        topic_prefix=topic_prefix,
+        kafka_idempotent_producer=False,  # the embedded broker refuses InitProducerId
+        consumer_max_attempts=2,
+        consumer_retry_initial_s=0.05,
+        consumer_retry_max_s=0.1,
+        api_tokens={"sre": ["sre-token"], "ops": ["ops-token"]},
+        deadline_scanner_enabled=False,
+        background_jobs_enabled=False,
+    )
+    pings = Pings()
+    app = create_app(
+        settings, title="redrive", routers=[], subscriptions=[Subscription(PING, pings.handle)]
+    )
+    async with serve(app) as client:
+        yield Served(client, pings, settings)
+
+
+async def _publish(settings: KernelSettings, n: int) -> bytes:
+    """A ping on its topic, as another service's relay would send it; its value."""
+    envelope = new_event(PING, Ping(n=n), subject="order-1", source="/t", time=datetime.now(UTC))
+    key, value, headers = to_kafka(envelope)
+    producer = make_producer(settings.kafka_bootstrap_servers, idempotent=False)
+    await producer.start()
+    try:
+        topic = settings.topic(PING.topic)
+        await producer.send_and_wait(topic, value=value, key=key, headers=headers, partition=0)
+    finally:
+        await producer.stop()
+    return value
+
+
+async def _letters(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
+    page = await client.get("/dead-letters", params=params, headers=SRE)
+    assert page.status_code == 200, page.text
+    body: dict[str, Any] = page.json()
+    return body
+
+
+async def test_a_parked_message_is_listed_then_redriven_once_and_handled_once(
+    served: Served,
+) -> None:
+    client, pings, settings = served.client, served.pings, served.settings
+    value = await _publish(settings, 7)
+    parked = await eventually(
+        lambda: _letters(client, redriven="false"), lambda p: p["total"] == 1, timeout_s=30
+    )
+    [letter] = parked["items"]
+    assert letter["consumer"] == "redrive-test"
+    assert letter["topic"] == settings.topic(PING.topic)
+    assert letter["attempts"] == 2
+    assert "cannot handle ping 7 yet" in letter["error"]
+    assert letter["value_bytes"] == len(value)
+    assert letter["redriven_at"] is None
+    assert pings.handled == []
+
+    pings.broken = False  # the cause fixed
+    before = metric("lvyue_consumer_dead_letters_redriven_total", consumer="redrive-test")
+    answer = await client.post(f"/dead-letters/{letter['id']}/redrive", headers=SRE)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["republished"] is True
+    assert answer.json()["dead_letter"]["redriven_by"] == "sre-wu"
+    assert answer.json()["dead_letter"]["redriven_at"] is not None
+    await eventually(pings.taken, lambda h: h == [7], timeout_s=30)
+    assert metric("lvyue_consumer_dead_letters_redriven_total", consumer="redrive-test") == (
+        before + 1
+    )
+
+    # The same request again (a retry whose answer was lost): nothing more is sent.
+    again = await client.post(f"/dead-letters/{letter['id']}/redrive", headers=SRE)
+    assert again.status_code == 200, again.text
+    assert again.json()["republished"] is False
+    assert again.json()["dead_letter"]["redriven_at"] == answer.json()["dead_letter"]["redriven_at"]
+    # On the topic: the original and one republished copy, byte for byte, nothing else.
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, settings.topic(PING.topic), expect=2
+    )
+    assert [r.value for r in records] == [value, value]
+    await asyncio.sleep(1.0)  # a second copy would have been handled by now
+    assert pings.handled == [7]
+    assert (await _letters(client, redriven="false"))["total"] == 0
+    assert (await _letters(client, redriven="true"))["total"] == 1
+
+
+async def test_only_sre_lists_or_redrives_and_an_unknown_letter_is_404(served: Served) -> None:
+    client = served.client
+    assert (await client.get("/dead-letters", headers=OPS)).status_code == 403
+    assert (await client.get("/dead-letters")).status_code == 401
+    assert (await client.post("/dead-letters/1/redrive", headers=OPS)).status_code == 403
+    missing = await client.post("/dead-letters/999999/redrive", headers=SRE)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "dead letter 999999 not found"
+    assert (await client.post("/dead-letters/0/redrive", headers=SRE)).status_code == 422
+    assert (await _letters(client))["total"] == 0
