@@ -510,6 +510,11 @@ def service_sections(job: str) -> list[Json]:
             bars=True,
             marks=steps((None, "green"), (1, "red")),
         ),
+        timeseries(
+            "Dead letters waiting to be redriven",
+            (f"max by (consumer) (lvyue_consumer_dead_letters_waiting{{{j}}})", "{{consumer}}"),
+            marks=steps((None, "green"), (1, "red")),
+        ),
     ]
 
 

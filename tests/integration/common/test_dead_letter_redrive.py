@@ -1,7 +1,8 @@
 """Dead letters redriven, against the real broker and PostgreSQL through a service's own app: a
 message parked after its last attempt is listed with its error; once its cause is fixed, POST
 /dead-letters/{id}/redrive republishes it as it came and the consumer handles it once; the same
-request again republishes nothing. Only SRE's token may do either."""
+request again republishes nothing; the parked messages waiting are counted from the table.
+Only SRE's token may list or redrive."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ async def served(
         api_tokens={"sre": ["sre-token"], "ops": ["ops-token"]},
         deadline_scanner_enabled=False,
         background_jobs_enabled=False,
+        deadline_gauge_interval_s=0.2,  # how often the waiting dead letters are counted
     )
     pings = Pings()
     app = create_app(
@@ -94,6 +96,10 @@ async def _publish(settings: KernelSettings, n: int) -> bytes:
     finally:
         await producer.stop()
     return value
+
+
+async def _waiting() -> float:
+    return metric("lvyue_consumer_dead_letters_waiting", consumer="redrive-test")
 
 
 async def _letters(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
@@ -119,6 +125,7 @@ async def test_a_parked_message_is_listed_then_redriven_once_and_handled_once(
     assert letter["value_bytes"] == len(value)
     assert letter["redriven_at"] is None
     assert pings.handled == []
+    await eventually(_waiting, lambda n: n == 1.0, timeout_s=10)  # counted from the table
 
     pings.broken = False  # the cause fixed
     before = metric("lvyue_consumer_dead_letters_redriven_total", consumer="redrive-test")
@@ -146,6 +153,7 @@ async def test_a_parked_message_is_listed_then_redriven_once_and_handled_once(
     assert pings.handled == [7]
     assert (await _letters(client, redriven="false"))["total"] == 0
     assert (await _letters(client, redriven="true"))["total"] == 1
+    assert await _waiting() == 0.0
 
 
 async def test_only_sre_lists_or_redrives_and_an_unknown_letter_is_404(served: Served) -> None:

@@ -42,6 +42,23 @@ def test_counters_add_up_across_replicas_and_database_gauges_do_not() -> None:
     assert snap.lag["order-review"] == 5.0
 
 
+def test_dead_letters_waiting_are_the_parked_messages_not_yet_republished() -> None:
+    snap = Snapshot()
+    add_metrics(snap, "inventory", """\
+# TYPE lvyue_consumer_dead_letters_total counter
+lvyue_consumer_dead_letters_total{consumer="inventory",topic="order.created"} 9.0
+# TYPE lvyue_consumer_dead_letters_waiting gauge
+lvyue_consumer_dead_letters_waiting{consumer="inventory"} 2.0
+""")  # fmt: skip
+    assert snap.dead_letters["inventory"] == 2.0  # not the 9 parked since the start
+    console = Console(width=140, record=True)
+    console.print(render(snap))
+    text = console.export_text()
+    assert "dead letters waiting" in text
+    [row] = [ln for ln in text.splitlines() if ln.lstrip("│ ").startswith("inventory")]
+    assert row.rstrip("│ ").endswith("2")
+
+
 def test_render_shows_compliance_against_the_objective() -> None:
     snap = Snapshot()
     add_metrics(snap, "order-review", REVIEW)

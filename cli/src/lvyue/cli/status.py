@@ -136,7 +136,8 @@ def add_metrics(snap: Snapshot, service: str, text: str) -> None:
                 snap.oldest_unsent_s[service] = sample.value
             elif family.name == "lvyue_consumer_lag_messages":
                 snap.lag[service] = snap.lag.get(service, 0.0) + sample.value
-            elif family.name == "lvyue_consumer_dead_letters" and sample.name.endswith("_total"):
+            elif family.name == "lvyue_consumer_dead_letters_waiting":
+                # From the database, as the outbox backlog: parked and not yet republished.
                 snap.dead_letters[service] = snap.dead_letters.get(service, 0.0) + sample.value
             elif family.name in _SHOP_GAUGES:
                 shop = (sample.labels.get("platform", "?"), sample.labels.get("shop", "?"))
@@ -195,7 +196,7 @@ def render(snap: Snapshot, interval_s: float | None = None) -> Group:
         "outbox backlog",
         "oldest unsent (s)",
         "consumer lag",
-        "dead letters",
+        "dead letters waiting",
     ):
         flow.add_column(column, justify="left" if column == "service" else "right")
     services = sorted(set(snap.backlog) | set(snap.lag) | set(snap.dead_letters))

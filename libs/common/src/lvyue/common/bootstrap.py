@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.clock import Clock, SystemClock
 from lvyue.common.consumer import ConsumerRunner, RetryPolicy, Subscription
+from lvyue.common.consumer.dead_letters import count_waiting
+from lvyue.common.consumer.metrics import DEAD_LETTERS_WAITING
 from lvyue.common.db import SessionFactory, libpq_url, make_engine, make_session_factory
 from lvyue.common.deadlines.scanner import DeadlineScanner
 from lvyue.common.deadlines.sla import SlaPolicies
 from lvyue.common.deadlines.summary import SummaryCache
 from lvyue.common.events import all_topics
 from lvyue.common.group_commit import GroupCommitter
+from lvyue.common.jobs import every
 from lvyue.common.kafka import broker_reachable, ensure_topics, make_producer
 from lvyue.common.nudge import PartitionNudger
 from lvyue.common.outbox import OutboxRelay
@@ -270,5 +273,17 @@ def _run_tasks(kernel: Kernel, background: Sequence[BackgroundJob]) -> None:
             start(scan(kernel.scanner, stop), scan.__name__)
     if kernel.consumer is not None:
         start(kernel.consumer.run(stop), "consumer")
+        waiting = every(settings.deadline_gauge_interval_s, _count_dead_letters_waiting)
+        start(waiting(kernel, stop), "dead-letters-waiting")
     for job in background if settings.background_jobs_enabled else ():
         start(job(kernel, stop), job.__name__)
+
+
+async def _count_dead_letters_waiting(kernel: Kernel) -> None:
+    """lvyue_consumer_dead_letters_waiting from the consumer's table: what survives a restart,
+    unlike the counter of messages parked since the process started."""
+    if kernel.consumer is None:
+        return
+    async with kernel.sessions() as session:
+        waiting = await count_waiting(session, kernel.consumer.name)
+    DEAD_LETTERS_WAITING.labels(kernel.consumer.name).set(waiting)

@@ -168,3 +168,11 @@ async def dead_letter_view(session: AsyncSession, letter_id: int) -> Row[Any]:
     query = dead_letters_query(consumer=None, redriven=None).where(dead_letters.c.id == letter_id)
     row: Row[Any] = (await session.execute(query)).one()
     return row
+
+
+async def count_waiting(session: AsyncSession, consumer: str) -> int:
+    """The consumer's parked messages not yet republished."""
+    query = select(func.count()).where(
+        dead_letters.c.consumer == consumer, dead_letters.c.redriven_at.is_(None)
+    )
+    return int((await session.execute(query)).scalar_one())

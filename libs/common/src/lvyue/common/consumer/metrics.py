@@ -12,6 +12,12 @@ DEAD_LETTERED = Counter(
     "Messages parked on a dead-letter topic",
     ["consumer", "topic"],
 )
+DEAD_LETTERS_WAITING = Gauge(
+    "lvyue_consumer_dead_letters_waiting",
+    "Parked messages not yet republished (POST /dead-letters/{id}/redrive), from the database: "
+    "each replica of a service reads the same rows",
+    ["consumer"],
+)
 DEAD_LETTER_FAILURES = Counter(
     "lvyue_consumer_dead_letter_failures_total",
     "Messages that could not even be dead-lettered (database or broker down): the partition "

@@ -26,6 +26,7 @@ from lvyue.common.consumer.dead_letters import (
     lock_dead_letter,
     mark_redriven,
 )
+from lvyue.common.consumer.metrics import DEAD_LETTERS_WAITING
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +67,7 @@ async def redrive(kernel: Kernel, letter_id: int, *, by: str | None) -> Redrive 
         letter = await mark_redriven(uow.session, letter_id, at=uow.clock.now(), by=by)
         await uow.commit()
     REDRIVEN.labels(row.consumer).inc()
+    DEAD_LETTERS_WAITING.labels(row.consumer).dec()  # until the next count says otherwise
     log.info(
         "dead_letter_redriven", dead_letter=letter_id, consumer=row.consumer, topic=row.topic,
         partition=row.partition, offset=row.offset, event_id=row.event_id, by=by,
