@@ -14,8 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from rich.console import Console
 
-from lvyue.cli.embedded import EmbeddedBroker
+from lvyue.cli import dead_letters as letters
+from lvyue.cli.embedded import EmbeddedBroker, free_port
 from lvyue.common.app import create_app
 from lvyue.common.consumer import Subscription
 from lvyue.common.events import Envelope, new_event
@@ -55,6 +58,7 @@ class Served:
     client: httpx.AsyncClient
     pings: Pings
     settings: KernelSettings
+    app: Any
 
 
 @pytest.fixture
@@ -81,7 +85,7 @@ async def served(
         settings, title="redrive", routers=[], subscriptions=[Subscription(PING, pings.handle)]
     )
     async with serve(app) as client:
-        yield Served(client, pings, settings)
+        yield Served(client, pings, settings, app)
 
 
 async def _publish(settings: KernelSettings, n: int) -> bytes:
@@ -166,3 +170,57 @@ async def test_only_sre_lists_or_redrives_and_an_unknown_letter_is_404(served: S
     assert missing.json()["detail"] == "dead letter 999999 not found"
     assert (await client.post("/dead-letters/0/redrive", headers=SRE)).status_code == 422
     assert (await _letters(client))["total"] == 0
+
+
+async def test_lvyue_dead_letters_lists_and_redrives_every_waiting_one_over_http(
+    served: Served,
+) -> None:
+    """The command's own functions against the app served on loopback (as `lvyue run` serves
+    order-review, whose port the desk finds from --base-port)."""
+    client, pings, settings = served.client, served.pings, served.settings
+    for n in (1, 2, 3):
+        await _publish(settings, n)
+    await eventually(
+        lambda: _letters(client, redriven="false"), lambda p: p["total"] == 3, timeout_s=30
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(served.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _started(server), bool, timeout_s=10)
+        desk = letters.Desk("127.0.0.1", port, "sre-token", "sre-wu")
+        console = Console(width=200, record=True)
+        shown = await asyncio.to_thread(letters.listing, desk, ["order-review"], None, console)
+        assert shown == 3
+        assert "cannot handle ping" in console.export_text()
+        pings.broken = False
+        sent = await asyncio.to_thread(
+            letters.redrive_waiting, desk, ["order-review"], None, console
+        )
+        assert sent == 3
+        assert console.export_text().count(": republished") == 3
+        await eventually(pings.taken, lambda h: sorted(h) == [1, 2, 3], timeout_s=30)
+        again = await asyncio.to_thread(
+            letters.redrive_waiting, desk, ["order-review"], None, console
+        )
+        assert again == 0  # none waiting: nothing sent
+        refused = letters.Desk("127.0.0.1", port, "ops-token", None)
+        with pytest.raises(letters.DeadLetterError, match="403"):
+            await asyncio.to_thread(letters.listing, refused, ["order-review"], None, console)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 10)
+    await asyncio.sleep(1.0)
+    assert sorted(pings.handled) == [1, 2, 3]  # each once
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started
+
+
+def test_an_unknown_service_is_named_with_the_known_ones() -> None:
+    with pytest.raises(letters.DeadLetterError, match=r"unknown service shop .one of order-review"):
+        letters.service_names(["shop"])
+    assert letters.service_names([]) == ["order-review", "inventory", "fulfilment", "aftersales"]

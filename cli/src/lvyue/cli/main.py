@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from lvyue.cli import runtime
@@ -248,6 +249,67 @@ def status(
         return
     with contextlib.suppress(KeyboardInterrupt):
         watch(targets, interval_s=interval, iterations=None)
+
+
+@app.command("dead-letters")
+def dead_letters(
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="Only this service (repeatable; default: all four)."),
+    ] = None,
+    consumer: Annotated[str | None, typer.Option(help="Only this consumer's.")] = None,
+    redrive: Annotated[
+        int | None,
+        typer.Option(help="Republish the dead letter of this id (with one --service)."),
+    ] = None,
+    redrive_waiting: Annotated[
+        bool,
+        typer.Option(
+            "--redrive-waiting", help="Republish every one waiting, once its cause is fixed."
+        ),
+    ] = False,
+    token: Annotated[
+        str,
+        typer.Option(envvar="LVYUE_SRE_TOKEN", help="A bearer token with the sre role."),
+    ] = runtime.DEV_TOKENS["sre"][0],
+    operator: Annotated[
+        str | None,
+        typer.Option(envvar="USER", help="Who acts (X-Operator, kept with each redrive)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Where the services listen.")] = "127.0.0.1",
+    base_port: Annotated[
+        int | None, typer.Option(help="First service port (default: 8101, 8102, ...).")
+    ] = None,
+) -> None:
+    """Messages the consumers parked after their last attempt, and republishing them.
+
+    Lists those waiting; `--redrive ID --service S` republishes one, `--redrive-waiting` all
+    (fix the cause first: the consumer that parked one takes it again, and parks it anew if it
+    fails again; consumers that took it before skip it by its event id).
+    """
+    from rich.console import Console
+
+    from lvyue.cli import dead_letters as letters
+
+    console = Console()
+    desk = letters.Desk(host, base_port, token, operator)
+    try:
+        services_chosen = letters.service_names(service or [])
+        if redrive is not None:
+            if len(services_chosen) != 1:
+                raise typer.BadParameter("--redrive needs one --service", param_hint="--redrive")
+            with desk.client() as client:
+                answer = letters.redrive(client, desk.url(services_chosen[0]), redrive)
+            state = "republished" if answer["republished"] else "already republished"
+            console.print(f"{services_chosen[0]} #{redrive}: {state}")
+        elif redrive_waiting:
+            sent = letters.redrive_waiting(desk, services_chosen, consumer, console)
+            console.print(f"{sent} republished")
+        else:
+            letters.listing(desk, services_chosen, consumer, console)
+    except (letters.DeadLetterError, httpx.HTTPError) as exc:
+        console.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
 
 
 @app.command()
