@@ -7,9 +7,10 @@ Only SRE's token may list or redrive."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,10 +22,13 @@ from lvyue.cli import dead_letters as letters
 from lvyue.cli.embedded import EmbeddedBroker, free_port
 from lvyue.common.app import create_app
 from lvyue.common.consumer import Subscription
+from lvyue.common.db import make_engine, make_session_factory
 from lvyue.common.events import Envelope, new_event
 from lvyue.common.events.codec import to_kafka
 from lvyue.common.kafka import make_producer
+from lvyue.common.replay import record_subscriptions, replay_unconsumed
 from lvyue.common.settings import Environment, KernelSettings
+from lvyue.common.tables import dead_letters, outbox
 from lvyue.common.uow import UnitOfWork
 from tests.support.apps import serve
 from tests.support.events import PING, Ping
@@ -224,3 +228,52 @@ def test_an_unknown_service_is_named_with_the_known_ones() -> None:
     with pytest.raises(letters.DeadLetterError, match=r"unknown service shop .one of order-review"):
         letters.service_names(["shop"])
     assert letters.service_names([]) == ["order-review", "inventory", "fulfilment", "aftersales"]
+
+
+@pytest.mark.parametrize("redriven", [False, True], ids=["parked", "parked then redriven"])
+async def test_after_a_lost_broker_a_redriven_dead_letter_not_yet_consumed_is_replayed(
+    order_review_db: str, redriven: bool
+) -> None:
+    """A parked event counts as processed for the replay; once republished it is in flight
+    again (its copy was on the lost broker too) until the consumer's inbox has it."""
+    lost_broker_started_at = datetime.now(UTC) - timedelta(minutes=5)
+    event_id = uuid.uuid4()
+    engine = make_engine(order_review_db, pool_size=1, max_overflow=0)
+    try:
+        await record_subscriptions(make_session_factory(engine), "redrive-test", [PING.topic])
+        async with engine.begin() as conn:
+            now = datetime.now(UTC)
+            await conn.execute(
+                outbox.insert().values(
+                    event_id=event_id,
+                    topic=PING.topic,
+                    key="order-1",
+                    event_type="lvyue.test.ping",
+                    source="/t",
+                    dataschema="urn:t",
+                    occurred_at=now,
+                    payload={"n": 1},
+                    sent_at=now,
+                    first_sent_at=now,
+                )
+            )
+            await conn.execute(
+                dead_letters.insert().values(
+                    consumer="redrive-test",
+                    topic=PING.topic,
+                    partition=0,
+                    offset=0,
+                    event_id=str(event_id),
+                    error="boom",
+                    attempts=2,
+                    headers={},
+                    value=b"{}",
+                    redriven_at=now if redriven else None,
+                )
+            )
+    finally:
+        await engine.dispose()
+    replayed = await replay_unconsumed(
+        {"db": order_review_db}, lost_broker_started_at=lost_broker_started_at
+    )
+    assert replayed["db"].requeued == (1 if redriven else 0)

@@ -131,14 +131,18 @@ async def _unconsumed(
 
 
 async def _processed(engine: AsyncEngine, consumer: str, event_ids: list[str]) -> set[str]:
-    """The ids among `event_ids` this consumer handled or parked as a dead letter."""
+    """The ids among `event_ids` this consumer handled or parked as a dead letter. Not one it
+    parked and an operator republished since: that copy went to the lost broker too, so until
+    the inbox has it, it is in flight."""
     # Array parameters, not one parameter per id: asyncpg takes at most 32767.
     query = union(
         select(inbox.c.event_id).where(
             inbox.c.consumer == consumer, any_of(inbox.c.event_id, event_ids)
         ),
         select(dead_letters.c.event_id).where(
-            dead_letters.c.consumer == consumer, any_of(dead_letters.c.event_id, event_ids)
+            dead_letters.c.consumer == consumer,
+            any_of(dead_letters.c.event_id, event_ids),
+            dead_letters.c.redriven_at.is_(None),
         ),
     )
     async with engine.connect() as conn:
