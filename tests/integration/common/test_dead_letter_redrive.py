@@ -7,6 +7,7 @@ Only SRE's token may list or redrive."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from rich.console import Console
 
 from lvyue.cli import dead_letters as letters
@@ -30,6 +32,8 @@ from lvyue.common.replay import record_subscriptions, replay_unconsumed
 from lvyue.common.settings import Environment, KernelSettings
 from lvyue.common.tables import dead_letters, outbox
 from lvyue.common.uow import UnitOfWork
+from lvyue.console.main import build_app as build_console
+from lvyue.console.settings import ConsoleSettings
 from tests.support.apps import serve
 from tests.support.events import PING, Ping
 from tests.support.kafka import read_topic
@@ -37,6 +41,7 @@ from tests.support.metrics import metric
 from tests.support.polling import eventually
 
 SRE = {"Authorization": "Bearer sre-token", "X-Operator": "sre-wu"}
+CLOSED = "http://127.0.0.1:9"  # discard: nothing listens
 OPS = {"Authorization": "Bearer ops-token"}
 
 
@@ -277,3 +282,68 @@ async def test_after_a_lost_broker_a_redriven_dead_letter_not_yet_consumed_is_re
         {"db": order_review_db}, lost_broker_started_at=lost_broker_started_at
     )
     assert replayed["db"].requeued == (1 if redriven else 0)
+
+
+def _through_the_console(service_url: str) -> tuple[str, int, str]:
+    """An SRE signs in to the console, opens the dead letters page and redrives the one
+    shown: the page, the redrive's status and where it leads."""
+    settings = ConsoleSettings.model_validate(
+        {
+            "env": Environment.DEV,
+            "api_tokens": {"sre": ["sre-token"], "ops": ["ops-token"]},
+            "order_review_url": service_url,
+            "inventory_url": CLOSED,
+            "fulfilment_url": CLOSED,
+            "aftersales_url": CLOSED,
+            "upstream_timeout_s": 5.0,
+        }
+    )
+    with TestClient(build_console(settings), base_url="http://127.0.0.1") as console:
+        csrf = _csrf(console.get("/sign-in").text)
+        console.post(
+            "/sign-in",
+            data={"csrf_token": csrf, "token": "sre-token", "operator": "sre-wu"},
+            follow_redirects=False,
+        )
+        page = console.get("/dead-letters", headers={"Accept-Language": "en"}).text
+        [(service, letter_id)] = re.findall(r'data-dead-letter="([a-z-]+)/(\d+)"', page)
+        redriven = console.post(
+            f"/dead-letters/{service}/{letter_id}/redrive",
+            data={"csrf_token": _csrf(page)},
+            follow_redirects=False,
+        )
+        return page, redriven.status_code, redriven.headers.get("location", "")
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', html)
+    assert found is not None, html[:500]
+    return found.group(1)
+
+
+async def test_an_sre_redrives_a_dead_letter_from_the_console(served: Served) -> None:
+    client, pings, settings = served.client, served.pings, served.settings
+    await _publish(settings, 5)
+    await eventually(
+        lambda: _letters(client, redriven="false"), lambda p: p["total"] == 1, timeout_s=30
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(served.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _started(server), bool, timeout_s=10)
+        pings.broken = False
+        page, status, location = await asyncio.to_thread(
+            _through_the_console, f"http://127.0.0.1:{port}"
+        )
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 10)
+    assert "cannot handle ping 5 yet" in page
+    assert "inventory did not answer" in page  # the others are down: said, not hidden
+    assert (status, location) == (303, "/dead-letters?done=1")
+    await eventually(pings.taken, lambda h: h == [5], timeout_s=30)
+    [letter] = (await _letters(client))["items"]
+    assert letter["redriven_by"] == "sre-wu"  # the staff member signed in

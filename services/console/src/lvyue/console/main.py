@@ -21,7 +21,7 @@ from lvyue.common.body_limit import bound_bodies
 from lvyue.common.http import RequestContextMiddleware
 from lvyue.common.loop_watchdog import loop_watchdog
 from lvyue.common.security import TokenRegistry
-from lvyue.console.api import auth, board, cases, picklist, queue
+from lvyue.console.api import auth, board, cases, dead_letters, picklist, queue
 from lvyue.console.api.deps import ConsoleState, CsrfFailed, Forbidden, SignInRequired, get_page
 from lvyue.console.api.session import Csrf
 from lvyue.console.settings import ConsoleSettings
@@ -76,7 +76,7 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health)
-    for module in (auth, queue, picklist, cases, board):
+    for module in (auth, queue, picklist, cases, board, dead_letters):
         app.include_router(module.router)
     _install_error_pages(app)
     return app

@@ -32,6 +32,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/pick-list", "pick_list", frozenset({Role.WAREHOUSE, Role.OPS})),
     ("/cases", "cases", frozenset({Role.WAREHOUSE, Role.OPS})),
     ("/board", "sla_board", frozenset({Role.OPS, Role.WAREHOUSE, Role.SRE})),
+    ("/dead-letters", "dead_letters", frozenset({Role.SRE})),
 )
 
 
@@ -203,4 +204,5 @@ Ops = Annotated[Page, Depends(require(Role.OPS))]
 WarehouseLead = Annotated[Page, Depends(require(Role.WAREHOUSE, Role.OPS))]
 CaseWorker = WarehouseLead  # agents answer cases; the warehouse records what came back
 Viewer = Annotated[Page, Depends(require(Role.OPS, Role.WAREHOUSE, Role.SRE))]
+Sre = Annotated[Page, Depends(require(Role.SRE))]
 Form = Mapping[str, str]
