@@ -10,6 +10,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -186,19 +187,9 @@ async def test_lvyue_dead_letters_lists_and_redrives_every_waiting_one_over_http
 ) -> None:
     """The command's own functions against the app served on loopback (as `lvyue run` serves
     order-review, whose port the desk finds from --base-port)."""
-    client, pings, settings = served.client, served.pings, served.settings
-    for n in (1, 2, 3):
-        await _publish(settings, n)
-    await eventually(
-        lambda: _letters(client, redriven="false"), lambda p: p["total"] == 3, timeout_s=30
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(served.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: _started(server), bool, timeout_s=10)
+    pings = served.pings
+    await _parked(served, 1, 2, 3)
+    async with on_loopback(served.app) as port:
         desk = letters.Desk("127.0.0.1", port, "sre-token", "sre-wu")
         console = Console(width=200, record=True)
         shown = await asyncio.to_thread(letters.listing, desk, ["order-review"], None, console)
@@ -218,11 +209,35 @@ async def test_lvyue_dead_letters_lists_and_redrives_every_waiting_one_over_http
         refused = letters.Desk("127.0.0.1", port, "ops-token", None)
         with pytest.raises(letters.DeadLetterError, match="403"):
             await asyncio.to_thread(letters.listing, refused, ["order-review"], None, console)
+    await asyncio.sleep(1.0)
+    assert sorted(pings.handled) == [1, 2, 3]  # each once
+
+
+async def _parked(served: Served, *ns: int) -> None:
+    """Pings published while the handler fails, each parked."""
+    for n in ns:
+        await _publish(served.settings, n)
+    await eventually(
+        lambda: _letters(served.client, redriven="false"),
+        lambda p: p["total"] == len(ns),
+        timeout_s=30,
+    )
+
+
+@asynccontextmanager
+async def on_loopback(app: Any) -> AsyncIterator[int]:
+    """The app (its lifespan already running) also served over HTTP on a loopback port."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _started(server), bool, timeout_s=10)
+        yield port
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, 10)
-    await asyncio.sleep(1.0)
-    assert sorted(pings.handled) == [1, 2, 3]  # each once
 
 
 async def _started(server: uvicorn.Server) -> bool:
@@ -322,25 +337,13 @@ def _csrf(html: str) -> str:
 
 
 async def test_an_sre_redrives_a_dead_letter_from_the_console(served: Served) -> None:
-    client, pings, settings = served.client, served.pings, served.settings
-    await _publish(settings, 5)
-    await eventually(
-        lambda: _letters(client, redriven="false"), lambda p: p["total"] == 1, timeout_s=30
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(served.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: _started(server), bool, timeout_s=10)
+    client, pings = served.client, served.pings
+    await _parked(served, 5)
+    async with on_loopback(served.app) as port:
         pings.broken = False
         page, status, location = await asyncio.to_thread(
             _through_the_console, f"http://127.0.0.1:{port}"
         )
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
     assert "cannot handle ping 5 yet" in page
     assert "inventory did not answer" in page  # the others are down: said, not hidden
     assert (status, location) == (303, "/dead-letters?done=1")
