@@ -84,8 +84,9 @@ def listing(desk: Desk, services: Sequence[str], consumer: str | None, console: 
                 table.add_row(
                     service, str(letter["id"]), letter["consumer"],
                     f"{letter['topic']}/{letter['partition']}/{letter['offset']}",
-                    letter["event_type"] or "(unreadable)", letter["error"][:160],
-                    letter["created_at"],
+                    letter["event_type"] or "(unreadable)",
+                    (letter["error"].splitlines() or [""])[0][:160],  # the gist; all in the API
+                    letter["created_at"][:19].replace("T", " "),
                 )  # fmt: skip
     console.print(table if count else "no dead letter is waiting")
     return count

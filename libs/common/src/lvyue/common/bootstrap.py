@@ -273,7 +273,11 @@ def _run_tasks(kernel: Kernel, background: Sequence[BackgroundJob]) -> None:
             start(scan(kernel.scanner, stop), scan.__name__)
     if kernel.consumer is not None:
         start(kernel.consumer.run(stop), "consumer")
-        waiting = every(settings.deadline_gauge_interval_s, _count_dead_letters_waiting)
+        waiting = every(
+            settings.deadline_gauge_interval_s,
+            _count_dead_letters_waiting,
+            name="count_dead_letters_waiting",
+        )
         start(waiting(kernel, stop), "dead-letters-waiting")
     for job in background if settings.background_jobs_enabled else ():
         start(job(kernel, stop), job.__name__)
