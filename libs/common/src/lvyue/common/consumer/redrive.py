@@ -26,9 +26,9 @@ from lvyue.common.consumer.dead_letters import (
     lock_dead_letter,
     mark_redriven,
 )
-from lvyue.common.consumer.metrics import DEAD_LETTERS_WAITING
 
 log = structlog.get_logger(__name__)
+PUBLISH_TIMEOUT_S = 10.0  # an operator waits on the answer: a broker away is a 503, not a hang
 
 REDRIVEN = Counter(
     "lvyue_consumer_dead_letters_redriven_total",
@@ -62,12 +62,11 @@ async def redrive(kernel: Kernel, letter_id: int, *, by: str | None) -> Redrive 
                 headers=kafka_headers(row.headers),
                 partition=row.partition,
             ),
-            kernel.settings.readiness_probe_timeout_s * 5,
+            PUBLISH_TIMEOUT_S,
         )
         letter = await mark_redriven(uow.session, letter_id, at=uow.clock.now(), by=by)
         await uow.commit()
-    REDRIVEN.labels(row.consumer).inc()
-    DEAD_LETTERS_WAITING.labels(row.consumer).dec()  # until the next count says otherwise
+    REDRIVEN.labels(row.consumer).inc()  # the waiting gauge follows at its next count
     log.info(
         "dead_letter_redriven", dead_letter=letter_id, consumer=row.consumer, topic=row.topic,
         partition=row.partition, offset=row.offset, event_id=row.event_id, by=by,
