@@ -253,8 +253,15 @@ async def test_a_token_without_the_role_is_refused_and_the_sla_board_reads_for_a
     await expect(page.locator('tr[data-sla="review_by_0900"]')).to_be_visible()
     await expect(page.get_by_text(re.compile(r"^Figures as of \d\d:\d\d:\d\d;"))).to_be_visible()
     nav = page.locator("header nav")
-    await expect(nav.get_by_role("link")).to_have_text(["SLA board"])  # only what sre may open
+    # only what sre may open
+    await expect(nav.get_by_role("link")).to_have_text(["SLA board", "Dead letters"])
     await _shot(page, "sla-board")
+
+    await nav.get_by_role("link", name="Dead letters").click()
+    await expect(page.locator("h1")).to_have_text("Dead letters")
+    await expect(page.get_by_text("Nothing here.")).to_be_visible()  # every service answered
+    await expect(page.locator('[role="alert"]')).to_have_count(0)
+    await _shot(page, "dead-letters")
 
     response = await page.goto(f"{stack.console}/queue")
     assert response is not None
