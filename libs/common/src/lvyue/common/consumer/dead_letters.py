@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import Row, Select, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.events import Envelope
-from lvyue.common.paging import Paging, fetch_page
+from lvyue.common.paging import Paging, equal, fetch_page, filtered
 from lvyue.common.tables import dead_letters
 from lvyue.common.uow import UnitOfWork
 
@@ -124,15 +124,15 @@ def dead_letters_query(*, consumer: str | None, redriven: bool | None) -> Select
     """The parked messages, filtered: every column but the message's value, and its size."""
     columns = [c for c in dead_letters.c if c.name != "value"]
     query = select(*columns, func.octet_length(dead_letters.c.value).label("value_bytes"))
-    if consumer is not None:
-        query = query.where(dead_letters.c.consumer == consumer)
-    if redriven is not None:
-        query = query.where(
-            dead_letters.c.redriven_at.is_not(None)
-            if redriven
-            else dead_letters.c.redriven_at.is_(None)
-        )
-    return query
+    return filtered(query, equal(dead_letters.c.consumer, consumer), _redriven(redriven))
+
+
+def _redriven(wanted: bool | None) -> ColumnElement[bool] | None:
+    """The filter on whether a dead letter was republished, or None (no filter)."""
+    if wanted is None:
+        return None
+    column = dead_letters.c.redriven_at
+    return column.is_not(None) if wanted else column.is_(None)
 
 
 async def list_dead_letters(
