@@ -34,6 +34,7 @@ from lvyue.common.consumer.subscriptions import Handler, RetryPolicy, Subscripti
 from lvyue.common.events import Envelope, dead_letter_topic
 from lvyue.common.events.codec import MalformedEvent, from_kafka
 from lvyue.common.kafka import evict_previous_members
+from lvyue.common.logging import mask_text
 from lvyue.common.nudge import is_nudge
 from lvyue.common.uow import UnitOfWorkFactory
 
@@ -317,7 +318,8 @@ class ConsumerRunner:
         error: str,
         attempts: int,
     ) -> None:
-        error = storable_text(error)
+        # Errors echo what they failed on (a pydantic input, a receiver): SREs read them.
+        error = storable_text(mask_text(error))
         headers = dead_letter_headers(message, consumer=self.name, error=error, attempts=attempts)
         async with self._uow_factory() as uow:
             await record_dead_letter(
