@@ -7,6 +7,7 @@ Only SRE's token may list or redrive."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from rich.console import Console
+from sqlalchemy import func, select, update
 
 from lvyue.cli import dead_letters as letters
 from lvyue.cli.embedded import EmbeddedBroker, free_port
@@ -197,20 +199,74 @@ async def test_lvyue_dead_letters_lists_and_redrives_every_waiting_one_over_http
         assert "cannot handle ping" in console.export_text()
         pings.broken = False
         sent = await asyncio.to_thread(
-            letters.redrive_waiting, desk, ["order-review"], None, console
-        )
-        assert sent == 3
+            functools.partial(letters.redrive_waiting, force=False),
+            desk, ["order-review"], None, console,
+        )  # fmt: skip
+        assert sent == letters.Redriven(sent=3, refused=0)
         assert console.export_text().count(": republished") == 3
         await eventually(pings.taken, lambda h: sorted(h) == [1, 2, 3], timeout_s=30)
         again = await asyncio.to_thread(
-            letters.redrive_waiting, desk, ["order-review"], None, console
-        )
-        assert again == 0  # none waiting: nothing sent
+            functools.partial(letters.redrive_waiting, force=False),
+            desk, ["order-review"], None, console,
+        )  # fmt: skip
+        assert again == letters.Redriven(sent=0, refused=0)  # none waiting: nothing sent
         refused = letters.Desk("127.0.0.1", port, "ops-token", None)
         with pytest.raises(letters.DeadLetterError, match="403"):
             await asyncio.to_thread(letters.listing, refused, ["order-review"], None, console)
     await asyncio.sleep(1.0)
     assert sorted(pings.handled) == [1, 2, 3]  # each once
+
+
+async def test_a_dead_letter_older_than_the_inboxes_remember_is_redriven_only_when_forced(
+    served: Served,
+) -> None:
+    """Parked 14 days ago with the default retention (inboxes keep 14 days, so 13 are safe):
+    the consumers that took its event then have forgotten it and would apply it again."""
+    client, pings = served.client, served.pings
+    await _parked(served, 4, 5)
+    engine = make_engine(served.settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            old = (
+                await conn.execute(
+                    update(dead_letters)
+                    .where(
+                        dead_letters.c.id == select(func.min(dead_letters.c.id)).scalar_subquery()
+                    )
+                    .values(created_at=func.now() - timedelta(days=14))
+                    .returning(dead_letters.c.id)
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    pings.broken = False
+
+    refused = await client.post(f"/dead-letters/{old}/redrive", headers=SRE)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (
+        f"dead letter {old} was parked 14 days ago; consumers remember the events they took for "
+        "LVYUE_INBOX_RETENTION_DAYS, so a redrive is safe for 13 days: those that took this "
+        "event would apply it again. Republish it with force=true only if applying it twice "
+        "does no harm"
+    )
+    assert (await _letters(client, redriven="false"))["total"] == 2  # nothing marked
+
+    async with on_loopback(served.app) as port:  # the command goes on past the refused one
+        desk = letters.Desk("127.0.0.1", port, "sre-token", "sre-wu")
+        console = Console(width=1000, record=True)
+        done = await asyncio.to_thread(
+            functools.partial(letters.redrive_waiting, force=False),
+            desk, ["order-review"], None, console,
+        )  # fmt: skip
+        assert done == letters.Redriven(sent=1, refused=1)
+        [line] = [ln for ln in console.export_text().splitlines() if ": refused, " in ln]
+        assert line.startswith(f"order-review #{old} "), line
+    await eventually(pings.taken, lambda h: len(h) == 1, timeout_s=30)
+
+    forced = await client.post(f"/dead-letters/{old}/redrive?force=true", headers=SRE)
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["republished"] is True
+    await eventually(pings.taken, lambda h: sorted(h) == [4, 5], timeout_s=30)
 
 
 async def _parked(served: Served, *ns: int) -> None:

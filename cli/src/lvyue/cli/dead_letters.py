@@ -21,6 +21,16 @@ PAGE = 100
 class DeadLetterError(Exception):
     """A service answered what the command cannot go on with (its status and detail)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Redriven:
+    sent: int
+    refused: int  # parked longer ago than the inboxes remember, and not forced
+
 
 @dataclass(frozen=True)
 class Desk:
@@ -48,7 +58,9 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        raise DeadLetterError(f"{response.request.url}: {response.status_code} {detail}")
+        raise DeadLetterError(
+            f"{response.request.url}: {response.status_code} {detail}", response.status_code
+        )
     body: dict[str, Any] = response.json()
     return body
 
@@ -67,8 +79,9 @@ def waiting(client: httpx.Client, url: str, consumer: str | None) -> Iterator[di
             return
 
 
-def redrive(client: httpx.Client, url: str, letter_id: int) -> dict[str, Any]:
-    return _answer(client.post(f"{url}/dead-letters/{letter_id}/redrive"))
+def redrive(client: httpx.Client, url: str, letter_id: int, *, force: bool) -> dict[str, Any]:
+    params = {"force": "true"} if force else {}
+    return _answer(client.post(f"{url}/dead-letters/{letter_id}/redrive", params=params))
 
 
 def listing(desk: Desk, services: Sequence[str], consumer: str | None, console: Console) -> int:
@@ -93,24 +106,33 @@ def listing(desk: Desk, services: Sequence[str], consumer: str | None, console: 
 
 
 def redrive_waiting(
-    desk: Desk, services: Sequence[str], consumer: str | None, console: Console
-) -> int:
-    """Republishes every waiting dead letter of `services`, one line each; how many. Those
-    parked again while this runs (the cause still there) are new rows: left for the next run."""
-    sent = 0
+    desk: Desk, services: Sequence[str], consumer: str | None, console: Console, *, force: bool
+) -> Redriven:
+    """Republishes every waiting dead letter of `services`, one line each. Those parked again
+    while this runs (the cause still there) are new rows: left for the next run. One parked
+    too long ago is refused (unless `force`) and the others go on."""
+    sent = refused = 0
     with desk.client() as client:
         for service in services:
             url = desk.url(service)
             # Listed first, then redriven: each redrive takes its row out of the waiting list.
             for letter in list(waiting(client, url, consumer)):
-                answer = redrive(client, url, letter["id"])
-                sent += answer["republished"]
-                console.print(
+                where = (
                     f"{service} #{letter['id']} {letter['topic']}/{letter['partition']}/"
-                    f"{letter['offset']}: "
-                    + ("republished" if answer["republished"] else "already republished")
+                    f"{letter['offset']}"
                 )
-    return sent
+                try:
+                    answer = redrive(client, url, letter["id"], force=force)
+                except DeadLetterError as exc:
+                    if exc.status != 409:
+                        raise
+                    refused += 1
+                    console.print(f"{where}: refused, {exc}")
+                    continue
+                sent += answer["republished"]
+                state = "republished" if answer["republished"] else "already republished"
+                console.print(f"{where}: {state}")
+    return Redriven(sent, refused)
 
 
 def service_names(chosen: Sequence[str]) -> list[str]:

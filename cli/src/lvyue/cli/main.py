@@ -268,6 +268,15 @@ def dead_letters(
             "--redrive-waiting", help="Republish every one waiting, once its cause is fixed."
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Republish even dead letters parked longer ago than the consumers' inboxes "
+            "remember (LVYUE_INBOX_RETENTION_DAYS less a day): those that took the event then "
+            "apply it again.",
+        ),
+    ] = False,
     token: Annotated[
         str,
         typer.Option(envvar="LVYUE_SRE_TOKEN", help="A bearer token with the sre role."),
@@ -299,12 +308,15 @@ def dead_letters(
             if len(services_chosen) != 1:
                 raise typer.BadParameter("--redrive needs one --service", param_hint="--redrive")
             with desk.client() as client:
-                answer = letters.redrive(client, desk.url(services_chosen[0]), redrive)
+                answer = letters.redrive(client, desk.url(services_chosen[0]), redrive, force=force)
             state = "republished" if answer["republished"] else "already republished"
             console.print(f"{services_chosen[0]} #{redrive}: {state}")
         elif redrive_waiting:
-            sent = letters.redrive_waiting(desk, services_chosen, consumer, console)
-            console.print(f"{sent} republished")
+            done = letters.redrive_waiting(desk, services_chosen, consumer, console, force=force)
+            console.print(f"{done.sent} republished")
+            if done.refused:
+                console.print(f"[bold red]{done.refused} refused as too old (see --force)[/]")
+                raise typer.Exit(1)
         else:
             letters.listing(desk, services_chosen, consumer, console)
     except (letters.DeadLetterError, httpx.HTTPError) as exc:

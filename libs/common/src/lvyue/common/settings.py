@@ -280,6 +280,33 @@ class KernelSettings(BaseSettings):
         description="An open deadline is at risk past this share of its time.",
     )
 
+    outbox_retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Outbox rows are deleted this long after they were sent (Kafka's default log "
+        "retention: an event no consumer took in this long is gone from the broker too); unsent "
+        "ones are kept.",
+    )
+    inbox_retention_days: float = Field(
+        default=14.0,
+        gt=0,
+        description="Inbox rows (the event ids a consumer processed) are kept this long: a "
+        "redelivery, a replay or a redrive within it is known as a duplicate. At least a day "
+        "more than the outbox's.",
+    )
+    dead_letter_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Dead letters already republished are deleted this long after they were "
+        "parked; those still waiting are kept until they are republished.",
+    )
+    retention_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often the kernel's tables are pruned."
+    )
+    retention_batch_size: int = Field(
+        default=5000, ge=1, description="Rows one prune statement deletes at most."
+    )
+
     api_tokens: dict[str, list[SecretStr]] = Field(
         default_factory=dict,
         description='Bearer tokens per role, JSON: {"ops": ["..."], "warehouse": ["..."]}.',
@@ -355,6 +382,17 @@ class KernelSettings(BaseSettings):
         if self.clock_start is None or self.clock_anchor is None:
             return SystemClock()
         return SimulatedClock(self.clock_start, anchor=self.clock_anchor, speed=self.clock_speed)
+
+    @model_validator(mode="after")
+    def _check_retention(self) -> Self:
+        # A replay or a redrive asks the inboxes about the events still in the outbox.
+        if self.inbox_retention_days < self.outbox_retention_days + 1:
+            raise ValueError(
+                f"LVYUE_INBOX_RETENTION_DAYS ({self.inbox_retention_days:g}) must be at least a "
+                f"day more than LVYUE_OUTBOX_RETENTION_DAYS ({self.outbox_retention_days:g}): "
+                "an event still in the outbox must be known to the inboxes that took it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> Self:

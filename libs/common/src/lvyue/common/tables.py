@@ -70,6 +70,7 @@ inbox = Table(
     Column("event_id", Text, nullable=False),
     Column("processed_at", TZ, nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("consumer", "event_id"),
+    Index("ix_inbox_processed_at", "processed_at"),  # pruning takes the oldest (retention.py)
 )
 
 # Which topics each consumer of this database reads (its inbox name): a replay after a lost

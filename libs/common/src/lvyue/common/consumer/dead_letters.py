@@ -144,9 +144,11 @@ async def list_dead_letters(
 
 
 async def lock_dead_letter(session: AsyncSession, letter_id: int) -> Row[Any] | None:
-    """The parked message, value included, locked until the transaction ends (one redrive at
+    """The parked message, value included, and how long ago it was parked (`parked_for`, by
+    the database's clock, which stamped it), locked until the transaction ends (one redrive at
     a time)."""
-    query = select(dead_letters).where(dead_letters.c.id == letter_id).with_for_update()
+    parked_for = (func.now() - dead_letters.c.created_at).label("parked_for")
+    query = select(dead_letters, parked_for).where(dead_letters.c.id == letter_id).with_for_update()
     row: Row[Any] | None = (await session.execute(query)).one_or_none()
     return row
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from lvyue.common.consumer.dead_letters import list_dead_letters
-from lvyue.common.consumer.redrive import redrive
+from lvyue.common.consumer.redrive import ForgottenByConsumers, redrive
 from lvyue.common.openapi import examples, page_of, problem_responses
 from lvyue.common.operator_header import OperatorName
 from lvyue.common.paging import Page
@@ -114,22 +114,38 @@ async def get_dead_letters(
     responses=problem_responses(
         404,
         described={
+            409: "Parked longer ago than the consumers' inboxes remember (the inbox retention "
+            "less a day): nothing was republished; ask again with force=true only if applying "
+            "its event twice does no harm.",
             503: "PostgreSQL or the broker cannot be reached: nothing was republished; retry "
-            "after Retry-After seconds."
+            "after Retry-After seconds.",
         },
     ),
 )
 async def post_redrive(
-    request: Request, letter_id: LetterId, _: Sre, by: OperatorName
+    request: Request,
+    letter_id: LetterId,
+    _: Sre,
+    by: OperatorName,
+    force: Annotated[
+        bool,
+        Query(
+            description="Republish even a dead letter parked longer ago than the consumers' "
+            "inboxes remember; those that took its event then would apply it again."
+        ),
+    ] = False,
 ) -> RedriveRead | JSONResponse:
     """Republishes the parked message to the topic and partition it came from, as it came
-    (value, key, headers), and records when and by whom (X-Operator). Fix its cause first: the
-    consumer that parked it takes it again (and parks it anew if it fails again); consumers that
-    took it before skip it by its event id. Idempotent: a dead letter already republished is
-    answered as it stands, `republished: false`, and nothing is sent."""
+        (value, key, headers), and records when and by whom (X-Operator). Fix its cause first: the
+        consumer that parked it takes it again (and parks it anew if it fails again); consumers that
+        took it before skip it by its event id, for as long as their inboxes remember it (409 after
+    that, unless `force`). Idempotent: a dead letter already republished is
+        answered as it stands, `republished: false`, and nothing is sent."""
     kernel = request.app.state.kernel
     try:
-        done = await redrive(kernel, letter_id, by=by)
+        done = await redrive(kernel, letter_id, by=by, force=force)
+    except ForgottenByConsumers as exc:
+        return problem(409, str(exc))
     except (KafkaError, TimeoutError) as exc:
         return problem(
             503,

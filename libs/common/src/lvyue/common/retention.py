@@ -1,0 +1,136 @@
+"""Retention of the kernel's bookkeeping: sent outbox rows, inbox rows and republished dead
+letters are deleted once nothing needs them, so a service's database does not grow by every
+event it ever published or took.
+
+What each is kept for, and so for how long (the ages are the database's clock, which stamped
+the rows, never a drill's simulated one):
+- An outbox row, once sent, only for a replay into a broker that lost it (`replay.py`): kept
+  `outbox_retention_days` after it was sent, Kafka's default log retention. Unsent rows stay.
+- An inbox row, so that a redelivery, a replay or a redrive of its event is a no-op: kept
+  `inbox_retention_days`, at least a day longer than the outbox row (settings refuse less).
+  A replay asks the inboxes only about events still in the outbox, each taken after it was
+  sent, so the rows it asks about are still there.
+- A dead letter, while it waits; once republished, `dead_letter_retention_days` after it was
+  parked. A redrive of one older than the inboxes remember is refused (`redrive.py`).
+
+Each statement deletes at most `retention_batch_size` rows, the oldest first, in a transaction
+of its own: pruning a backlog never holds long locks, and the job goes on at once while a
+table still has a full batch to delete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from prometheus_client import Counter
+from sqlalchemy import Delete, delete, func, select, tuple_
+
+from lvyue.common.tables import dead_letters, inbox, outbox
+
+if TYPE_CHECKING:
+    from lvyue.common.bootstrap import Kernel
+    from lvyue.common.db import SessionFactory
+    from lvyue.common.settings import KernelSettings
+
+log = structlog.get_logger(__name__)
+
+PRUNED = Counter(
+    "lvyue_kernel_rows_pruned_total",
+    "Rows the kernel deleted once past their retention (outbox: sent; inbox; dead_letters: "
+    "republished)",
+    ["table"],
+)
+TABLES = (outbox, inbox, dead_letters)
+for _table in TABLES:
+    PRUNED.labels(_table.name)  # present at 0
+
+# What a redrive keeps clear of the inboxes' retention: the consumers that took an event did so
+# around when it was parked, give or take its retries and their lag.
+INBOX_MARGIN = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Retention:
+    outbox: timedelta
+    inbox: timedelta
+    dead_letters: timedelta
+    batch_size: int
+
+    @classmethod
+    def of(cls, settings: KernelSettings) -> Retention:
+        return cls(
+            outbox=timedelta(days=settings.outbox_retention_days),
+            inbox=timedelta(days=settings.inbox_retention_days),
+            dead_letters=timedelta(days=settings.dead_letter_retention_days),
+            batch_size=settings.retention_batch_size,
+        )
+
+    def redrivable_for(self) -> timedelta:
+        """How long after it was parked a dead letter may be republished: while the consumers
+        that took its event still have it in their inboxes."""
+        return self.inbox - INBOX_MARGIN
+
+
+def _prune_outbox(retention: Retention) -> Delete:
+    oldest = (
+        select(outbox.c.seq)
+        .where(outbox.c.sent_at < func.now() - retention.outbox)  # never an unsent row
+        .order_by(outbox.c.sent_at)
+        .limit(retention.batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    return delete(outbox).where(outbox.c.seq.in_(oldest.scalar_subquery()))
+
+
+def _prune_inbox(retention: Retention) -> Delete:
+    oldest = (
+        select(inbox.c.consumer, inbox.c.event_id)
+        .where(inbox.c.processed_at < func.now() - retention.inbox)
+        .order_by(inbox.c.processed_at)
+        .limit(retention.batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    return delete(inbox).where(tuple_(inbox.c.consumer, inbox.c.event_id).in_(oldest))
+
+
+def _prune_dead_letters(retention: Retention) -> Delete:
+    oldest = (
+        select(dead_letters.c.id)
+        .where(
+            dead_letters.c.redriven_at.is_not(None),  # one still waiting is kept
+            dead_letters.c.created_at < func.now() - retention.dead_letters,
+        )
+        .order_by(dead_letters.c.id)
+        .limit(retention.batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    return delete(dead_letters).where(dead_letters.c.id.in_(oldest.scalar_subquery()))
+
+
+async def prune(sessions: SessionFactory, retention: Retention) -> dict[str, int]:
+    """One batch from each table past its retention; the rows deleted, per table."""
+    deleted: dict[str, int] = {}
+    for table, statement in (
+        (outbox, _prune_outbox(retention)),
+        (inbox, _prune_inbox(retention)),
+        (dead_letters, _prune_dead_letters(retention)),
+    ):
+        async with sessions() as session, session.begin():
+            result = await (await session.connection()).execute(statement)
+        count = result.rowcount
+        deleted[table.name] = count
+        if count:
+            PRUNED.labels(table.name).inc(count)
+    if any(deleted.values()):
+        log.info("kernel_rows_pruned", **deleted)
+    return deleted
+
+
+async def prune_kernel_tables(kernel: Kernel) -> bool:
+    """The periodic job's step: True while a table had a full batch (more may be waiting)."""
+    retention = Retention.of(kernel.settings)
+    deleted = await prune(kernel.sessions, retention)
+    return any(count >= retention.batch_size for count in deleted.values())
