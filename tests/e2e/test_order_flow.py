@@ -11,7 +11,7 @@ from typing import Any
 
 from lvyue.cli.embedded import free_port, free_port_block
 from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
-from lvyue.cli.services import PORT_BLOCK
+from lvyue.cli.services import PORT_BLOCK, process_ports
 from tests.support.polling import eventually
 from tests.support.processes import (
     http,
@@ -74,5 +74,20 @@ async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: P
         )
         assert cancelled.status_code == 200, cancelled.text
         await eventually(lambda: reserved("TEA-LJ-250G"), lambda n: n == 0, timeout_s=30)
+
+        # The kernel's tables are pruned once per service: where its jobs run, not in
+        # order-review's API process.
+        for name, process_port in process_ports(port).items():
+            metrics = (await http("GET", f"http://127.0.0.1:{process_port}/metrics")).text
+            runs = _prune_runs(metrics)
+            assert (runs >= 1) if name != "order-review" else (runs == 0), (name, runs)
     finally:
         assert stop(run, signal.SIGINT, timeout_s=60) == 0, log.read_text()[-3000:]
+
+
+def _prune_runs(metrics: str) -> float:
+    """Successful runs of the pruning job in one process's /metrics."""
+    prefix = 'lvyue_job_runs_total{job_name="prune_kernel_tables",outcome="ok"} '
+    return sum(
+        float(ln.removeprefix(prefix)) for ln in metrics.splitlines() if ln.startswith(prefix)
+    )

@@ -27,11 +27,11 @@ async def test_a_failed_run_is_counted_and_logged_and_the_job_goes_on() -> None:
         if len(calls) == 1:
             raise RuntimeError("database hiccup")
 
-    before = metric("lvyue_job_runs_total", job="flaky_test_job", outcome="failed")
+    before = metric("lvyue_job_runs_total", job_name="flaky_test_job", outcome="failed")
     await _run(every(0.05, flaky, name="flaky_test_job"), 0.3)
     assert len(calls) >= 3
-    assert metric("lvyue_job_runs_total", job="flaky_test_job", outcome="failed") - before == 1
-    assert metric("lvyue_job_runs_total", job="flaky_test_job", outcome="ok") >= 2
+    assert metric("lvyue_job_runs_total", job_name="flaky_test_job", outcome="failed") - before == 1
+    assert metric("lvyue_job_runs_total", job_name="flaky_test_job", outcome="ok") >= 2
 
 
 async def test_drain_runs_again_at_once_while_there_is_more() -> None:

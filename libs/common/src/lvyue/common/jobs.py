@@ -21,8 +21,11 @@ from prometheus_client import Counter, Histogram
 
 log = structlog.get_logger(__name__)
 
-RUNS = Counter("lvyue_job_runs_total", "Runs of a periodic job", ["job", "outcome"])
-RUN_SECONDS = Histogram("lvyue_job_run_seconds", "Time one run of a periodic job took", ["job"])
+# `job_name`, not `job`: Prometheus's own `job` label (the scrape job) would rename it.
+RUNS = Counter("lvyue_job_runs_total", "Runs of a periodic job", ["job_name", "outcome"])
+RUN_SECONDS = Histogram(
+    "lvyue_job_run_seconds", "Time one run of a periodic job took", ["job_name"]
+)
 
 C = TypeVar("C")  # what a step is given: the service's Kernel, for a BackgroundJob
 
