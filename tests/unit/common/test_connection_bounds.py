@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from lvyue.common.app import server_config
 from lvyue.common.connections import BoundedH11Protocol, bounded_protocol
@@ -212,12 +213,19 @@ async def test_a_connection_over_the_limit_gets_503_and_the_others_are_served(
     ],
 )  # fmt: skip
 async def test_a_head_h11_cannot_read_is_answered_as_a_problem(
-    served: Served, head: bytes, status: int, detail: str
+    served: Served, head: bytes, status: int, detail: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = _refused("malformed")
     reader, writer = await _connect(served)
-    writer.write(head)
-    data = await _read_until_closed(reader)
+    with capture_logs() as logs:
+        writer.write(head)
+        data = await _read_until_closed(reader)
+    # logged once, with why and from whom, not as uvicorn's "Invalid HTTP request received."
+    [logged] = [entry for entry in logs if entry["event"] == "http_request_malformed"]
+    assert logged["status"] == status
+    assert re.fullmatch(detail, logged["detail"]), logged
+    assert logged["client"].startswith("127.0.0.1:"), logged
+    assert "Invalid HTTP request received." not in caplog.messages
     answer, _, body = data.partition(b"\r\n\r\n")
     assert answer.startswith(f"HTTP/1.1 {status} ".encode()), data[:200]
     assert b"content-type: application/problem+json" in answer

@@ -9,11 +9,13 @@ descriptors the service needs for PostgreSQL and the broker. The body's bounds a
 from __future__ import annotations
 
 import asyncio
+import logging
 from http import HTTPStatus
 from typing import Any
 
 import h11
 import orjson
+import structlog
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 from h11._util import Sentinel
 from prometheus_client import Counter
@@ -33,9 +35,26 @@ REFUSED = Counter(
 for _reason in ("head_timeout", "too_many", "malformed"):
     REFUSED.labels(_reason)
 
+log = structlog.get_logger(__name__)
+_UVICORN_GENERIC = "Invalid HTTP request received."
+
+
+class _WithoutUvicornsGenericRefusal(logging.Filter):
+    """uvicorn logs every malformed head as "Invalid HTTP request received.", which says
+    neither why nor from whom: the protocol logs `http_request_malformed` with both instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != _UVICORN_GENERIC
+
+
+_QUIET = _WithoutUvicornsGenericRefusal()
+
 
 def bounded_protocol(head_timeout_s: float, max_connections: int) -> type[H11Protocol]:
     """uvicorn's h11 protocol with these bounds (uvicorn's `http` setting takes the class)."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if _QUIET not in uvicorn_log.filters:
+        uvicorn_log.addFilter(_QUIET)
     return type(
         "BoundedH11Protocol",
         (BoundedH11Protocol,),
@@ -122,9 +141,12 @@ class BoundedH11Protocol(H11Protocol):
         refusal = getattr(self.conn, "refusal", None)
         status = refusal.error_status_hint if refusal is not None else 400
         if status == 431:
-            self._refuse(431, f"request head over {self.head_limit} bytes")
+            detail = f"request head over {self.head_limit} bytes"
         else:
-            self._refuse(400, f"malformed HTTP request: {refusal or msg}")
+            status, detail = 400, f"malformed HTTP request: {refusal or msg}"
+        host, port = self.client or ("?", 0)
+        log.warning("http_request_malformed", status=status, detail=detail, client=f"{host}:{port}")
+        self._refuse(status, detail)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
