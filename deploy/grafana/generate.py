@@ -515,6 +515,24 @@ def service_sections(job: str) -> list[Json]:
             (f"max by (consumer) (lvyue_consumer_dead_letters_waiting{{{j}}})", "{{consumer}}"),
             marks=steps((None, "green"), (1, "red")),
         ),
+        row("Periodic jobs and retention"),
+        timeseries(
+            "Failed job runs per hour",
+            (
+                per_hour(f'lvyue_job_runs_total{{{j}, outcome="failed"}}', "job_name"),
+                "{{job_name}}",
+            ),
+            bars=True,
+            marks=steps((None, "green"), (1, "orange")),
+            info="A job failing every run for two hours opens LvyueJobFailing.",
+        ),
+        timeseries(
+            "Kernel rows pruned per hour",
+            (per_hour(f"lvyue_kernel_rows_pruned_total{{{j}}}", "table"), "{{table}}"),
+            bars=True,
+            info="Sent outbox rows, inbox rows and republished dead letters past their "
+            "retention (LVYUE_*_RETENTION_DAYS).",
+        ),
     ]
 
 
