@@ -76,18 +76,21 @@ async def test_orders_flow_through_review_and_inventory_as_processes(tmp_path: P
         await eventually(lambda: reserved("TEA-LJ-250G"), lambda n: n == 0, timeout_s=30)
 
         # The kernel's tables are pruned once per service: where its jobs run, not in
-        # order-review's API process.
+        # order-review's API process; so are the webhook deliveries of the two that take them.
         for name, process_port in process_ports(port).items():
             metrics = (await http("GET", f"http://127.0.0.1:{process_port}/metrics")).text
-            runs = _prune_runs(metrics)
-            assert (runs >= 1) if name != "order-review" else (runs == 0), (name, runs)
+            kernel = _runs(metrics, "prune_kernel_tables")
+            assert (kernel >= 1) if name != "order-review" else (kernel == 0), (name, kernel)
+            deliveries = _runs(metrics, "prune_webhook_deliveries")
+            takes_webhooks = name in ("order-review consumers", "aftersales")
+            assert (deliveries >= 1) if takes_webhooks else (deliveries == 0), (name, deliveries)
     finally:
         assert stop(run, signal.SIGINT, timeout_s=60) == 0, log.read_text()[-3000:]
 
 
-def _prune_runs(metrics: str) -> float:
-    """Successful runs of the pruning job in one process's /metrics."""
-    prefix = 'lvyue_job_runs_total{job_name="prune_kernel_tables",outcome="ok"} '
+def _runs(metrics: str, job: str) -> float:
+    """Successful runs of a periodic job in one process's /metrics."""
+    prefix = f'lvyue_job_runs_total{{job_name="{job}",outcome="ok"}} '
     return sum(
         float(ln.removeprefix(prefix)) for ln in metrics.splitlines() if ln.startswith(prefix)
     )

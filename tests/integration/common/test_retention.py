@@ -4,8 +4,10 @@ row, a recent one or a dead letter still waiting; a backlog a batch at a time.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,10 +15,12 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lvyue.common.db import make_session_factory
-from lvyue.common.retention import Retention, prune
+from lvyue.common.retention import Retention, prune, webhook_deliveries_job
 from lvyue.common.settings import KernelSettings
 from lvyue.common.tables import dead_letters, inbox, outbox
+from lvyue.order_review.tables import orders, webhook_deliveries
 from tests.support.metrics import metric
+from tests.support.polling import eventually
 
 RETENTION = Retention(
     outbox=timedelta(days=7),
@@ -139,3 +143,47 @@ def test_the_inbox_must_outlast_the_outbox_by_a_day() -> None:
         KernelSettings(outbox_retention_days=7, inbox_retention_days=7.5)
     settings = KernelSettings(outbox_retention_days=3, inbox_retention_days=4)
     assert Retention.of(settings).redrivable_for() == timedelta(days=3)
+
+
+async def test_webhook_deliveries_past_their_retention_are_pruned_by_the_services_job(
+    engine: AsyncEngine,
+) -> None:
+    """order-review's deliveries (aftersales' are the same kernel table): one received 91 days
+    ago goes, one of 89 days stays, and the order either made stays."""
+    order_ids = []
+    async with engine.begin() as conn:
+        for days in (91, 89):
+            order_id = uuid.uuid4()
+            order_ids.append(order_id)
+            at = func.now() - timedelta(days=days)
+            await conn.execute(
+                insert(orders).values(
+                    id=order_id, platform="lvyue", shop_id="s", platform_order_id=f"P{days}",
+                    status="reviewed", urgent=False, promotion=False, paid_at=at,
+                    received_at=at, updated_at=at, order={},
+                )
+            )  # fmt: skip
+            await conn.execute(
+                insert(webhook_deliveries).values(
+                    platform="lvyue", delivery_id=f"received {days} days ago", order_id=order_id,
+                    received_at=at, body='{"receiver": "..."}',
+                )
+            )  # fmt: skip
+    settings = KernelSettings(webhook_delivery_retention_days=90, retention_batch_size=1)
+    job = webhook_deliveries_job(webhook_deliveries, settings)
+    before = metric("lvyue_kernel_rows_pruned_total", table="webhook_deliveries")
+    kernel = SimpleNamespace(sessions=make_session_factory(engine))
+    stop = asyncio.Event()
+    task = asyncio.create_task(job(kernel, stop))  # type: ignore[arg-type]
+    try:
+        await eventually(
+            lambda: _keys(engine, webhook_deliveries.c.delivery_id),
+            lambda kept: kept == ["received 89 days ago"],
+            timeout_s=10,
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert metric("lvyue_kernel_rows_pruned_total", table="webhook_deliveries") == before + 1
+    async with engine.connect() as conn:
+        assert len((await conn.execute(select(orders.c.id))).all()) == 2  # orders stay

@@ -12,6 +12,8 @@ the rows, never a drill's simulated one):
   sent, so the rows it asks about are still there.
 - A dead letter, while it waits; once republished, `dead_letter_retention_days` after it was
   parked. A redrive of one older than the inboxes remember is refused (`redrive.py`).
+- A webhook delivery (order-review's, aftersales'), `webhook_delivery_retention_days` after it
+  was received (`webhooks/deliveries.py`): the service adds `webhook_deliveries_job`.
 
 Each statement deletes at most `retention_batch_size` rows, the oldest first, in a transaction
 of its own: pruning a backlog never holds long locks, and the job goes on at once while a
@@ -26,12 +28,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import Delete, delete, func, select, tuple_
+from sqlalchemy import Delete, Table, delete, func, select, tuple_
 
+from lvyue.common.jobs import every
 from lvyue.common.tables import dead_letters, inbox, outbox
+from lvyue.common.webhooks.deliveries import prune_deliveries
 
 if TYPE_CHECKING:
-    from lvyue.common.bootstrap import Kernel
+    from lvyue.common.bootstrap import BackgroundJob, Kernel
     from lvyue.common.db import SessionFactory
     from lvyue.common.settings import KernelSettings
 
@@ -43,9 +47,8 @@ PRUNED = Counter(
     "republished)",
     ["table"],
 )
-TABLES = (outbox, inbox, dead_letters)
-for _table in TABLES:
-    PRUNED.labels(_table.name)  # present at 0
+for _table in ("outbox", "inbox", "dead_letters"):
+    PRUNED.labels(_table)  # present at 0
 
 # What a redrive keeps clear of the inboxes' retention: the consumers that took an event did so
 # around when it was parked, give or take its retries and their lag.
@@ -110,20 +113,22 @@ def _prune_dead_letters(retention: Retention) -> Delete:
     return delete(dead_letters).where(dead_letters.c.id.in_(oldest.scalar_subquery()))
 
 
+async def _delete(sessions: SessionFactory, table: str, statement: Delete) -> int:
+    """One batch deleted in a transaction of its own; how many rows."""
+    async with sessions() as session, session.begin():
+        result = await (await session.connection()).execute(statement)
+    if result.rowcount:
+        PRUNED.labels(table).inc(result.rowcount)
+    return result.rowcount
+
+
 async def prune(sessions: SessionFactory, retention: Retention) -> dict[str, int]:
     """One batch from each table past its retention; the rows deleted, per table."""
-    deleted: dict[str, int] = {}
-    for table, statement in (
-        (outbox, _prune_outbox(retention)),
-        (inbox, _prune_inbox(retention)),
-        (dead_letters, _prune_dead_letters(retention)),
-    ):
-        async with sessions() as session, session.begin():
-            result = await (await session.connection()).execute(statement)
-        count = result.rowcount
-        deleted[table.name] = count
-        if count:
-            PRUNED.labels(table.name).inc(count)
+    deleted = {
+        "outbox": await _delete(sessions, "outbox", _prune_outbox(retention)),
+        "inbox": await _delete(sessions, "inbox", _prune_inbox(retention)),
+        "dead_letters": await _delete(sessions, "dead_letters", _prune_dead_letters(retention)),
+    }
     if any(deleted.values()):
         log.info("kernel_rows_pruned", **deleted)
     return deleted
@@ -134,3 +139,19 @@ async def prune_kernel_tables(kernel: Kernel) -> bool:
     retention = Retention.of(kernel.settings)
     deleted = await prune(kernel.sessions, retention)
     return any(count >= retention.batch_size for count in deleted.values())
+
+
+def webhook_deliveries_job(deliveries: Table, settings: KernelSettings) -> BackgroundJob:
+    """The job pruning a service's webhook deliveries past their retention."""
+    older_than = timedelta(days=settings.webhook_delivery_retention_days)
+    batch_size = settings.retention_batch_size
+    PRUNED.labels(deliveries.name)
+
+    async def prune_webhook_deliveries(kernel: Kernel) -> bool:
+        statement = prune_deliveries(deliveries, older_than=older_than, limit=batch_size)
+        deleted = await _delete(kernel.sessions, deliveries.name, statement)
+        if deleted:
+            log.info("kernel_rows_pruned", **{deliveries.name: deleted})
+        return deleted >= batch_size  # a full batch: more may be waiting
+
+    return every(settings.retention_interval_s, prune_webhook_deliveries, drain=True)

@@ -300,6 +300,13 @@ class KernelSettings(BaseSettings):
         description="Dead letters already republished are deleted this long after they were "
         "parked; those still waiting are kept until they are republished.",
     )
+    webhook_delivery_retention_days: float = Field(
+        default=90.0,
+        gt=0,
+        description="Webhook deliveries (each with its raw body, the buyer's contact data "
+        "included) are deleted this long after they were received; a platform retrying later "
+        "still makes nothing twice (the order's or case's own key).",
+    )
     retention_interval_s: float = Field(
         default=3600.0, gt=0, description="How often the kernel's tables are pruned."
     )

@@ -10,6 +10,7 @@ from prometheus_client import Gauge
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
+from lvyue.common.retention import webhook_deliveries_job
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.notifications.fetch import NOTIFIED_PLATFORMS, notifications_job
@@ -18,6 +19,7 @@ from lvyue.order_review.notifications.stream import message_streams_job
 from lvyue.order_review.pulls.job import order_pulls_job
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
+from lvyue.order_review.tables import webhook_deliveries
 
 STALLED = Gauge(
     "lvyue_orders_stalled",
@@ -41,7 +43,10 @@ def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJ
 
 
 def jobs(settings: OrderReviewSettings, review: ReviewContext) -> list[BackgroundJob]:
-    found = [stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s)]
+    found = [
+        stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s),
+        webhook_deliveries_job(webhook_deliveries, settings),
+    ]
     if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
         found.append(order_pulls_job(settings, review))
     platforms = {key.partition("/")[0] for key in settings.order_pull_shops}

@@ -5,23 +5,33 @@ order-review's deliveries make orders and aftersales' make after-sale cases: the
 same in both databases but for the column naming what was made, so it is built here, and a
 delivery is recorded the same way. A delivery seen before is the platform retrying: the
 route answers with what the first one made instead of making it again.
+
+A delivery is kept `LVYUE_WEBHOOK_DELIVERY_RETENTION_DAYS` (`lvyue.common.retention`): far past
+any platform's retries, and the raw body holds the buyer's contact data. A delivery retried
+even later is still made once: what it made is found again by its natural key (the platform's
+order or after-sale id).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Column,
+    Delete,
     ForeignKey,
+    Index,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
     Uuid,
+    delete,
+    func,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,8 +62,23 @@ def webhook_deliveries(metadata: MetaData, *, made: str, made_table: str) -> Tab
         Column("received_at", TZ, nullable=False),
         Column("body", Text, nullable=False),  # the raw webhook, kept for audit and replay
         PrimaryKeyConstraint("platform", "delivery_id"),
+        Index("ix_webhook_deliveries_received_at", "received_at"),  # pruned the oldest first
         info={_MADE: made},
     )
+
+
+def prune_deliveries(deliveries: Table, *, older_than: timedelta, limit: int) -> Delete:
+    """Deletes up to `limit` deliveries received longer ago than `older_than`, the oldest first
+    (by the database's clock)."""
+    oldest = (
+        select(deliveries.c.platform, deliveries.c.delivery_id)
+        .where(deliveries.c.received_at < func.now() - older_than)
+        .order_by(deliveries.c.received_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    key = tuple_(deliveries.c.platform, deliveries.c.delivery_id)
+    return delete(deliveries).where(key.in_(oldest))
 
 
 async def record_delivery(

@@ -1,0 +1,27 @@
+"""webhook deliveries are pruned by age: an index on received_at
+
+The kernel deletes deliveries older than LVYUE_WEBHOOK_DELIVERY_RETENTION_DAYS, a batch at a
+time, the oldest first (lvyue.common.retention); without the index each batch would read the
+whole table.
+
+Revision ID: or0007
+Revises: or0006
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "or0007"
+down_revision: str | None = "or0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_webhook_deliveries_received_at", table_name="webhook_deliveries")
