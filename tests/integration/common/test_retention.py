@@ -4,10 +4,8 @@ row, a recent one or a dead letter still waiting; a backlog a batch at a time.""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from lvyue.common.retention import Retention, prune, webhook_deliveries_job
 from lvyue.common.settings import KernelSettings
 from lvyue.common.tables import dead_letters, inbox, outbox
 from lvyue.order_review.tables import orders, webhook_deliveries
+from tests.support.jobs import running
 from tests.support.metrics import metric
 from tests.support.polling import eventually
 
@@ -172,18 +171,12 @@ async def test_webhook_deliveries_past_their_retention_are_pruned_by_the_service
     settings = KernelSettings(webhook_delivery_retention_days=90, retention_batch_size=1)
     job = webhook_deliveries_job(webhook_deliveries, settings)
     before = metric("lvyue_kernel_rows_pruned_total", table="webhook_deliveries")
-    kernel = SimpleNamespace(sessions=make_session_factory(engine))
-    stop = asyncio.Event()
-    task = asyncio.create_task(job(kernel, stop))  # type: ignore[arg-type]
-    try:
+    async with running(job, engine):
         await eventually(
             lambda: _keys(engine, webhook_deliveries.c.delivery_id),
             lambda kept: kept == ["received 89 days ago"],
             timeout_s=10,
         )
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
     assert metric("lvyue_kernel_rows_pruned_total", table="webhook_deliveries") == before + 1
     async with engine.connect() as conn:
         assert len((await conn.execute(select(orders.c.id))).all()) == 2  # orders stay

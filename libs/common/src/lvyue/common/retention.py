@@ -2,8 +2,8 @@
 letters are deleted once nothing needs them, so a service's database does not grow by every
 event it ever published or took.
 
-What each is kept for, and so for how long (the ages are the database's clock, which stamped
-the rows, never a drill's simulated one):
+What each is kept for, and so for how long (by the clock that stamped the rows: the database's
+for the kernel's own, never a drill's simulated one; the service's for its deliveries):
 - An outbox row, once sent, only for a replay into a broker that lost it (`replay.py`): kept
   `outbox_retention_days` after it was sent, Kafka's default log retention. Unsent rows stay.
 - An inbox row, so that a redelivery, a replay or a redrive of its event is a no-op: kept
@@ -22,8 +22,9 @@ table still has a full batch to delete.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -113,7 +114,7 @@ def _prune_dead_letters(retention: Retention) -> Delete:
     return delete(dead_letters).where(dead_letters.c.id.in_(oldest.scalar_subquery()))
 
 
-async def _delete(sessions: SessionFactory, table: str, statement: Delete) -> int:
+async def delete_batch(sessions: SessionFactory, table: str, statement: Delete) -> int:
     """One batch deleted in a transaction of its own; how many rows."""
     async with sessions() as session, session.begin():
         result = await (await session.connection()).execute(statement)
@@ -125,9 +126,11 @@ async def _delete(sessions: SessionFactory, table: str, statement: Delete) -> in
 async def prune(sessions: SessionFactory, retention: Retention) -> dict[str, int]:
     """One batch from each table past its retention; the rows deleted, per table."""
     deleted = {
-        "outbox": await _delete(sessions, "outbox", _prune_outbox(retention)),
-        "inbox": await _delete(sessions, "inbox", _prune_inbox(retention)),
-        "dead_letters": await _delete(sessions, "dead_letters", _prune_dead_letters(retention)),
+        "outbox": await delete_batch(sessions, "outbox", _prune_outbox(retention)),
+        "inbox": await delete_batch(sessions, "inbox", _prune_inbox(retention)),
+        "dead_letters": await delete_batch(
+            sessions, "dead_letters", _prune_dead_letters(retention)
+        ),
     }
     if any(deleted.values()):
         log.info("kernel_rows_pruned", **deleted)
@@ -141,17 +144,33 @@ async def prune_kernel_tables(kernel: Kernel) -> bool:
     return any(count >= retention.batch_size for count in deleted.values())
 
 
-def webhook_deliveries_job(deliveries: Table, settings: KernelSettings) -> BackgroundJob:
-    """The job pruning a service's webhook deliveries past their retention."""
-    older_than = timedelta(days=settings.webhook_delivery_retention_days)
+def pruning_job(
+    table: str,
+    statement: Callable[[datetime, int], Delete],
+    *,
+    keep: timedelta,
+    settings: KernelSettings,
+) -> BackgroundJob:
+    """A job deleting a service table's rows older than `keep` by the service's clock (which
+    stamped them): `statement(before, limit)` deletes up to `limit` of them, the oldest first."""
     batch_size = settings.retention_batch_size
-    PRUNED.labels(deliveries.name)
+    PRUNED.labels(table)
 
-    async def prune_webhook_deliveries(kernel: Kernel) -> bool:
-        statement = prune_deliveries(deliveries, older_than=older_than, limit=batch_size)
-        deleted = await _delete(kernel.sessions, deliveries.name, statement)
+    async def step(kernel: Kernel) -> bool:
+        before = kernel.clock.now() - keep
+        deleted = await delete_batch(kernel.sessions, table, statement(before, batch_size))
         if deleted:
-            log.info("kernel_rows_pruned", **{deliveries.name: deleted})
+            log.info("rows_pruned", table=table, deleted=deleted)
         return deleted >= batch_size  # a full batch: more may be waiting
 
-    return every(settings.retention_interval_s, prune_webhook_deliveries, drain=True)
+    return every(settings.retention_interval_s, step, name=f"prune_{table}", drain=True)
+
+
+def webhook_deliveries_job(deliveries: Table, settings: KernelSettings) -> BackgroundJob:
+    """The job pruning a service's webhook deliveries past their retention."""
+    return pruning_job(
+        deliveries.name,
+        lambda before, limit: prune_deliveries(deliveries, received_before=before, limit=limit),
+        keep=timedelta(days=settings.webhook_delivery_retention_days),
+        settings=settings,
+    )

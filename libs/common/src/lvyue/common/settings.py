@@ -304,8 +304,9 @@ class KernelSettings(BaseSettings):
         default=90.0,
         gt=0,
         description="Webhook deliveries (each with its raw body, the buyer's contact data "
-        "included) are deleted this long after they were received; a platform retrying later "
-        "still makes nothing twice (the order's or case's own key).",
+        "included) and order-review's platform notifications, once fetched, are deleted this "
+        "long after they were received; a platform retrying later still makes nothing twice "
+        "(the order's or case's own key).",
     )
     retention_interval_s: float = Field(
         default=3600.0, gt=0, description="How often the kernel's tables are pruned."

@@ -10,7 +10,7 @@ from prometheus_client import Gauge
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
-from lvyue.common.retention import webhook_deliveries_job
+from lvyue.common.retention import pruning_job, webhook_deliveries_job
 from lvyue.order_review import repository
 from lvyue.order_review.domain.status import OrderStatus
 from lvyue.order_review.notifications.fetch import NOTIFIED_PLATFORMS, notifications_job
@@ -45,7 +45,14 @@ def stalled_orders_job(stalled_after_s: float, interval_s: float) -> BackgroundJ
 def jobs(settings: OrderReviewSettings, review: ReviewContext) -> list[BackgroundJob]:
     found = [
         stalled_orders_job(settings.stalled_after_s, settings.stalled_check_interval_s),
+        # What intake keeps of each push, past any platform's retries.
         webhook_deliveries_job(webhook_deliveries, settings),
+        pruning_job(
+            "order_notifications",
+            repository.prune_done_notifications,
+            keep=timedelta(days=settings.webhook_delivery_retention_days),
+            settings=settings,
+        ),
     ]
     if settings.order_pull_shops:  # reconciliation: what the shops' notifications missed
         found.append(order_pulls_job(settings, review))

@@ -99,7 +99,7 @@ order_pulls = Table(
 
 # Notifications platforms pushed (抖店's messages: an order paid, cancelled, its address
 # changed), each kept until its order has been fetched and taken; a repeat (the same message id)
-# is stored once.
+# is stored once. Done ones go after LVYUE_WEBHOOK_DELIVERY_RETENTION_DAYS (jobs.py).
 order_notifications = Table(
     "order_notifications",
     metadata,
@@ -117,6 +117,7 @@ order_notifications = Table(
     UniqueConstraint("platform", "message_id", name="uq_order_notifications_message"),
     Index("ix_order_notifications_order", "platform", "shop_id", "platform_order_id"),
     Index("ix_order_notifications_shop_received", "platform", "shop_id", "received_at"),
+    Index("ix_order_notifications_received_at", "received_at"),  # pruned the oldest first
     Index(
         "ix_order_notifications_pending",
         "due_at",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     Column,
@@ -29,7 +29,6 @@ from sqlalchemy import (
     Text,
     Uuid,
     delete,
-    func,
     select,
     tuple_,
 )
@@ -67,12 +66,12 @@ def webhook_deliveries(metadata: MetaData, *, made: str, made_table: str) -> Tab
     )
 
 
-def prune_deliveries(deliveries: Table, *, older_than: timedelta, limit: int) -> Delete:
-    """Deletes up to `limit` deliveries received longer ago than `older_than`, the oldest first
-    (by the database's clock)."""
+def prune_deliveries(deliveries: Table, *, received_before: datetime, limit: int) -> Delete:
+    """Deletes up to `limit` deliveries received before `received_before` (by the service's
+    clock, which stamped them), the oldest first."""
     oldest = (
         select(deliveries.c.platform, deliveries.c.delivery_id)
-        .where(deliveries.c.received_at < func.now() - older_than)
+        .where(deliveries.c.received_at < received_before)
         .order_by(deliveries.c.received_at)
         .limit(limit)
         .with_for_update(skip_locked=True)

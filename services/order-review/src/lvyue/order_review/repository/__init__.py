@@ -15,6 +15,7 @@ from lvyue.order_review.repository.notifications import (
     last_notification,
     notified_orders,
     pending_notifications,
+    prune_done_notifications,
     record_notifications,
     retry_notifications,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "pending_notifications",
     "platform_receiver",
     "platform_receivers",
+    "prune_done_notifications",
     "pull_state",
     "record_decisions",
     "record_delivery",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Delete, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,3 +121,16 @@ async def pending_notifications(
         .group_by(n.c.platform, n.c.shop_id)
     )
     return {(platform, shop): (count, oldest) for platform, shop, count, oldest in rows}
+
+
+def prune_done_notifications(received_before: datetime, limit: int) -> Delete:
+    """Deletes up to `limit` notifications done with and received before `received_before`,
+    the oldest first; one still being fetched stays."""
+    oldest = (
+        select(n.c.id)
+        .where(n.c.done_at.is_not(None), n.c.received_at < received_before)
+        .order_by(n.c.received_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return delete(n).where(n.c.id.in_(oldest.scalar_subquery()))

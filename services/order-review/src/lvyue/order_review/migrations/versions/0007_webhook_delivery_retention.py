@@ -1,8 +1,8 @@
-"""webhook deliveries are pruned by age: an index on received_at
+"""webhook deliveries and platform notifications are pruned by age: indexes on received_at
 
-The kernel deletes deliveries older than LVYUE_WEBHOOK_DELIVERY_RETENTION_DAYS, a batch at a
-time, the oldest first (lvyue.common.retention); without the index each batch would read the
-whole table.
+Deliveries and notifications done with are deleted once older than
+LVYUE_WEBHOOK_DELIVERY_RETENTION_DAYS, a batch at a time, the oldest first (jobs.py,
+lvyue.common.retention); without the indexes each batch would read the whole table.
 
 Revision ID: or0007
 Revises: or0006
@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index("ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"])
+    op.create_index("ix_order_notifications_received_at", "order_notifications", ["received_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_order_notifications_received_at", table_name="order_notifications")
     op.drop_index("ix_webhook_deliveries_received_at", table_name="webhook_deliveries")
