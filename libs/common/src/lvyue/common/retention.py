@@ -16,12 +16,14 @@ for the kernel's own, never a drill's simulated one; the service's for its deliv
   was received (`webhooks/deliveries.py`): the service adds `webhook_deliveries_job`.
 
 Each statement deletes at most `retention_batch_size` rows, the oldest first, in a transaction
-of its own: pruning a backlog never holds long locks, and the job goes on at once while a
-table still has a full batch to delete.
+of its own: pruning a backlog never holds long locks. While a table still has a full batch to
+delete, the job goes on after a rest as long as the batch took.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -137,11 +139,21 @@ async def prune(sessions: SessionFactory, retention: Retention) -> dict[str, int
     return deleted
 
 
+async def _paced(started: float) -> bool:
+    """After a full batch: rest as long as it took (at most a second), so that a backlog, such
+    as the first prune of a table that grew for months, takes at most about half the
+    database's time for one connection while it lasts. True: go on."""
+    await asyncio.sleep(min(time.monotonic() - started, 1.0))
+    return True
+
+
 async def prune_kernel_tables(kernel: Kernel) -> bool:
     """The periodic job's step: True while a table had a full batch (more may be waiting)."""
+    started = time.monotonic()
     retention = Retention.of(kernel.settings)
     deleted = await prune(kernel.sessions, retention)
-    return any(count >= retention.batch_size for count in deleted.values())
+    full = any(count >= retention.batch_size for count in deleted.values())
+    return full and await _paced(started)
 
 
 def pruning_job(
@@ -157,11 +169,12 @@ def pruning_job(
     PRUNED.labels(table)
 
     async def step(kernel: Kernel) -> bool:
+        started = time.monotonic()
         before = kernel.clock.now() - keep
         deleted = await delete_batch(kernel.sessions, table, statement(before, batch_size))
         if deleted:
             log.info("rows_pruned", table=table, deleted=deleted)
-        return deleted >= batch_size  # a full batch: more may be waiting
+        return deleted >= batch_size and await _paced(started)  # full: more may be waiting
 
     return every(settings.retention_interval_s, step, name=f"prune_{table}", drain=True)
 
