@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import Delete, Table, delete, func, select, tuple_
+from sqlalchemy import Delete, Table, and_, func
 
 from lvyue.common.jobs import every
+from lvyue.common.sql import delete_first
 from lvyue.common.tables import dead_letters, inbox, outbox
 from lvyue.common.webhooks.deliveries import prune_deliveries
 
@@ -81,39 +82,23 @@ class Retention:
 
 
 def _prune_outbox(retention: Retention) -> Delete:
-    oldest = (
-        select(outbox.c.seq)
-        .where(outbox.c.sent_at < func.now() - retention.outbox)  # never an unsent row
-        .order_by(outbox.c.sent_at)
-        .limit(retention.batch_size)
-        .with_for_update(skip_locked=True)
-    )
-    return delete(outbox).where(outbox.c.seq.in_(oldest.scalar_subquery()))
+    sent = outbox.c.sent_at < func.now() - retention.outbox  # never an unsent row
+    return delete_first(outbox, sent, order_by=outbox.c.sent_at, limit=retention.batch_size)
 
 
 def _prune_inbox(retention: Retention) -> Delete:
-    oldest = (
-        select(inbox.c.consumer, inbox.c.event_id)
-        .where(inbox.c.processed_at < func.now() - retention.inbox)
-        .order_by(inbox.c.processed_at)
-        .limit(retention.batch_size)
-        .with_for_update(skip_locked=True)
-    )
-    return delete(inbox).where(tuple_(inbox.c.consumer, inbox.c.event_id).in_(oldest))
+    taken = inbox.c.processed_at < func.now() - retention.inbox
+    return delete_first(inbox, taken, order_by=inbox.c.processed_at, limit=retention.batch_size)
 
 
 def _prune_dead_letters(retention: Retention) -> Delete:
-    oldest = (
-        select(dead_letters.c.id)
-        .where(
-            dead_letters.c.redriven_at.is_not(None),  # one still waiting is kept
-            dead_letters.c.created_at < func.now() - retention.dead_letters,
-        )
-        .order_by(dead_letters.c.id)
-        .limit(retention.batch_size)
-        .with_for_update(skip_locked=True)
+    republished = and_(
+        dead_letters.c.redriven_at.is_not(None),  # one still waiting is kept
+        dead_letters.c.created_at < func.now() - retention.dead_letters,
     )
-    return delete(dead_letters).where(dead_letters.c.id.in_(oldest.scalar_subquery()))
+    return delete_first(
+        dead_letters, republished, order_by=dead_letters.c.id, limit=retention.batch_size
+    )
 
 
 async def delete_batch(sessions: SessionFactory, table: str, statement: Delete) -> int:

@@ -1,4 +1,5 @@
-"""SQL expressions the repositories share: lists and rows passed as array parameters.
+"""SQL expressions the repositories share: lists and rows passed as array parameters, and the
+batch delete of a pruning.
 
 `column IN (:a, :b, ...)` renders one statement text per list length, and PostgreSQL parses
 and plans each text again while asyncpg's cache of prepared statements (100 per connection)
@@ -11,7 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Select, Text, any_, bindparam, cast, func, select
+from sqlalchemy import (
+    Column,
+    Delete,
+    Select,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,3 +76,22 @@ def row_arrays(
 
 def _is_json(column: Column[Any]) -> bool:
     return isinstance(column.type, JSONB)
+
+
+def delete_first(
+    table: Table, where: ColumnElement[bool], *, order_by: ColumnElement[Any], limit: int
+) -> Delete:
+    """Deletes up to `limit` rows of `table` matching `where`, the first by `order_by`, each
+    locked first and those another transaction holds passed by (SKIP LOCKED): a batch of a
+    pruning. The rows are named by their ctid, which PostgreSQL deletes by a TID scan; named
+    by their key (`key IN (SELECT key ...)`) it hash-joined the whole table for every batch."""
+    ctid: ColumnElement[Any] = literal_column("ctid")
+    first = (
+        select(ctid)
+        .select_from(table)
+        .where(where)
+        .order_by(order_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return delete(table).where(ctid == any_(func.array(first.scalar_subquery())))

@@ -28,13 +28,12 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    delete,
     select,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lvyue.common.sql import delete_first
 from lvyue.common.tables import TZ
 
 _MADE = "made"  # the key in Table.info naming the column of what a delivery made
@@ -69,15 +68,8 @@ def webhook_deliveries(metadata: MetaData, *, made: str, made_table: str) -> Tab
 def prune_deliveries(deliveries: Table, *, received_before: datetime, limit: int) -> Delete:
     """Deletes up to `limit` deliveries received before `received_before` (by the service's
     clock, which stamped them), the oldest first."""
-    oldest = (
-        select(deliveries.c.platform, deliveries.c.delivery_id)
-        .where(deliveries.c.received_at < received_before)
-        .order_by(deliveries.c.received_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    key = tuple_(deliveries.c.platform, deliveries.c.delivery_id)
-    return delete(deliveries).where(key.in_(oldest))
+    old = deliveries.c.received_at < received_before
+    return delete_first(deliveries, old, order_by=deliveries.c.received_at, limit=limit)
 
 
 async def record_delivery(

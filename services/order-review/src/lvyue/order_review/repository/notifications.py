@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Delete, delete, func, select, update
+from sqlalchemy import Delete, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lvyue.common.records import from_row
-from lvyue.common.sql import any_of
+from lvyue.common.sql import any_of, delete_first
 from lvyue.order_review.tables import order_notifications as n
 
 
@@ -126,11 +126,5 @@ async def pending_notifications(
 def prune_done_notifications(received_before: datetime, limit: int) -> Delete:
     """Deletes up to `limit` notifications done with and received before `received_before`,
     the oldest first; one still being fetched stays."""
-    oldest = (
-        select(n.c.id)
-        .where(n.c.done_at.is_not(None), n.c.received_at < received_before)
-        .order_by(n.c.received_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return delete(n).where(n.c.id.in_(oldest.scalar_subquery()))
+    done = and_(n.c.done_at.is_not(None), n.c.received_at < received_before)
+    return delete_first(n, done, order_by=n.c.received_at, limit=limit)
