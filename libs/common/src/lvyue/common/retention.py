@@ -13,7 +13,8 @@ for the kernel's own, never a drill's simulated one; the service's for its deliv
 - A dead letter, while it waits; once republished, `dead_letter_retention_days` after it was
   parked. A redrive of one older than the inboxes remember is refused (`redrive.py`).
 - A webhook delivery (order-review's, aftersales'), `webhook_delivery_retention_days` after it
-  was received (`webhooks/deliveries.py`): the service adds `webhook_deliveries_job`.
+  was received (`webhooks/deliveries.py`): the service adds `webhook_deliveries_job`. Any other
+  service table needed only for a while gets a `pruning_job` (order-review's notifications).
 
 Each statement deletes at most `retention_batch_size` rows, the oldest first, in a transaction
 of its own: pruning a backlog never holds long locks. While a table still has a full batch to
@@ -47,8 +48,8 @@ log = structlog.get_logger(__name__)
 
 PRUNED = Counter(
     "lvyue_kernel_rows_pruned_total",
-    "Rows the kernel deleted once past their retention (outbox: sent; inbox; dead_letters: "
-    "republished)",
+    "Rows deleted once past their retention (outbox: sent; inbox; dead_letters: republished; "
+    "webhook_deliveries; a service table's pruning_job)",
     ["table"],
 )
 for _table in ("outbox", "inbox", "dead_letters"):
