@@ -108,21 +108,19 @@ async def delete_batch(sessions: SessionFactory, table: str, statement: Delete) 
         result = await (await session.connection()).execute(statement)
     if result.rowcount:
         PRUNED.labels(table).inc(result.rowcount)
+        log.info("rows_pruned", table=table, deleted=result.rowcount)
     return result.rowcount
 
 
 async def prune(sessions: SessionFactory, retention: Retention) -> dict[str, int]:
     """One batch from each table past its retention; the rows deleted, per table."""
-    deleted = {
+    return {
         "outbox": await delete_batch(sessions, "outbox", _prune_outbox(retention)),
         "inbox": await delete_batch(sessions, "inbox", _prune_inbox(retention)),
         "dead_letters": await delete_batch(
             sessions, "dead_letters", _prune_dead_letters(retention)
         ),
     }
-    if any(deleted.values()):
-        log.info("kernel_rows_pruned", **deleted)
-    return deleted
 
 
 async def _paced(started: float) -> bool:
@@ -158,8 +156,6 @@ def pruning_job(
         started = time.monotonic()
         before = kernel.clock.now() - keep
         deleted = await delete_batch(kernel.sessions, table, statement(before, batch_size))
-        if deleted:
-            log.info("rows_pruned", table=table, deleted=deleted)
         return deleted >= batch_size and await _paced(started)  # full: more may be waiting
 
     return every(settings.retention_interval_s, step, name=f"prune_{table}", drain=True)
