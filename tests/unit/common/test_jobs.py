@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -45,6 +46,67 @@ async def test_drain_runs_again_at_once_while_there_is_more() -> None:
     await _run(every(10.0, batch, drain=True, name="drain_test_job"), 0.2)
     assert len(calls) == 4  # three full batches drained, then the 10 s pause
     assert calls[3] - calls[0] < 0.1
+
+
+async def test_a_paced_drain_rests_as_long_as_each_run_took() -> None:
+    batches = [True, True, True, False]
+    runs: list[tuple[float, float]] = []
+
+    async def slow_batch(kernel: object) -> bool:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.sleep(0.05)
+        runs.append((started, loop.time()))
+        return batches.pop(0) if batches else False
+
+    await _run(every(10.0, slow_batch, drain=True, pace=True, name="paced_test_job"), 0.6)
+    assert len(runs) == 4  # three full batches, each followed by its rest, then the 10 s pause
+    for (started, ended), (next_started, _) in pairwise(runs):
+        assert next_started - ended >= 0.9 * (ended - started)
+
+
+async def test_a_paced_rest_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lvyue.common.jobs.PACE_CAP_S", 0.02)
+    batches = [True, False]
+    runs: list[tuple[float, float]] = []
+
+    async def long_batch(kernel: object) -> bool:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.sleep(0.2)
+        runs.append((started, loop.time()))
+        return batches.pop(0) if batches else False
+
+    await _run(every(10.0, long_batch, drain=True, pace=True, name="paced_cap_job"), 0.6)
+    assert len(runs) == 2
+    assert runs[1][0] - runs[0][1] < 0.15  # the cap's rest, not the 0.2 s the run took
+
+
+async def test_a_stop_ends_a_paced_rest_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lvyue.common.jobs.PACE_CAP_S", 30.0)
+    calls: list[float] = []
+
+    async def long_batch(kernel: object) -> bool:
+        calls.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.2)  # the rest after it would be as long
+        return True
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        every(10.0, long_batch, drain=True, pace=True, name="paced_stop_job")(object(), stop)
+    )
+    await asyncio.sleep(0.25)  # in the rest after the first batch
+    stop.set()
+    await asyncio.wait_for(task, 0.1)
+    assert len(calls) == 1
+
+
+def test_pace_without_drain_is_refused() -> None:
+    async def step(kernel: object) -> bool:
+        return True
+
+    with pytest.raises(ValueError, match="drain=True"):
+        every(1.0, step, pace=True)
 
 
 def test_a_non_positive_interval_is_refused() -> None:

@@ -27,7 +27,7 @@ from lvyue.common.kafka import broker_reachable, ensure_topics, make_producer
 from lvyue.common.nudge import PartitionNudger
 from lvyue.common.outbox import OutboxRelay
 from lvyue.common.replay import record_subscriptions
-from lvyue.common.retention import prune_kernel_tables
+from lvyue.common.retention import kernel_pruning_job
 from lvyue.common.settings import KernelSettings
 from lvyue.common.uow import UnitOfWorkFactory
 
@@ -281,7 +281,7 @@ def _run_tasks(kernel: Kernel, background: Sequence[BackgroundJob]) -> None:
         )
         start(waiting(kernel, stop), "dead-letters-waiting")
     if settings.background_jobs_enabled:  # one process per service: its database's upkeep
-        pruning = every(settings.retention_interval_s, prune_kernel_tables, drain=True)
+        pruning = kernel_pruning_job(settings)
         start(pruning(kernel, stop), "prune-kernel-tables")
     for job in background if settings.background_jobs_enabled else ():
         start(job(kernel, stop), job.__name__)

@@ -4,7 +4,10 @@
 interval (replicas started together do not hit the database in step), logs and counts a
 failed run without ending the job, and stops as soon as the kernel does. With `drain=True`
 a run that reports more work (a truthy result, e.g. a full batch) is followed at once by the
-next. A step may take another context than the kernel: the deadline scanner's steps take the
+next; with `pace=True` as well, the next waits as long as the last run took (at most
+`PACE_CAP_S`), so that a long backlog, such as the first prune of a table that grew for
+months, takes at most about half of one database connection's time while it lasts. A step
+may take another context than the kernel: the deadline scanner's steps take the
 scanner, so that a bench can run them without a service around them.
 """
 
@@ -27,6 +30,8 @@ RUN_SECONDS = Histogram(
     "lvyue_job_run_seconds", "Time one run of a periodic job took", ["job_name"]
 )
 
+PACE_CAP_S = 1.0  # the longest rest between two paced runs of a backlog
+
 C = TypeVar("C")  # what a step is given: the service's Kernel, for a BackgroundJob
 
 
@@ -36,11 +41,14 @@ def every(
     *,
     name: str | None = None,
     drain: bool = False,
+    pace: bool = False,
     jitter: float = 0.1,
 ) -> Callable[[C, asyncio.Event], Coroutine[Any, Any, None]]:
     """A job calling `step` every `interval_s` (± `jitter` of it) until the kernel stops."""
     if interval_s <= 0:
         raise ValueError(f"interval_s must be positive, got {interval_s}")
+    if pace and not drain:
+        raise ValueError("pace applies to a draining job: pass drain=True with it")
     job_name = name or step.__name__
     for outcome in ("ok", "failed"):
         RUNS.labels(job_name, outcome)  # present at 0, so the first failure is an increase
@@ -58,9 +66,12 @@ def every(
                 log.warning("job_failed", job=job_name, error=repr(exc))
             RUN_SECONDS.labels(job_name).observe(loop.time() - started)
             if drain and more:
-                await asyncio.sleep(0)  # let the stop and other tasks in between
-                continue
-            pause = interval_s * (1 + random.uniform(-jitter, jitter))
+                if not pace:
+                    await asyncio.sleep(0)  # let the stop and other tasks in between
+                    continue
+                pause = min(loop.time() - started, PACE_CAP_S)
+            else:
+                pause = interval_s * (1 + random.uniform(-jitter, jitter))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), pause)
 

@@ -23,8 +23,6 @@ delete, the job goes on after a rest as long as the batch took.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -123,21 +121,15 @@ async def prune(sessions: SessionFactory, retention: Retention) -> dict[str, int
     }
 
 
-async def _paced(started: float) -> bool:
-    """After a full batch: rest as long as it took (at most a second), so that a backlog, such
-    as the first prune of a table that grew for months, takes at most about half the
-    database's time for one connection while it lasts. True: go on."""
-    await asyncio.sleep(min(time.monotonic() - started, 1.0))
-    return True
+def kernel_pruning_job(settings: KernelSettings) -> BackgroundJob:
+    """The job pruning the kernel's tables, one batch of each a run, while any had a full one."""
+    retention = Retention.of(settings)
 
+    async def prune_kernel_tables(kernel: Kernel) -> bool:
+        deleted = await prune(kernel.sessions, retention)
+        return any(count >= retention.batch_size for count in deleted.values())
 
-async def prune_kernel_tables(kernel: Kernel) -> bool:
-    """The periodic job's step: True while a table had a full batch (more may be waiting)."""
-    started = time.monotonic()
-    retention = Retention.of(kernel.settings)
-    deleted = await prune(kernel.sessions, retention)
-    full = any(count >= retention.batch_size for count in deleted.values())
-    return full and await _paced(started)
+    return every(settings.retention_interval_s, prune_kernel_tables, drain=True, pace=True)
 
 
 def pruning_job(
@@ -153,12 +145,11 @@ def pruning_job(
     PRUNED.labels(table)
 
     async def step(kernel: Kernel) -> bool:
-        started = time.monotonic()
         before = kernel.clock.now() - keep
         deleted = await delete_batch(kernel.sessions, table, statement(before, batch_size))
-        return deleted >= batch_size and await _paced(started)  # full: more may be waiting
+        return deleted >= batch_size  # full: more may be waiting
 
-    return every(settings.retention_interval_s, step, name=f"prune_{table}", drain=True)
+    return every(settings.retention_interval_s, step, name=f"prune_{table}", drain=True, pace=True)
 
 
 def webhook_deliveries_job(deliveries: Table, settings: KernelSettings) -> BackgroundJob:
