@@ -10,7 +10,7 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
-from alembic import op
+from lvyue.common.migrate import create_index_concurrently, drop_index_concurrently
 
 revision: str = "k0006"
 down_revision: str | None = "k0005"
@@ -19,8 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_inbox_processed_at", "inbox", ["processed_at"])
+    create_index_concurrently("ix_inbox_processed_at", "inbox", ["processed_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_inbox_processed_at", table_name="inbox")
+    drop_index_concurrently("ix_inbox_processed_at", "inbox")

@@ -11,7 +11,7 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
-from alembic import op
+from lvyue.common.migrate import create_index_concurrently, drop_index_concurrently
 
 revision: str = "as0004"
 down_revision: str | None = "as0003"
@@ -20,8 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"])
+    create_index_concurrently(
+        "ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"]
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_webhook_deliveries_received_at", table_name="webhook_deliveries")
+    drop_index_concurrently("ix_webhook_deliveries_received_at", "webhook_deliveries")

@@ -11,7 +11,7 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
-from alembic import op
+from lvyue.common.migrate import create_index_concurrently, drop_index_concurrently
 
 revision: str = "or0007"
 down_revision: str | None = "or0006"
@@ -20,10 +20,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"])
-    op.create_index("ix_order_notifications_received_at", "order_notifications", ["received_at"])
+    create_index_concurrently(
+        "ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"]
+    )
+    create_index_concurrently(
+        "ix_order_notifications_received_at", "order_notifications", ["received_at"]
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_order_notifications_received_at", table_name="order_notifications")
-    op.drop_index("ix_webhook_deliveries_received_at", table_name="webhook_deliveries")
+    drop_index_concurrently("ix_order_notifications_received_at", "order_notifications")
+    drop_index_concurrently("ix_webhook_deliveries_received_at", "webhook_deliveries")

@@ -1,0 +1,104 @@
+"""Migrations on a real PostgreSQL: processes starting together migrate once, and indexes are
+built concurrently (writes go on), even after an interrupted build left an invalid one."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lvyue.cli.embedded import EmbeddedPostgres
+from lvyue.common.db import ensure_database, make_engine
+from lvyue.common.migrate import KERNEL_MIGRATIONS, migrate
+from lvyue.order_review.migrations import MIGRATIONS
+
+INDEXES = ("ix_inbox_processed_at", "ix_webhook_deliveries_received_at")
+
+
+async def _fresh(postgres: EmbeddedPostgres) -> str:
+    url = postgres.url(f"m_{uuid.uuid4().hex[:12]}")
+    await ensure_database(url)
+    return url
+
+
+async def _index(conn: AsyncConnection, name: str) -> tuple[bool, bool] | None:
+    """(valid, unique) of the index, or None where there is none."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT i.indisvalid, i.indisunique FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :name"
+            ),
+            {"name": name},
+        )
+    ).one_or_none()
+    return None if row is None else (row.indisvalid, row.indisunique)
+
+
+def _kernel_to(connection: Connection, revision: str) -> None:
+    cfg = KERNEL_MIGRATIONS.config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+async def test_processes_starting_together_migrate_once_and_all_finish(
+    postgres: EmbeddedPostgres,
+) -> None:
+    # The ones waiting must not hold a snapshot that the concurrent index builds wait for.
+    url = await _fresh(postgres)
+    await asyncio.wait_for(asyncio.gather(*(migrate(url, MIGRATIONS) for _ in range(3))), 120)
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            for name in INDEXES:
+                assert await _index(conn, name) == (True, False)
+            versions = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert [v for (v,) in versions] == [
+                ScriptDirectory.from_config(MIGRATIONS.config()).get_current_head()
+            ]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_invalid_index_left_by_an_interrupted_build_is_built_anew(
+    postgres: EmbeddedPostgres,
+) -> None:
+    url = await _fresh(postgres)
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_kernel_to, "k0005")
+            await conn.commit()
+            await conn.execute(
+                text(
+                    "INSERT INTO inbox (consumer, event_id, processed_at)"
+                    " VALUES ('c', 'e1', '2026-12-01'), ('c', 'e2', '2026-12-01')"
+                )
+            )
+            await conn.commit()
+            # A concurrent build that fails half way leaves its index behind, marked invalid.
+            raw = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            failed = False
+            try:
+                await raw.execute(
+                    text(
+                        "CREATE UNIQUE INDEX CONCURRENTLY ix_inbox_processed_at"
+                        " ON inbox (processed_at)"
+                    )
+                )
+            except Exception:
+                failed = True
+            assert failed
+            assert await _index(conn, "ix_inbox_processed_at") == (False, True)
+
+        await migrate(url, MIGRATIONS)
+
+        async with engine.connect() as conn:
+            assert await _index(conn, "ix_inbox_processed_at") == (True, False)
+            assert await conn.scalar(text("SELECT count(*) FROM inbox")) == 2
+    finally:
+        await engine.dispose()
