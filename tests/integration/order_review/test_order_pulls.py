@@ -31,7 +31,7 @@ from lvyue.order_review.pulls.job import refresh_health
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
-from lvyue.order_review.tables import order_notifications, orders
+from lvyue.order_review.tables import order_notifications, orders, webhook_deliveries
 from tests.conftest import WEBHOOK_SECRET
 from tests.support.apps import QUIET, serve
 from tests.support.held_orders import held_order
@@ -190,6 +190,56 @@ async def test_the_health_gauges_say_how_each_shops_intake_goes(
     assert 0 <= metric("lvyue_intake_pull_lag_seconds", **labels) < 60
     assert metric("lvyue_intake_pull_failing_seconds", **labels) == 0
     assert metric("lvyue_intake_last_pull_timestamp_seconds", **labels) > 0
+
+
+async def _webhook(engine: AsyncEngine, shop: str, delivery_id: str, at: datetime) -> None:
+    """A webhook the platform pushed for one of the shop's orders, received `at`."""
+    async with engine.begin() as conn:
+        order_id = await conn.scalar(select(orders.c.id).where(orders.c.shop_id == shop).limit(1))
+        await conn.execute(
+            webhook_deliveries.insert().values(
+                platform="shopify", delivery_id=delivery_id, order_id=order_id,
+                received_at=at, body="{}",
+            )
+        )  # fmt: skip
+
+
+async def test_a_shops_last_notification_outlives_the_pruning_of_its_webhooks(
+    pulling: Pulling,
+    engine: AsyncEngine,
+    shop: str,
+) -> None:
+    kernel, client, target, settings, review = pulling
+    labels = {"platform": "shopify", "shop": shop}
+    _put(shop, 1, seed=11)
+    await pull_shop(kernel, client, target, settings, review)
+    notified = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    await _webhook(engine, shop, f"{shop}-1", notified)
+    await refresh_health(kernel, [target])
+    assert metric("lvyue_intake_last_notification_timestamp_seconds", **labels) == (
+        notified.timestamp()
+    )
+
+    # The next round reads only what arrived since the last one, less its overlap: a webhook
+    # stamped an hour before that round is not read again.
+    await _webhook(engine, shop, f"{shop}-2", datetime.now(UTC) - timedelta(hours=1))
+    async with engine.begin() as conn:  # as the retention job prunes them
+        await conn.execute(
+            webhook_deliveries.delete().where(webhook_deliveries.c.delivery_id == f"{shop}-1")
+        )
+    await refresh_health(kernel, [target])
+    async with kernel.uow() as uow:
+        state = await repository.pull_state(uow.session, "shopify", shop)
+    assert state is not None
+    assert state.last_notification_at == notified
+    assert state.notifications_read_to is not None
+
+    latest = datetime.now(UTC).replace(microsecond=0)
+    await _webhook(engine, shop, f"{shop}-3", latest)
+    await refresh_health(kernel, [target])
+    assert metric("lvyue_intake_last_notification_timestamp_seconds", **labels) == (
+        latest.timestamp()
+    )
 
 
 async def test_an_order_cancelled_on_the_platform_is_cancelled_here_before_dispatch(

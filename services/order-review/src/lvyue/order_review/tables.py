@@ -94,6 +94,10 @@ order_pulls = Table(
     Column("failing_since", DateTime(timezone=True)),
     Column("pulled", BigInteger, nullable=False, server_default="0"),
     Column("reconciled", BigInteger, nullable=False, server_default="0"),
+    # The shop's latest notification, kept past the pruning of the deliveries that told it, and
+    # when deliveries were last read for it (the next read starts there, less an overlap).
+    Column("last_notification_at", DateTime(timezone=True)),
+    Column("notifications_read_to", DateTime(timezone=True)),
     PrimaryKeyConstraint("platform", "shop_id"),
 )
 

@@ -10,15 +10,18 @@ import structlog
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
 from lvyue.common.jobs import every
+from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
+from lvyue.order_review.repository import PullState
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 
 log = structlog.get_logger(__name__)
 TOKEN_WARNING = timedelta(days=7)  # an expiring token is logged this long before it stops
+READ_OVERLAP = timedelta(minutes=5)  # an intake transaction open longer is not expected
 
 
 def order_pulls_job(settings: OrderReviewSettings, review: ReviewContext) -> BackgroundJob:
@@ -43,16 +46,9 @@ async def refresh_health(kernel: Kernel, targets: list[PullTarget]) -> None:
             (t.platform, t.shop_id): await repository.pull_state(uow.session, t.platform, t.shop_id)
             for t in targets
         }
-        notified = {
-            platform: await repository.last_notifications(uow.session, platform)
-            for platform in {t.platform for t in targets}
-        }
-        for t in targets:  # a platform's notifications stored apart from orders (抖店's)
-            stored = await repository.last_notification(uow.session, t.platform, t.shop_id)
-            webhook = notified[t.platform].get(t.shop_id)
-            if stored is not None and (webhook is None or stored > webhook):
-                notified[t.platform][t.shop_id] = stored
+        notified = await _last_notifications(uow, targets, states, now)
         pending = await repository.pending_notifications(uow.session)
+        await uow.commit()
     for target in targets:
         labels = (target.platform, target.shop_id)
         state = states[labels]
@@ -67,12 +63,46 @@ async def refresh_health(kernel: Kernel, targets: list[PullTarget]) -> None:
             metrics.MISSED_SHARE.labels(*labels).set(
                 state.reconciled / state.pulled if state.pulled else 0.0
             )
-        if (at := notified[target.platform].get(target.shop_id)) is not None:
+        if (at := notified.get(labels)) is not None:
             metrics.LAST_NOTIFICATION.labels(*labels).set(at.timestamp())
         count, oldest = pending.get(labels, (0, now))
         metrics.NOTIFICATIONS_PENDING.labels(*labels).set(count)
         metrics.OLDEST_PENDING.labels(*labels).set(max(0.0, (now - oldest).total_seconds()))
         _warn_expiring_token(target, now)
+
+
+async def _last_notifications(
+    uow: UnitOfWork,
+    targets: list[PullTarget],
+    states: dict[tuple[str, str], PullState | None],
+    now: datetime,
+) -> dict[tuple[str, str], datetime]:
+    """Per shop, when its latest notification arrived: a webhook, or a notification stored
+    apart from orders (抖店's). Kept in order_pulls, as the rows that told it are pruned after
+    their retention; each round reads the webhooks since the previous one, less an overlap for
+    intake transactions still open then."""
+    latest: dict[tuple[str, str], datetime] = {}
+    for platform in {t.platform for t in targets}:
+        shops = [t.shop_id for t in targets if t.platform == platform]
+        read_to = [
+            s.notifications_read_to if (s := states[(platform, shop)]) else None for shop in shops
+        ]
+        since = None if None in read_to else min(r for r in read_to if r) - READ_OVERLAP
+        webhooks = await repository.latest_webhooks(uow.session, platform, since=since)
+        for shop in shops:
+            state = states[(platform, shop)]
+            seen = [
+                webhooks.get(shop),
+                await repository.last_notification(uow.session, platform, shop),
+                state.last_notification_at if state else None,
+            ]
+            if known := [at for at in seen if at is not None]:
+                latest[(platform, shop)] = max(known)
+            if state is not None:  # a shop's row is made by its first pull
+                await repository.record_notifications_read(
+                    uow.session, platform, shop, latest=latest.get((platform, shop)), at=now
+                )
+    return latest
 
 
 def _warn_expiring_token(target: PullTarget, now: datetime) -> None:

@@ -40,8 +40,9 @@ from lvyue.order_review.repository.orders import (
 from lvyue.order_review.repository.pulls import (
     PullState,
     advance_pull,
-    last_notifications,
+    latest_webhooks,
     pull_state,
+    record_notifications_read,
     record_pull_failure,
 )
 from lvyue.order_review.repository.review import (
@@ -80,7 +81,7 @@ __all__ = [
     "get_order",
     "insert_new_orders",
     "last_notification",
-    "last_notifications",
+    "latest_webhooks",
     "lock_order",
     "lock_orders",
     "notified_orders",
@@ -94,6 +95,7 @@ __all__ = [
     "record_decisions",
     "record_delivery",
     "record_notifications",
+    "record_notifications_read",
     "record_pull_failure",
     "replace_order",
     "retry_notifications",

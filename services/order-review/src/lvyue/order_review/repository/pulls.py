@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,8 @@ class PullState:
     failing_since: datetime | None
     pulled: int
     reconciled: int
+    last_notification_at: datetime | None
+    notifications_read_to: datetime | None
 
 
 async def pull_state(session: AsyncSession, platform: str, shop_id: str) -> PullState | None:
@@ -89,9 +91,12 @@ async def record_pull_failure(
     )
 
 
-async def last_notifications(session: AsyncSession, platform: str) -> dict[str, datetime]:
-    """Per shop of the platform: when its latest webhook (a notification) arrived."""
-    rows = await session.execute(
+async def latest_webhooks(
+    session: AsyncSession, platform: str, *, since: datetime | None
+) -> dict[str, datetime]:
+    """Per shop of the platform: when its latest webhook (a notification) received at or after
+    `since` arrived; with None, of every webhook still kept."""
+    query = (
         select(orders.c.shop_id, func.max(webhook_deliveries.c.received_at).label("latest"))
         .join(orders, orders.c.id == webhook_deliveries.c.order_id)
         .where(
@@ -100,7 +105,24 @@ async def last_notifications(session: AsyncSession, platform: str) -> dict[str, 
         )
         .group_by(orders.c.shop_id)
     )
-    return {row.shop_id: row.latest for row in rows}
+    if since is not None:
+        query = query.where(webhook_deliveries.c.received_at >= since)
+    return {row.shop_id: row.latest for row in await session.execute(query)}
+
+
+async def record_notifications_read(
+    session: AsyncSession, platform: str, shop_id: str, *, latest: datetime | None, at: datetime
+) -> None:
+    """The shop's deliveries were read up to `at`; the latest notification among them, if any,
+    is kept unless an earlier read kept a later one."""
+    values: dict[str, object] = {"notifications_read_to": at}
+    if latest is not None:
+        values["last_notification_at"] = func.greatest(order_pulls.c.last_notification_at, latest)
+    await session.execute(
+        update(order_pulls)
+        .where(order_pulls.c.platform == platform, order_pulls.c.shop_id == shop_id)
+        .values(values)
+    )
 
 
 PULL_DELIVERY_PREFIX = "pull:"  # a delivery the reconciliation made, not the platform
