@@ -1,18 +1,19 @@
-"""Every list endpoint of the four services, really served: a hostile query parameter (an
-offset beyond int64, a NUL, an unknown enum value, a huge text) is a 422 naming it, never a 500
-from the driver and never an empty 200."""
+"""Every list endpoint of the four services (the kernel's included), really served: a hostile
+query parameter (an offset beyond int64, a NUL, an unknown enum value, a huge text) is a 422
+naming it, never a 500 from the driver and never an empty 200."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.query import MAX_OFFSET
 from tests.conftest import Databases
 from tests.support.apps import quiet_service_app, serve, service_migrations
-from tests.support.inventory import OPS
+from tests.support.inventory import OPS, SRE
 
 BEYOND_INT64 = str(2**63)
 LONG = "W" * 129
@@ -27,6 +28,7 @@ class Endpoint:
     limit: bool = True
     offset: bool = True
     hostile: tuple[dict[str, str], ...] = ()  # the endpoint's own
+    headers: tuple[tuple[str, str], ...] = tuple(OPS.items())  # a role it answers
 
 
 ENDPOINTS: dict[str, list[Endpoint]] = {
@@ -56,6 +58,13 @@ ENDPOINTS: dict[str, list[Endpoint]] = {
 }
 
 
+# Every service serves the kernel's: its dead letters and its deadlines' breach forecast.
+KERNEL_ENDPOINTS = [
+    Endpoint("/dead-letters", ("consumer",), ("redriven",), headers=tuple(SRE.items())),
+    Endpoint("/deadlines/forecast", ("sla", "queue"), ("will_breach",), offset=False),
+]
+
+
 def _hostile(endpoint: Endpoint) -> list[dict[str, str]]:
     cases = list(endpoint.hostile)
     if endpoint.limit:
@@ -73,16 +82,17 @@ async def test_hostile_query_parameters_are_422_naming_the_parameter(
     service: str, databases: Databases, broker: EmbeddedBroker, topic_prefix: str
 ) -> None:
     db = await databases.create(service_migrations(service))
-    async with serve(
-        quiet_service_app(service, db, broker.bootstrap_servers, topic_prefix)
-    ) as client:
-        for endpoint in ENDPOINTS[service]:
-            path = endpoint.path
+    app = quiet_service_app(service, db, broker.bootstrap_servers, topic_prefix)
+    endpoints = ENDPOINTS[service] + KERNEL_ENDPOINTS
+    assert _paged_routes(app) <= {e.path for e in endpoints}  # none is left out of the table
+    async with serve(app) as client:
+        for endpoint in endpoints:
+            path, headers = endpoint.path, dict(endpoint.headers)
             # The bounds themselves are fine, so the 422s below are about the values only.
             fine = dict.fromkeys(endpoint.texts, "W" * 128)
             fine |= {"limit": "1"} if endpoint.limit else {}
             fine |= {"offset": str(MAX_OFFSET)} if endpoint.offset else {}
-            ok = await client.get(path, params=fine, headers=OPS)
+            ok = await client.get(path, params=fine, headers=headers)
             assert ok.status_code == 200, (path, ok.text)
             if endpoint.limit and endpoint.offset:  # a list: one shape everywhere
                 page = ok.json()
@@ -91,10 +101,19 @@ async def test_hostile_query_parameters_are_422_naming_the_parameter(
                     page,
                 )
             for params in _hostile(endpoint):
-                response = await client.get(path, params=params, headers=OPS)
+                response = await client.get(path, params=params, headers=headers)
                 assert response.status_code == 422, (path, params, response.text)
                 [name] = params
                 assert name in response.text, (path, params, response.text)
+
+
+def _paged_routes(app: FastAPI) -> set[str]:
+    """The GET routes of the app's API that take a `limit`: its lists."""
+    return {
+        path
+        for path, operations in app.openapi()["paths"].items()
+        if any(p["name"] == "limit" for p in operations.get("get", {}).get("parameters", []))
+    }
 
 
 # Text path parameters: inventory's SKU routes name a warehouse and a SKU in the path.
