@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
 from typing import Any, TypeVar
 
-from lvyue.cli.liveness import LivenessPolicy, LivenessWatch
+from lvyue.cli.liveness import LivenessPolicy, LivenessWatch, LivezProbe
 
 POLICY = LivenessPolicy(interval_s=5.0, timeout_s=1.0, failures=3)
 T = TypeVar("T")
@@ -170,3 +172,34 @@ def test_a_dead_process_is_not_probed_and_zero_failures_turns_the_watch_off() ->
     assert world.probes == 0
     watch.close()
     off.close()
+
+
+class _Livez(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/livez" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_the_livez_probe_asks_every_process_over_one_client() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Livez)
+    Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    probe = LivezProbe()
+    client = probe.client
+    try:
+        assert probe(url, 2.0)
+        _Livez.status = 503
+        assert not probe(url, 2.0)
+        server.shutdown()
+        server.server_close()
+        assert not probe(url, 2.0)  # nothing listens: no answer, no exception
+        assert probe.client is client
+    finally:
+        _Livez.status = 200
+        probe.close()

@@ -59,12 +59,22 @@ class Watched(Protocol):
     def process(self) -> Process: ...
 
 
-def answers(url: str, timeout_s: float) -> bool:
-    """Whether `url`/livez answered 200 within `timeout_s`."""
-    try:
-        return httpx.get(f"{url}/livez", timeout=timeout_s).status_code == 200
-    except httpx.HTTPError:
-        return False
+@dataclass
+class LivezProbe:
+    """Asks `url`/livez whether it answers 200 within `timeout_s`, over one client for every
+    probe: a client made per probe would build a TLS context each time (certificates read and
+    parsed), most of an idle `lvyue run`'s CPU. httpx's Client may be shared between threads."""
+
+    client: httpx.Client = field(default_factory=httpx.Client)
+
+    def __call__(self, url: str, timeout_s: float) -> bool:
+        try:
+            return self.client.get(f"{url}/livez", timeout=timeout_s).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        self.client.close()
 
 
 @dataclass
@@ -82,7 +92,7 @@ class LivenessWatch:
     units: Sequence[Watched]
     policy: LivenessPolicy
     say: Callable[[str], None]
-    probe: Callable[[str, float], bool] = answers
+    probe: Callable[[str, float], bool] = field(default_factory=LivezProbe)
     clock: Callable[[], float] = time.monotonic
     pool: Executor | None = None  # runs the probes; default: a thread per process
     _states: dict[int, _State] = field(default_factory=dict)
@@ -128,3 +138,5 @@ class LivenessWatch:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(self.probe, LivezProbe):
+            self.probe.close()

@@ -103,11 +103,19 @@ _GAUGES = {
 }
 
 
-def scrape(services: dict[str, str], *, timeout_s: float = 2.0) -> Snapshot:
+def scrape(
+    services: dict[str, str], *, client: httpx.Client | None = None, timeout_s: float = 2.0
+) -> Snapshot:
+    """One reading of every service's /metrics. A view that refreshes passes its one `client`:
+    a client made per reading builds a TLS context each time, which costs more than the
+    reading."""
+    if client is None:
+        with httpx.Client() as once:
+            return scrape(services, client=once, timeout_s=timeout_s)
     snap = Snapshot()
     for name, base_url in services.items():
         try:
-            text = httpx.get(f"{base_url}/metrics", timeout=timeout_s).text
+            text = client.get(f"{base_url}/metrics", timeout=timeout_s).text
         except httpx.HTTPError:
             snap.down.append(name)
             continue
@@ -243,9 +251,12 @@ def _ago(now: float, at: float | None) -> str:
 
 def watch(services: dict[str, str], *, interval_s: float, iterations: int | None) -> None:
     """Refreshes every `interval_s` until Ctrl-C (or `iterations` times)."""
-    with Live(render(scrape(services), interval_s), refresh_per_second=4) as live:
+    with (
+        httpx.Client() as client,
+        Live(render(scrape(services, client=client), interval_s), refresh_per_second=4) as live,
+    ):
         count = 1
         while iterations is None or count < iterations:
             time.sleep(interval_s)
-            live.update(render(scrape(services), interval_s))
+            live.update(render(scrape(services, client=client), interval_s))
             count += 1
