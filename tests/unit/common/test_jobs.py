@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from itertools import pairwise
 from typing import Any
 
 import pytest
 
-from lvyue.common.jobs import every
+from lvyue.common.jobs import every, every_holding
 from tests.support.metrics import metric
 
 
@@ -115,3 +117,23 @@ def test_a_non_positive_interval_is_refused() -> None:
 
     with pytest.raises(ValueError, match="interval_s"):
         every(0, step)
+
+
+async def test_a_held_resource_is_opened_once_for_the_jobs_life_and_closed_at_its_stop() -> None:
+    opened: list[str] = []
+    closed: list[str] = []
+    seen: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def client() -> AsyncIterator[str]:
+        opened.append(f"client-{len(opened)}")
+        yield opened[-1]
+        closed.append(opened[-1])
+
+    async def call(kernel: object, held: str) -> None:
+        seen.append(held)
+
+    await _run(every_holding(client, 0.02, call, name="holding_test_job"), 0.2)
+    assert len(seen) >= 3
+    assert set(seen) == {"client-0"} == set(opened) == set(closed)
+    assert metric("lvyue_job_runs_total", job_name="holding_test_job", outcome="ok") >= 3

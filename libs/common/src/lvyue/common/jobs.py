@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import structlog
@@ -33,6 +34,7 @@ RUN_SECONDS = Histogram(
 PACE_CAP_S = 1.0  # the longest rest between two paced runs of a backlog
 
 C = TypeVar("C")  # what a step is given: the service's Kernel, for a BackgroundJob
+R = TypeVar("R")  # what a job holds for its life, e.g. an HTTP client
 
 
 def every(
@@ -74,6 +76,30 @@ def every(
                 pause = interval_s * (1 + random.uniform(-jitter, jitter))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), pause)
+
+    job.__name__ = job_name
+    return job
+
+
+def every_holding(
+    resource: Callable[[], AbstractAsyncContextManager[R]],
+    interval_s: float,
+    step: Callable[[C, R], Awaitable[object]],
+    *,
+    name: str | None = None,
+    drain: bool = False,
+) -> Callable[[C, asyncio.Event], Coroutine[Any, Any, None]]:
+    """`every`, with one `resource()` opened for the job's life and handed to each run: an HTTP
+    client made per run builds a TLS context (about 28 ms of CPU), more than an idle run."""
+    job_name = name or step.__name__
+
+    async def job(context: C, stop: asyncio.Event) -> None:
+        async with resource() as held:
+
+            async def run(ctx: C) -> object:
+                return await step(ctx, held)
+
+            await every(interval_s, run, name=job_name, drain=drain)(context, stop)
 
     job.__name__ = job_name
     return job

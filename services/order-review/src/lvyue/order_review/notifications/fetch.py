@@ -15,7 +15,7 @@ import httpx
 import structlog
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
-from lvyue.common.jobs import every
+from lvyue.common.jobs import every_holding
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.pulls import metrics
@@ -52,12 +52,16 @@ def notifications_job(settings: OrderReviewSettings, ctx: ReviewContext) -> Back
     shops = {(t.platform, t.shop_id): t for t in PullTarget.all(settings)}
     taking = Taking(shops, settings, ctx)
 
-    async def fetch_notified_orders(kernel: Kernel) -> bool:
+    async def fetch_notified_orders(kernel: Kernel, client: httpx.AsyncClient) -> bool:
         """One batch; True when it was full (drained at once: more may be waiting)."""
-        async with httpx.AsyncClient(timeout=settings.order_pull_timeout_s) as client:
-            return await take_notifications(kernel, client, taking)
+        return await take_notifications(kernel, client, taking)
 
-    return every(settings.notification_fetch_interval_s, fetch_notified_orders, drain=True)
+    return every_holding(
+        lambda: httpx.AsyncClient(timeout=settings.order_pull_timeout_s),
+        settings.notification_fetch_interval_s,
+        fetch_notified_orders,
+        drain=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import httpx
 import structlog
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
-from lvyue.common.jobs import every
+from lvyue.common.jobs import every_holding
 from lvyue.order_review import repository
 from lvyue.order_review.notifications import taobao
 from lvyue.order_review.pulls import metrics
@@ -34,22 +34,26 @@ def message_queues_job(settings: OrderReviewSettings) -> BackgroundJob:
     }
     quantity = min(settings.notification_fetch_batch, taobao.MAX_QUANTITY)
 
-    async def read_message_queues(kernel: Kernel) -> bool:
+    async def read_message_queues(kernel: Kernel, client: httpx.AsyncClient) -> bool:
         """Each app's queue once; True when one gave a full batch (more may be waiting). An
         app whose queue cannot be read does not hold up the others; the run then fails (and
         is counted) once all were tried."""
         full, failed = False, []
-        async with httpx.AsyncClient(timeout=settings.order_pull_timeout_s) as client:
-            for app in apps.values():
-                try:
-                    full |= await read_queue(kernel, client, app, quantity)
-                except PullError as exc:
-                    failed.append(f"{app.app_key}: {exc}")
+        for app in apps.values():
+            try:
+                full |= await read_queue(kernel, client, app, quantity)
+            except PullError as exc:
+                failed.append(f"{app.app_key}: {exc}")
         if failed:
             raise PullError("; ".join(failed)[:500])
         return full
 
-    return every(settings.message_poll_interval_s, read_message_queues, drain=True)
+    return every_holding(
+        lambda: httpx.AsyncClient(timeout=settings.order_pull_timeout_s),
+        settings.message_poll_interval_s,
+        read_message_queues,
+        drain=True,
+    )
 
 
 async def read_queue(

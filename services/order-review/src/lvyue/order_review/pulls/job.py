@@ -9,7 +9,7 @@ import httpx
 import structlog
 
 from lvyue.common.bootstrap import BackgroundJob, Kernel
-from lvyue.common.jobs import every
+from lvyue.common.jobs import every_holding
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
 from lvyue.order_review.pulls import metrics
@@ -27,16 +27,20 @@ READ_OVERLAP = timedelta(minutes=5)  # an intake transaction open longer is not 
 def order_pulls_job(settings: OrderReviewSettings, review: ReviewContext) -> BackgroundJob:
     targets = PullTarget.all(settings)
 
-    async def pull_orders(kernel: Kernel) -> None:
+    async def pull_orders(kernel: Kernel, client: httpx.AsyncClient) -> None:
         """Each shop in turn; one shop's failure is recorded and the next one is pulled."""
-        async with httpx.AsyncClient(timeout=settings.order_pull_timeout_s) as client:
-            for target in targets:
-                # A failure is recorded by pull_shop: its watermark stays, the gauges say so.
-                with contextlib.suppress(PullError):
-                    await pull_shop(kernel, client, target, settings, review)
+        for target in targets:
+            # A failure is recorded by pull_shop: its watermark stays, the gauges say so.
+            with contextlib.suppress(PullError):
+                await pull_shop(kernel, client, target, settings, review)
         await refresh_health(kernel, targets)
 
-    return every(settings.order_pull_interval_s, pull_orders, name="order_pulls")
+    return every_holding(
+        lambda: httpx.AsyncClient(timeout=settings.order_pull_timeout_s),
+        settings.order_pull_interval_s,
+        pull_orders,
+        name="order_pulls",
+    )
 
 
 async def refresh_health(kernel: Kernel, targets: list[PullTarget]) -> None:
