@@ -141,21 +141,10 @@ async def mark_dispatched(
     dispatched_at: datetime,
     at: datetime,
 ) -> ShipmentRecord:
-    row = (
-        await session.execute(
-            update(shipments)
-            .where(shipments.c.id == shipment_id)
-            .values(
-                status=ShipmentStatus.DISPATCHED,
-                carrier_code=carrier_code,
-                tracking_number=tracking_number,
-                dispatched_at=dispatched_at,
-                updated_at=at,
-            )
-            .returning(*shipments.columns)
-        )
-    ).one()
-    return shipment_record(row)
+    return await _set(
+        session, shipment_id, status=ShipmentStatus.DISPATCHED, carrier_code=carrier_code,
+        tracking_number=tracking_number, dispatched_at=dispatched_at, updated_at=at,
+    )  # fmt: skip
 
 
 async def mark_cancelled(
@@ -166,20 +155,21 @@ async def mark_cancelled(
     cancelled_at: datetime,
     at: datetime,
 ) -> ShipmentRecord:
-    row = (
-        await session.execute(
-            update(shipments)
-            .where(shipments.c.id == shipment_id)
-            .values(
-                status=ShipmentStatus.CANCELLED,
-                cancelled_at=cancelled_at,
-                cancel_reason=reason,
-                updated_at=at,
-            )
-            .returning(*shipments.columns)
-        )
-    ).one()
-    return shipment_record(row)
+    return await _set(
+        session, shipment_id, status=ShipmentStatus.CANCELLED, cancelled_at=cancelled_at,
+        cancel_reason=reason, updated_at=at,
+    )  # fmt: skip
+
+
+async def _set(session: AsyncSession, shipment_id: uuid.UUID, **values: object) -> ShipmentRecord:
+    """The shipment with `values` set, as it now is."""
+    statement = (
+        update(shipments)
+        .where(shipments.c.id == shipment_id)
+        .values(**values)
+        .returning(*shipments.columns)
+    )
+    return shipment_record((await session.execute(statement)).one())
 
 
 async def list_shipments(
