@@ -14,13 +14,14 @@ from lvyue.cli.bench.report import LATENCY_RATE
 from lvyue.cli.bench.sampling import GroupUsage, PhaseSample
 
 
-def test_the_total_cpu_per_order_leaves_the_bench_out() -> None:
+def test_the_total_cpu_per_order_leaves_the_bench_and_lvyue_run_out() -> None:
     sample = PhaseSample(
         processes={
             "order-review": GroupUsage(cpu_s=3.0),
             "postgres": GroupUsage(cpu_s=2.0),
             "broker": GroupUsage(cpu_s=1.0),
             "bench": GroupUsage(cpu_s=9.0),  # the load generator and the follower
+            "lvyue run": GroupUsage(cpu_s=0.4),  # the supervisor: a deployment has none
         },
         duration_s=10.0,
     )
@@ -28,6 +29,7 @@ def test_the_total_cpu_per_order_leaves_the_bench_out() -> None:
     per_group = resources["processes"]
     assert isinstance(per_group, dict)
     assert per_group["broker"]["cpu_ms_per_order"] == 0.5  # (1.0 - 0.05 * 10) s / 1000
+    assert per_group["lvyue run"]["cpu_s"] == 0.4  # shown
     assert resources["total"] == {"cpu_s": 6.0, "cpu_ms_per_order": 5.5}
     assert sample.to_dict()["total"] == {"cpu_s": 6.0, "cpu_ms_per_order": None}
 

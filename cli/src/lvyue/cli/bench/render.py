@@ -75,7 +75,8 @@ def latency(report: Mapping[str, Any]) -> Table:
 
 def resources(report: Mapping[str, Any]) -> Table:
     table = _table(
-        "Resources per phase (totals: every process but the bench)", "phase / process", "CPU s",
+        "Resources per phase (totals: every process but the bench and lvyue run)",
+        "phase / process", "CPU s",
         "CPU ms/order (net of idle)",
         "peak RSS MiB (postgres: PSS)", "peak outbox backlog", "peak consumer lag",
     )  # fmt: skip

@@ -2,7 +2,9 @@
 (psutil), and the outbox backlog and consumer lag peaks from each service's /metrics.
 
 Groups: each service (its process and children), the broker, PostgreSQL (postmaster and
-backends), and the bench itself (load generator and Kafka follower, not its children).
+backends), the bench itself (load generator and Kafka follower, not its children) and `lvyue
+run`'s supervisor (not its children, each counted in its group). The last two are shown, not
+summed with the system: the bench is the load, and a deployment has no `lvyue run`.
 
 CPU is read at the start and the end of the phase: a group's root, what it has reaped of its
 children (a backend that lived and died within the phase included) and its live descendants.
@@ -37,6 +39,8 @@ INTERVAL_S = 0.5  # RSS
 SLOW_INTERVAL_S = 2.0  # process lists, PSS, /metrics
 SCRAPED = ("lvyue_outbox_backlog", "lvyue_consumer_lag_messages")
 BENCH = "bench"
+SUPERVISOR = "lvyue run"
+OUTSIDE = frozenset({BENCH, SUPERVISOR})  # shown, but not what the system costs
 POSTGRES = "postgres"  # measured by PSS
 
 
@@ -63,6 +67,7 @@ def discover(
     """Process ids per group: services by their `-m` module, the broker, PostgreSQL, the bench."""
     groups: dict[str, list[int]] = {BENCH: [os.getpid()]}
     if run_pid is not None:
+        groups[SUPERVISOR] = [run_pid]
         with contextlib.suppress(psutil.Error):
             for child in psutil.Process(run_pid).children(recursive=True):
                 with contextlib.suppress(psutil.Error):
@@ -103,7 +108,7 @@ class PhaseSample:
         self, *, orders: int = 0, idle: dict[str, float] | None = None
     ) -> dict[str, object]:
         """With `orders`, each group's CPU per order after its idle cost is taken out, and
-        the total over every group but the bench (the system under test and its servers)."""
+        the total over every group but those OUTSIDE (the system under test and its servers)."""
         idle = idle or {}
         processes = {
             name: {"cpu_s": round(u.cpu_s, 2), "peak_rss_mib": round(u.peak_rss_mib, 1),
@@ -112,12 +117,14 @@ class PhaseSample:
                        u.cpu_s, idle.get(name, 0.0), self.duration_s, orders)}
             for name, u in self.processes.items()
         }  # fmt: skip
-        measured = {name: stats for name, stats in processes.items() if name != BENCH}
+        measured = {name: stats for name, stats in processes.items() if name not in OUTSIDE}
         return {
             "duration_s": round(self.duration_s, 2),
             "processes": processes,
             "total": {
-                "cpu_s": round(sum(u.cpu_s for n, u in self.processes.items() if n != BENCH), 2),
+                "cpu_s": round(
+                    sum(u.cpu_s for n, u in self.processes.items() if n not in OUTSIDE), 2
+                ),
                 "cpu_ms_per_order": total_cpu_ms_per_order(
                     {name: stats["cpu_ms_per_order"] for name, stats in measured.items()}
                 ),
@@ -190,8 +197,8 @@ class Sampler:
 
     def __init__(self, groups: dict[str, list[int]], metrics_urls: dict[str, str]) -> None:
         self._groups = {
-            # The bench's children are the system under test, counted in their own groups.
-            name: Group(pids, include_children=name != BENCH, pss=name == POSTGRES)
+            # Their children are the system under test, counted in their own groups.
+            name: Group(pids, include_children=name not in OUTSIDE, pss=name == POSTGRES)
             for name, pids in groups.items()
         }
         self._metrics_urls = metrics_urls
