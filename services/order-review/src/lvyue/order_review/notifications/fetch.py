@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 import structlog
@@ -19,7 +20,7 @@ from lvyue.common.jobs import every_holding
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.pulls import metrics
-from lvyue.order_review.pulls.calls import PullError
+from lvyue.order_review.pulls.calls import PullError, platform_client
 from lvyue.order_review.pulls.orders import (
     ShopSource,
     accept_command,
@@ -57,7 +58,7 @@ def notifications_job(settings: OrderReviewSettings, ctx: ReviewContext) -> Back
         return await take_notifications(kernel, client, taking)
 
     return every_holding(
-        lambda: httpx.AsyncClient(timeout=settings.order_pull_timeout_s),
+        partial(platform_client, settings),
         settings.notification_fetch_interval_s,
         fetch_notified_orders,
         drain=True,

@@ -16,7 +16,7 @@ from lvyue.common.jobs import every_holding
 from lvyue.order_review import repository
 from lvyue.order_review.notifications import taobao
 from lvyue.order_review.pulls import metrics
-from lvyue.order_review.pulls.calls import PullError, with_retries
+from lvyue.order_review.pulls.calls import PullError, platform_client, with_retries
 from lvyue.order_review.pulls.reconcile import PullTarget
 from lvyue.order_review.pulls.taobao import call
 from lvyue.order_review.settings import OrderReviewSettings, ShopPull
@@ -49,7 +49,7 @@ def message_queues_job(settings: OrderReviewSettings) -> BackgroundJob:
         return full
 
     return every_holding(
-        lambda: httpx.AsyncClient(timeout=settings.order_pull_timeout_s),
+        partial(platform_client, settings),
         settings.message_poll_interval_s,
         read_message_queues,
         drain=True,

@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from lvyue.common.platform_answers import AnswerRefused, answer_json, send_within
 from lvyue.order_review.pulls.source import Page
+from lvyue.order_review.settings import OrderReviewSettings
 
 MAX_RETRY_AFTER_S = 30.0
 ATTEMPTS = 3
@@ -31,6 +32,11 @@ class Retryable(PullError):
     def __init__(self, message: str, wait_s: float = 0.0) -> None:
         super().__init__(message)
         self.wait_s = wait_s
+
+
+def platform_client(settings: OrderReviewSettings) -> httpx.AsyncClient:
+    """The client a job calling the platforms holds for its life (`jobs.every_holding`)."""
+    return httpx.AsyncClient(timeout=settings.order_pull_timeout_s)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]]) -> T:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 import structlog
@@ -13,7 +14,7 @@ from lvyue.common.jobs import every_holding
 from lvyue.common.uow import UnitOfWork
 from lvyue.order_review import repository
 from lvyue.order_review.pulls import metrics
-from lvyue.order_review.pulls.calls import PullError
+from lvyue.order_review.pulls.calls import PullError, platform_client
 from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
 from lvyue.order_review.repository import PullState
 from lvyue.order_review.review import ReviewContext
@@ -36,7 +37,7 @@ def order_pulls_job(settings: OrderReviewSettings, review: ReviewContext) -> Bac
         await refresh_health(kernel, targets)
 
     return every_holding(
-        lambda: httpx.AsyncClient(timeout=settings.order_pull_timeout_s),
+        partial(platform_client, settings),
         settings.order_pull_interval_s,
         pull_orders,
         name="order_pulls",
