@@ -34,7 +34,3 @@ def build_app(settings: AftersalesSettings, *, clock: Clock | None = None) -> Fa
 
 def run() -> None:
     run_service(AftersalesSettings(), build_app)
-
-
-if __name__ == "__main__":
-    run()

@@ -55,7 +55,3 @@ def build_app(
 
 def run() -> None:
     run_service(FulfilmentSettings(), build_app)
-
-
-if __name__ == "__main__":
-    run()

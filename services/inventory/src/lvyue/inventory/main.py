@@ -29,7 +29,3 @@ def build_app(settings: InventorySettings, *, clock: Clock | None = None) -> Fas
 
 def run() -> None:
     run_service(InventorySettings(), build_app)
-
-
-if __name__ == "__main__":
-    run()

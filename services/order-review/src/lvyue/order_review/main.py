@@ -54,7 +54,3 @@ def build_app(settings: OrderReviewSettings, *, clock: Clock | None = None) -> F
 
 def run() -> None:
     run_service(OrderReviewSettings(), build_app)
-
-
-if __name__ == "__main__":
-    run()
