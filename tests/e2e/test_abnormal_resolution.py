@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK
 from lvyue.common.events.catalog import FindingAccepted, OrderReviewed
 from lvyue.common.events.codec import from_kafka
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
 from tests.support.processes import (

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK, process_ports
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.polling import eventually
 from tests.support.processes import http, post_order, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample

@@ -21,8 +21,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.polling import eventually
 from tests.support.processes import (
     http,

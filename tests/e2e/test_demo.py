@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS
 from lvyue.cli.services import PORT_BLOCK
+from lvyue.common.settings import DEV_TOKENS
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 
 OPS = {"Authorization": f"Bearer {DEV_TOKENS['ops'][0]}"}

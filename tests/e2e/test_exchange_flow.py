@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.polling import eventually
 from tests.support.processes import http, start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers

@@ -20,10 +20,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.sandbox import ACCESS_TOKEN, APP_KEY, APP_SECRET
 from lvyue.cli.sandbox_shopify import webhook_headers
 from lvyue.cli.services import PORT_BLOCK
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.polling import eventually
 from tests.support.processes import (
     http,

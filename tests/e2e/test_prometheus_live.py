@@ -26,8 +26,8 @@ import httpx
 import pytest
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_WEBHOOK_SECRET
 from lvyue.cli.services import PORT_BLOCK, SERVICES, process_urls
+from lvyue.common.settings import DEV_WEBHOOK_SECRET
 from tests.support.processes import start_lvyue_run, stop, wait_http
 from tests.support.webhooks import canonical_sample, lvyue_headers
 

@@ -15,9 +15,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from lvyue.cli.embedded import free_port, free_port_block
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from lvyue.cli.services import api_url, ports_used, process_urls
 from lvyue.common.events.catalog import SHIPMENT_REQUESTED
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
 from tests.support.processes import http, start_lvyue_run, stop, wait_http

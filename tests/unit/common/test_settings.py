@@ -8,7 +8,13 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from lvyue.common.settings import Environment, KernelSettings, dump_public
+from lvyue.common.settings import (
+    DEV_TOKENS,
+    DEV_WEBHOOK_SECRET,
+    Environment,
+    KernelSettings,
+    dump_public,
+)
 
 _UNPREFIXED = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
@@ -148,6 +154,22 @@ def test_production_refuses_an_empty_api_token(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("LVYUE_API_TOKENS", json.dumps({"ops": ["good-token", empty]}))
     with pytest.raises(ValidationError, match="LVYUE_API_TOKENS: empty token for role 'ops'"):
         KernelSettings()
+
+
+def test_production_refuses_the_development_credentials_of_lvyue_run() -> None:
+    # The README and `lvyue run`'s banner print them: anyone could call a production API with one.
+    with pytest.raises(
+        ValidationError, match="LVYUE_API_TOKENS: published development token for role 'sre'"
+    ):
+        KernelSettings(api_tokens={"sre": ["my-real-token", DEV_TOKENS["sre"][0]]})
+    with pytest.raises(
+        ValidationError, match=r"LVYUE_WEBHOOK_SECRETS: published development secret for lvyue/\*"
+    ):
+        KernelSettings(webhook_secrets={"lvyue": {"*": f" {DEV_WEBHOOK_SECRET} "}})
+    dev = KernelSettings(
+        env="dev", api_tokens=DEV_TOKENS, webhook_secrets={"lvyue": {"*": DEV_WEBHOOK_SECRET}}
+    )
+    assert dev.token_mapping() == DEV_TOKENS
 
 
 def test_production_is_the_default_environment_for_the_refusal() -> None:

@@ -18,6 +18,7 @@ from lvyue.cli.demo.command import demo
 from lvyue.cli.liveness import LivenessPolicy
 from lvyue.cli.services import SERVICES, process_urls
 from lvyue.cli.supervisor import RestartPolicy
+from lvyue.common.settings import DEV_TOKENS
 
 app = typer.Typer(
     help="lvyue (履约): order-fulfilment services. `lvyue run` starts everything.",
@@ -280,7 +281,7 @@ def dead_letters(
     token: Annotated[
         str,
         typer.Option(envvar="LVYUE_SRE_TOKEN", help="A bearer token with the sre role."),
-    ] = runtime.DEV_TOKENS["sre"][0],
+    ] = DEV_TOKENS["sre"][0],
     operator: Annotated[
         str | None,
         typer.Option(envvar="USER", help="Who acts (X-Operator, kept with each redrive)."),

@@ -57,14 +57,12 @@ from lvyue.common.events import all_topics
 from lvyue.common.kafka import ensure_topics
 from lvyue.common.migrate import migrate
 from lvyue.common.replay import replay_unconsumed
-from lvyue.common.settings import KernelSettings
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET, KernelSettings
 from lvyue.common.webhooks import relaying
 from lvyue.order_review.platforms import ADAPTERS
 
 console = Console(stderr=True)
 
-DEV_WEBHOOK_SECRET = "dev-webhook-secret"
-DEV_TOKENS = {role: [f"dev-{role}-token"] for role in ("ops", "warehouse", "sre", "platform")}
 EPOCH_FILE = "broker-epoch.json"
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from lvyue.cli.runtime import DEV_TOKENS, DEV_WEBHOOK_SECRET
+from lvyue.common.settings import DEV_TOKENS, DEV_WEBHOOK_SECRET
 
 
 def demo(

@@ -16,6 +16,12 @@ from lvyue.common.deadlines.sla import SlaPolicies, working_calendar
 from lvyue.common.deadlines.warehouses import WarehouseConfig
 from lvyue.common.gc_tuning import YOUNG_THRESHOLD
 
+# The credentials `lvyue run` gives a development stack. Its banner and the README print them,
+# so production refuses them.
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"
+DEV_TOKENS = {role: [f"dev-{role}-token"] for role in ("ops", "warehouse", "sre", "platform")}
+_PUBLISHED = frozenset({DEV_WEBHOOK_SECRET, *(t for ts in DEV_TOKENS.values() for t in ts)})
+
 
 class Environment(StrEnum):
     DEV = "dev"
@@ -32,7 +38,8 @@ class KernelSettings(BaseSettings):
 
     env: Environment = Field(
         default=Environment.PRODUCTION,
-        description="dev and test allow empty secrets and development tokens; production never.",
+        description="dev and test allow empty secrets and the development credentials of "
+        "`lvyue run`; production refuses both.",
     )
     service_name: str = "lvyue"
     http_host: str = "127.0.0.1"
@@ -406,13 +413,14 @@ class KernelSettings(BaseSettings):
     def _refuse_unsafe_secrets(self) -> Self:
         if self.env is Environment.PRODUCTION:
             for role, tokens in self.api_tokens.items():
-                if any(not t.get_secret_value().strip() for t in tokens):
-                    raise ValueError(f"LVYUE_API_TOKENS: empty token for role {role!r}")
+                for token in tokens:
+                    if problem := _unsafe(token):
+                        raise ValueError(f"LVYUE_API_TOKENS: {problem} token for role {role!r}")
             for platform, shops in self.webhook_secrets.items():
                 for shop, secret in shops.items():
-                    if not secret.get_secret_value().strip():
+                    if problem := _unsafe(secret):
                         raise ValueError(
-                            f"LVYUE_WEBHOOK_SECRETS: empty secret for {platform}/{shop} "
+                            f"LVYUE_WEBHOOK_SECRETS: {problem} secret for {platform}/{shop} "
                             "(allowed only with LVYUE_ENV=dev)"
                         )
         return self
@@ -461,3 +469,11 @@ def dump_public(settings: BaseSettings) -> dict[str, Any]:
             hide_password=True
         )
     return public
+
+
+def _unsafe(secret: SecretStr) -> str | None:
+    """Why a credential must not serve production: empty, or published with `lvyue run`."""
+    value = secret.get_secret_value().strip()
+    if not value:
+        return "empty"
+    return "published development" if value in _PUBLISHED else None
