@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.deadlines.scanner import DeadlineScanner
-from lvyue.common.deadlines.store import DeadlineState, close_deadline, open_deadline
+from lvyue.common.deadlines.store import (
+    Deadline,
+    DeadlineState,
+    cancel_deadline,
+    close_deadline,
+    for_subject,
+    open_deadline,
+    pending,
+)
 from lvyue.common.events.catalog import SlaBreached
 from lvyue.common.events.codec import from_kafka
 from lvyue.common.tables import deadlines, outbox
@@ -117,6 +125,103 @@ async def test_closing_on_time_is_met_and_closing_late_is_breached(
     assert after_breach is not None
     assert after_breach.state is DeadlineState.BREACHED
     assert after_breach.closed_at == clock.now()
+
+
+async def test_a_breached_deadline_stands_until_closed_and_is_not_opened_again(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    # An order flagged abnormal, nobody calls, it breaches; a correction flags it again: the
+    # customer still waits since the first flag, so no fresh two hours and no second breach.
+    clock = ManualClock(START)
+    sla = f"contact_{topic_prefix.strip('.')}"
+    two_hours = timedelta(hours=2)
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+        scanner = DeadlineScanner(w.uow, service="test")
+
+        async def reopen() -> Deadline:
+            async with w.uow() as uow:
+                deadline = await open_deadline(
+                    uow,
+                    sla=sla,
+                    subject="o-1",
+                    opened_at=clock.now(),
+                    due_at=clock.now() + two_hours,
+                )
+                await uow.commit()
+            return deadline
+
+        first = await reopen()
+        before = _breached_total(sla)
+        clock.advance(two_hours + timedelta(minutes=1))
+        assert await scanner.scan_until_clear() == 1
+
+        clock.advance(timedelta(hours=1))
+        again = await reopen()
+        assert (again.id, again.state, again.due_at) == (
+            first.id,
+            DeadlineState.BREACHED,
+            first.due_at,
+        )
+        clock.advance(two_hours + timedelta(minutes=1))
+        assert await scanner.scan_until_clear() == 0
+        assert _breached_total(sla) - before == 1
+
+        async with w.uow() as uow:  # the call at last: it closes the breached one
+            closed = await close_deadline(uow, sla=sla, subject="o-1", closed_at=clock.now())
+            await uow.commit()
+        assert closed is not None
+        assert (closed.id, closed.state, closed.closed_at) == (
+            first.id, DeadlineState.BREACHED, clock.now()
+        )  # fmt: skip
+        later = await reopen()  # closed, the SLA may open anew
+        assert (later.state, later.due_at) == (DeadlineState.OPEN, clock.now() + two_hours)
+        async with w.uow() as uow:
+            rows = await for_subject(uow.session, "o-1")
+        assert [(d.id, d.state) for d in rows if d.sla == sla] == [
+            (first.id, DeadlineState.BREACHED), (later.id, DeadlineState.OPEN)
+        ]  # fmt: skip
+
+
+async def test_cancelling_ends_a_breached_deadline_which_keeps_its_breach(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    # An order cancelled after its review deadline breached: nothing is left to do on it, so
+    # the breach forecast must not count it as work waiting in its queue.
+    clock = ManualClock(START)
+    sla = f"review_{topic_prefix.strip('.')}"
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+
+        async def open_(subject: str) -> None:
+            async with w.uow() as uow:
+                due = clock.now() + timedelta(hours=1)
+                await open_deadline(
+                    uow, sla=sla, subject=subject, opened_at=clock.now(), due_at=due
+                )
+                await uow.commit()
+
+        async def cancel(subject: str) -> bool:
+            async with w.uow() as uow:
+                was_open = await cancel_deadline(uow, sla=sla, subject=subject, at=clock.now())
+                await uow.commit()
+            return was_open
+
+        await open_("breached")
+        clock.advance(timedelta(hours=2))
+        assert await DeadlineScanner(w.uow, service="test").scan_until_clear() == 1
+        await open_("cancelled")
+        await open_("waiting")
+        assert await cancel("breached") is False
+        assert await cancel("cancelled") is True
+        async with w.uow() as uow:
+            states = {s: await for_subject(uow.session, s) for s in ("breached", "cancelled")}
+            waiting = [p for p in await pending(uow.session, limit=100) if p.sla == sla]
+    assert [(d.state, d.closed_at) for d in states["breached"]] == [
+        (DeadlineState.BREACHED, clock.now())
+    ]
+    assert [(d.state, d.closed_at) for d in states["cancelled"]] == [
+        (DeadlineState.CANCELLED, clock.now())
+    ]
+    assert [p.subject for p in waiting] == ["waiting"]
 
 
 async def test_compliance_over_the_window_comes_from_the_table_and_survives_a_restart(

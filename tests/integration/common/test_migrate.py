@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -102,3 +103,53 @@ async def test_an_invalid_index_left_by_an_interrupted_build_is_built_anew(
             assert await conn.scalar(text("SELECT count(*) FROM inbox")) == 2
     finally:
         await engine.dispose()
+
+
+async def test_unclosed_deadlines_left_beside_a_newer_one_are_closed_when_it_opened(
+    postgres: EmbeddedPostgres,
+) -> None:
+    # Before k0007 a breached, unclosed deadline let its (sla, subject) open another one.
+    url = await _fresh(postgres)
+    engine = make_engine(url)
+    insert = text(
+        "INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at, breached_at)"
+        " VALUES (gen_random_uuid(), :sla, 'o-1', :state, :opened, :due, :breached)"
+    )
+    rows = [  # (sla, state, opened at, breached at): hours of 2026-12-01 UTC
+        ("contact", "breached", 8, 10),
+        ("contact", "breached", 11, 13),
+        ("contact", "open", 14, None),
+        ("review", "breached", 8, 10),
+    ]
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_kernel_to, "k0006")
+            await conn.commit()
+            for sla, state, opened, breached in rows:
+                values = {"sla": sla, "state": state, "opened": _at(opened), "due": _at(opened + 2)}
+                await conn.execute(insert, values | {"breached": breached and _at(breached)})
+            await conn.commit()
+
+        await migrate(url, MIGRATIONS)
+
+        async with engine.connect() as conn:
+            assert await _index(conn, "uq_deadlines_unclosed_sla_subject") == (True, True)
+            assert await _index(conn, "uq_deadlines_open_sla_subject") is None
+            found = await conn.execute(
+                text(
+                    "SELECT sla, state, to_char(closed_at AT TIME ZONE 'UTC', 'HH24:MI')"
+                    " FROM deadlines ORDER BY sla, opened_at"
+                )
+            )
+            assert [tuple(r) for r in found] == [
+                ("contact", "breached", "11:00"),  # closed when the next one opened
+                ("contact", "breached", "14:00"),
+                ("contact", "open", None),
+                ("review", "breached", None),  # alone: still outstanding
+            ]
+    finally:
+        await engine.dispose()
+
+
+def _at(hour: int) -> datetime:
+    return datetime(2026, 12, 1, hour, tzinfo=UTC)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.clock import ManualClock
 from lvyue.common.deadlines.scanner import DeadlineScanner
-from lvyue.common.deadlines.store import find_open, for_subject
+from lvyue.common.deadlines.store import find_unclosed, for_subject
 from lvyue.common.events.catalog import SLA_BREACHED
 from lvyue.common.kafka import make_producer
 from lvyue.common.tables import outbox
@@ -313,7 +313,9 @@ async def test_a_platform_without_an_api_is_skipped_visibly_not_dropped(
         assert (job.state, job.attempts) == (SyncState.SKIPPED, 0)
         async with svc.uow() as uow:  # a promise nothing can keep is not tracked
             assert (
-                await find_open(uow.session, sla="tracking_sync", subject=str(shipment.order_id))
+                await find_unclosed(
+                    uow.session, sla="tracking_sync", subject=str(shipment.order_id)
+                )
                 is None
             )
         worker = svc.worker(http)

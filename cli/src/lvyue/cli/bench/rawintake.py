@@ -39,7 +39,7 @@ VALUES ($1, 'pending_review', $2, '', '{}'::jsonb)
 OPEN_DEADLINE = """
 INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at)
 VALUES ($1, 'review_by_0900', $2, 'open', $3, $4)
-ON CONFLICT (sla, subject) WHERE state = 'open' DO NOTHING
+ON CONFLICT (sla, subject) WHERE closed_at IS NULL DO NOTHING
 """
 STAGE_EVENT = """
 INSERT INTO outbox (event_id, topic, key, event_type, source, dataschema, occurred_at, payload)

@@ -95,7 +95,9 @@ def _upgrade(connection: Connection, cfg: Config) -> None:
     command.upgrade(cfg, "head")
 
 
-def create_index_concurrently(name: str, table: str, columns: list[str]) -> None:
+def create_index_concurrently(
+    name: str, table: str, columns: list[str], *, unique: bool = False, where: str | None = None
+) -> None:
     """In a migration: builds an index without blocking writes to its table (CREATE INDEX
     CONCURRENTLY, outside the migration's transaction), as a table in production may be large.
 
@@ -103,7 +105,14 @@ def create_index_concurrently(name: str, table: str, columns: list[str]) -> None
     first: running the migration again after a failure builds it anew."""
     with op.get_context().autocommit_block():
         op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
-        op.create_index(name, table, columns, postgresql_concurrently=True)
+        op.create_index(
+            name,
+            table,
+            columns,
+            unique=unique,
+            postgresql_concurrently=True,
+            postgresql_where=text(where) if where is not None else None,
+        )
 
 
 def drop_index_concurrently(name: str, table: str) -> None:

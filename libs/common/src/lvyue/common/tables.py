@@ -116,13 +116,14 @@ deadlines = Table(
     Column("breached_at", TZ),
     Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     CheckConstraint("state IN ('open', 'met', 'breached', 'cancelled')", name="state"),
-    # One open deadline per (sla, subject); a subject may open the same SLA again later.
+    # One unclosed deadline per (sla, subject): open, or breached and not yet closed (the promise
+    # still outstanding). Once it is closed the subject may open the same SLA again.
     Index(
-        "uq_deadlines_open_sla_subject",
+        "uq_deadlines_unclosed_sla_subject",
         "sla",
         "subject",
         unique=True,
-        postgresql_where=text("state = 'open'"),
+        postgresql_where=text("closed_at IS NULL"),
     ),
     Index("ix_deadlines_open_due", "due_at", postgresql_where=text("state = 'open'")),
     Index("ix_deadlines_subject", "subject"),

@@ -3,7 +3,7 @@ table lives in this package: records.py (the rows), writes.py, reads.py, scanner
 
 from lvyue.common.deadlines.store.reads import (
     completions,
-    find_open,
+    find_unclosed,
     for_subject,
     hourly_outcomes,
     latest_per_subject,
@@ -51,7 +51,7 @@ __all__ = [
     "close_deadlines",
     "close_many",
     "completions",
-    "find_open",
+    "find_unclosed",
     "for_subject",
     "hourly_outcomes",
     "latest_per_subject",

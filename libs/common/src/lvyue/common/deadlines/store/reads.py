@@ -20,11 +20,14 @@ from lvyue.common.deadlines.store.records import (
 from lvyue.common.tables import deadlines
 
 
-async def find_open(session: AsyncSession, *, sla: str, subject: str) -> Deadline | None:
+async def find_unclosed(session: AsyncSession, *, sla: str, subject: str) -> Deadline | None:
+    """The deadline of (sla, subject) not closed yet, open or breached; there is at most one."""
     row = (
         await session.execute(
             select(deadlines).where(
-                deadlines.c.sla == sla, deadlines.c.subject == subject, deadlines.c.state == "open"
+                deadlines.c.sla == sla,
+                deadlines.c.subject == subject,
+                deadlines.c.closed_at.is_(None),
             )
         )
     ).first()

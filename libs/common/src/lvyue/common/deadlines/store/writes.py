@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text, Uuid, bindparam, text, update
+from sqlalchemy import DateTime, Text, Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from lvyue.common.deadlines import metrics
-from lvyue.common.deadlines.store.reads import find_open
+from lvyue.common.deadlines.store.reads import find_unclosed
 from lvyue.common.deadlines.store.records import Deadline, DeadlineSpec, DeadlineState, NewDeadline
-from lvyue.common.tables import deadlines
 from lvyue.common.uow import UnitOfWork
 
 
@@ -26,15 +25,17 @@ async def open_deadline(
     due_at: datetime,
     queue: str | None = None,
 ) -> Deadline:
-    """Opens a deadline; if one is already open for (sla, subject) that one is returned.
-    `queue` is who works it (the breach forecast goes by each queue's own pace)."""
+    """Opens a deadline; if (sla, subject) has one not closed yet, open or already breached,
+    that one is returned. `queue` is who works it (the breach forecast goes by each queue's
+    own pace)."""
     opened = await open_deadlines(
         uow, subject=subject, opened_at=opened_at, specs=(DeadlineSpec(sla, due_at, queue),)
     )
     return opened[sla]
 
 
-# Many deadlines in one statement; those already open are left as they are.
+# Many deadlines in one statement; those with an unclosed one are left as they are: a
+# promise breached and not yet kept is not opened again with a fresh due time.
 _OPEN_MANY = text(
     """
     INSERT INTO deadlines (id, sla, subject, state, opened_at, due_at, attributes)
@@ -43,7 +44,7 @@ _OPEN_MANY = text(
                 ELSE jsonb_build_object('queue', wanted.queue) END
     FROM unnest(:ids, :slas, :subjects, :opened, :dues, :queues)
         AS wanted(id, sla, subject, opened_at, due_at, queue)
-    ON CONFLICT (sla, subject) WHERE state = 'open' DO NOTHING
+    ON CONFLICT (sla, subject) WHERE closed_at IS NULL DO NOTHING
     RETURNING *
     """
 ).bindparams(
@@ -90,8 +91,8 @@ async def open_many(
     for sla, _ in opened:
         uow.after_commit(functools.partial(metrics.record_opened, sla))
     for w in wanted:
-        if (w.sla, w.subject) not in opened:  # open already: that one stands
-            existing = await find_open(uow.session, sla=w.sla, subject=w.subject)
+        if (w.sla, w.subject) not in opened:  # unclosed already: that one stands
+            existing = await find_unclosed(uow.session, sla=w.sla, subject=w.subject)
             assert existing is not None  # the conflict proves it exists
             opened[(w.sla, w.subject)] = existing
     return opened
@@ -173,14 +174,23 @@ async def close_many(
     return closed
 
 
+# An open deadline is cancelled; one already breached keeps its breach and is closed: either
+# way no work is left on it (the breach forecast reads every unclosed one).
+_CANCEL = text(
+    """
+    UPDATE deadlines SET
+        state = CASE WHEN state = 'open' THEN 'cancelled' ELSE state END,
+        closed_at = :at
+    WHERE sla = :sla AND subject = :subject AND closed_at IS NULL
+    RETURNING state
+    """
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+
+
 async def cancel_deadline(uow: UnitOfWork, *, sla: str, subject: str, at: datetime) -> bool:
-    result = await uow.session.execute(
-        update(deadlines)
-        .where(deadlines.c.sla == sla, deadlines.c.subject == subject, deadlines.c.state == "open")
-        .values(state=DeadlineState.CANCELLED, closed_at=at)
-        .returning(deadlines.c.id)
-    )
-    cancelled = result.first() is not None
+    """Ends the unclosed deadline of (sla, subject); True if it was open and is cancelled."""
+    row = (await uow.session.execute(_CANCEL, {"sla": sla, "subject": subject, "at": at})).first()
+    cancelled = row is not None and row.state == DeadlineState.CANCELLED
     if cancelled:
         uow.after_commit(lambda: metrics.record_cancelled(sla))
     return cancelled
