@@ -16,7 +16,7 @@ from lvyue.cli.bench.command import bench
 from lvyue.cli.chaos.command import chaos
 from lvyue.cli.demo.command import demo
 from lvyue.cli.liveness import LivenessPolicy
-from lvyue.cli.services import SERVICES, process_urls
+from lvyue.cli.services import SERVICES, console_port, placements, process_urls
 from lvyue.cli.supervisor import RestartPolicy
 from lvyue.common.settings import DEV_TOKENS
 
@@ -212,10 +212,21 @@ def _simulated_clock(
 @app.command()
 def migrate(
     database_url: Annotated[
-        str, typer.Option(envvar="DATABASE_URL", help="The PostgreSQL server (any database on it).")
+        str,
+        typer.Option(
+            envvar="DATABASE_URL",
+            help="The PostgreSQL server (any database on it): each service's database "
+            "(lvyue_order_review, ...) is made there, unless <SERVICE>_DATABASE_URL (e.g. "
+            "ORDER_REVIEW_DATABASE_URL) names its own.",
+        ),
     ],
 ) -> None:
-    """Create each service's database if missing and migrate it to the latest schema."""
+    """Create each service's database if missing and migrate it to the latest schema.
+
+    Each database is lvyue_<service> on the --database-url server, or the one
+    <SERVICE>_DATABASE_URL names (ORDER_REVIEW_DATABASE_URL, INVENTORY_DATABASE_URL,
+    FULFILMENT_DATABASE_URL, AFTERSALES_DATABASE_URL).
+    """
 
     async def upgrade_all() -> None:
         from lvyue.common.db import ensure_database
@@ -239,7 +250,14 @@ def status(
     interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
 ) -> None:
-    """Live SLA compliance, open / at-risk / breached per SLA, outbox backlog and consumer lag."""
+    """Live SLA compliance and deadlines per SLA, event flow, dead letters, intake per shop.
+
+    Per SLA: compliance over the services' window, met, breached, open, at risk, overdue and
+    will breach (the breach forecast). Per service: outbox backlog, oldest unsent event,
+    consumer lag and dead letters waiting. Per shop whose orders are pulled: the last
+    notification, notifications to fetch, the last pull, its lag, the share of orders pushes
+    missed and how long pulls have failed.
+    """
     from rich.console import Console
 
     from lvyue.cli.status import render, scrape, watch
@@ -327,6 +345,14 @@ def dead_letters(
 
 @app.command()
 def services() -> None:
-    """List the services and their default ports."""
-    for spec in SERVICES:
-        typer.echo(f"{spec.name:<14} python -m {spec.module:<22} port {spec.default_port}")
+    """List the processes `lvyue run` starts and their default ports.
+
+    order-review runs as two processes of one module: its API and intake, and its consumers,
+    outbox relay, deadline scanner and jobs (`lvyue run` sets which with LVYUE_* variables).
+    The console calls the services' APIs.
+    """
+    rows = [(p.name, p.spec.module, p.port) for p in placements(None)]
+    rows.append(("console", "lvyue.console", console_port(None)))
+    width = max(len(name) for name, _, _ in rows)
+    for name, module, port in rows:
+        typer.echo(f"{name:<{width}} python -m {module:<22} port {port}")

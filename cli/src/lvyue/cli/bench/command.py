@@ -135,11 +135,13 @@ def bench(
 
     Starts `lvyue run` on free ports (embedded PostgreSQL and broker unless --database-url /
     --kafka), stocks the SKUs through the inventory API, posts signed `lvyue` order webhooks
-    and follows every order on Kafka to its last event. Then, on the same PostgreSQL: the
-    intake transaction with raw asyncpg and a minimal FastAPI receiver (the ceiling), and the
-    deadline scanner with many open deadlines; then the console's pages with many abnormal
-    orders queued. Writes a JSON report and prints the tables,
-    targets included.
+    and follows every order on Kafka to its last event: once at --rate, once paced at
+    --latency-rate for the end-to-end p99. Then, with the pipeline's processes paused, a
+    minimal FastAPI receiver doing the intake transaction and intake alone, one after the
+    other; on the same PostgreSQL, that transaction with raw asyncpg (with the receiver: the
+    ceiling; --skip-ceiling skips these), and the deadline scanner with many open deadlines;
+    then the console's pages with many abnormal orders queued. Writes a JSON report and prints
+    the tables, targets included.
     """
     from lvyue.cli.bench.render import render
     from lvyue.cli.bench.runner import run_bench

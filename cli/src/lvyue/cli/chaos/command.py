@@ -35,7 +35,8 @@ def chaos(
             "(the embedded PostgreSQL), broker (the embedded broker), hang (kill -STOP of a "
             "service process: lvyue run's /livez probes restart it); `none` for none. One at a "
             "time, at seeded random times; the next waits until intake answers 2xx and every "
-            "/readyz 200 again.",
+            "/readyz 200 again (and, with the default --wait-for-pipeline, until an order "
+            "posted after the kill has its shipment).",
         ),
     ] = DEFAULT_FAULTS,
     rate: Annotated[
