@@ -93,6 +93,56 @@ def test_configured_days_off_and_working_days_apply_in_a_year_the_data_covers() 
     assert due == _at(BERLIN, 2026, 11, 22, 16)
 
 
+def test_chinas_notice_for_a_year_the_data_lacks_applies_to_the_chinese_calendar_only() -> None:
+    # Days as an operator copies them from the State Council's notice (examples, not 2027's).
+    policies = _policies(cn_holidays={"2027-02-08"}, cn_working_days={"2027-02-20"})
+
+    def due(warehouse: str, ready: datetime) -> datetime:
+        return policies.due_times(warehouse, ready).dispatch_due_at
+
+    # Friday after the cut-off: a 调休 Saturday works in Shanghai, not in Berlin.
+    assert due("WH-SH-01", _at(SHANGHAI, 2027, 2, 19, 17)) == _at(SHANGHAI, 2027, 2, 20, 16)
+    assert due("WH-BER-01", _at(BERLIN, 2027, 2, 19, 17)) == _at(BERLIN, 2027, 2, 22, 16)
+    # A statutory holiday (Monday) closes Shanghai, not Berlin.
+    assert due("WH-SH-01", _at(SHANGHAI, 2027, 2, 5, 17)) == _at(SHANGHAI, 2027, 2, 9, 16)
+    assert due("WH-BER-01", _at(BERLIN, 2027, 2, 5, 17)) == _at(BERLIN, 2027, 2, 8, 16)
+
+
+def test_a_year_configured_from_the_notice_is_data_not_a_fallback() -> None:
+    calendar = working_calendar("chinese", cn_holidays=frozenset({date(2027, 2, 8)}))
+    labels = {"year": "2027"}
+    before = REGISTRY.get_sample_value("lvyue_working_calendar_fallback_total", labels) or 0.0
+    assert not calendar.is_working_day(date(2027, 2, 8))
+    assert calendar.is_working_day(date(2027, 2, 9))
+    assert not calendar.is_working_day(date(2027, 2, 13))  # a Saturday
+    after = REGISTRY.get_sample_value("lvyue_working_calendar_fallback_total", labels) or 0.0
+    assert after == before
+    ends = data_ends(calendar)
+    assert ends is not None
+    assert ends >= date(2027, 12, 31)  # the horizon alert clears once the year is configured
+
+
+def test_a_warehouses_own_days_win_over_the_companys() -> None:
+    # Until now a warehouse day contradicting a company day stopped the service at start-up.
+    warehouses = {
+        **WAREHOUSES,
+        "WH-SH-02": {"working_days": ["2026-12-30"]},  # works through the company's day off
+        "WH-SH-03": {"days_off": ["2026-12-26"]},  # rests on the company's working Saturday
+    }
+    policies = _policies(
+        warehouses=warehouses, holidays={"2026-12-30"}, extra_working_days={"2026-12-26"}
+    )
+
+    def due(warehouse: str, ready: datetime) -> datetime:
+        return policies.due_times(warehouse, ready).dispatch_due_at
+
+    tuesday, friday = _at(SHANGHAI, 2026, 12, 29, 17), _at(SHANGHAI, 2026, 12, 25, 17)
+    assert due("WH-SH-01", tuesday) == _at(SHANGHAI, 2026, 12, 31, 16)
+    assert due("WH-SH-02", tuesday) == _at(SHANGHAI, 2026, 12, 30, 16)
+    assert due("WH-SH-01", friday) == _at(SHANGHAI, 2026, 12, 26, 16)
+    assert due("WH-SH-03", friday) == _at(SHANGHAI, 2026, 12, 28, 16)
+
+
 def test_the_chinese_calendar_alone_keeps_its_statutory_answer_without_overrides() -> None:
     calendar = working_calendar("chinese")
     assert calendar.is_working_day(date(2026, 10, 10))  # 调休 Saturday

@@ -95,9 +95,23 @@ class KernelSettings(BaseSettings):
         "back to the configured days for years it has no data for.",
     )
     weekend_days: frozenset[int] = Field(default=frozenset({5, 6}), description="Monday = 0.")
-    holidays: frozenset[date] = Field(default=frozenset(), description="Extra days off.")
+    holidays: frozenset[date] = Field(
+        default=frozenset(),
+        description="The company's days off, on every calendar (every country's warehouses).",
+    )
     extra_working_days: frozenset[date] = Field(
-        default=frozenset(), description="Weekend days that are working days (调休)."
+        default=frozenset(),
+        description="The company's extra working days, on every calendar (weekend days worked).",
+    )
+    cn_holidays: frozenset[date] = Field(
+        default=frozenset(),
+        description="China's statutory holidays for a year chinese-calendar has no data for, "
+        "from the State Council's notice (e.g. 2027's): the Chinese calendar only.",
+    )
+    cn_working_days: frozenset[date] = Field(
+        default=frozenset(),
+        description="China's 调休 working days (weekend days worked) for such a year, from the "
+        "same notice: the Chinese calendar only.",
     )
     clock_start: datetime | None = Field(
         default=None,
@@ -369,6 +383,8 @@ class KernelSettings(BaseSettings):
             weekend=self.weekend_days,
             holidays=self.holidays,
             extra_working_days=self.extra_working_days,
+            cn_holidays=self.cn_holidays,
+            cn_working_days=self.cn_working_days,
         )
         return SlaPolicies(self.sla_policies, tz=ZoneInfo(self.timezone), calendar=calendar)
 

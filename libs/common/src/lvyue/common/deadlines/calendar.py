@@ -109,12 +109,28 @@ def _statutory_working_day(day: date) -> bool | None:
 
 
 class ChineseCalendar:
-    """Mainland-China statutory calendar (holidays and 调休 working weekends), with fallback."""
+    """Mainland-China statutory calendar (holidays and 调休 working weekends), with fallback.
+
+    `holidays` and `working_days` are statutory days the package does not know yet, taken from
+    the State Council's notice (published each November for the next year): a year with any
+    of them is known, its other days follow the weekend, and no fallback is counted for it."""
 
     name = "CN"
 
-    def __init__(self, fallback: WorkingCalendar) -> None:
+    def __init__(
+        self,
+        fallback: WorkingCalendar,
+        *,
+        holidays: frozenset[date] = frozenset(),
+        working_days: frozenset[date] = frozenset(),
+    ) -> None:
+        both = sorted(holidays & working_days)
+        if both:
+            raise ValueError(f"days listed both as statutory holiday and working day: {both}")
         self._fallback = fallback
+        self._holidays = holidays
+        self._working_days = working_days
+        self._notified_years = frozenset(d.year for d in holidays | working_days)
         self._warned_years: set[int] = set()
         self._lock = threading.Lock()
 
@@ -126,8 +142,16 @@ class ChineseCalendar:
     def is_working_day(self, day: date) -> bool:
         """Statutory answer when known, otherwise the fallback's; never raises for a date."""
         day = _as_date(day)
+        if day in self._holidays:
+            return False
+        if day in self._working_days:
+            return True
         statutory = _statutory_working_day(day)
-        return self._use_fallback(day) if statutory is None else statutory
+        if statutory is not None:
+            return statutory
+        if day.year in self._notified_years:  # a plain day of a year configured from the notice
+            return self._fallback.is_working_day(day)
+        return self._use_fallback(day)
 
     def _use_fallback(self, day: date) -> bool:
         """Answer from the fallback, counting every use and warning once per year."""
@@ -145,8 +169,11 @@ class ChineseCalendar:
 
     @property
     def data_ends(self) -> date:
-        """The last day chinese-calendar has statutory data for (31 December of its last year)."""
-        return date(max(d.year for d in chinese_calendar.holidays), 12, 31)
+        """The last day with statutory data: 31 December of the last year chinese-calendar or
+        the configured notice covers."""
+        return date(
+            max(*(d.year for d in chinese_calendar.holidays), *self._notified_years), 12, 31
+        )
 
 
 class CountryCalendar:

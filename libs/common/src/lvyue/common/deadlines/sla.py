@@ -36,14 +36,17 @@ def working_calendar(
     weekend: frozenset[int] = frozenset({5, 6}),
     holidays: frozenset[date] = frozenset(),
     extra_working_days: frozenset[date] = frozenset(),
+    cn_holidays: frozenset[date] = frozenset(),
+    cn_working_days: frozenset[date] = frozenset(),
     country: str | None = None,
     subdivision: str | None = None,
 ) -> WorkingCalendar:
     """A `country` other than CN: its public holidays (``holidays`` package) and the weekend.
-    Otherwise `kind` "chinese": statutory holidays and 调休 days, falling back to the
-    configured calendar for years chinese-calendar has no data for; "configured": the
-    configured one only. The configured days off and extra working days apply on top, in
-    every year, whatever the data says."""
+    Otherwise `kind` "chinese": statutory holidays and 调休 days (chinese-calendar's, and the
+    `cn_` ones configured from the State Council's notice for years it lacks), falling back to
+    the configured calendar for years neither covers; "configured": the configured one only.
+    The configured days off and extra working days (the company's) apply on top, in every
+    year and every country, whatever the data says."""
     configured = ConfiguredCalendar(
         weekend=weekend, holidays=holidays, extra_working_days=extra_working_days
     )
@@ -51,7 +54,9 @@ def working_calendar(
     if country is not None and country != "CN":
         base = CountryCalendar(country, subdivision, weekend=weekend)
     elif kind == "chinese" or country == "CN":
-        base = ChineseCalendar(fallback=configured)
+        base = ChineseCalendar(
+            fallback=configured, holidays=cn_holidays, working_days=cn_working_days
+        )
     elif kind == "configured":
         return configured
     else:

@@ -2,10 +2,11 @@
 
 A warehouse listed in `LVYUE_WAREHOUSES` gets `cutoff:HH:MM` in its own timezone and, with a
 `country` other than CN, that country's (and `subdivision`'s) public holidays instead of
-China's statutory calendar; its own `days_off` and `working_days` apply on top of the
-service-wide `LVYUE_HOLIDAYS` / `LVYUE_EXTRA_WORKING_DAYS`. A field left unset falls back to
-the `dispatch_1600` policy of the SLA catalogue (with any `LVYUE_SLA_POLICIES` override), to
-`LVYUE_TIMEZONE` and to the service-wide calendar.
+China's statutory calendar (and of `LVYUE_CN_HOLIDAYS` / `LVYUE_CN_WORKING_DAYS`); the
+company's `LVYUE_HOLIDAYS` / `LVYUE_EXTRA_WORKING_DAYS` apply on top, and its own `days_off`
+and `working_days` on top of those (where they disagree, the warehouse's win). A field left
+unset falls back to the `dispatch_1600` policy of the SLA catalogue (with any
+`LVYUE_SLA_POLICIES` override), to `LVYUE_TIMEZONE` and to the service-wide calendar.
 
 Order-review promises the dispatch time with the same policies fulfilment tracks it by.
 """
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lvyue.common.deadlines.calendar import WorkingCalendar, watch_horizon
+from lvyue.common.deadlines.calendar import OverriddenCalendar, WorkingCalendar, watch_horizon
 from lvyue.common.deadlines.policy import DuePolicy, policy_from_config
 from lvyue.common.deadlines.sla import working_calendar
 
@@ -126,12 +127,18 @@ class WarehousePolicies:
             calendar = working_calendar(
                 settings.working_calendar,
                 weekend=settings.weekend_days,
-                holidays=settings.holidays | (config.days_off if config else frozenset()),
-                extra_working_days=settings.extra_working_days
-                | (config.working_days if config else frozenset()),
+                holidays=settings.holidays,
+                extra_working_days=settings.extra_working_days,
+                cn_holidays=settings.cn_holidays,
+                cn_working_days=settings.cn_working_days,
                 country=config.country if config else None,
                 subdivision=config.subdivision if config else None,
             )
+            if config is not None and (config.days_off or config.working_days):
+                # The warehouse's own days win over the company's, which win over the data.
+                calendar = OverriddenCalendar(
+                    calendar, days_off=config.days_off, working_days=config.working_days
+                )
             watch_horizon(calendar)
             return calendar
 
