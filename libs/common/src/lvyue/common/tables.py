@@ -125,6 +125,15 @@ deadlines = Table(
         unique=True,
         postgresql_where=text("closed_at IS NULL"),
     ),
+    # The conflict target of releases before k0007, kept while one may still serve beside this
+    # one (it implies nothing the index above does not); a later migration drops it.
+    Index(
+        "uq_deadlines_open_sla_subject",
+        "sla",
+        "subject",
+        unique=True,
+        postgresql_where=text("state = 'open'"),
+    ),
     Index("ix_deadlines_open_due", "due_at", postgresql_where=text("state = 'open'")),
     Index("ix_deadlines_subject", "subject"),
     # Work still to do: closing one finds its (SLA, subject)'s latest unclosed deadline without

@@ -3,8 +3,12 @@
 A deadline breached and not yet closed is a promise still outstanding. Until now the same
 (sla, subject) could open a second deadline beside it, with a fresh due time that could breach
 again, and the first was never closed. Such leftovers are closed at the time the next one
-opened (each keeps its state, so its breach still counts), then the unique index takes the
+opened (each keeps its state, so its breach still counts), then a unique index takes the
 new condition.
+
+The old index stays: the previous release, serving while this migration runs, names it as
+its conflict target. Until that release is gone, its replicas fail (and retry) an attempt to
+open a deadline beside one breached and not closed: the case this migration ends.
 
 Revision ID: k0007
 Revises: k0006
@@ -46,15 +50,7 @@ def upgrade() -> None:
         unique=True,
         where="closed_at IS NULL",
     )
-    drop_index_concurrently("uq_deadlines_open_sla_subject", "deadlines")
 
 
 def downgrade() -> None:
-    create_index_concurrently(
-        "uq_deadlines_open_sla_subject",
-        "deadlines",
-        ["sla", "subject"],
-        unique=True,
-        where="state = 'open'",
-    )
     drop_index_concurrently("uq_deadlines_unclosed_sla_subject", "deadlines")
