@@ -185,6 +185,38 @@ async def test_scans_of_unknown_shipments_and_from_the_future_are_refused(
         assert (await svc.client.post(url, json=bad, headers=PLATFORM)).status_code == 422
 
 
+# Scan times no carrier can have sent: (as sent, what the 422 must say). Year 1 at +14:00
+# has no UTC value and was PostgreSQL's 500; year 9999 at -14:00 is past datetime's range in UTC.
+HOSTILE_SCAN_TIMES = [
+    ("0001-01-01T00:00:00+14:00", "2000-01-01"),
+    ("0001-01-01T00:00:00Z", "2000-01-01"),
+    ("1900-01-01T00:00:00+08:00", "2000-01-01"),
+    ("1999-12-31T23:59:59Z", "2000-01-01"),
+    ("9999-12-31T23:59:59-14:00", "in the future"),
+]
+
+
+async def test_scan_times_before_2000_or_past_the_range_are_422_naming_the_event(
+    make_settings: MakeSettings,
+) -> None:
+    """The bad scan comes second: the whole batch is refused, naming `[1].at`, and nothing
+    of it is stored (the good scan is new when sent again)."""
+    parcel = Dispatched()
+    good = {"at": T0.isoformat(), "status": "in_transit"}
+    async with service(make_settings(), ManualClock(T0)) as svc:
+        await svc.enqueue(parcel)
+        url = f"/shipments/{parcel.id}/tracking-events"
+        for at, says in HOSTILE_SCAN_TIMES:
+            body = [good, {"at": at, "status": "in_transit"}]
+            answer = await svc.client.post(url, json=body, headers=PLATFORM)
+            assert answer.status_code == 422, (at, answer.text)
+            problem = answer.json()
+            assert [e["loc"] for e in problem["errors"]] == [["body", 1, "at"]], (at, problem)
+            assert says in str(problem), (at, problem)
+        stored = await post_scans(svc, parcel, (T0, "in_transit"))
+    assert (stored["accepted"], stored["duplicates"]) == (1, 0)
+
+
 async def test_the_background_watch_flags_with_the_moved_clock(
     make_settings: MakeSettings, broker: EmbeddedBroker, topic_prefix: str
 ) -> None:

@@ -8,10 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lvyue.inventory.domain import MAX_ON_HAND
 from lvyue.inventory.main import build_app
 from lvyue.inventory.settings import InventorySettings
+from lvyue.inventory.tables import stock
 from tests.support.apps import serve
 from tests.support.inventory import (
     OPS,
@@ -238,3 +241,59 @@ async def test_sku_list_filters_by_warehouse_and_low_stock_and_pages(
             f"/skus/{WAREHOUSE}/SKU-0", json={"name": "SKU-0", "safety_threshold": 2}, headers=OPS
         )
         assert (relaxed.json()["threshold"], relaxed.json()["low_stock"]) == (2, False)
+
+
+async def _set_on_hand(engine: AsyncEngine, sku: str, on_hand: int) -> None:
+    """Stock near the column's limit: by the API that is 1,148 receipts of a million units
+    after a count of a billion (what the audit did); here one UPDATE on the real database."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(stock)
+            .where(stock.c.warehouse_id == WAREHOUSE, stock.c.sku == sku)
+            .values(on_hand=on_hand)
+        )
+
+
+# Writes that would take on hand past the int4 column: (path, body, field). Each was a 500
+# from PostgreSQL; each must be the rule's 409, naming the field, with nothing written.
+OVER_THE_LIMIT = [
+    ("/stock/receipts", {"quantity": 11, "reference": "GRN-OVER"}, "quantity"),
+    ("/stock/receipts", {"quantity": 1_000_000, "reference": "GRN-MAX"}, "quantity"),
+]
+
+
+async def test_stock_on_hand_never_exceeds_the_column_and_is_refused_naming_the_rule(
+    make_inventory_settings: Callable[..., InventorySettings], inventory_engine: AsyncEngine
+) -> None:
+    near = MAX_ON_HAND - 10
+    async with serve(build_app(make_inventory_settings(consumers_enabled=False))) as client:
+        await client.put(f"/skus/{WAREHOUSE}/{SKU}", json={}, headers=OPS)
+        await _set_on_hand(inventory_engine, SKU, near)
+        for path, body, field in OVER_THE_LIMIT:
+            answer = await client.post(
+                path, json={"warehouse_id": WAREHOUSE, "sku": SKU, **body}, headers=OPS
+            )
+            assert answer.status_code == 409, (body, answer.text)
+            problem = answer.json()
+            assert (problem["rule"], problem["field"]) == ("on_hand_limit", field), problem
+            assert "stock on hand would exceed 2,147,483,647" in problem["detail"], problem
+            assert f"{near:,} on hand" in problem["detail"], problem
+        assert await movements_of(inventory_engine) == []
+        assert (await stock_of(inventory_engine, SKU)).on_hand == near
+
+        receipt = {"warehouse_id": WAREHOUSE, "sku": SKU, "reference": "GRN-FILL"}
+        full = await client.post("/stock/receipts", json={**receipt, "quantity": 10}, headers=OPS)
+        assert full.status_code == 201, full.text  # up to the limit itself is stock like any
+        assert full.json()["on_hand_after"] == MAX_ON_HAND
+        one_more = {**receipt, "quantity": 1, "reference": "GRN-ONE"}
+        refused = await client.post("/stock/receipts", json=one_more, headers=OPS)
+        assert (refused.status_code, refused.json()["rule"]) == (409, "on_hand_limit")
+        again = await client.post("/stock/receipts", json={**receipt, "quantity": 10}, headers=OPS)
+        assert again.status_code == 200  # a repeat of the applied receipt is still its answer
+        count = {"warehouse_id": WAREHOUSE, "sku": SKU, "reference": "C-1", "reason": "cycle"}
+        down = await client.post(
+            "/stock/adjustments", json={**count, "counted_on_hand": 1_000}, headers=OPS
+        )
+        assert down.status_code == 201, down.text  # a count from the limit down is fine
+    assert (await stock_of(inventory_engine, SKU)).on_hand == 1_000
+    assert len(await movements_of(inventory_engine, sku=SKU)) == 2

@@ -129,6 +129,52 @@ def test_a_form_without_its_csrf_token_is_refused(client: TestClient) -> None:
     assert replay.status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("field", "header"),
+    [("é" * 64, None), ("小" * 32, None), ("0" * 63 + "é", None),
+     (None, b"\xe9" * 64), (None, "小".encode() * 21 + b"0")],
+    ids=["form Latin-1", "form CJK", "form last character", "header byte 0xE9", "header UTF-8"],
+)  # fmt: skip
+def test_a_non_ascii_csrf_token_is_a_failed_check_not_a_crash(
+    client: TestClient, field: str | None, header: bytes | None
+) -> None:
+    """compare_digest raises on non-ASCII text: a hostile token must be the plain 403."""
+    client.headers["Accept-Language"] = "en"
+    _csrf(client)  # the visitor has a seed, so the token itself is what is compared
+    data = {"token": "t-ops", "operator": "x"} | ({"csrf_token": field} if field else {})
+    headers = {"X-CSRF-Token": header} if header is not None else {}
+    answer = client.post("/sign-in", data=data, headers=headers, follow_redirects=False)
+    assert answer.status_code == 403
+    assert "This form expired" in answer.text
+    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("quantity", ["²", "₅", "٣", "３", "1²", "-1", "1.5", "1e3", "1_0"])
+def test_a_return_quantity_is_ascii_digits_only(client: TestClient, quantity: str) -> None:
+    """str.isdigit() admits superscripts (int() then raises) and other scripts' digits (read
+    as a number nobody typed): each is the form's 422 naming the field, and nothing is sent
+    on (the aftersales upstream is closed: reaching it would be a 503)."""
+    client.headers["Accept-Language"] = "en"
+    _sign_in(client, "t-wh")
+    answer = client.post(
+        "/cases/0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10/return-received",
+        data={"csrf_token": _csrf(client), "quantity:TEA-LJ-250G": quantity},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422, answer.text[:300]
+    assert "quantity:TEA-LJ-250G: a whole number of units" in answer.text
+
+
+def test_a_return_quantity_of_ascii_digits_goes_to_aftersales(client: TestClient) -> None:
+    _sign_in(client, "t-wh")
+    answer = client.post(
+        "/cases/0b9e4c52-6c1e-4a53-9d35-2f4f2f7f6a10/return-received",
+        data={"csrf_token": _csrf(client), "quantity:TEA-LJ-250G": " 3 "},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 503  # accepted by the form, then the closed upstream
+
+
 def test_a_role_the_page_does_not_admit_gets_403_naming_it(client: TestClient) -> None:
     client.headers["Accept-Language"] = "en"
     _sign_in(client, "t-sre")

@@ -8,12 +8,14 @@ import pytest
 
 from lvyue.common.events.catalog import ShortSku
 from lvyue.inventory.domain import (
+    MAX_ON_HAND,
     LatchChange,
     StockPolicy,
     allocate,
     available,
     days_without_sale,
     low_stock_change,
+    on_hand_limit_exceeded,
     requested_quantities,
     suggested_replenishment,
 )
@@ -21,6 +23,13 @@ from lvyue.inventory.domain import (
 
 def test_available_is_on_hand_minus_reserved() -> None:
     assert available(10, 4) == 6
+
+
+def test_on_hand_may_reach_the_int4_column_limit_but_not_pass_it() -> None:
+    assert MAX_ON_HAND == 2**31 - 1  # stock.on_hand and stock_movements.on_hand_after: Integer
+    assert not on_hand_limit_exceeded(MAX_ON_HAND - 10, 10)
+    assert on_hand_limit_exceeded(MAX_ON_HAND - 10, 11)
+    assert not on_hand_limit_exceeded(MAX_ON_HAND, -MAX_ON_HAND)
 
 
 def test_one_sku_on_several_lines_is_requested_once_summed_and_sorted() -> None:

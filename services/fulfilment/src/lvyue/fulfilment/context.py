@@ -19,3 +19,4 @@ class FulfilmentContext:
     replacement_priority: Priority = Priority.URGENT
     late_costs: LateCosts = field(default_factory=dict)
     pick_at_risk: timedelta = timedelta(hours=2)
+    dispatch_clock_skew: timedelta = timedelta(minutes=5)  # LVYUE_DISPATCH_CLOCK_SKEW_S

@@ -29,9 +29,6 @@ from lvyue.fulfilment.repository import ShipmentRecord
 
 log = structlog.get_logger(__name__)
 
-# Warehouse clocks drift: a dispatch a little "in the future" is skew, much more is a mistake.
-CLOCK_SKEW = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class DispatchShipment:
@@ -88,9 +85,15 @@ async def _announce(uow: UnitOfWork, dispatched: ShipmentRecord, cmd: DispatchSh
 
 
 async def dispatch_shipment(
-    uow: UnitOfWork, cmd: DispatchShipment, hooks: DispatchHooks = ()
+    uow: UnitOfWork,
+    cmd: DispatchShipment,
+    hooks: DispatchHooks = (),
+    *,
+    skew: timedelta,
 ) -> Dispatched:
-    """Marks the shipment dispatched, closes both deadlines, announces it; no commit."""
+    """Marks the shipment dispatched, closes both deadlines, announces it; no commit.
+
+    `skew`: how far a warehouse's clock may be off ours (LVYUE_DISPATCH_CLOCK_SKEW_S)."""
     shipment = await repository.get_shipment(uow.session, cmd.shipment_id, for_update=True)
     if shipment is None:
         raise ShipmentNotFound(cmd.shipment_id)
@@ -99,7 +102,7 @@ async def dispatch_shipment(
     if shipment.status is not ShipmentStatus.PENDING:
         raise _refuse(shipment, cmd)
     now = uow.clock.now()
-    _check_not_future(cmd, now)
+    _check_dispatch_time(cmd, shipment, now, skew)
     dispatched = await repository.mark_dispatched(
         uow.session,
         shipment.id,
@@ -122,10 +125,23 @@ async def dispatch_shipment(
     return Dispatched(dispatched, applied=True)
 
 
-def _check_not_future(cmd: DispatchShipment, now: datetime) -> None:
-    """A dispatch later than now (beyond clock skew) is a warehouse's error, not a fact."""
-    if cmd.dispatched_at > now + CLOCK_SKEW:
+def _check_dispatch_time(
+    cmd: DispatchShipment, shipment: ShipmentRecord, now: datetime, skew: timedelta
+) -> None:
+    """A dispatch later than now, or earlier than lvyue asked the warehouse to ship (beyond
+    clock skew either way), is a warehouse's error, not a fact: stored, it would close the
+    deadlines at a time the parcel cannot have left (a late dispatch backdated reads as met).
+    Comparisons only: a time like year 1 at +14:00 has no UTC value to convert to."""
+    if cmd.dispatched_at > now + skew:
         raise InvalidDispatch(
             f"dispatched_at {cmd.dispatched_at.isoformat()} is in the future "
             f"(now {now.isoformat()})"
+        )
+    requested_at = shipment.created_at  # shipment.requested's requested_at, the same instant
+    if cmd.dispatched_at < requested_at - skew:
+        raise InvalidDispatch(
+            f"dispatched_at {cmd.dispatched_at.isoformat()} is before the shipment was "
+            f"requested ({requested_at.isoformat()}) by more than the clock skew allowed "
+            f"({int(skew.total_seconds())} s): a parcel cannot leave before the warehouse "
+            "was asked to ship it"
         )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.deadlines.warehouses import DISPATCH_SLA as DISPATCH_SLA
@@ -17,6 +20,21 @@ SHIPMENT_SLAS = (OUTBOUND_SLA, DISPATCH_SLA)
 
 # Rule priority: urgent (急单) and promotion (大促) orders are picked first.
 PICK_ORDER: tuple[Priority, ...] = (Priority.URGENT, Priority.PROMOTION, Priority.NORMAL)
+
+
+# Nothing lvyue tracks happened before 2000: an earlier time a warehouse or carrier reports is
+# a typo or a forgery, and the earliest (year 1 at +14:00) has no UTC value PostgreSQL stores.
+EARLIEST_REPORTED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def not_before_2000(at: datetime) -> datetime:
+    if at < EARLIEST_REPORTED:  # a comparison: converting year 1 at +14:00 to UTC overflows
+        raise ValueError("must be 2000-01-01 or later: no parcel moved before that")
+    return at
+
+
+ReportedTime = Annotated[AwareDatetime, AfterValidator(not_before_2000)]
+"""A time a warehouse or carrier reports (dispatch, scan): with an offset, not before 2000."""
 
 
 class ShipmentStatus(StrEnum):

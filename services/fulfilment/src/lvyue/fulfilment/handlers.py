@@ -73,7 +73,7 @@ def on_warehouse_dispatched(ctx: FulfilmentContext) -> Handler:
             tracking_number=confirmed.tracking_number.strip(),
             dispatched_at=confirmed.dispatched_at,
         )
-        await dispatch_shipment(uow, cmd, ctx.dispatch_hooks)
+        await dispatch_shipment(uow, cmd, ctx.dispatch_hooks, skew=ctx.dispatch_clock_skew)
 
     return handle_warehouse_dispatched
 

@@ -40,6 +40,7 @@ def build_app(
         replacement_priority=settings.replacement_priority,
         late_costs={p: c.rule() for p, c in settings.late_dispatch_compensation.items()},
         pick_at_risk=timedelta(seconds=settings.pick_at_risk_s),
+        dispatch_clock_skew=timedelta(seconds=settings.dispatch_clock_skew_s),
     )
     app = create_app(
         settings,

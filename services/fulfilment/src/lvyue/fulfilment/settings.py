@@ -54,6 +54,16 @@ class FulfilmentSettings(KernelSettings):
         description="A pending shipment due within this long is at risk: on the pick list the "
         "at-risk ones come right after urgent orders, the costliest to miss first.",
     )
+    dispatch_clock_skew_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="How far a warehouse's clock may be off lvyue's, in seconds (default 5 "
+        "minutes): a dispatch confirmation's dispatched_at up to this far after now, or before "
+        "the shipment was requested (shipment.requested's requested_at), is taken as clock "
+        "skew; further either way is refused with a 422 (dead-lettered on the topic). A "
+        "dispatch reported late but dated after the request is never refused.",
+    )
     replacement_priority: Priority = Field(
         default=Priority.URGENT,
         description="Pick priority of an exchange's replacement: the buyer has waited once.",

@@ -58,6 +58,17 @@ def available(on_hand: int, reserved: int) -> int:
     return on_hand - reserved
 
 
+# stock.on_hand and stock_movements.on_hand_after are PostgreSQL integers: past this a write
+# fails in the database. No warehouse holds two billion units of one SKU, so a change that
+# would get there is refused as a typo rather than stored in wider columns.
+MAX_ON_HAND = 2_147_483_647
+
+
+def on_hand_limit_exceeded(on_hand: int, on_hand_delta: int) -> bool:
+    """Rule on_hand_limit: stock on hand never exceeds MAX_ON_HAND."""
+    return on_hand + on_hand_delta > MAX_ON_HAND
+
+
 def requested_quantities(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
     """Quantity per SKU, sorted by SKU: an order may list one SKU on several lines."""
     totals: dict[str, int] = {}

@@ -84,7 +84,8 @@ async def return_received(page: WarehouseLead, case_id: uuid.UUID) -> Response:
             continue
         sku = key.removeprefix("quantity:")
         text = value.strip()
-        if not text.isdigit() or len(text) > 6 or not sku or len(sku) > 128:
+        # isdigit() alone admits "²", "₅" and "٣": int() then fails or reads another script.
+        if not (text.isascii() and text.isdigit()) or len(text) > 6 or not sku or len(sku) > 128:
             return page.render("message.html", 422, heading=f"{key}: a whole number of units",
                                back="/cases")  # fmt: skip
         if int(text) > 0:

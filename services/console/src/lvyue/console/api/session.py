@@ -109,6 +109,7 @@ class Csrf:
 
     def valid(self, request: Request, given: str | None) -> bool:
         seed = self.seed(request)
-        if seed is None or not given:
+        # compare_digest raises TypeError on non-ASCII str; such a token is simply not ours.
+        if seed is None or not given or not given.isascii():
             return False
         return hmac.compare_digest(self.token_for(seed), given)

@@ -11,7 +11,8 @@ DISPATCH_ERRORS: dict[int | str, dict[str, str]] = {
     **NOT_FOUND,
     409: {"description": "cancelled, or dispatched with another carrier/tracking number: "
           "detail names the state and the recorded tracking number"},
-    422: {"description": "invalid body, or dispatched_at in the future"},
+    422: {"description": "invalid body (dispatched_at before 2000), or dispatched_at in the "
+          "future or before the shipment was requested, beyond LVYUE_DISPATCH_CLOCK_SKEW_S"},
 }  # fmt: skip
 CANCEL_ERRORS: dict[int | str, dict[str, str]] = {
     **NOT_FOUND,

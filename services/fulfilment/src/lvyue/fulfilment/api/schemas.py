@@ -7,14 +7,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import Priority
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
 from lvyue.fulfilment.commands.shipments import ShipmentView
-from lvyue.fulfilment.domain import SHIPMENT_SLAS, ShipmentStatus, on_time, pick_reason
+from lvyue.fulfilment.domain import (
+    SHIPMENT_SLAS,
+    ReportedTime,
+    ShipmentStatus,
+    on_time,
+    pick_reason,
+)
 from lvyue.fulfilment.repository import ShipmentRecord
 
 _SHIPMENT = {
@@ -85,7 +91,10 @@ class DispatchCreate(_In):
     tracking_number: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
     ]
-    dispatched_at: AwareDatetime = Field(description="When the parcel left, with a UTC offset.")
+    dispatched_at: ReportedTime = Field(
+        description="When the parcel left, with a UTC offset; not before the shipment was "
+        "requested, nor after now (beyond LVYUE_DISPATCH_CLOCK_SKEW_S either way)."
+    )
 
 
 class CancelCreate(_In):

@@ -81,7 +81,7 @@ async def post_dispatch(
     """The parcel left: closes the deadlines and announces order.shipped; repeating it is safe."""
     cmd = DispatchShipment(shipment_id, body.carrier_code, body.tracking_number, body.dispatched_at)
     try:
-        view = await confirm_dispatch(uow(), cmd, ctx.dispatch_hooks)
+        view = await confirm_dispatch(uow(), cmd, ctx.dispatch_hooks, skew=ctx.dispatch_clock_skew)
     except (ShipmentNotFound, ShipmentConflict, InvalidDispatch) as exc:
         raise refused(exc) from exc
     return ShipmentDetail.of_view(view)

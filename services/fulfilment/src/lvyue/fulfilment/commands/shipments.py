@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from lvyue.common.deadlines.store import Deadline, for_subject
 from lvyue.common.uow import UnitOfWork
@@ -27,11 +28,11 @@ async def _view(uow: UnitOfWork, shipment: ShipmentRecord) -> ShipmentView:
 
 
 async def confirm_dispatch(
-    uow: UnitOfWork, cmd: DispatchShipment, hooks: DispatchHooks
+    uow: UnitOfWork, cmd: DispatchShipment, hooks: DispatchHooks, *, skew: timedelta
 ) -> ShipmentView:
     """Records the warehouse's dispatch; a repeat of the same confirmation returns it unchanged."""
     async with uow:
-        outcome = await dispatch_shipment(uow, cmd, hooks)
+        outcome = await dispatch_shipment(uow, cmd, hooks, skew=skew)
         view = await _view(uow, outcome.shipment)
         await uow.commit()
     return view

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
 from lvyue.common.records import model_from
+from lvyue.fulfilment.domain import ReportedTime
 from lvyue.fulfilment.logistics.records import LogisticsException
 from lvyue.fulfilment.logistics.rules import Cause, ExceptionKind, Resolution, ScanStatus
 from lvyue.fulfilment.logistics.scans import Scan, ScansRecorded
@@ -34,7 +35,7 @@ class TrackingEventCreate(BaseModel):
         },
     )
 
-    at: AwareDatetime
+    at: ReportedTime = Field(description="When the carrier scanned, with a UTC offset.")
     status: ScanStatus
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] = ""
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lvyue.common.uow import UnitOfWork
 from lvyue.inventory import repository
 from lvyue.inventory.commands.errors import RuleViolation, UnknownSku
-from lvyue.inventory.domain import MovementKind, StockPolicy
+from lvyue.inventory.domain import MAX_ON_HAND, MovementKind, StockPolicy, on_hand_limit_exceeded
 from lvyue.inventory.ledger import Change, check_low_stock, record
 from lvyue.inventory.repository import Movement, StockKey, StockRow
 
@@ -76,6 +76,7 @@ async def receive_stock(
     key = (cmd.warehouse_id, cmd.sku)
 
     def plan(row: StockRow) -> Change:
+        _check_on_hand_limit(row, cmd.quantity, "quantity")
         return Change(
             MovementKind.RECEIPT, on_hand_delta=cmd.quantity, reference=cmd.reference, note=cmd.note
         )
@@ -102,6 +103,8 @@ async def adjust_stock(
                 f"counted_on_hand {cmd.counted_on_hand} is below the {row.reserved} units "
                 f"reserved for orders of sku {cmd.sku!r}; release or ship those orders first",
             )
+        # The API caps a count lower; the command keeps the rule whoever calls it.
+        _check_on_hand_limit(row, cmd.counted_on_hand - row.on_hand, "counted_on_hand")
         return Change(
             MovementKind.ADJUSTMENT,
             on_hand_delta=cmd.counted_on_hand - row.on_hand,
@@ -115,6 +118,18 @@ async def adjust_stock(
     return await _apply_once(
         uow, policy, key, MovementKind.ADJUSTMENT, cmd.reference, plan=plan, same=same, actor=actor
     )
+
+
+def _check_on_hand_limit(row: StockRow, on_hand_delta: int, field: str) -> None:
+    """Refused before anything is written: the database would fail the write (a 500)."""
+    if on_hand_limit_exceeded(row.on_hand, on_hand_delta):
+        raise RuleViolation(
+            "on_hand_limit",
+            field,
+            f"stock on hand would exceed {MAX_ON_HAND:,}: sku {row.sku!r} in warehouse "
+            f"{row.warehouse_id!r} has {row.on_hand:,} on hand, and this would make it "
+            f"{row.on_hand + on_hand_delta:,}",
+        )
 
 
 async def _apply_once(
