@@ -74,11 +74,23 @@ HOSTILE: list[tuple[str, str | bytes, str]] = [
     ("a key twice", '{"commandType": "Common", "commandType": "HeartBeat"}', "twice"),
     ("no message", json.dumps({"commandType": "Common", "id": 1}), "without its message"),
     ("no id", json.dumps({k: v for k, v in common().items() if k != "id"}), "without its id"),
+    # as text: the JSON parser's 20-digit bound is on numbers only
+    ("an id of 33 digits", json.dumps(common() | {"id": "1" * 33}), "at most 32"),
+    ("an id of 20,000 digits", json.dumps(common() | {"id": "97" * 10_000}), "at most 32"),
+    ("an id that is not digits", json.dumps(common() | {"id": "12a"}), "without its id"),
     ("content not text", NO_TEXT, "not JSON text"),
     ("content without tid", json.dumps(common(tid=None)), "without its order"),
     ("a tid of 100 characters", json.dumps(common(tid="9" * 100)), "without its order"),
     ("content nested 40 deep", NESTED, "nesting"),
 ]
+
+
+def test_an_id_of_32_digits_given_as_text_is_read() -> None:
+    frame = read_frame(json.dumps(common() | {"id": " " + "9" * 32}), APP)
+    assert frame.notification is not None
+    assert frame.notification.message_id == f"{APP}:{'9' * 32}"
+    assert frame.ack is not None
+    assert json.loads(frame.ack)["id"] == " " + "9" * 32  # acknowledged as it was given
 
 
 @pytest.mark.parametrize(("raw", "says"), [pytest.param(r, s, id=n) for n, r, s in HOSTILE])

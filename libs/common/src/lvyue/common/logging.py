@@ -39,15 +39,17 @@ _INPUT_KEYS = frozenset({"input", "input_value", "body", "params", "parameters"}
 
 # Mainland mobiles (optionally +86) and other long digit runs that look like phone numbers.
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-# A run of Chinese text naming a street-level place (road, number, building, room, village).
+# A run of Chinese text naming a street-level place (road, number, building, room, village),
+# matched from the run's start only (the lookbehind): from every character of a long run of
+# word characters in turn, the expression took time quadratic in its length (26 s for a
+# platform's 40,000-character error text); from its start alone, linear.
 _CN_ADDRESS_RE = re.compile(
-    r"[\u4e00-\u9fff\w#-]*"
+    r"(?<![\u4e00-\u9fff\w#-])[\u4e00-\u9fff\w#-]*"
     r"(?:路|街|巷|弄|号|栋|幢|楼|室|单元|村|镇|乡|小区|大厦|广场|花园|公寓)"
     r"[\u4e00-\u9fff\w#-]*"
 )
 # A character every match of _CN_ADDRESS_RE holds: text without one (request ids, routes,
-# timestamps: nearly every value) skips that expression, which costs time quadratic in the
-# length of a run of word characters.
+# timestamps: nearly every value) skips that expression.
 _CN_ADDRESS_MARK_RE = re.compile(r"[路街巷弄号栋幢楼室单村镇乡区厦场园寓]")
 # "150 Elgin Street", "1600 Amphitheatre Pkwy": a house number, words, a street type.
 _EN_ADDRESS_RE = re.compile(
@@ -59,11 +61,14 @@ _EN_ADDRESS_RE = re.compile(
 # Values echoed by pydantic ("input_value=..."), SQLAlchemy ("[parameters: ...]") and asyncpg
 # ("invalid input for query argument $2: ...").
 _ECHOED_RE = re.compile(
-    r"(input_value=).*?(?=, input_type=|\]$|$)"
-    r"|(\[parameters: ).*?(\])(?=\s*(?:\(Background|$))"
-    r"|(query argument \$\d+: )[^\n]*",
+    r"(input_value=).*?(?=, input_type=|\]$|$)|(query argument \$\d+: )[^\n]*",
     re.MULTILINE | re.DOTALL,
 )
+# SQLAlchemy's parameters run to the "]" that ends its line or precedes "(Background on this
+# error": found from each "[parameters: " in turn (one expression searched from every
+# occurrence again when no such "]" follows took time quadratic in their number).
+_PARAMETERS = "[parameters: "
+_PARAMETERS_END_RE = re.compile(r"\](?=\s*(?:\(Background|$))", re.MULTILINE)
 
 
 def mask_phone(value: str) -> str:
@@ -76,15 +81,39 @@ def mask_phone(value: str) -> str:
 
 
 def _echoed(match: re.Match[str]) -> str:
-    if match.group(2):
-        return f"{match.group(2)}***{match.group(3)}"
-    return f"{match.group(1) or match.group(4)}***"
+    return f"{match.group(1) or match.group(2)}***"
+
+
+def _mask_echoed(value: str) -> str:
+    """_ECHOED_RE's and SQLAlchemy's parameters' matches, leftmost first, each masked."""
+    kept: list[str] = []
+    at = 0
+    echoed = _ECHOED_RE.search(value)
+    start = value.find(_PARAMETERS)
+    while echoed is not None or start != -1:
+        if echoed is not None and (start == -1 or echoed.start() < start):
+            kept.append(value[at : echoed.start()] + _echoed(echoed))
+            at = echoed.end()
+        else:
+            end = _PARAMETERS_END_RE.search(value, start + len(_PARAMETERS))
+            if end is None:
+                start = -1  # no "]" ends this one, so none ends a later one either
+                continue
+            kept.append(f"{value[at:start]}{_PARAMETERS}***]")
+            at = end.end()
+        # each search goes on from where the last masked text ended: every character is read
+        # a bounded number of times
+        if echoed is not None and echoed.start() < at:
+            echoed = _ECHOED_RE.search(value, at)
+        if start != -1 and start < at:
+            start = value.find(_PARAMETERS, at)
+    return "".join(kept) + value[at:]
 
 
 def mask_text(value: str) -> str:
     """Masks what free text (messages, exceptions, tracebacks) may carry: phone numbers,
     addresses, and the inputs that validation and database errors echo."""
-    value = _ECHOED_RE.sub(_echoed, value)
+    value = _mask_echoed(value)
     value = _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", value)
     value = _EN_ADDRESS_RE.sub("***", value)
     if _CN_ADDRESS_MARK_RE.search(value) is None:
@@ -120,7 +149,7 @@ def _mask_value(key: str, value: Any) -> Any:
     if isinstance(value, int):
         return mask_phone(str(value)) if kind == "phone" else value
     # Anything else is rendered as text; an object's str may hold customer data too.
-    text = value if isinstance(value, str) else str(value)
+    text = _bounded(value if isinstance(value, str) else str(value))
     if not text:
         return text
     if kind == "all":
@@ -135,6 +164,19 @@ def _mask_value(key: str, value: Any) -> Any:
 
 
 _SHORT_TEXT = 64
+# The most of one value a log line carries: its head and its tail (a traceback's last lines
+# name the error), cut before masking, so that no value (a platform's error page, a body
+# echoed by a library) costs more than a bounded time to mask nor fills the log.
+MAX_VALUE_CHARS = 16 * 1024
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    half = MAX_VALUE_CHARS // 2
+    # On lines of its own, ending in "]": an echoed value the cut left open in the head is
+    # masked up to it, as if it ended there.
+    return f"{text[:half]}\n…[{len(text) - 2 * half} characters cut]\n{text[-half:]}"
 
 
 # Most short values repeat on every line (event names, methods, routes, the service): masked

@@ -22,12 +22,15 @@ from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError, platform_client
 from lvyue.order_review.pulls.orders import (
+    UNREADABLE,
     ShopSource,
     accept_command,
     cancel_here,
+    cancellation,
     follow_receiver,
 )
 from lvyue.order_review.pulls.reconcile import PullTarget
+from lvyue.order_review.pulls.source import RawOrder
 from lvyue.order_review.repository import PendingNotification
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
@@ -90,7 +93,14 @@ async def take_notifications(kernel: Kernel, client: httpx.AsyncClient, taking: 
         by_order[(item.platform, item.shop_id, item.platform_order_id)].append(item)
     for (platform, shop_id, order_id), items in by_order.items():
         shop = taking.shops.get((platform, shop_id))
-        await _take_order(kernel, client, shop, taking, order_id, items, batch)
+        try:
+            await _take_order(kernel, client, shop, taking, order_id, items, batch)
+        except Exception as exc:  # one order's failure must not hold up the batch: retried
+            log.warning(
+                "notified_order_failed", platform=platform, shop=shop_id, order=order_id,
+                exc_info=exc,
+            )  # fmt: skip
+            batch.failed.setdefault(f"{type(exc).__name__}: {exc}"[:300], []).extend(items)
     await _finish(kernel, batch)
     return len(claimed) == limit
 
@@ -104,6 +114,8 @@ async def _take_order(
     items: Sequence[PendingNotification],
     batch: Batch,
 ) -> None:
+    """The order fetched and taken (or cancelled, or passed by as unreadable or gone); its
+    notifications are done only once nothing failed on the way."""
     platform = items[0].platform
     if shop is None:
         batch.failed.setdefault(
@@ -113,19 +125,36 @@ async def _take_order(
     try:
         raw = await shop.source.detail(client, shop.shop, order_id)
     except PullError as exc:
-        batch.failed.setdefault(str(exc), []).extend(items)
+        batch.failed.setdefault(str(exc)[:300], []).extend(items)
         return
-    batch.done.extend(item.id for item in items)
     if raw is None:
         metrics.NOTIFICATION_FETCHES.labels(platform, "gone").inc()
         log.warning("notified_order_unknown", platform=platform, shop=shop.shop_id, order=order_id)
+    else:
+        await _take_found(kernel, shop, taking, order_id, raw, items, batch)
+    batch.done.extend(item.id for item in items)
+
+
+async def _take_found(
+    kernel: Kernel,
+    shop: ShopSource,
+    taking: Taking,
+    order_id: str,
+    raw: RawOrder,
+    items: Sequence[PendingNotification],
+    batch: Batch,
+) -> None:
+    """The fetched order cancelled here, its new receiver followed, or its intake command
+    added to the batch; an unreadable one is logged, counted and passed by (its pull finds
+    it no better)."""
+    reason = cancellation(shop, raw)
+    if reason is UNREADABLE:
         return
-    reason = shop.source.cancellation(raw)
     if reason is None and any(item.kind == "refunded" for item in items):
         reason = "the whole order was refunded before shipment"  # the message says so
     if reason is not None:
         await cancel_here(kernel, shop, order_id, reason)
-        metrics.NOTIFICATION_FETCHES.labels(platform, "cancelled").inc()
+        metrics.NOTIFICATION_FETCHES.labels(items[0].platform, "cancelled").inc()
         return
     delivery = f"{NOTIFIED_PREFIX}{order_id}"
     cmd = accept_command(kernel, taking.settings, shop, raw, delivery_id=delivery)

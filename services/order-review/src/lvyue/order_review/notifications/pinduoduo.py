@@ -31,6 +31,7 @@ from lvyue.order_review.repository import NewNotification
 
 PLATFORM = "pinduoduo"
 MAX_FRAME_BYTES = 64 * 1024  # a message names one order: far below this
+MAX_ID_DIGITS = 32  # a frame's id: a 64-bit number has 20 digits
 KINDS: Mapping[str, str] = {
     "pdd_trade_TradeConfirmed": "paid",
     "pdd_trade_TradeLogisticsAddressChanged": "address_changed",
@@ -62,8 +63,11 @@ def read_frame(raw: str | bytes, client_id: str) -> Frame:
     if not isinstance(message, Mapping):
         raise FrameError("Common frame without its message")
     frame_id, sent = frame.get("id"), frame.get("sendTime")
-    if digits_id(frame_id) is None:
-        raise FrameError("Common frame without its id")
+    message_id = digits_id(frame_id)
+    # bounded as TOP's message ids are: it is stored under a unique index, and a row too wide
+    # for the index would fail the insert on every redelivery
+    if message_id is None or len(message_id) > MAX_ID_DIGITS:
+        raise FrameError(f"Common frame without its id (digits, at most {MAX_ID_DIGITS})")
     kind_name = text(message.get("type")) or ""
     ack = json.dumps(
         {"commandType": "Ack", "time": int(time.time() * 1000), "id": frame_id,
@@ -79,7 +83,7 @@ def read_frame(raw: str | bytes, client_id: str) -> Frame:
     order_sn = text(_object(content.encode(), "content").get("tid"))
     if order_sn is None or len(order_sn) > 64:
         raise FrameError("message content without its order (tid)")
-    notification = NewNotification(PLATFORM, f"{client_id}:{frame_id}", client_id, order_sn, kind)
+    notification = NewNotification(PLATFORM, f"{client_id}:{message_id}", client_id, order_sn, kind)
     return Frame(command, ack, notification)
 
 

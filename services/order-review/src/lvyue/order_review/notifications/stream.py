@@ -61,6 +61,11 @@ async def _keep(
                 "message_stream_failed", platform=app.platform, shop=app.shop_id,
                 error=f"{type(exc).__name__}: {exc}"[:300],
             )  # fmt: skip
+        except Exception as exc:  # unforeseen: reconnected after the backoff, never the end
+            log.warning(
+                "message_stream_failed", platform=app.platform, shop=app.shop_id,
+                error=f"{type(exc).__name__}: {exc}"[:300], exc_info=exc,
+            )  # fmt: skip
         CONNECTED.labels(*labels).set(0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), backoff)
@@ -78,8 +83,12 @@ def _url(app: ShopSource) -> str:
 async def _listen(
     kernel: Kernel, app: ShopSource, ws: ClientConnection, stop: asyncio.Event
 ) -> None:
-    """Frames until the connection closes or the service stops; a heartbeat between them."""
+    """Frames until the connection closes or the service stops; a heartbeat between them. A
+    frame that could not be taken is not acknowledged (the service delivers it again); after
+    one, the next is read only after a rest, longer while failures follow one another (the
+    database away fails every frame alike)."""
     stopping = asyncio.ensure_future(stop.wait())
+    failures = 0
     try:
         await ws.send(pinduoduo.heartbeat())
         while not stop.is_set():
@@ -94,27 +103,47 @@ async def _listen(
                 if not stop.is_set():
                     await ws.send(pinduoduo.heartbeat())
                 continue
-            await _take(kernel, app, ws, receiving.result())
+            if await _take(kernel, app, ws, receiving.result()):
+                failures = 0
+                continue
+            failures += 1
+            await asyncio.wait({stopping}, timeout=min(0.5 * 2 ** (failures - 1), HEARTBEAT_S))
+            if not stop.is_set():
+                await ws.send(pinduoduo.heartbeat())  # the rest may have been a heartbeat's
     finally:
         stopping.cancel()
 
 
-async def _take(kernel: Kernel, app: ShopSource, ws: ClientConnection, raw: str | bytes) -> None:
+async def _take(kernel: Kernel, app: ShopSource, ws: ClientConnection, raw: str | bytes) -> bool:
+    """The frame read, stored (a repeat once) and then acknowledged; False if taking it failed
+    otherwise than by the frame's fault (the database's error, or anything unforeseen): logged,
+    counted, not acknowledged, and the stream goes on."""
+    kind, new = "-", set[str]()
     try:
         frame = pinduoduo.read_frame(raw, app.shop.app_key)
+        if frame.notification is not None:
+            kind = frame.notification.kind
+            async with kernel.uow() as uow:
+                new = await repository.record_notifications(
+                    uow.session, [frame.notification], received_at=uow.clock.now()
+                )
+                await uow.commit()
     except pinduoduo.FrameError as exc:
         metrics.NOTIFICATIONS.labels(app.platform, "-", "unreadable").inc()
-        log.warning("message_frame_unreadable", platform=app.platform, error=str(exc))
-        return  # not acknowledged: delivered again, and the shop's pull finds the order
+        log.warning("message_frame_unreadable", platform=app.platform, error=str(exc)[:300])
+        return True  # not acknowledged: delivered again, and the shop's pull finds the order
+    except Exception as exc:  # one frame's failure must not end the stream (and the process)
+        metrics.NOTIFICATIONS.labels(app.platform, kind, "failed").inc()
+        log.warning(
+            "message_frame_failed", platform=app.platform, shop=app.shop_id,
+            error=f"{type(exc).__name__}: {exc}"[:300], exc_info=exc,
+        )  # fmt: skip
+        return False
     if frame.notification is not None:
-        async with kernel.uow() as uow:
-            new = await repository.record_notifications(
-                uow.session, [frame.notification], received_at=uow.clock.now()
-            )
-            await uow.commit()
         outcome = "new" if new else "repeat"
         metrics.NOTIFICATIONS.labels(app.platform, frame.notification.kind, outcome).inc()
     elif frame.ack is not None:
         metrics.NOTIFICATIONS.labels(app.platform, "other", "ignored").inc()
     if frame.ack is not None:
         await ws.send(frame.ack)  # after the commit: a crash before it means a redelivery
+    return True

@@ -19,6 +19,7 @@ from lvyue.order_review.settings import OrderReviewSettings
 
 MAX_RETRY_AFTER_S = 30.0
 ATTEMPTS = 3
+MAX_SAID_CHARS = 300  # of a platform's error text: enough to know it, never a page of it
 T = TypeVar("T")
 
 
@@ -32,6 +33,12 @@ class Retryable(PullError):
     def __init__(self, message: str, wait_s: float = 0.0) -> None:
         super().__init__(message)
         self.wait_s = wait_s
+
+
+def said(text: str) -> str:
+    """A platform's error text as a PullError carries it: cut where it is read, since an
+    answer of up to 16 MiB may hold it, and it goes to the log and the database."""
+    return text.strip()[:MAX_SAID_CHARS]
 
 
 def platform_client(settings: OrderReviewSettings) -> httpx.AsyncClient:
@@ -75,9 +82,9 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Respo
     try:
         return await send_within(client, request)
     except httpx.TransportError as exc:
-        raise Retryable(f"{type(exc).__name__}: {exc}") from exc
+        raise Retryable(said(f"{type(exc).__name__}: {exc}")) from exc
     except AnswerRefused as exc:
-        raise PullError(f"{request.url.host}: {exc}") from exc
+        raise PullError(said(f"{request.url.host}: {exc}")) from exc
 
 
 def retry_after(value: str | None) -> float:
@@ -101,7 +108,7 @@ def json_object(response: httpx.Response, who: str) -> Mapping[str, Any]:
     try:
         return answer_json(response)
     except AnswerRefused as exc:
-        raise PullError(f"{who}: {exc}") from exc
+        raise PullError(said(f"{who}: {exc}")) from exc
 
 
 def answer_part(answer: Mapping[str, Any], name: str, who: str) -> Mapping[str, Any]:

@@ -37,6 +37,7 @@ from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
     json_answer,
+    said,
     with_retries,
 )
 from lvyue.order_review.pulls.source import Page, RawOrder
@@ -141,8 +142,8 @@ async def call(
         return data if isinstance(data, Mapping) else {}
     text = f"抖店 {method}: {code} {answer.get('msg', '')} {answer.get('sub_msg', '')}".strip()
     if code == SYSTEM_ERROR:
-        raise Retryable(text)
-    raise PullError(text[:300])
+        raise Retryable(said(text))
+    raise PullError(said(text))
 
 
 def _count(value: Any) -> int:

@@ -33,6 +33,7 @@ from lvyue.order_review.pulls.calls import (
     PullError,
     Retryable,
     json_answer,
+    said,
     sliced_pages,
     with_retries,
 )
@@ -127,8 +128,8 @@ async def call(
         code = str(error.get("code"))
         text = f"京东 {method}: {code} {error.get('zh_desc') or error.get('en_desc') or ''}"
         if code in RETRIED_CODES:
-            raise Retryable(text.strip())
-        raise PullError(text.strip()[:300])
+            raise Retryable(said(text))
+        raise PullError(said(text))
     return answer
 
 
@@ -139,5 +140,6 @@ def _result(answer: Mapping[str, Any], name: str, inner: str) -> Mapping[str, An
         raise PullError(f"京东 answered without {name}.{inner}")
     api = result.get("apiResult")
     if isinstance(api, Mapping) and api.get("success") is False:
-        raise PullError(f"京东 refused: {api.get('chineseErrCode') or api.get('englishErrCode')}")
+        refused = api.get("chineseErrCode") or api.get("englishErrCode")
+        raise PullError(said(f"京东 refused: {refused}"))
     return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -25,16 +24,16 @@ TOKEN_WARNING = timedelta(days=7)  # an expiring token is logged this long befor
 READ_OVERLAP = timedelta(minutes=5)  # an intake transaction open longer is not expected
 
 
+class ShopsFailed(Exception):
+    """Shops whose pull failed otherwise than by the platform's refusal (each recorded, the
+    others pulled): the job's run fails once every shop was tried, and is counted so."""
+
+
 def order_pulls_job(settings: OrderReviewSettings, review: ReviewContext) -> BackgroundJob:
     targets = PullTarget.all(settings)
 
     async def pull_orders(kernel: Kernel, client: httpx.AsyncClient) -> None:
-        """Each shop in turn; one shop's failure is recorded and the next one is pulled."""
-        for target in targets:
-            # A failure is recorded by pull_shop: its watermark stays, the gauges say so.
-            with contextlib.suppress(PullError):
-                await pull_shop(kernel, client, target, settings, review)
-        await refresh_health(kernel, targets)
+        await pull_all(kernel, client, targets, settings, review)
 
     return every_holding(
         partial(platform_client, settings),
@@ -42,6 +41,29 @@ def order_pulls_job(settings: OrderReviewSettings, review: ReviewContext) -> Bac
         pull_orders,
         name="order_pulls",
     )
+
+
+async def pull_all(
+    kernel: Kernel,
+    client: httpx.AsyncClient,
+    targets: list[PullTarget],
+    settings: OrderReviewSettings,
+    review: ReviewContext,
+) -> None:
+    """Each shop in turn; one shop's failure is recorded and the next one is pulled. A failure
+    pull_shop could not put down to the platform (or could not record) fails the run, after
+    every shop was tried and the gauges refreshed."""
+    unexpected: list[str] = []
+    for target in targets:
+        try:
+            await pull_shop(kernel, client, target, settings, review)
+        except PullError:
+            continue  # recorded by pull_shop: its watermark stays, the gauges say so
+        except Exception as exc:  # recorded too, unless recording failed: the run says so
+            unexpected.append(f"{target.platform}/{target.shop_id}: {type(exc).__name__}: {exc}")
+    await refresh_health(kernel, targets)
+    if unexpected:
+        raise ShopsFailed("; ".join(unexpected)[:500])
 
 
 async def refresh_health(kernel: Kernel, targets: list[PullTarget]) -> None:

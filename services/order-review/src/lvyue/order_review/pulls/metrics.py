@@ -57,7 +57,8 @@ UNREADABLE = Counter(
 NOTIFICATIONS = Counter(
     "lvyue_intake_notifications_total",
     "Platform notifications received, by what they announce (paid, cancelled, ...) and "
-    "whether they were new or a repeat of one received before",
+    "whether they were new or a repeat of one received before (or not stored: unreadable, "
+    "ignored, or failed, to be delivered again)",
     ["platform", "kind", "outcome"],
 )
 NOTIFICATION_FETCHES = Counter(

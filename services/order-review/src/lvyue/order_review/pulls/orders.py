@@ -3,6 +3,7 @@ command of a new order, the cancellation of one lvyue holds, or its buyer's new 
 
 from __future__ import annotations
 
+import enum
 import json
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,15 @@ from lvyue.order_review.settings import OrderReviewSettings, ShopPull
 log = structlog.get_logger(__name__)
 
 
+class Unreadable(enum.Enum):
+    """An order that could not be read, already logged and counted (pulls.metrics.UNREADABLE)."""
+
+    UNREADABLE = "unreadable"
+
+
+UNREADABLE = Unreadable.UNREADABLE
+
+
 @dataclass(frozen=True)
 class ShopSource:
     """One configured shop and how its platform's orders are read."""
@@ -53,25 +63,52 @@ def accept_command(
     delivery_id: str,
 ) -> AcceptOrder | None:
     """The intake command for an order read from the platform; None for an unreadable one
-    (logged and counted: the platform's data, not a fault of the pull)."""
-    headers, payload = target.source.adapter_input(target.shop_id, raw)
+    (logged and counted: the platform's data, not a fault of the pull). Whatever fails on the
+    way is the order's (a date at the end of the calendar overflows its review's due time):
+    one such order must not hold up the page or batch it came in."""
     try:
+        headers, payload = target.source.adapter_input(target.shop_id, raw)
         order = ADAPTERS[target.platform].to_canonical(headers, payload)
-    except (PayloadError, ValidationError) as exc:
-        metrics.UNREADABLE.labels(target.platform, target.shop_id).inc()
-        log.warning(
-            "platform_order_invalid", platform=target.platform, shop=target.shop_id,
-            order=target.source.order_id(raw), error=str(exc)[:300],
-        )  # fmt: skip
+        shop_tz = settings.shop_timezone(order.platform, order.shop_id)
+        return AcceptOrder(
+            platform=target.platform,
+            delivery_id=delivery_id,
+            order=order,
+            raw_body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            review_due=kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz),
+        )
+    except Exception as exc:  # whatever it is, it is this one order's
+        unreadable(target, raw, exc)
         return None
-    shop_tz = settings.shop_timezone(order.platform, order.shop_id)
-    return AcceptOrder(
-        platform=target.platform,
-        delivery_id=delivery_id,
-        order=order,
-        raw_body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        review_due=kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz),
-    )
+
+
+def cancellation(target: ShopSource, raw: RawOrder) -> str | Unreadable | None:
+    """Why the platform cancelled the order (None if it did not); UNREADABLE, logged and
+    counted, when the order cannot even be read for that (a status of the wrong type)."""
+    try:
+        return target.source.cancellation(raw)
+    except Exception as exc:  # the platform's data: this one order's failure
+        unreadable(target, raw, exc)
+        return UNREADABLE
+
+
+def unreadable(target: ShopSource, raw: RawOrder, exc: Exception) -> None:
+    """An order the platform gave that cannot be taken in: counted and logged, then passed
+    by (the pull reads it again while it stays in the window; the operator sees why)."""
+    metrics.UNREADABLE.labels(target.platform, target.shop_id).inc()
+    expected = isinstance(exc, PayloadError | ValidationError)
+    error = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+    log.warning(
+        "platform_order_invalid", platform=target.platform, shop=target.shop_id,
+        order=_order_id(target, raw), error=error[:300],
+    )  # fmt: skip
+
+
+def _order_id(target: ShopSource, raw: RawOrder) -> str:
+    try:
+        return target.source.order_id(raw)[:64]
+    except Exception:  # only a label for the log
+        return "?"
 
 
 async def cancel_here(

@@ -32,6 +32,7 @@ from lvyue.order_review.pulls.calls import (
     Retryable,
     answer_part,
     json_answer,
+    said,
     sliced_pages,
     with_retries,
 )
@@ -114,6 +115,6 @@ async def call(
         code = error.get("error_code")
         text = f"拼多多 {method}: {code} {error.get('error_msg', '')} {error.get('sub_msg', '')}"
         if isinstance(code, int) and (50000 <= code < 60000 or code == RATE_LIMITED):
-            raise Retryable(text.strip())
-        raise PullError(text.strip()[:300])
+            raise Retryable(said(text))
+        raise PullError(said(text))
     return answer

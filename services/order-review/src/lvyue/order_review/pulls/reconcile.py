@@ -17,9 +17,11 @@ from lvyue.order_review.commands.intake import AcceptOrder, stage_orders
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.pulls.calls import PullError
 from lvyue.order_review.pulls.orders import (
+    UNREADABLE,
     ShopSource,
     accept_command,
     cancel_here,
+    cancellation,
     follow_receiver,
 )
 from lvyue.order_review.pulls.source import RawOrder
@@ -75,7 +77,8 @@ async def pull_shop(
     settings: OrderReviewSettings,
     review: ReviewContext,
 ) -> PullTally:
-    """Pulls the shop once; a PullError leaves the watermark where it was (and is recorded)."""
+    """Pulls the shop once; a failure (a PullError, or any other exception) leaves the
+    watermark where it was, is recorded, and is raised again."""
     window = await _window(kernel, target, settings)
     tally = PullTally()
     pages = target.source.pages(
@@ -86,8 +89,8 @@ async def pull_shop(
     try:
         async for page in pages:
             await _take_page(pulling, page.orders, last=page.last)
-    except PullError as exc:
-        await _failed(kernel, target, window, str(exc))
+    except Exception as exc:  # the platform's refusal or anything unforeseen: recorded alike
+        await _failed(kernel, target, window, exc)
         raise
     return tally
 
@@ -109,7 +112,10 @@ async def _take_page(pulling: Pulling, orders: list[RawOrder], *, last: bool) ->
     window, tally, source = pulling.window, pulling.tally, target.source
     cmds = []
     for raw in orders:
-        reason = source.cancellation(raw)
+        reason = cancellation(target, raw)
+        if reason is UNREADABLE:
+            tally.invalid += 1
+            continue
         if reason is not None:
             await cancel_here(kernel, target, source.order_id(raw), reason)
             continue  # never accepted, or cancelled since: nothing to ship
@@ -165,12 +171,21 @@ async def _follow_receivers(pulling: Pulling, cmds: list[AcceptOrder]) -> None:
             pulling.tally.receivers_changed += 1
 
 
-async def _failed(kernel: Kernel, target: PullTarget, window: PullWindow, error: str) -> None:
+async def _failed(kernel: Kernel, target: PullTarget, window: PullWindow, exc: Exception) -> None:
+    """The shop's pull failed: last_error and failing_since (the pull-failing gauge) say so.
+    An exception other than PullError is no refusal of the platform's: its type is named and
+    its traceback logged, for whoever fixes it."""
+    expected = isinstance(exc, PullError)
+    error = str(exc) if expected else f"{type(exc).__name__}: {exc}"
     async with kernel.uow() as uow:
         await repository.record_pull_failure(
             uow.session, target.platform, target.shop_id,
-            at=uow.clock.now(), error=error, start=window.start,
+            at=uow.clock.now(), error=error[:500], start=window.start,
         )  # fmt: skip
         await uow.commit()
     metrics.PULL_FAILURES.labels(target.platform, target.shop_id).inc()
-    log.warning("order_pull_failed", platform=target.platform, shop=target.shop_id, error=error)
+    traceback = {} if expected else {"exc_info": exc}
+    log.warning(
+        "order_pull_failed", platform=target.platform, shop=target.shop_id, error=error[:500],
+        **traceback,
+    )  # fmt: skip

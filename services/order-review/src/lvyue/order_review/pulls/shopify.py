@@ -25,6 +25,8 @@ from lvyue.order_review.pulls.source import Page, RawOrder
 from lvyue.order_review.settings import ShopPull
 
 MAX_LIMIT = 250
+MAX_PAGES = 1000  # a bound on one pull's loop: 250,000 orders updated in one window
+DEFAULT_PORTS = {"http": 80, "https": 443}
 SHOP_HEADER = "x-shopify-shop-domain"
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
@@ -47,13 +49,16 @@ class ShopifyOrders:
             updated_at_max=until.isoformat(),
             limit=str(min(limit, MAX_LIMIT)),
         )
-        url: str | None = f"{_root(shop)}/orders.json?{query}"
-        while url is not None:
+        url = f"{_root(shop)}/orders.json?{query}"
+        for _ in range(MAX_PAGES):
             response = await with_retries(partial(_get, client, shop, url))
             orders = _orders(response)
-            found = _NEXT.search(response.headers.get("Link", ""))
-            url = found.group(1) if found else None
-            yield Page(orders, last=url is None)
+            following = _next_page(response, shop)
+            yield Page(orders, last=following is None)
+            if following is None:
+                return
+            url = following
+        raise PullError(f"more than {MAX_PAGES} pages updated in one window")
 
     async def detail(
         self, client: httpx.AsyncClient, shop: ShopPull, platform_order_id: str
@@ -80,6 +85,27 @@ class ShopifyOrders:
         self, shop_id: str, order: RawOrder
     ) -> tuple[Mapping[str, str], Mapping[str, Any]]:
         return {SHOP_HEADER: shop_id}, order
+
+
+def _next_page(response: httpx.Response, shop: ShopPull) -> str | None:
+    """The answer's `rel="next"` URL, if any. It is followed (with the shop's access token)
+    only on the shop's own scheme, host and port: an answer naming another one, however it
+    came to (a proxy, a base_url on plain HTTP), is refused, the token kept."""
+    found = _NEXT.search(response.headers.get("Link", ""))
+    if found is None:
+        return None
+    url = found.group(1).strip()
+    try:
+        same = _origin(httpx.URL(url)) == _origin(httpx.URL(shop.base_url))
+    except httpx.InvalidURL:
+        same = False
+    if not same:
+        raise PullError(f"Shopify's next page {url[:200]!r} is not on the shop's {shop.base_url}")
+    return url
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or DEFAULT_PORTS.get(url.scheme)
 
 
 def _root(shop: ShopPull) -> str:

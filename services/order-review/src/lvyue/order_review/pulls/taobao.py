@@ -33,6 +33,7 @@ from lvyue.order_review.pulls.calls import (
     Retryable,
     answer_part,
     json_answer,
+    said,
     sliced_pages,
     with_retries,
 )
@@ -131,6 +132,6 @@ async def call(
         code, sub_code = error.get("code"), str(error.get("sub_code") or "")
         text = f"淘宝 {method}: {code} {error.get('msg', '')} {sub_code} {error.get('sub_msg', '')}"
         if code in RETRIED_CODES or sub_code.startswith("isp."):
-            raise Retryable(text.strip())
-        raise PullError(text.strip()[:300])
+            raise Retryable(said(text))
+        raise PullError(said(text))
     return answer
