@@ -17,6 +17,7 @@ from lvyue.common.contracts.order import (
     CanonicalOrder,
     OrderLine,
     canonical_order_json_schema,
+    taking_in,
 )
 
 SAMPLE = Path(__file__).parents[2] / "data" / "lvyue_order.json"
@@ -230,3 +231,131 @@ def test_json_schema_documents_every_field() -> None:
     assert defs["Amounts"]["properties"]["paid_total"]["type"] == "string"
     assert schema["properties"]["lines"]["minItems"] == 1
     assert schema["properties"]["lines"]["maxItems"] == 500
+
+
+# --- Hostile values: what the contract refuses besides lengths (invisible and look-alike
+# characters, money and counts in other spellings), each named by its field.
+
+HOSTILE_VALUES = [
+    pytest.param(("receiver", "phone"), "138\u200b0013\u200b8000", id="phone-zero-width-space"),
+    pytest.param(("receiver", "phone"), "１３８００１３８０００", id="phone-full-width-digits"),
+    pytest.param(("receiver", "phone"), "١٣٨٠٠١٣٨٠٠٠", id="phone-arabic-indic-digits"),
+    pytest.param(("receiver", "name"), "\u001b[2J\u202e李娜", id="name-esc-and-rlo"),
+    pytest.param(("receiver", "name"), "李\u200b娜", id="name-zero-width-space"),
+    pytest.param(("receiver", "address", "street"), "文三路\u2066478号", id="street-bidi-isolate"),
+    pytest.param(("receiver", "address", "postal_code"), "310\u00ad012", id="zip-soft-hyphen"),
+    pytest.param(("lines", 0, "sku"), "TEA\tLJ\n250G", id="sku-tab-and-lf"),
+    pytest.param(("lines", 0, "sku"), "TEA\u0085LJ", id="sku-c1-control"),
+    pytest.param(("lines", 0, "name"), "龙井\ufeff", id="line-name-bom"),
+    pytest.param(("buyer_nick",), "小李\u202e", id="buyer-nick-rlo"),
+    pytest.param(("shop_id",), "tb-shop\u0000", id="shop-nul"),
+    pytest.param(("remarks",), "送人用\u001b[31m", id="remark-esc"),
+    pytest.param(("remarks",), "送人\u200b用", id="remark-zero-width-space"),
+    pytest.param(("remarks",), "送人\u202e用", id="remark-rlo"),
+    pytest.param(("lines", 0, "unit_price"), "١٦٨.٠٠", id="price-arabic-indic-digits"),
+    pytest.param(("lines", 0, "unit_price"), "１６８", id="price-full-width-digits"),
+    pytest.param(("lines", 0, "unit_price"), "1_000", id="price-underscore"),
+    pytest.param(("lines", 0, "unit_price"), "-0", id="price-minus-zero"),
+    pytest.param(("lines", 0, "unit_price"), "+1.00", id="price-plus-sign"),
+    pytest.param(("lines", 0, "unit_price"), "1e2", id="price-exponent"),
+    pytest.param(("lines", 0, "unit_price"), "199.", id="price-bare-point"),
+    pytest.param(("amounts", "paid_total"), "9" * 13, id="total-13-digits"),
+    pytest.param(("lines", 0, "quantity"), True, id="quantity-true"),
+    pytest.param(("lines", 0, "quantity"), "5_0", id="quantity-underscore"),
+    pytest.param(("lines", 0, "quantity"), "５", id="quantity-full-width"),
+    pytest.param(("lines", 0, "quantity"), "9" * 5000, id="quantity-5000-digits"),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), HOSTILE_VALUES)
+def test_hostile_values_are_refused_naming_their_field(
+    raw: dict[str, Any], path: tuple[Any, ...], value: Any
+) -> None:
+    target: Any = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValidationError) as exc:
+        CanonicalOrder.model_validate(raw)
+    assert [loc for loc, _ in _errors(exc)] == [path]
+
+
+REMARK = "买家留言：送人\n卖家备注：\t加急"
+EMOJI = "送给👨\u200d👩\u200d👧"  # a family emoji: three people joined by ZWJ
+CIPHER = "~AgAAAAFVQd4BxHt3RQH7D~1~~"  # a platform's encrypted phone: review flags it
+MASKED = "+86 138＊＊＊＊8000"  # masked with full-width asterisks
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "kept"),
+    [
+        pytest.param(("remarks",), REMARK + "\r\n", REMARK, id="remark-of-several-lines"),
+        pytest.param(("remarks",), EMOJI, EMOJI, id="remark-emoji-with-joiners"),
+        pytest.param(("receiver", "address", "street"), "文三路\u3000478号", "文三路\u3000478号",
+                     id="street-ideographic-space"),
+        pytest.param(("receiver", "phone"), MASKED, MASKED, id="phone-full-width-mask"),
+        pytest.param(("receiver", "phone"), CIPHER, CIPHER, id="phone-ciphertext"),
+        pytest.param(("lines", 0, "sku"), "TEA-LJ\u0085", "TEA-LJ", id="sku-stripped-nel"),
+        pytest.param(("lines", 0, "quantity"), " 2 ", 2, id="quantity-digit-string"),
+        pytest.param(("lines", 0, "unit_price"), " 0199.5 ", Decimal("199.50"), id="price-padded"),
+        pytest.param(("lines", 0, "unit_price"), -0.0, Decimal("0.00"), id="price-minus-zero"),
+        pytest.param(("lines", 0, "unit_price"), "999999999999.99", Decimal("999999999999.99"),
+                     id="price-largest"),
+    ],
+)  # fmt: skip
+def test_real_world_values_are_kept(
+    raw: dict[str, Any], path: tuple[Any, ...], value: Any, kept: Any
+) -> None:
+    target: Any = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    found: Any = CanonicalOrder.model_validate(raw)
+    for key in path:
+        found = found[key] if isinstance(key, int) else getattr(found, key)
+    assert found == kept
+    assert str(found) == str(kept)  # "0.00", never "-0.00"
+
+
+NOW = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "paid_at",
+    [
+        "0001-01-01T00:00:00+14:00",  # the first instant Python can hold: 500 before
+        "9999-12-31T20:00:00+00:00",  # overflowed the review deadline: 500 before
+        "1900-01-01T00:00:00+08:00",
+        "1999-12-31T23:59:59+00:00",
+        "2026-12-08T16:00:01+00:00",  # a second past a day ahead
+        "2999-01-01T00:00:00+08:00",
+    ],
+)
+def test_an_order_time_out_of_its_range_is_refused_when_taken_in(
+    raw: dict[str, Any], paid_at: str
+) -> None:
+    raw["paid_at"] = paid_at
+    with pytest.raises(ValidationError) as exc:
+        CanonicalOrder.model_validate(raw, context=taking_in(NOW))
+    assert [loc for loc, _ in _errors(exc)] == [("paid_at",)]
+
+
+@pytest.mark.parametrize(
+    "paid_at",
+    ["2000-01-01T00:00:00+00:00", "2026-12-08T16:00:00+00:00", "2024-06-18T22:41:07+08:00"],
+)
+def test_an_order_time_within_its_range_is_taken_in(raw: dict[str, Any], paid_at: str) -> None:
+    raw["paid_at"] = paid_at
+    order = CanonicalOrder.model_validate(raw, context=taking_in(NOW))
+    assert order.paid_at == datetime.fromisoformat(paid_at)
+
+
+def test_an_order_time_is_bounded_only_when_taken_in(raw: dict[str, Any]) -> None:
+    """Read back from an event or the database, an order is not refused later (by another
+    clock) for what was checked when it came in; without a clock only the earliest bound holds."""
+    raw["paid_at"] = "2999-01-01T00:00:00+08:00"
+    assert CanonicalOrder.model_validate(raw).paid_at.year == 2999
+    assert CanonicalOrder.model_validate(raw, context=taking_in(None)).paid_at.year == 2999
+    raw["paid_at"] = "1999-01-01T00:00:00+08:00"
+    with pytest.raises(ValidationError):
+        CanonicalOrder.model_validate(raw, context=taking_in(None))

@@ -6,6 +6,10 @@ some) and keeps money as Decimal, serialized to JSON as strings so no float ever
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -17,15 +21,133 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
 )
 
 _CENT = Decimal("0.01")
 
+MONEY_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,2})?", re.ASCII)
+"""A money string: ASCII digits (re.ASCII: no "١٦٨"), no sign, no exponent, no "_"."""
+
+EARLIEST_ORDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+"""No order is paid before this: an earlier time is a placeholder (JOS's year 1) or a bad clock."""
+LATEST_AHEAD = timedelta(days=1)
+"""How far past the taker's clock an order time may be: clocks drift by seconds, not a day."""
+_TAKEN_AT = "lvyue.order_taken_at"  # the validation context's key: the clock of an intake
+
+# Unicode categories Cc (controls: ESC, TAB, LF, C1) and Cf (format: zero-width space, bidi
+# overrides, BOM, soft hyphen): invisible, or they reorder or break the text people read.
+_INVISIBLE = frozenset({"Cc", "Cf"})
+REMARK_KEEPS = frozenset("\t\n\r\u200c\u200d")
+"""What free text (remarks) keeps of them: line breaks and tabs of a multi-line remark, and
+the joiners (ZWNJ, ZWJ) that emoji sequences and some scripts are written with."""
+_PHONE_MASK = "\uff0a"  # ＊: the full-width mask some platforms send; review reads it as one
+
 
 def _to_cents(value: Decimal) -> Decimal:
-    # One representation per amount: "199" and "199.0" both become "199.00".
-    return value.quantize(_CENT)
+    # One representation per amount: "199" and "199.0" both become "199.00"; abs: "-0" is 0.
+    return abs(value.quantize(_CENT))
+
+
+def _ascii_money(value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
+    # The Decimal checks first (their errors say what is wrong: places, sign, NaN), then the
+    # string's own shape: Decimal() also reads other scripts' digits, "1_000", "1e3" and "-0".
+    amount: Decimal = handler(value)
+    if isinstance(value, str) and MONEY_TEXT.fullmatch(value.strip()) is None:
+        raise ValueError(
+            'must be a decimal string such as "199.00": ASCII digits, at most 12 before the '
+            "point and 2 after it, no sign"
+        )
+    return amount
+
+
+def _whole_count(value: Any) -> Any:
+    # pydantic's lax int reads true as 1 and "5_0" as 50: a count is a JSON integer or digits.
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    if isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
+        raise ValueError("must be an integer (ASCII digits)")
+    return value
+
+
+def invisible_problem(value: str, keep: frozenset[str] = frozenset()) -> str | None:
+    """Why text cannot be kept: its first control or format character (Unicode Cc or Cf) not
+    in `keep`; None when it has none."""
+    if value.isprintable():  # the common case, in C: no Cc or Cf (nor any other unprintable)
+        return None
+    for char in value:
+        if char not in keep and unicodedata.category(char) in _INVISIBLE:
+            name = unicodedata.name(char, "a control character")
+            return (
+                f"must not contain U+{ord(char):04X} ({name}): control and format characters "
+                "are invisible, or reorder the text people read"
+            )
+    return None
+
+
+def without_invisible(value: str, keep: frozenset[str] = frozenset()) -> str:
+    """The text without the control and format characters invisible_problem refuses (for the
+    free text lvyue composes from a platform's, as it cuts it to length)."""
+    if value.isprintable():
+        return value
+    return "".join(c for c in value if c in keep or unicodedata.category(c) not in _INVISIBLE)
+
+
+def _single_line(value: str) -> str:
+    problem = invisible_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _free_text(value: str) -> str:
+    problem = invisible_problem(value, REMARK_KEEPS)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _phone_characters(value: str) -> str:
+    # A phone is dialled and matched by its digits: full-width or other scripts' digits and
+    # invisible characters would reach the courier as they are (phonenumbers reads past them).
+    if value.isascii() and value.isprintable():
+        return value
+    for char in value:
+        if not (" " <= char <= "~" or char == _PHONE_MASK):
+            raise ValueError(
+                f"must be ASCII (digits, spaces, + - ( ) and a mask's *): U+{ord(char):04X} is not"
+            )
+    return value
+
+
+def taking_in(now: datetime | None) -> dict[str, Any]:
+    """The validation context of an order being taken in at `now` (the request's clock): its
+    times are bounded (order_time_problem). Without it, as when an order is read back from an
+    event or the database, they are not: they were when it was taken in."""
+    return {_TAKEN_AT: now}
+
+
+def order_time_problem(moment: datetime, now: datetime | None) -> str | None:
+    """Why an order's time is not plausible: before 2000-01-01, or more than a day after `now`
+    (None: no clock to compare with, only the first bound); None when it is."""
+    if moment < EARLIEST_ORDER_TIME:
+        return "must not be before 2000-01-01"
+    if now is not None and moment > now + LATEST_AHEAD:
+        return f"must not be more than one day after now ({now.isoformat(timespec='seconds')})"
+    return None
+
+
+def _plausible_time(value: datetime, info: ValidationInfo) -> datetime:
+    context = info.context
+    if not isinstance(context, Mapping) or _TAKEN_AT not in context:
+        return value
+    problem = order_time_problem(value, context[_TAKEN_AT])
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 def _none_to_empty(value: Any) -> Any:
@@ -37,12 +159,14 @@ Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=14, decimal_places=2),
     AfterValidator(_to_cents),
+    WrapValidator(_ascii_money),
     # Documented as a string so integrators never send a float; numbers are still accepted.
     WithJsonSchema(
         {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "examples": ["199.00"]}
     ),
 ]
-"""A non-negative amount with at most 2 decimal places, serialized as a string ("199.00")."""
+"""A non-negative amount with at most 2 decimal places, serialized as a string ("199.00"); a
+string must be ASCII digits as MONEY_TEXT says."""
 
 CountryCode = Annotated[
     str,
@@ -58,25 +182,57 @@ PlatformSlug = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_-]{1,31}$")
 ]
 
-# Explicit aliases (not a factory) so mypy sees real types; strings are stripped first.
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)]
-Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Text255 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+# Explicit aliases (not a factory) so mypy sees real types; strings are stripped first. Text
+# is one line (ids, names, addresses, SKUs): no control or format character at all; only the
+# free text of remarks keeps line breaks, tabs and joiners (REMARK_KEEPS).
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=5, max_length=32),
+    AfterValidator(_phone_characters),
+]
+Text64 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_single_line),
+]
+Text128 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(_single_line),
+]
+Text255 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(_single_line),
+]
 OptionalText16 = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=16), BeforeValidator(_none_to_empty)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=16),
+    AfterValidator(_single_line),
+    BeforeValidator(_none_to_empty),
 ]
 OptionalText64 = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=64), BeforeValidator(_none_to_empty)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    AfterValidator(_single_line),
+    BeforeValidator(_none_to_empty),
 ]
 OptionalText255 = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=255), BeforeValidator(_none_to_empty)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=255),
+    AfterValidator(_single_line),
+    BeforeValidator(_none_to_empty),
 ]
 OptionalText2000 = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_free_text),
     BeforeValidator(_none_to_empty),
 ]
+Quantity = Annotated[int, Field(gt=0, le=1_000_000), BeforeValidator(_whole_count)]
+"""Units: a JSON integer (or a string of ASCII digits), 1 to 1,000,000; never a boolean."""
+OrderTime = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
+"""An order's time, with its UTC offset; bounded when the order is taken in (taking_in)."""
 
 
 class _Contract(BaseModel):
@@ -111,8 +267,8 @@ class Receiver(_Contract):
     name: Text64 = Field(description="Receiver's name as the buyer entered it.")
     phone: Phone = Field(
         description=(
-            "Contact phone exactly as given (5..32 chars, spaces and + kept); "
-            "whether it is dialable is a review rule, not a contract rule."
+            "Contact phone exactly as given (5..32 ASCII chars, spaces and + kept; a mask's * "
+            "too); whether it is dialable is a review rule, not a contract rule."
         ),
     )
     address: Address = Field(description="Delivery address.")
@@ -125,9 +281,7 @@ class OrderLine(_Contract):
     name: Text255 | None = Field(
         default=None, description="Product title as sold, for people reading the order."
     )
-    quantity: Annotated[int, Field(gt=0, le=1_000_000)] = Field(
-        description="Units ordered, at least 1."
-    )
+    quantity: Quantity = Field(description="Units ordered, at least 1.")
     unit_price: Money = Field(
         description="Price of one unit in amounts.currency, decimal string with 2 places."
     )
@@ -176,10 +330,10 @@ class CanonicalOrder(_Contract):
         description="Ordered SKUs, 1 to 500 lines."
     )
     amounts: Amounts = Field(description="Money as reported by the platform.")
-    paid_at: AwareDatetime = Field(
+    paid_at: OrderTime = Field(
         description=(
-            "When the order was paid, ISO 8601 with a UTC offset; "
-            "the review deadline (09:00 next day) counts from here."
+            "When the order was paid, ISO 8601 with a UTC offset, from 2000-01-01 to one day "
+            "after lvyue's clock; the review deadline (09:00 next day) counts from here."
         )
     )
     paid: bool = Field(
@@ -189,7 +343,8 @@ class CanonicalOrder(_Contract):
     urgent: bool = Field(default=False, description="Urgent order (急单): shipped first.")
     promotion: bool = Field(default=False, description="Promotion order (大促): shipped first.")
     remarks: OptionalText2000 = Field(
-        default="", description="Buyer and seller remarks, free text, at most 2000 chars."
+        default="",
+        description="Buyer and seller remarks, free text of one or more lines, at most 2000 chars.",
     )
 
 
