@@ -3,6 +3,8 @@ table every webhook route is tested against (orders and after-sales, every platf
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -13,6 +15,7 @@ class Hostile:
     status: int
     says: str  # what the error must name
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()  # sent as well (e.g. Content-Encoding)
 
 
 def _with(good: bytes, member: str) -> bytes:
@@ -49,6 +52,19 @@ def hostile_bodies(good: bytes) -> list[Hostile]:
     ]  # fmt: skip
 
 
+def hostile_webhook_bodies(good: bytes) -> list[Hostile]:
+    """hostile_bodies, and what only a webhook's own reading refuses (an operator route's body
+    is FastAPI's to read): a compressed body, or one said to be (nothing is inflated)."""
+    gzipped = (("Content-Encoding", "gzip"),)
+    return [
+        *hostile_bodies(good),
+        Hostile("gzip", gzip.compress(good), 415, "Content-Encoding 'gzip'", headers=gzipped),
+        Hostile("plain, said to be gzip", good, 415, "Content-Encoding 'gzip'", headers=gzipped),
+        Hostile("identity, then br", good, 415, "Content-Encoding 'br'",
+                headers=(("Content-Encoding", "identity, br"),)),
+    ]  # fmt: skip
+
+
 def signable(body: bytes) -> bytes:
     """What to sign: the body itself, or, when it is not UTF-8 (which the platforms' signing
     helpers need), the body's bytes as Latin-1 text, which the refusal comes before anyway."""
@@ -57,3 +73,12 @@ def signable(body: bytes) -> bytes:
     except UnicodeDecodeError:
         return body.decode("latin-1").encode()
     return body
+
+
+def raw_headers(headers: Mapping[str, str | bytes]) -> dict[bytes, bytes]:
+    """Headers as the bytes sent: a hostile value may be bytes that are no text (raw UTF-8,
+    which the server reads as Latin-1)."""
+    return {
+        name.encode(): value if isinstance(value, bytes) else value.encode()
+        for name, value in headers.items()
+    }

@@ -19,13 +19,23 @@ SIGNATURES: dict[str, tuple[tuple[str, str, bool, str], ...]] = {
             True,
             'sha256=<hex HMAC-SHA256 of f"{timestamp}." + body> under the lvyue secret',
         ),
-        ("header", "X-Lvyue-Delivery", False, "the sender's delivery id, for de-duplication"),
+        (
+            "header",
+            "X-Lvyue-Delivery",
+            False,
+            "the sender's delivery id, for de-duplication: 1 to 128 printable ASCII characters",
+        ),
     ),
     "shopify": (
         ("header", "X-Shopify-Hmac-Sha256", True, "base64 HMAC-SHA256 of the body"),
         ("header", "X-Shopify-Shop-Domain", True, "the shop, e.g. lvyue-tea.myshopify.com"),
         ("header", "X-Shopify-Topic", False, "orders/create or orders/updated"),
-        ("header", "X-Shopify-Webhook-Id", False, "the delivery id, for de-duplication"),
+        (
+            "header",
+            "X-Shopify-Webhook-Id",
+            False,
+            "the delivery id, for de-duplication: 1 to 128 printable ASCII characters",
+        ),
     ),
     "taobao": (
         ("query", "app_key", True, "the TOP app key"),

@@ -1,4 +1,5 @@
-"""Reading a webhook request: the body within its size limit, JSON by media type, decoded."""
+"""Reading a webhook request: the body within its size limit, JSON by media type (and sent
+uncompressed), decoded."""
 
 from __future__ import annotations
 
@@ -34,6 +35,23 @@ def _check_media_type(request: Request) -> None:
             )
 
 
+def _check_encoding(request: Request) -> None:
+    # Nothing is inflated (no zip bomb to bound): a compressed body would be read as it came,
+    # or refused as "not UTF-8", and a plain one saying it is compressed would pass unread.
+    codings = [
+        coding.strip().lower()
+        for value in request.headers.getlist("content-encoding")
+        for coding in value.split(",")
+    ]
+    other = next((coding for coding in codings if coding not in ("", "identity")), None)
+    if other is not None:
+        raise WebhookRejected(
+            415,
+            f"Content-Encoding {other[:64]!r} not supported: send the body uncompressed (identity)",
+            "unsupported_media_type",
+        )
+
+
 async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
     """The raw body; 413 as soon as it is known to be over `limit` bytes, or over the app's
     own limit (LVYUE_MAX_BODY_BYTES) where that is lower: a webhook's refusal either way."""
@@ -60,6 +78,7 @@ async def read_json_request(
 ) -> tuple[bytes, dict[str, Any]]:
     """(raw body, its JSON object), every limit checked; raises WebhookRejected."""
     _check_media_type(request)
+    _check_encoding(request)
     body = await read_body(request, limit=limit)
     return body, decode_json(body, limits)
 
@@ -69,5 +88,6 @@ async def read_json_document_request(
 ) -> tuple[bytes, dict[str, Any] | list[Any]]:
     """(raw body, its JSON object or array), every limit checked; raises WebhookRejected."""
     _check_media_type(request)
+    _check_encoding(request)
     body = await read_body(request, limit=limit)
     return body, decode_json_document(body, limits)
