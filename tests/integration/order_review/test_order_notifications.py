@@ -289,6 +289,19 @@ HOSTILE: list[tuple[str, Any, int, str]] = [
     ("no order id", [_message(data=json.dumps({"shop_id": 1}))], 422, "shop order id"),
     ("an order id as a float", [_message(data='{"p_id": 1.5, "shop_id": 1}')], 422, "order id"),
     ("no shop id", [_message(data=json.dumps({"p_id": 12}))], 422, "shop id"),
+    # Ids are index keys: 20,000 digits were past PostgreSQL's btree entry (a 500).
+    (
+        "an order id of 20000 digits",
+        [_message(data=json.dumps({"p_id": "7" * 20000, "shop_id": 1}))],
+        422,
+        "shop order id",
+    ),
+    (
+        "a shop id of 65 digits",
+        [_message(data=json.dumps({"p_id": 12, "shop_id": "8" * 65}))],
+        422,
+        "shop id",
+    ),
     ("501 messages", [_message(msg_id=f"m{i}") for i in range(501)], 422, "more than 500"),
     ("data nested 40 deep", [_message(data='{"a":' * 40 + "1" + "}" * 40)], 422, "nesting"),
 ]

@@ -189,6 +189,47 @@ def test_fen_are_converted_exactly() -> None:
             lambda b: b["order_info"].update(sku_order_infos=[]),
             "order_info.sku_order_infos",
         ),
+        # Hostile values: int() refuses over 4,300 digits; ids are index keys; a 40-digit fen
+        # amount made a 409 quoting 1E+38 yuan; Decimal() reads other scripts' digits.
+        ("taobao", lambda b: b["refund"].update(num="9" * 5000), "refund.num"),
+        ("taobao", lambda b: b["refund"].update(num="1_0"), "refund.num"),
+        ("taobao", lambda b: b["refund"].update(refund_id="r" * 65), "refund.refund_id"),
+        ("taobao", lambda b: b["refund"].update(tid="7" * 65), "refund.tid"),
+        ("taobao", lambda b: b["refund"].update(refund_fee="١٦٨.٠٠"), "refund.refund_fee"),
+        ("taobao", lambda b: b["refund"].update(refund_fee="1e2"), "refund.refund_fee"),
+        ("jd", lambda b: b["afsService"].update(serviceCount="9" * 8), "afsService.serviceCount"),
+        ("jd", lambda b: b["afsService"].update(serviceCount=10**7), "afsService.serviceCount"),
+        ("jd", lambda b: b["afsService"].update(afsServiceId="s" * 65), "afsService.afsServiceId"),
+        (
+            "pinduoduo",
+            lambda b: b["refund_information_get_response"].update(goods_number="9" * 5000),
+            "refund_information_get_response.goods_number",
+        ),
+        (
+            "pinduoduo",
+            lambda b: b["refund_information_get_response"].update(order_sn="8" * 65),
+            "refund_information_get_response.order_sn",
+        ),
+        (
+            "pinduoduo",
+            lambda b: b["refund_information_get_response"].update(refund_amount="9" * 15),
+            "refund_information_get_response.refund_amount",
+        ),
+        (
+            "douyin",
+            lambda b: b["aftersale_info"].update(refund_amount="9" * 40),
+            "aftersale_info.refund_amount",
+        ),
+        (
+            "douyin",
+            lambda b: b["order_info"]["sku_order_infos"][0].update(item_quantity="9" * 5000),
+            "order_info.sku_order_infos[0].item_quantity",
+        ),
+        (
+            "douyin",
+            lambda b: b["aftersale_info"].update(aftersale_id="a" * 6000),
+            "aftersale_info.aftersale_id",
+        ),
     ],
 )
 def test_unusable_fields_are_named_by_the_platforms_path(
@@ -205,3 +246,17 @@ def test_unusable_fields_are_named_by_the_platforms_path(
 def test_payload_without_its_root_is_refused(platform: str) -> None:
     with pytest.raises(PayloadError):
         ADAPTERS[platform].to_aftersale({"something": {}})
+
+
+@pytest.mark.parametrize(
+    ("platform", "change", "amount"),
+    [
+        ("douyin", lambda b: b["aftersale_info"].update(refund_amount="9" * 14), "999999999999.99"),
+        ("taobao", lambda b: b["refund"].update(refund_fee=" 168.5 "), "168.50"),
+        ("jd", lambda b: b["afsService"].update(applyRefundSum=39.9), "39.90"),
+    ],
+)
+def test_amounts_at_their_limits_are_read_exactly(platform: str, change: Any, amount: str) -> None:
+    sample = aftersale_sample(platform)
+    change(sample)
+    assert ADAPTERS[platform].to_aftersale(sample).refund_amount == Decimal(amount)

@@ -21,6 +21,7 @@ from lvyue.order_review.platforms import (
     ShopifyAdapter,
     SignatureError,
 )
+from lvyue.order_review.platforms.shopify import AMOUNT
 
 SAMPLE = Path(__file__).parents[2] / "data" / "shopify_orders_create.json"
 SHOP = "lvyue-demo.myshopify.com"
@@ -308,7 +309,7 @@ def test_bad_shipping_line_price_is_named_once(raw: bytes, payload: dict[str, An
     payload["shipping_lines"][0]["price"] = "ten"
     with pytest.raises(PayloadError) as exc:
         adapter.to_canonical(headers_for(raw), payload)
-    assert exc.value.field_errors == [("shipping_lines[0].price", "must be a decimal amount")]
+    assert exc.value.field_errors == [("shipping_lines[0].price", AMOUNT)]
 
 
 def test_goods_total_falls_back_to_subtotal_plus_discounts(
@@ -354,3 +355,74 @@ def test_registry_knows_shopify_and_lvyue() -> None:
     assert ADAPTERS.get("amazon") is None
     for name, registered in ADAPTERS.items():
         assert registered.name == name
+
+
+# --- hostile values -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "domain", ["a" * 6000, "lvyue-demo.myshopify.com\u200b", "lvyue demo.myshopify.com", "-x.com"]
+)
+def test_a_malformed_shop_domain_is_refused_before_any_secret_is_looked_up(
+    raw: bytes, domain: str
+) -> None:
+    """The domain keys the order and its notifications (index keys) and a "*" secret admits
+    any: it is refused as the other signature headers are, naming it."""
+    looked_up: list[str] = []
+
+    def lookup(platform: str, shop: str) -> str | None:
+        looked_up.append(shop)
+        return SECRET
+
+    headers = headers_for(raw, **{"X-Shopify-Shop-Domain": domain})
+    with pytest.raises(SignatureError, match="header X-Shopify-Shop-Domain malformed"):
+        adapter.verify(headers, raw, lookup, now=NOW)
+    assert looked_up == []
+
+
+@pytest.mark.parametrize("webhook_id", ["w" * 129, "b54557e4\u00e9", "b54557e4\x00"])
+def test_a_webhook_id_that_is_no_id_is_refused_naming_the_header(
+    payload: dict[str, Any], webhook_id: str
+) -> None:
+    with pytest.raises(PayloadError) as refused:
+        adapter.delivery_id({"X-Shopify-Webhook-Id": webhook_id}, payload)
+    assert [loc for loc, _ in refused.value.field_errors] == ["X-Shopify-Webhook-Id"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"subtotal_price": "9e999999", "total_discounts": "9e999999"}, "subtotal_price"),
+        ({"subtotal_price": "١٦٨.٠٠"}, "subtotal_price"),
+        ({"subtotal_price": "999999999999.99", "total_discounts": "1"}, "subtotal_price"),
+        ({"subtotal_price": "378.00", "total_discounts": "9e999999"}, "total_discounts"),
+    ],
+)
+def test_amounts_are_bounded_before_they_are_added(
+    raw: bytes, payload: dict[str, Any], changes: dict[str, Any], named: str
+) -> None:
+    """subtotal_price + total_discounts rebuilds the goods total: "9e999999" twice overflowed
+    Decimal (a 500); each is now read as the contract's money first, or named."""
+    del payload["total_line_items_price"]
+    payload.update(changes)
+    with pytest.raises(PayloadError) as refused:
+        adapter.to_canonical(headers_for(raw), payload)
+    assert named in [loc for loc, _ in refused.value.field_errors]
+
+
+def test_invisible_characters_are_dropped_from_the_note(
+    raw: bytes, payload: dict[str, Any]
+) -> None:
+    payload["note"] = "送人用\u200b\u202e，\n不要发票"
+    assert adapter.to_canonical(headers_for(raw), payload).remarks == "送人用，\n不要发票"
+
+
+def test_processed_at_is_bounded_by_the_requests_clock(raw: bytes, payload: dict[str, Any]) -> None:
+    payload["processed_at"] = "2024-06-20T13:05:01+00:00"  # a day and a second after NOW
+    with pytest.raises(PayloadError) as refused:
+        adapter.to_canonical(headers_for(raw), payload, now=NOW)
+    assert [loc for loc, _ in refused.value.field_errors] == ["processed_at"]
+    payload["processed_at"] = "2024-06-19T13:05:00+00:00"
+    assert adapter.to_canonical(headers_for(raw), payload, now=NOW).paid_at == datetime(
+        2024, 6, 19, 13, 5, tzinfo=UTC
+    )

@@ -396,3 +396,55 @@ def test_a_status_of_the_wrong_type_counts_as_unpaid_not_a_crash(
 ) -> None:
     payload["trade"]["status"] = status
     assert adapter.to_canonical({}, payload).paid is False
+
+
+def test_invisible_characters_are_dropped_from_remarks_not_rejected(
+    payload: dict[str, Any],
+) -> None:
+    """A note is read by people only: like a long one, a pasted zero-width space or an escape
+    must not bounce a paid order; the remark keeps the visible text and its lines."""
+    payload["trade"]["buyer_message"] = "请发\u200b顺丰\u001b[0m，谢谢\u202e"
+    payload["trade"]["seller_memo"] = "已核对\t库存"
+    remark = adapter.to_canonical({}, payload).remarks
+    assert remark == "买家留言：请发顺丰[0m，谢谢\n卖家备注：已核对\t库存"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("receiver_name", "张\u202e三", "trade.receiver_name"),
+        ("buyer_nick", "小李\u200b", "trade.buyer_nick"),
+        ("seller_nick", "店" * 129, "trade.seller_nick"),
+        ("receiver_mobile", "１３８００１３８０００", "trade.receiver_mobile"),
+    ],
+)
+def test_the_contracts_refusals_name_the_trades_fields(
+    payload: dict[str, Any], field: str, value: str, path: str
+) -> None:
+    payload["trade"][field] = value
+    with pytest.raises(PayloadError) as refused:
+        adapter.to_canonical({}, payload)
+    assert [loc for loc, _ in refused.value.field_errors] == [path]
+
+
+@pytest.mark.parametrize(
+    ("pay_time", "now", "refused"),
+    [
+        ("9999-12-31 23:59:59", NOW, True),
+        ("2024-06-20 00:00:00", NOW, True),  # 35 hours after the request's clock
+        ("2024-06-19 13:00:00", NOW, False),  # 16 hours after: a clock that drifts
+        ("1999-12-31 23:59:59", NOW, True),
+        ("1999-12-31 23:59:59", None, True),  # without a clock, the earliest bound still holds
+        ("9999-12-31 23:59:59", None, False),  # and no other: a pull's caller passes its clock
+    ],
+)
+def test_the_pay_time_is_bounded_by_the_requests_clock(
+    payload: dict[str, Any], pay_time: str, now: datetime | None, refused: bool
+) -> None:
+    payload["trade"]["pay_time"] = pay_time
+    if not refused:
+        assert adapter.to_canonical({}, payload, now=now).paid_at.year in (2024, 9999)
+        return
+    with pytest.raises(PayloadError) as caught:
+        adapter.to_canonical({}, payload, now=now)
+    assert [loc for loc, _ in caught.value.field_errors] == ["trade.pay_time"]

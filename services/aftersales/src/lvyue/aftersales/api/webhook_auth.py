@@ -3,7 +3,8 @@
 Headers:
     X-Lvyue-Timestamp: unix seconds when the sender signed
     X-Lvyue-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + body>
-    X-Lvyue-Delivery:  the sender's delivery id (optional; used for de-duplication)
+    X-Lvyue-Delivery:  the sender's delivery id (optional; used for de-duplication): 1 to 128
+                       printable ASCII characters, else 422 naming it
 The shop is the body's `shop_id`; the secret is looked up as ("lvyue", shop_id), falling back
 to the platform-wide "*" secret; a case on another platform's order needs the secret configured
 for "<platform>/<shop_id>" or "<platform>/*" (lvyue.common.webhooks.binding).
@@ -14,13 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from fastapi import HTTPException
+
 from lvyue.common.security import verify_hmac_sha256, verify_timestamp
+from lvyue.common.webhooks import delivery_id as checked_delivery_id
 from lvyue.common.webhooks import secret_key
+from lvyue.common.webhooks.errors import PayloadError
 
 PLATFORM = "lvyue"
 SIGNATURE_HEADER = "x-lvyue-signature"
 TIMESTAMP_HEADER = "x-lvyue-timestamp"
-DELIVERY_HEADER = "x-lvyue-delivery"
+DELIVERY_HEADER = "X-Lvyue-Delivery"
 TOLERANCE = timedelta(minutes=5)
 _PREFIX = "sha256="
 
@@ -61,4 +66,10 @@ def verify(
 
 
 def delivery_id(headers: Mapping[str, str]) -> str | None:
-    return headers.get(DELIVERY_HEADER, "").strip() or None
+    """The sender's delivery id, None when it sent none; a 422 naming the header unless it is
+    1 to 128 printable ASCII characters (the kernel's rule for every webhook's delivery id)."""
+    try:
+        return checked_delivery_id(headers, DELIVERY_HEADER)
+    except PayloadError as exc:
+        errors = [{"loc": ["header", loc], "msg": msg} for loc, msg in exc.field_errors]
+        raise HTTPException(422, errors) from exc

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 from lvyue.aftersales.domain import CaseType, Reason
 from lvyue.common.platform_signing import SecretLookup, SignatureError
 from lvyue.common.platform_signing.pushes import SignedPushVerifier
 from lvyue.common.webhooks.errors import FieldError, PayloadError
-from lvyue.common.webhooks.fields import fen_to_yuan, text
+from lvyue.common.webhooks.fields import MAX_AMOUNT, amount, fen_to_yuan, text
 
 __all__ = [
     "AftersaleAdapter",
@@ -28,9 +28,14 @@ __all__ = [
     "reason_code",
 ]
 
-_FEN = Decimal("0.01")
 MAX_DESCRIPTION = 2000
-MAX_YUAN = Decimal(10) ** 12  # the contract's amounts have 14 digits, two of them decimals
+MAX_YUAN = MAX_AMOUNT  # the contract's amounts have 14 digits, two of them decimals
+MAX_COUNT = 1_000_000  # the most units of one line, as the canonical order allows
+MAX_FEN_DIGITS = 14  # MAX_YUAN in fen
+COUNT = f"a positive integer up to {MAX_COUNT:,}"
+FEN = f"fen, an integer > 0 of at most {MAX_FEN_DIGITS} digits"
+YUAN = "yuan, > 0, below 10^12, ASCII digits with at most 2 decimal places"
+ID = "required: an id of at most 64 characters"
 
 # The platform's reason text -> lvyue's reason code; the first keyword found wins.
 REASON_KEYWORDS: tuple[tuple[Reason, tuple[str, ...]], ...] = (
@@ -90,33 +95,33 @@ def description(*parts: Any) -> str:
 
 
 def count(value: Any) -> int | None:
-    """A positive integer (a JSON integer or digit string), else None."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    """A positive integer up to MAX_COUNT (a JSON integer or digit string), else None."""
+    if isinstance(value, str):
+        digits = value.strip()
+        # Length first: int() refuses a string of over 4,300 digits with a bare ValueError.
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(MAX_COUNT)):
+            return None
+        value = int(digits)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_COUNT:
         return value
     return None
 
 
 def fen(value: Any) -> Decimal | None:
-    """A positive amount in integer fen (a JSON integer or digit string) as yuan, else None."""
-    amount = fen_to_yuan(value)
-    return amount if amount is not None and amount > 0 else None
+    """A positive amount in integer fen (a JSON integer or digit string) of at most
+    MAX_FEN_DIGITS digits, as yuan; else None (40 digits made a 409 quoting 1E+38 yuan)."""
+    digits = str(value).strip() if isinstance(value, int | str) else ""
+    if len(digits.removeprefix("-")) > MAX_FEN_DIGITS:
+        return None
+    found = fen_to_yuan(value)
+    return found if found is not None and found > 0 else None
 
 
 def yuan(value: Any) -> Decimal | None:
-    """A positive yuan amount with at most 2 decimals ("39.90", or a JSON number) below
-    MAX_YUAN, else None."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        return None
-    # Bounded before quantize, which raises past the context's 28 digits (1e308 did).
-    if not amount.is_finite() or not 0 < amount < MAX_YUAN or amount != amount.quantize(_FEN):
-        return None
-    return amount.quantize(_FEN)
+    """A positive yuan amount below MAX_YUAN with at most 2 decimals, as the canonical order's
+    money: an ASCII decimal string ("39.90", not "٣٩.٩٠"), or a JSON number; else None."""
+    found = amount(value)
+    return found if found is not None and found > 0 else None
 
 
 def root_object(payload: Any, root: str) -> Mapping[str, Any]:

@@ -24,6 +24,9 @@ from lvyue.common.platform_signing.pushes import DouyinPush
 from lvyue.common.webhooks.fields import any_id, items, text
 
 from .base import (
+    COUNT,
+    FEN,
+    ID,
     Collected,
     PlatformAftersale,
     count,
@@ -50,10 +53,11 @@ class DouyinAftersaleAdapter(DouyinPush):
         info = root_object(payload, _ROOT)
         order = payload.get(_ORDER) if isinstance(payload.get(_ORDER), Mapping) else {}
         got = Collected()
-        aftersale_id = got.need(any_id(info.get("aftersale_id")), f"{_ROOT}.aftersale_id")
+        aftersale_id = got.need(any_id(info.get("aftersale_id")), f"{_ROOT}.aftersale_id", ID)
         order_id = got.need(
             any_id(order.get("order_id")) or any_id(info.get("order_id")),
             f"{_ORDER}.order_id",
+            ID,
         )
         raw_type = info.get("aftersale_type")
         case_type = got.need(
@@ -64,9 +68,7 @@ class DouyinAftersaleAdapter(DouyinPush):
         lines = _lines(order.get("sku_order_infos"), got)
         amount = None
         if case_type is not CaseType.EXCHANGE:
-            amount = got.need(
-                fen(info.get("refund_amount")), f"{_ROOT}.refund_amount", "fen, an integer > 0"
-            )
+            amount = got.need(fen(info.get("refund_amount")), f"{_ROOT}.refund_amount", FEN)
         got.check()
         reason = info.get("reason")
         return PlatformAftersale(
@@ -96,7 +98,7 @@ def _lines(value: Any, got: Collected) -> tuple[tuple[str, int], ...]:
         quantity = got.need(
             count(entry.get("item_quantity") or 1),
             f"{where}[{i}].item_quantity",
-            "a positive integer",
+            COUNT,
         )
         if sku is not None and quantity is not None:
             lines.append((sku, quantity))

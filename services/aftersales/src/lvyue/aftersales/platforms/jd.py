@@ -23,6 +23,9 @@ from lvyue.common.platform_signing.pushes import JosPush
 from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
+    COUNT,
+    ID,
+    YUAN,
     Collected,
     PlatformAftersale,
     count,
@@ -43,8 +46,8 @@ class JdAftersaleAdapter(JosPush):
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         service = root_object(payload, _ROOT)
         got = Collected()
-        service_id = got.need(any_id(service.get("afsServiceId")), f"{_ROOT}.afsServiceId")
-        order_id = got.need(any_id(service.get("orderId")), f"{_ROOT}.orderId")
+        service_id = got.need(any_id(service.get("afsServiceId")), f"{_ROOT}.afsServiceId", ID)
+        order_id = got.need(any_id(service.get("orderId")), f"{_ROOT}.orderId", ID)
         expect = count(service.get("customerExpect"))
         case_type = got.need(
             TYPES.get(expect or 0), f"{_ROOT}.customerExpect", "must be 10 (退货) or 20 (换货)"
@@ -54,14 +57,10 @@ class JdAftersaleAdapter(JosPush):
             text(service.get("outerSkuId")) or (f"sku:{platform_sku}" if platform_sku else None),
             f"{_ROOT}.outerSkuId",
         )
-        quantity = got.need(
-            count(service.get("serviceCount") or 1), f"{_ROOT}.serviceCount", "a positive integer"
-        )
+        quantity = got.need(count(service.get("serviceCount") or 1), f"{_ROOT}.serviceCount", COUNT)
         amount = None
         if case_type is not CaseType.EXCHANGE:
-            amount = got.need(
-                yuan(service.get("applyRefundSum")), f"{_ROOT}.applyRefundSum", "yuan, > 0"
-            )
+            amount = got.need(yuan(service.get("applyRefundSum")), f"{_ROOT}.applyRefundSum", YUAN)
         got.check()
         reason_text = service.get("questionTypeName")
         return PlatformAftersale(

@@ -23,6 +23,9 @@ from lvyue.common.platform_signing.pushes import PddPush
 from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
+    COUNT,
+    FEN,
+    ID,
     Collected,
     PlatformAftersale,
     count,
@@ -42,8 +45,8 @@ class PinduoduoAftersaleAdapter(PddPush):
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         info = root_object(payload, _ROOT)
         got = Collected()
-        aftersale_id = got.need(any_id(info.get("id")), f"{_ROOT}.id")
-        order_sn = got.need(text(info.get("order_sn")), f"{_ROOT}.order_sn")
+        aftersale_id = got.need(any_id(info.get("id")), f"{_ROOT}.id", ID)
+        order_sn = got.need(any_id(info.get("order_sn")), f"{_ROOT}.order_sn", ID)
         case_type = got.need(
             TYPES.get(count(info.get("after_sales_type")) or 0),
             f"{_ROOT}.after_sales_type",
@@ -54,14 +57,10 @@ class PinduoduoAftersaleAdapter(PddPush):
             text(info.get("outer_id")) or (f"sku:{platform_sku}" if platform_sku else None),
             f"{_ROOT}.outer_id",
         )
-        quantity = got.need(
-            count(info.get("goods_number")), f"{_ROOT}.goods_number", "a positive integer"
-        )
+        quantity = got.need(count(info.get("goods_number")), f"{_ROOT}.goods_number", COUNT)
         amount = None
         if case_type is not CaseType.EXCHANGE:
-            amount = got.need(
-                fen(info.get("refund_amount")), f"{_ROOT}.refund_amount", "fen, an integer > 0"
-            )
+            amount = got.need(fen(info.get("refund_amount")), f"{_ROOT}.refund_amount", FEN)
         got.check()
         reason = info.get("after_sales_reason")
         return PlatformAftersale(

@@ -23,6 +23,9 @@ from lvyue.common.platform_signing.pushes import TopPush
 from lvyue.common.webhooks.fields import any_id, text
 
 from .base import (
+    COUNT,
+    ID,
+    YUAN,
     Collected,
     PlatformAftersale,
     count,
@@ -41,13 +44,13 @@ class TaobaoAftersaleAdapter(TopPush):
     def to_aftersale(self, payload: Any) -> PlatformAftersale:
         refund = root_object(payload, _ROOT)
         got = Collected()
-        refund_id = got.need(any_id(refund.get("refund_id")), f"{_ROOT}.refund_id")
-        tid = got.need(any_id(refund.get("tid")), f"{_ROOT}.tid", "required: the trade id")
+        refund_id = got.need(any_id(refund.get("refund_id")), f"{_ROOT}.refund_id", ID)
+        tid = got.need(any_id(refund.get("tid")), f"{_ROOT}.tid", f"{ID}: the trade id")
         sku = got.need(
             text(refund.get("outer_id")), f"{_ROOT}.outer_id", "required: the seller's SKU code"
         )
-        quantity = got.need(count(refund.get("num") or 1), f"{_ROOT}.num", "a positive integer")
-        amount = got.need(yuan(refund.get("refund_fee")), f"{_ROOT}.refund_fee", "yuan, > 0")
+        quantity = got.need(count(refund.get("num") or 1), f"{_ROOT}.num", COUNT)
+        amount = got.need(yuan(refund.get("refund_fee")), f"{_ROOT}.refund_fee", YUAN)
         got.check()
         returned = refund.get("has_good_return") in (True, "true")
         return PlatformAftersale(

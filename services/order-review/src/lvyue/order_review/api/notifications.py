@@ -14,13 +14,15 @@ from fastapi.responses import Response
 from lvyue.common.app import KernelDep
 from lvyue.common.openapi import problem_responses
 from lvyue.common.routing import api_router
-from lvyue.common.webhooks import WebhookRejected, read_json_document_request
+from lvyue.common.webhooks import WebhookRejected, delivery_id, read_json_document_request
+from lvyue.common.webhooks.errors import PayloadError
 from lvyue.common.webhooks.openapi import webhook_openapi
 from lvyue.order_review import repository
 from lvyue.order_review.api.orders import signed_params
 from lvyue.order_review.notifications import douyin, shopify
 from lvyue.order_review.platforms import ADAPTERS
 from lvyue.order_review.platforms.base import SignatureError
+from lvyue.order_review.platforms.shopify import WEBHOOK_ID_HEADER
 from lvyue.order_review.pulls import metrics
 from lvyue.order_review.repository import NewNotification
 from lvyue.order_review.settings import OrderReviewSettings
@@ -33,11 +35,13 @@ class Notifier:
     # (headers, payload) -> the notifications, and how many messages were of other kinds
     read: Callable[[Mapping[str, str], Any], tuple[list[NewNotification], int]]
     answer: bytes  # what the platform wants to hear back, or it pushes again
+    # The header of the sender's delivery id, checked as every webhook's (lvyue.common.webhooks)
+    delivery_header: str | None = None
 
 
 NOTIFIERS = {
     "douyin": Notifier(lambda _, payload: douyin.read_push(payload), douyin.ANSWER),
-    "shopify": Notifier(shopify.read_webhook, shopify.ANSWER),
+    "shopify": Notifier(shopify.read_webhook, shopify.ANSWER, WEBHOOK_ID_HEADER),
 }
 
 
@@ -90,7 +94,7 @@ def _openapi() -> dict[str, Any]:
                 401: "signature missing or wrong",
                 404: "a platform lvyue takes no notifications from",
                 413: "body over 1 MiB",
-                415: "not application/json, or not UTF-8",
+                415: "not application/json, not UTF-8, or compressed (Content-Encoding)",
                 422: "malformed JSON, JSON past its limits, or a message without its tag, "
                 "message id, order id or shop id (抖店), a webhook without its id or the "
                 "order's id (Shopify); the error names which",
@@ -117,11 +121,16 @@ async def receive_notifications(platform: str, request: Request, kernel: KernelD
         ADAPTERS[platform].verify(
             params, body, settings.app_secret, now=kernel.uow.wall_clock.now()
         )
+        if notifier.delivery_header is not None:
+            delivery_id(params, notifier.delivery_header)
         found, ignored = notifier.read(params, payload)
     except WebhookRejected as exc:
         raise _refused(platform, exc.status, exc.detail, exc.outcome) from exc
     except SignatureError as exc:
         raise _refused(platform, 401, str(exc), "unauthorized") from exc
+    except PayloadError as exc:
+        errors = [{"loc": [loc], "msg": msg} for loc, msg in exc.field_errors]
+        raise _refused(platform, 422, errors, "invalid") from exc
     async with kernel.uow() as uow:
         new = await repository.record_notifications(uow.session, found, received_at=uow.clock.now())
         await uow.commit()

@@ -114,7 +114,7 @@ def _field_errors(exc: ValidationError | PayloadError) -> list[dict[str, Any]]:
                 401: "signature missing or wrong",
                 404: "unknown platform",
                 413: "body over 1 MiB",
-                415: "not application/json, or not UTF-8",
+                415: "not application/json, not UTF-8, or compressed (Content-Encoding)",
                 422: "malformed JSON, JSON past its limits (nesting 32 deep, integers of 20 "
                 "digits, no NaN, no key twice, no U+0000), or fields that break the order schema",
             }
@@ -131,15 +131,17 @@ async def receive_order(platform: str, request: Request, kernel: KernelDep) -> R
         raise _reject(platform, exc.outcome, exc.status, exc.detail) from exc
     settings: KernelSettings = request.app.state.settings
     params = signed_params(request)
+    now = kernel.uow.wall_clock.now()  # the platform's clock: it signs and stamps the order
     try:
-        adapter.verify(params, body, settings.webhook_secret, now=kernel.uow.wall_clock.now())
+        adapter.verify(params, body, settings.webhook_secret, now=now)
     except SignatureError as exc:
         raise _reject(platform, "unauthorized", 401, str(exc)) from exc
     try:
-        order = adapter.to_canonical(params, payload)
+        delivery_id = adapter.delivery_id(params, payload)
+        order = adapter.to_canonical(params, payload, now=now)
     except (ValidationError, PayloadError) as exc:
         raise _reject(platform, "invalid", 422, _field_errors(exc)) from exc
-    delivery = adapter.delivery_id(params, payload) or f"sha256:{hashlib.sha256(body).hexdigest()}"
+    delivery = delivery_id or f"sha256:{hashlib.sha256(body).hexdigest()}"
     shop_tz = settings.shop_timezone(order.platform, order.shop_id)
     review_due = kernel.sla.due_at(REVIEW_SLA, order.paid_at, tz=shop_tz)
     cmd = AcceptOrder(

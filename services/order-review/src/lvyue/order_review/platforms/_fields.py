@@ -14,7 +14,17 @@ from typing import Any, TypedDict, TypeVar
 
 from pydantic import BaseModel
 
-from lvyue.common.contracts.order import Address, Amounts, OrderLine, Receiver
+from lvyue.common.contracts.order import (
+    REMARK_KEEPS,
+    Address,
+    Amounts,
+    CanonicalOrder,
+    OrderLine,
+    Receiver,
+    order_time_problem,
+    taking_in,
+    without_invisible,
+)
 from lvyue.common.platform_signing import CHINA as CHINA
 from lvyue.common.platform_signing import parse_china_time
 from lvyue.common.webhooks.fields import digits_id, mapping, text
@@ -46,11 +56,19 @@ def yuan(value: Any) -> Any:
     return value
 
 
+def remark(value: Any) -> str:
+    """A platform's note as lvyue's remark: without the control and format characters the
+    contract refuses, the first 2000 chars. A note is only read by people: like a long one, a
+    note with a stray zero-width space must not bounce a paid order (the raw body keeps it)."""
+    return without_invisible(text(value) or "", REMARK_KEEPS).strip()[:MAX_REMARKS]
+
+
 def remarks(*, buyer: Any, seller: Any) -> str:
-    """Buyer message and seller memo as one remark, each labelled; the first 2000 chars."""
+    """Buyer message and seller memo as one remark, each labelled (see remark); the first
+    2000 chars."""
     parts = [
         f"{label}：{note}"
-        for label, note in (("买家留言", text(buyer)), ("卖家备注", text(seller)))
+        for label, note in (("买家留言", remark(buyer)), ("卖家备注", remark(seller)))
         if note
     ]
     return "\n".join(parts)[:MAX_REMARKS]
@@ -179,10 +197,27 @@ def yuan_amounts(
     )
 
 
-def first_china_time(
-    record: Mapping[str, Any], root: str, errors: FieldErrors, *fields: str
+def order_time(
+    moment: datetime | None, where: str, errors: FieldErrors, now: datetime | None
 ) -> datetime | None:
-    """The first of fields that is set, as a China time; the first field is named if none is."""
+    """The order's time if the contract finds it plausible (from 2000 to a day after now),
+    else None with the refusal reported under the platform's field."""
+    problem = None if moment is None else order_time_problem(moment, now)
+    if problem is not None:
+        errors.add(where, problem)
+        return None
+    return moment
+
+
+def first_china_time(
+    record: Mapping[str, Any],
+    root: str,
+    errors: FieldErrors,
+    *fields: str,
+    now: datetime | None = None,
+) -> datetime | None:
+    """The first of fields that is set, as a China time within the order time's bounds (see
+    order_time); the first field is named if none is set."""
     field = next((name for name in fields if record.get(name)), None)
     if field is None:
         errors.add(f"{root}.{fields[0]}", "required: " + " or ".join(fields))
@@ -190,7 +225,7 @@ def first_china_time(
     moment = china_time(record[field])
     if moment is None:
         errors.add(f"{root}.{field}", "must be yyyy-MM-dd HH:mm:ss")
-    return moment
+    return order_time(moment, f"{root}.{field}", errors, now)
 
 
 class OrderParts(TypedDict):
@@ -233,6 +268,25 @@ def order_parts(
         amounts=amounts,
         paid_at=paid_at,
     )
+
+
+def canonical_order(
+    errors: FieldErrors,
+    parts: OrderParts,
+    now: datetime | None,
+    /,
+    *,
+    paths: Mapping[str, str],
+    **fields: Any,
+) -> CanonicalOrder:
+    """The order from its mapped parts and its other fields, validated as taken in at `now`;
+    raises PayloadError naming the platform's path (`paths`: a model field to the platform's
+    field) of any field the contract refuses, such as an overlong shop or a nick with a control
+    character, rather than the contract's own name."""
+    order = errors.build(CanonicalOrder, {**parts, **fields}, paths, context=taking_in(now))
+    if order is None:
+        raise PayloadError(errors.items)
+    return order
 
 
 def one_of(value: object, allowed: frozenset[Any]) -> bool:

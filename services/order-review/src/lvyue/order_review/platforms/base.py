@@ -7,6 +7,7 @@ The webhook route persists and acknowledges; adapters never touch a database or 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -40,15 +41,21 @@ class FieldErrors:
         self.items.append((loc, msg))
 
     def build(
-        self, model: type[_M], data: Mapping[str, Any], paths: Mapping[str, str | None]
+        self,
+        model: type[_M],
+        data: Mapping[str, Any],
+        paths: Mapping[str, str | None],
+        *,
+        context: dict[str, Any] | None = None,
     ) -> _M | None:
-        """Validate data as model; report its errors under the platform's paths.
+        """Validate data as model (with the validation context, if any); report its errors
+        under the platform's paths.
 
         paths maps a model field to the platform's field path; None means "already
         reported elsewhere" and drops that error; unmapped fields keep their own name.
         """
         try:
-            return model.model_validate(data)
+            return model.model_validate(data, context=context)
         except ValidationError as exc:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else ""
@@ -64,7 +71,8 @@ class PlatformAdapter(SignedPushVerifier, Protocol):
     how it reads an order push."""
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
-        """The platform's id of this delivery, for de-duplication; None if it sends none."""
+        """The platform's id of this delivery, for de-duplication; None if it sends none;
+        raises PayloadError naming the header when it is not one (lvyue.common.webhooks)."""
         ...
 
     def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
@@ -72,7 +80,13 @@ class PlatformAdapter(SignedPushVerifier, Protocol):
         ...
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
-        """Map the payload; raises PayloadError or pydantic.ValidationError."""
+        """Map the payload as an order taken in at `now` (the request's clock: the order's
+        time may not be more than a day after it; without it, only its earliest bound holds);
+        raises PayloadError or pydantic.ValidationError."""
         ...

@@ -3,7 +3,8 @@
 Headers:
     X-Lvyue-Timestamp: unix seconds when the sender signed
     X-Lvyue-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + body>
-    X-Lvyue-Delivery:  the sender's delivery id (optional; used for de-duplication)
+    X-Lvyue-Delivery:  the sender's delivery id (optional; used for de-duplication): 1 to 128
+                       printable ASCII characters (lvyue.common.webhooks.delivery_id)
 The shop is the body's `shop_id`; the secret is looked up as ("lvyue", shop_id), or, for an
 order of another platform, as ("lvyue", "<platform>/<shop_id>") (lvyue.common.webhooks.binding).
 """
@@ -14,8 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, taking_in
 from lvyue.common.security import verify_hmac_sha256, verify_timestamp
+from lvyue.common.webhooks import delivery_id as checked_delivery_id
 from lvyue.common.webhooks import secret_key
 
 from .base import PayloadError, SecretLookup, SignatureError, header
@@ -73,7 +75,7 @@ class CanonicalAdapter:
         return key
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
-        return header(headers, DELIVERY_HEADER)
+        return checked_delivery_id(headers, DELIVERY_HEADER)
 
     def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
         shop = payload.get("shop_id") if isinstance(payload, Mapping) else None
@@ -82,6 +84,10 @@ class CanonicalAdapter:
         return shop.strip()
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
-        return CanonicalOrder.model_validate(payload)
+        return CanonicalOrder.model_validate(payload, context=taking_in(now))

@@ -42,9 +42,11 @@ from ._fields import (
     MAX_STREET,
     build,
     build_receiver,
+    canonical_order,
     one_of,
     order_lines,
     order_parts,
+    order_time,
     remarks,
     require,
     required_section,
@@ -73,7 +75,11 @@ class DouyinAdapter(DouyinPush):
         return shop
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
         detail = required_section(payload, _ROOT, "required: the data of order.orderDetail")
         errors = FieldErrors()
@@ -88,11 +94,14 @@ class DouyinAdapter(DouyinPush):
         where = f"{_ROOT}.sku_order_list"
         lines = order_lines(detail.get("sku_order_list"), where, "sku order", errors, _line)
         amounts = _amounts(detail, lines, errors)
-        paid_at = _paid_at(detail, errors)
+        paid_at = _paid_at(detail, errors, now)
         parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
-        return CanonicalOrder(
+        return canonical_order(
+            errors,
+            parts,
+            now,
+            paths={"buyer_id": f"{_ROOT}.doudian_open_id"},
             platform=self.name,
-            **parts,
             buyer_id=short(detail.get("doudian_open_id")),
             paid=one_of(detail.get("order_status"), PAID_STATUSES),
             # The order detail documents no urgent or promotion flag.
@@ -211,7 +220,9 @@ def _amounts(
     )
 
 
-def _paid_at(detail: Mapping[str, Any], errors: FieldErrors) -> datetime | None:
+def _paid_at(
+    detail: Mapping[str, Any], errors: FieldErrors, now: datetime | None
+) -> datetime | None:
     # An unpaid order has pay_time 0 or none: its creation time stands in (paid=False says so).
     field = "pay_time" if detail.get("pay_time") else "create_time"
     raw = detail.get(field)
@@ -222,7 +233,8 @@ def _paid_at(detail: Mapping[str, Any], errors: FieldErrors) -> datetime | None:
         errors.add(f"{_ROOT}.{field}", "must be unix seconds")
         return None
     try:
-        return datetime.fromtimestamp(raw, CHINA)
+        moment = datetime.fromtimestamp(raw, CHINA)
     except (OverflowError, OSError, ValueError):
         errors.add(f"{_ROOT}.{field}", "out of range")
         return None
+    return order_time(moment, f"{_ROOT}.{field}", errors, now)

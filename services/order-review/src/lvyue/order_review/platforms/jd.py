@@ -34,6 +34,7 @@ from lvyue.common.webhooks.fields import digits_id, text
 from ._fields import (
     build,
     build_receiver,
+    canonical_order,
     china_time,
     first_china_time,
     one_of,
@@ -63,6 +64,13 @@ PAID_STATES = frozenset(
 )
 NO_TIME_BEFORE = 2000  # JOS's placeholder for "no time" is year 1
 _ROOT = "orderInfo"
+# The order's fields of what the contract may still refuse once the parts are mapped.
+_PATHS = {
+    "shop_id": f"{_ROOT}.venderId",
+    "platform_order_id": f"{_ROOT}.orderId",
+    "buyer_id": f"{_ROOT}.open_id_buyer",
+    "buyer_nick": f"{_ROOT}.pin",
+}
 
 
 class JdAdapter(JosPush):
@@ -78,7 +86,11 @@ class JdAdapter(JosPush):
         return shop
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
         order = required_section(payload, _ROOT, "required: the orderInfo object of pop.order.get")
         errors = FieldErrors()
@@ -110,11 +122,14 @@ class JdAdapter(JosPush):
             discount="sellerDiscount",
             paid_total="orderPayment",
         )
-        paid_at = _paid_at(order, errors)
+        paid_at = _paid_at(order, errors, now)
         parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
-        return CanonicalOrder(
+        return canonical_order(
+            errors,
+            parts,
+            now,
+            paths=_PATHS,
             platform=self.name,
-            **parts,
             buyer_id=short(order.get("open_id_buyer")),
             buyer_nick=text(order.get("pin")),
             paid=one_of(order.get("orderState"), PAID_STATES),
@@ -162,10 +177,12 @@ def _receiver(order: Mapping[str, Any], errors: FieldErrors) -> Receiver | None:
     )
 
 
-def _paid_at(order: Mapping[str, Any], errors: FieldErrors) -> datetime | None:
+def _paid_at(
+    order: Mapping[str, Any], errors: FieldErrors, now: datetime | None
+) -> datetime | None:
     # Cash-on-delivery orders have no payment time (JOS may send "0001-01-01 00:00:00"):
     # the order time stands in.
     confirmed = china_time(order.get("paymentConfirmTime"))
     if confirmed is not None and confirmed.year < NO_TIME_BEFORE:
         order = {name: value for name, value in order.items() if name != "paymentConfirmTime"}
-    return first_china_time(order, _ROOT, errors, "paymentConfirmTime", "orderStartTime")
+    return first_china_time(order, _ROOT, errors, "paymentConfirmTime", "orderStartTime", now=now)

@@ -28,6 +28,7 @@ flags an unusable phone.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from lvyue.common import platform_signing
@@ -41,6 +42,7 @@ from ._fields import (
     MAX_STREET,
     build,
     build_receiver,
+    canonical_order,
     first_china_time,
     order_parts,
     remarks,
@@ -69,7 +71,11 @@ class PinduoduoAdapter(PddPush):
         return client_id
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
         shop = self.shop_id(headers, payload)
         order = required_section(
@@ -101,12 +107,15 @@ class PinduoduoAdapter(PddPush):
             paid_total="pay_amount",
         )
         # An unpaid order has no pay_time yet: its creation time stands in (paid=False says so).
-        paid_at = first_china_time(order, _ROOT, errors, "pay_time", "created_time")
+        paid_at = first_china_time(order, _ROOT, errors, "pay_time", "created_time", now=now)
         confirm_status = order.get("confirm_status")
         parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
-        return CanonicalOrder(
+        return canonical_order(
+            errors,
+            parts,
+            now,
+            paths={"shop_id": CLIENT_ID, "platform_order_id": f"{_ROOT}.order_sn"},
             platform=self.name,
-            **parts,
             # 未成交 (0) is a group buy still forming or unpaid: not shippable yet.
             paid=confirm_status == CONFIRMED
             if confirm_status is not None

@@ -13,20 +13,24 @@ are exact) and the id is carried as str(id), never through a float.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from lvyue.common.contracts.order import Address, Amounts, CanonicalOrder, OrderLine, Receiver
 from lvyue.common.security import verify_hmac_sha256
-from lvyue.common.webhooks.fields import digits_id, mapping, text
+from lvyue.common.webhooks import delivery_id as checked_delivery_id
+from lvyue.common.webhooks.fields import amount, digits_id, mapping, text
 
 from ._fields import (
-    MAX_REMARKS,
     build_receiver,
+    canonical_order,
     order_lines,
     order_parts,
+    order_time,
+    remark,
 )
 from .base import FieldErrors, PayloadError, SecretLookup, SignatureError, header
 
@@ -35,6 +39,11 @@ SHOP_HEADER = "X-Shopify-Shop-Domain"
 TOPIC_HEADER = "X-Shopify-Topic"
 WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 ORDERS_CREATE = "orders/create"
+
+# The shop's myshopify.com domain, as the contract's shop_id holds it (128 characters): it
+# selects the secret, then keys the order and its notifications (index keys: bounded).
+SHOP_DOMAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,127}")
+AMOUNT = "must be a decimal amount below 10^12 with at most 2 decimal places"
 
 URGENT_TAGS = frozenset({"urgent", "加急", "急单"})
 PROMOTION_TAGS = frozenset({"promotion", "大促"})
@@ -59,6 +68,11 @@ class ShopifyAdapter:
         shop = header(headers, SHOP_HEADER)
         if shop is None:
             raise SignatureError(f"header {SHOP_HEADER} missing")
+        if SHOP_DOMAIN.fullmatch(shop) is None:
+            raise SignatureError(
+                f"header {SHOP_HEADER} malformed: expected the shop's domain "
+                "(at most 128 letters, digits, dots and hyphens)"
+            )
         secret = secrets(self.name, shop.lower())
         if secret is None:
             raise SignatureError(f"unknown shop {shop.lower()!r}")
@@ -67,7 +81,7 @@ class ShopifyAdapter:
         return shop.lower()
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
-        return header(headers, WEBHOOK_ID_HEADER)
+        return checked_delivery_id(headers, WEBHOOK_ID_HEADER)
 
     def shop_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
         shop = header(headers, SHOP_HEADER)
@@ -76,7 +90,11 @@ class ShopifyAdapter:
         return shop.lower()  # domains are case-insensitive; one spelling per shop
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
         topic = header(headers, TOPIC_HEADER)
         if topic is not None and topic != ORDERS_CREATE:
@@ -89,32 +107,25 @@ class ShopifyAdapter:
         receiver = _receiver(payload, errors)
         lines = order_lines(payload.get("line_items"), "line_items", "line item", errors, _line)
         amounts = _amounts(payload, lines, errors)
-        paid_at = _paid_at(payload, errors)
+        paid_at = _paid_at(payload, errors, now)
         parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
         tags = _tags(payload.get("tags"))
         customer = mapping(payload.get("customer"))
-        return CanonicalOrder(
+        return canonical_order(
+            errors,
+            parts,
+            now,
+            paths={"shop_id": SHOP_HEADER, "buyer_id": "customer.id", "buyer_nick": "email"},
             platform=self.name,
-            **parts,
             buyer_id=digits_id(customer.get("id")),
             buyer_nick=text(payload.get("email")) or text(payload.get("contact_email")),
             # orders/create also fires for pending payments (bank deposit, cash on delivery)
             paid=str(payload.get("financial_status") or "paid") in PAID_STATUSES,
             urgent=not tags.isdisjoint(URGENT_TAGS),
             promotion=not tags.isdisjoint(PROMOTION_TAGS),
-            # A long note must not bounce a paid order: keep the first 2000 chars.
-            remarks=(text(payload.get("note")) or "")[:MAX_REMARKS],
+            # A long note must not bounce a paid order: keep the first 2000 chars (remark).
+            remarks=remark(payload.get("note")),
         )
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
 
 
 def _order_id(payload: Mapping[str, Any], errors: FieldErrors) -> str | None:
@@ -191,18 +202,24 @@ def _line(item: Mapping[str, Any], where: str, errors: FieldErrors) -> OrderLine
 
 
 def _goods_total(
-    payload: Mapping[str, Any], lines: tuple[OrderLine, ...] | None
-) -> tuple[Any, str]:
-    """Goods before discounts, and the Shopify field it came from.
+    payload: Mapping[str, Any], lines: tuple[OrderLine, ...] | None, errors: FieldErrors
+) -> tuple[Any, str | None]:
+    """Goods before discounts, and the Shopify field it came from (None: reported).
 
     Shopify's subtotal_price is *after* discounts, so total_line_items_price is preferred;
-    subtotal_price + total_discounts rebuilds it; the lines' sum is the last resort.
+    subtotal_price + total_discounts rebuilds it; the lines' sum is the last resort. Amounts
+    are bounded (fields.amount) before they are added: "9e999999" twice overflowed Decimal.
     """
     if payload.get("total_line_items_price") is not None:
         return payload["total_line_items_price"], "total_line_items_price"
-    subtotal = _decimal(payload.get("subtotal_price"))
-    if subtotal is not None:
-        discounts = _decimal(payload.get("total_discounts")) or Decimal(0)
+    if payload.get("subtotal_price") is not None:
+        subtotal = amount(payload["subtotal_price"])
+        if subtotal is None:
+            errors.add("subtotal_price", AMOUNT)
+            return None, None
+        discounts = amount(payload.get("total_discounts") or 0)
+        if discounts is None:
+            return None, None  # reported as the discount (total_discounts)
         return subtotal + discounts, "subtotal_price"
     if lines is not None:
         return sum((ln.unit_price * ln.quantity for ln in lines), Decimal(0)), "line_items"
@@ -219,9 +236,9 @@ def _shipping_fee(payload: Mapping[str, Any], errors: FieldErrors) -> tuple[Any,
         return Decimal(0), "shipping_lines"
     total = Decimal(0)
     for i, line in enumerate(shipping_lines):
-        price = _decimal(mapping(line).get("price"))
+        price = amount(mapping(line).get("price"))
         if price is None:
-            errors.add(f"shipping_lines[{i}].price", "must be a decimal amount")
+            errors.add(f"shipping_lines[{i}].price", AMOUNT)
             return None, "shipping_lines"
         total += price
     return total, "shipping_lines"
@@ -230,7 +247,7 @@ def _shipping_fee(payload: Mapping[str, Any], errors: FieldErrors) -> tuple[Any,
 def _amounts(
     payload: Mapping[str, Any], lines: tuple[OrderLine, ...] | None, errors: FieldErrors
 ) -> Amounts | None:
-    goods, goods_path = _goods_total(payload, lines)
+    goods, goods_path = _goods_total(payload, lines, errors)
     shipping, shipping_path = _shipping_fee(payload, errors)
     discount = payload.get("total_discounts")
     return errors.build(
@@ -255,7 +272,9 @@ def _amounts(
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
 
-def _paid_at(payload: Mapping[str, Any], errors: FieldErrors) -> datetime | None:
+def _paid_at(
+    payload: Mapping[str, Any], errors: FieldErrors, now: datetime | None
+) -> datetime | None:
     field = "processed_at" if payload.get("processed_at") else "created_at"
     raw = payload.get(field)
     if not isinstance(raw, str) or not raw.strip():
@@ -269,7 +288,7 @@ def _paid_at(payload: Mapping[str, Any], errors: FieldErrors) -> datetime | None
     if moment.tzinfo is None:
         errors.add(field, "must carry a UTC offset")
         return None
-    return moment
+    return order_time(moment, field, errors, now)
 
 
 def _tags(raw: Any) -> frozenset[str]:

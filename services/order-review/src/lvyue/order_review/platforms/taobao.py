@@ -31,6 +31,7 @@ Receiver data: since OAID, TOP returns receiver_name/receiver_mobile/receiver_ad
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from lvyue.common.contracts.order import Address, CanonicalOrder, Receiver
@@ -40,6 +41,7 @@ from lvyue.common.webhooks.fields import digits_id, text
 from ._fields import (
     build,
     build_receiver,
+    canonical_order,
     first_china_time,
     one_of,
     order_parts,
@@ -70,6 +72,13 @@ PAID_STATUSES = frozenset(
 NEXT_DAY_SHIPPING = "25"  # shipping_type 25: 次日必达, a delivery promise: urgent
 JUHUASUAN = "JHS"  # trade_from JHS: 聚划算, a platform promotion
 _ROOT = "trade"
+# The trade's fields of what the contract may still refuse once the parts are mapped.
+_PATHS = {
+    "shop_id": f"{_ROOT}.seller_nick",
+    "platform_order_id": f"{_ROOT}.tid",
+    "buyer_id": f"{_ROOT}.buyer_open_uid",
+    "buyer_nick": f"{_ROOT}.buyer_nick",
+}
 
 
 class TaobaoAdapter(TopPush):
@@ -85,7 +94,11 @@ class TaobaoAdapter(TopPush):
         return shop
 
     def to_canonical(
-        self, headers: Mapping[str, str], payload: Mapping[str, Any]
+        self,
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        *,
+        now: datetime | None = None,
     ) -> CanonicalOrder:
         trade = required_section(payload, _ROOT, "required: the trade object of trade.fullinfo.get")
         errors = FieldErrors()
@@ -113,12 +126,15 @@ class TaobaoAdapter(TopPush):
             paid_total="payment",
         )
         # An unpaid trade has no pay_time yet: its creation time stands in (paid=False says so).
-        paid_at = first_china_time(trade, _ROOT, errors, "pay_time", "created")
+        paid_at = first_china_time(trade, _ROOT, errors, "pay_time", "created", now=now)
         parts = order_parts(errors, shop, order_id, receiver, lines, amounts, paid_at)
         trade_from = {part.strip() for part in str(trade.get("trade_from") or "").split(",")}
-        return CanonicalOrder(
+        return canonical_order(
+            errors,
+            parts,
+            now,
+            paths=_PATHS,
             platform=self.name,
-            **parts,
             buyer_id=short(trade.get("buyer_open_uid")),
             buyer_nick=text(trade.get("buyer_nick")),
             paid=one_of(trade.get("status"), PAID_STATUSES),
