@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lvyue.common.contracts.order import (
     Address,
     Amounts,
     CanonicalOrder,
     OrderLine,
+    accepted,
     canonical_order_json_schema,
     taking_in,
 )
+from lvyue.common.events.envelope import Envelope
 
 SAMPLE = Path(__file__).parents[2] / "data" / "lvyue_order.json"
 
@@ -359,3 +362,45 @@ def test_an_order_time_is_bounded_only_when_taken_in(raw: dict[str, Any]) -> Non
     raw["paid_at"] = "1999-01-01T00:00:00+08:00"
     with pytest.raises(ValidationError):
         CanonicalOrder.model_validate(raw, context=taking_in(None))
+
+
+# Refused by the field's type or range in every release, so never stored nor sent.
+NEVER_ACCEPTED = {"total-13-digits", "quantity-full-width", "quantity-5000-digits"}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"), [p for p in HOSTILE_VALUES if p.id not in NEVER_ACCEPTED]
+)
+def test_what_was_accepted_before_the_character_rules_still_reads_back(
+    raw: dict[str, Any], path: tuple[Any, ...], value: Any
+) -> None:
+    """An event's payload or a stored row is read under accepted(): an order taken in before
+    these rules (or by an older release still serving) must not be refused by a consumer,
+    which would park its event, nor by a read of the database."""
+    target: Any = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    order = CanonicalOrder.model_validate(raw, context=accepted())
+    assert order.model_dump(mode="json")  # and it writes back out
+    with pytest.raises(ValidationError):
+        CanonicalOrder.model_validate(raw)
+
+
+def test_an_event_payload_is_read_as_accepted(raw: dict[str, Any]) -> None:
+    raw["receiver"]["name"] = "王\u200b小明"  # a zero-width space taken in by an older release
+    raw["receiver"]["phone"] = "１３８００１３８０００"
+    envelope = Envelope(
+        id=uuid.uuid4(),
+        type="lvyue.order.created",
+        source="/lvyue/order-review",
+        subject="o-1",
+        time=NOW,
+        dataschema="test",
+        data={"order": raw},
+    )
+
+    class Carrier(BaseModel):
+        order: CanonicalOrder
+
+    assert envelope.payload(Carrier).order.receiver.name == "王\u200b小明"

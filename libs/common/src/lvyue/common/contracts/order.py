@@ -37,6 +37,7 @@ EARLIEST_ORDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_AHEAD = timedelta(days=1)
 """How far past the taker's clock an order time may be: clocks drift by seconds, not a day."""
 _TAKEN_AT = "lvyue.order_taken_at"  # the validation context's key: the clock of an intake
+_ACCEPTED = "lvyue.accepted"  # the validation context's key: read back, not arriving
 
 # Unicode categories Cc (controls: ESC, TAB, LF, C1) and Cf (format: zero-width space, bidi
 # overrides, BOM, soft hyphen): invisible, or they reorder or break the text people read.
@@ -52,10 +53,28 @@ def _to_cents(value: Decimal) -> Decimal:
     return abs(value.quantize(_CENT))
 
 
-def _ascii_money(value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
+def accepted() -> dict[str, Any]:
+    """The validation context of what lvyue took in already (an event's payload, a stored
+    row): the character and shape rules below held when it came in, and what came in before
+    they did must still read (a consumer refusing it would park the event). Times are never
+    bounded there either (taking_in)."""
+    return {_ACCEPTED: True}
+
+
+def _arriving(info: ValidationInfo) -> bool:
+    """False when reading back what was accepted (the accepted() context)."""
+    context = info.context
+    return not (isinstance(context, Mapping) and context.get(_ACCEPTED))
+
+
+def _ascii_money(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> Decimal:
     # The Decimal checks first (their errors say what is wrong: places, sign, NaN), then the
     # string's own shape: Decimal() also reads other scripts' digits, "1_000", "1e3" and "-0".
     amount: Decimal = handler(value)
+    if not _arriving(info):
+        return amount
     if isinstance(value, str) and MONEY_TEXT.fullmatch(value.strip()) is None:
         raise ValueError(
             'must be a decimal string such as "199.00": ASCII digits, at most 12 before the '
@@ -64,8 +83,10 @@ def _ascii_money(value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
     return amount
 
 
-def _whole_count(value: Any) -> Any:
+def _whole_count(value: Any, info: ValidationInfo) -> Any:
     # pydantic's lax int reads true as 1 and "5_0" as 50: a count is a JSON integer or digits.
+    if not _arriving(info):
+        return value
     if isinstance(value, bool):
         raise ValueError("must be an integer, not a boolean")
     if isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
@@ -96,24 +117,24 @@ def without_invisible(value: str, keep: frozenset[str] = frozenset()) -> str:
     return "".join(c for c in value if c in keep or unicodedata.category(c) not in _INVISIBLE)
 
 
-def _single_line(value: str) -> str:
-    problem = invisible_problem(value)
+def _single_line(value: str, info: ValidationInfo) -> str:
+    problem = invisible_problem(value) if _arriving(info) else None
     if problem is not None:
         raise ValueError(problem)
     return value
 
 
-def _free_text(value: str) -> str:
-    problem = invisible_problem(value, REMARK_KEEPS)
+def _free_text(value: str, info: ValidationInfo) -> str:
+    problem = invisible_problem(value, REMARK_KEEPS) if _arriving(info) else None
     if problem is not None:
         raise ValueError(problem)
     return value
 
 
-def _phone_characters(value: str) -> str:
+def _phone_characters(value: str, info: ValidationInfo) -> str:
     # A phone is dialled and matched by its digits: full-width or other scripts' digits and
     # invisible characters would reach the courier as they are (phonenumbers reads past them).
-    if value.isascii() and value.isprintable():
+    if (value.isascii() and value.isprintable()) or not _arriving(info):
         return value
     for char in value:
         if not (" " <= char <= "~" or char == _PHONE_MASK):

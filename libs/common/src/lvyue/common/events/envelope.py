@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from lvyue.common.contracts.order import accepted
 from lvyue.common.events.registry import EventType
 
 P = TypeVar("P", bound=BaseModel)
@@ -27,7 +28,8 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
     def payload(self, model: builtins.type[P]) -> P:
-        return model.model_validate(self.data)
+        # What another service accepted, perhaps under older rules: read it, never refuse it.
+        return model.model_validate(self.data, context=accepted())
 
 
 def new_event(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from lvyue.aftersales.domain import CaseLine, CaseState, CaseType, Reason, ReturnLine, Source
-from lvyue.common.contracts.order import OrderLine, Receiver
+from lvyue.common.contracts.order import OrderLine, Receiver, accepted
 from lvyue.common.records import from_row
 
 
@@ -123,8 +123,8 @@ def order_record(row: Any) -> KnownOrder:
         platform=row.platform,
         shop_id=row.shop_id,
         platform_order_id=row.platform_order_id,
-        receiver=Receiver.model_validate(row.receiver),
-        lines=tuple(OrderLine.model_validate(x) for x in row.lines),
+        receiver=Receiver.model_validate(row.receiver, context=accepted()),
+        lines=tuple(OrderLine.model_validate(x, context=accepted()) for x in row.lines),
         paid_total=row.paid_total,
         currency=row.currency,
         warehouse_id=row.warehouse_id,

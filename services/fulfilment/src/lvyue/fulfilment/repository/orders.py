@@ -12,7 +12,7 @@ from sqlalchemy import null, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lvyue.common.contracts.order import Receiver
+from lvyue.common.contracts.order import Receiver, accepted
 from lvyue.common.locks import lock_keys
 from lvyue.common.sql import any_of
 from lvyue.fulfilment.tables import cancelled_orders, receiver_changes
@@ -53,7 +53,7 @@ async def changes_among(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -
         if receiver is None:  # a receiver change always has one
             found.cancelled.add(order_id)
         else:
-            found.receivers[order_id] = Receiver.model_validate(receiver)
+            found.receivers[order_id] = Receiver.model_validate(receiver, context=accepted())
     return found
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver
+from lvyue.common.contracts.order import CanonicalOrder, OrderLine, Receiver, accepted
 from lvyue.common.deadlines.store import cancel_deadline, close_deadline
 from lvyue.common.events.catalog import (
     ORDER_CANCELLED,
@@ -81,7 +81,9 @@ async def correct_order(cmd: CorrectOrder, uow: UnitOfWork, ctx: ReviewContext) 
         state = await _locked(uow, cmd.order_id, Action.CORRECT)
         now = uow.clock.now()
         changes = _changes(cmd)
-        order = CanonicalOrder.model_validate({**state.order.model_dump(), **changes})
+        order = CanonicalOrder.model_validate(
+            {**state.order.model_dump(), **changes}, context=accepted()
+        )
         await repository.replace_order(
             uow.session, order_id=state.id, order=order, at=now, by_platform=cmd.by_platform
         )

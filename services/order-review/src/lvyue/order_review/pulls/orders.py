@@ -68,7 +68,9 @@ def accept_command(
     one such order must not hold up the page or batch it came in."""
     try:
         headers, payload = target.source.adapter_input(target.shop_id, raw)
-        order = ADAPTERS[target.platform].to_canonical(headers, payload)
+        # the platform's clock, as a webhook's: an order paid more than a day ahead is not real
+        now = kernel.uow.wall_clock.now()
+        order = ADAPTERS[target.platform].to_canonical(headers, payload, now=now)
         shop_tz = settings.shop_timezone(order.platform, order.shop_id)
         return AcceptOrder(
             platform=target.platform,

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lvyue.common.contracts.order import CanonicalOrder, Receiver
+from lvyue.common.contracts.order import CanonicalOrder, Receiver, accepted
 from lvyue.common.sql import any_of
 from lvyue.common.webhooks.deliveries import Delivery, made_by
 from lvyue.common.webhooks.deliveries import record_delivery as record
@@ -204,7 +204,7 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID) -> OrderRecord |
         status=row.status,
         received_at=row.received_at,
         updated_at=row.updated_at,
-        order=CanonicalOrder.model_validate(row.order),
+        order=CanonicalOrder.model_validate(row.order, context=accepted()),
         history=[StatusChange(h.status, h.at, h.note, h.details) for h in history],
         acceptances=tuple(Acceptance.from_json(a) for a in row.acceptances),
     )
@@ -254,7 +254,7 @@ async def platform_receiver(session: AsyncSession, order_id: uuid.UUID) -> Recei
             orders.c.id == order_id
         )
     )
-    return None if known is None else Receiver.model_validate(known)
+    return None if known is None else Receiver.model_validate(known, context=accepted())
 
 
 async def platform_receivers(
@@ -276,7 +276,7 @@ async def platform_receivers(
         )
     )
     return {
-        platform_order_id: (order_id, Receiver.model_validate(known))
+        platform_order_id: (order_id, Receiver.model_validate(known, context=accepted()))
         for platform_order_id, order_id, known in rows.all()
     }
 

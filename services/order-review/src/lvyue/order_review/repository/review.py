@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lvyue.common.contracts.order import CanonicalOrder
+from lvyue.common.contracts.order import CanonicalOrder, accepted
 from lvyue.common.records import from_row
 from lvyue.common.sql import any_of
 from lvyue.order_review.domain.rules.acceptance import Acceptance
@@ -64,7 +64,7 @@ async def lock_orders(
         row.id: from_row(
             ReviewState,
             row,
-            order=CanonicalOrder.model_validate(row.order),
+            order=CanonicalOrder.model_validate(row.order, context=accepted()),
             acceptances=tuple(Acceptance.from_json(a) for a in row.acceptances),
         )
         for row in rows
