@@ -29,7 +29,7 @@ from tests.support.aftersales import (
     webhook_body,
     with_order_id,
 )
-from tests.support.hostile import hostile_webhook_bodies, signable
+from tests.support.hostile import hostile_bodies, signable
 from tests.support.webhooks import lvyue_headers
 
 PLATFORMS = ("taobao", "jd", "pinduoduo", "douyin")
@@ -137,7 +137,7 @@ async def test_hostile_pushes_are_refused_with_their_4xx_and_store_nothing(
         good = json.dumps(webhook_body(placed, "refund_only")).encode()
     else:
         good = push_body(platform, fresh_id())
-    for case in hostile_webhook_bodies(good):
+    for case in hostile_bodies(good):
         if platform == "lvyue":
             stamp = int(platforms_app.clock.now().timestamp())
             query: dict[str, str] = {}

@@ -84,7 +84,7 @@ async def test_hostile_requests_are_refused_before_the_route_runs(
         for route in with_body:
             (method,) = tuple(route.methods or ())
             for hostile in _limits(hostile_bodies(GOOD)):
-                headers = {**OPS, "content-type": hostile.content_type}
+                headers = {**OPS, "content-type": hostile.content_type, **dict(hostile.headers)}
                 response = await client.request(
                     method, _path(route), content=hostile.body, headers=headers
                 )

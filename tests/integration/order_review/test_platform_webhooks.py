@@ -23,7 +23,7 @@ from lvyue.order_review.main import build_app
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import orders, webhook_deliveries
 from tests.support.apps import serve
-from tests.support.hostile import hostile_webhook_bodies, signable
+from tests.support.hostile import hostile_bodies, signable
 from tests.support.webhooks import (
     DATA,
     douyin_headers,
@@ -213,7 +213,7 @@ async def test_hostile_bodies_are_refused_with_their_4xx_and_store_nothing(
     settings = make_settings(webhook_secrets=WEBHOOK_SECRETS)
     answers = {}
     async with serve(build_app(settings)) as client:
-        for case in hostile_webhook_bodies(platform.sample()):
+        for case in hostile_bodies(platform.sample()):
             query, headers = platform.sign(signable(case.body))
             response = await client.post(
                 f"/webhooks/{platform.slug}/orders",
@@ -222,7 +222,7 @@ async def test_hostile_bodies_are_refused_with_their_4xx_and_store_nothing(
                 headers={**headers, "Content-Type": case.content_type, **dict(case.headers)},
             )
             answers[case.name] = (response.status_code, response.text)
-    for case in hostile_webhook_bodies(platform.sample()):
+    for case in hostile_bodies(platform.sample()):
         status, text = answers[case.name]
         assert status == case.status, (case.name, text)
         assert case.says in text, (case.name, text)

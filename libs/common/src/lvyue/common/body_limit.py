@@ -17,6 +17,16 @@ from lvyue.common.settings import KernelSettings
 BODY_LIMIT_KEY = "lvyue.max_body_bytes"
 
 
+def unsupported_coding(content_encodings: list[str]) -> str | None:
+    """The first content coding other than identity in a request's Content-Encoding headers;
+    None when there is none. Nothing is inflated here (no zip bomb to bound): a compressed body
+    would be read as it came, or refused as "not UTF-8", and a plain one saying it is compressed
+    would pass unread, so a reader of JSON refuses it (415) naming it."""
+    codings = (c.strip().lower() for value in content_encodings for c in value.split(","))
+    other = next((c for c in codings if c not in ("", "identity")), None)
+    return None if other is None else other[:64]
+
+
 class BodyTooLarge(HTTPException):
     """Raised by the body's reader once past the limit: a 413 naming the limit and its setting."""
 

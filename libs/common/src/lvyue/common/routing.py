@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response, params
 from fastapi.routing import APIRoute
 
+from lvyue.common.body_limit import unsupported_coding
 from lvyue.common.bounded_json import JsonRefused, parse_json
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -39,6 +40,11 @@ class BoundedRoute(APIRoute):
                 )
             if reads_json:
                 _check_json_media_type(request.headers.get("content-type"))
+                coding = unsupported_coding(request.headers.getlist("content-encoding"))
+                if coding is not None:
+                    raise HTTPException(
+                        415, f"Content-Encoding {coding!r}: send the body uncompressed (identity)"
+                    )
             return await handler(BoundedJsonRequest(request.scope, request.receive))
 
         return bounded

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from lvyue.common.body_limit import BODY_LIMIT_KEY, BodyTooLarge
+from lvyue.common.body_limit import BODY_LIMIT_KEY, BodyTooLarge, unsupported_coding
 from lvyue.common.bounded_json import JsonLimits
 from lvyue.common.webhooks.errors import WebhookRejected
 from lvyue.common.webhooks.json_body import decode_json, decode_json_document
@@ -36,18 +36,11 @@ def _check_media_type(request: Request) -> None:
 
 
 def _check_encoding(request: Request) -> None:
-    # Nothing is inflated (no zip bomb to bound): a compressed body would be read as it came,
-    # or refused as "not UTF-8", and a plain one saying it is compressed would pass unread.
-    codings = [
-        coding.strip().lower()
-        for value in request.headers.getlist("content-encoding")
-        for coding in value.split(",")
-    ]
-    other = next((coding for coding in codings if coding not in ("", "identity")), None)
+    other = unsupported_coding(request.headers.getlist("content-encoding"))
     if other is not None:
         raise WebhookRejected(
             415,
-            f"Content-Encoding {other[:64]!r} not supported: send the body uncompressed (identity)",
+            f"Content-Encoding {other!r} not supported: send the body uncompressed (identity)",
             "unsupported_media_type",
         )
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Annotated, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,7 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from lvyue.aftersales.domain import CENT, CaseState, CaseType, Reason, Source
+from lvyue.aftersales.domain import CaseState, CaseType, Reason, Source
+from lvyue.common.contracts.order import Money, Quantity
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
 
@@ -24,12 +24,8 @@ Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Amount = Annotated[
-    Decimal,
-    Field(gt=0, max_digits=14, decimal_places=2, examples=["168.00"]),
-    AfterValidator(lambda v: v.quantize(CENT)),
-]
-"""Money in: a decimal with at most 2 places, above zero (send it as a string)."""
+Amount = Annotated[Money, Field(gt=0)]
+"""Money in: the order contract's (a string of ASCII digits, at most 2 places), above zero."""
 
 
 _CASE = {
@@ -85,7 +81,7 @@ class _In(BaseModel):
 
 class LineCreate(_In):
     sku: Sku
-    quantity: int = Field(gt=0, le=1_000_000)
+    quantity: Quantity
 
 
 class _CaseFields(_In):
