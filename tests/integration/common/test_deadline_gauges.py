@@ -25,10 +25,12 @@ LONG = timedelta(days=3)  # at risk from 57 h 36 min at 0.8: days in the interva
         (timedelta(minutes=80) - timedelta(microseconds=1), 0.8, OpenCounts(2, 0, 0)),
         (timedelta(minutes=80), 0.8, OpenCounts(2, 1, 0)),  # the line itself is at risk
         (SHORT - timedelta(seconds=1), 0.8, OpenCounts(2, 1, 0)),
-        (SHORT, 0.8, OpenCounts(2, 0, 1)),  # due: overdue, no longer at risk
+        (SHORT, 0.8, OpenCounts(2, 1, 0)),  # at the due time itself still on time: at risk
+        (SHORT + timedelta(microseconds=1), 0.8, OpenCounts(2, 0, 1)),  # past due: overdue
         (timedelta(hours=57, minutes=36) - timedelta(seconds=1), 0.8, OpenCounts(2, 0, 1)),
         (timedelta(hours=57, minutes=36), 0.8, OpenCounts(2, 1, 1)),
-        (LONG, 0.8, OpenCounts(2, 0, 2)),
+        (LONG, 0.8, OpenCounts(2, 1, 1)),
+        (LONG + timedelta(microseconds=1), 0.8, OpenCounts(2, 0, 2)),
         (timedelta(minutes=50), 0.5, OpenCounts(2, 1, 0)),
         (timedelta(hours=36), 0.5, OpenCounts(2, 1, 1)),
         (timedelta(0), 0.0, OpenCounts(2, 2, 0)),  # 0: at risk from the start

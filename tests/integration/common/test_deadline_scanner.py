@@ -17,6 +17,7 @@ from lvyue.common.deadlines.store import (
     cancel_deadline,
     close_deadline,
     for_subject,
+    open_counts,
     open_deadline,
     pending,
 )
@@ -125,6 +126,31 @@ async def test_closing_on_time_is_met_and_closing_late_is_breached(
     assert after_breach is not None
     assert after_breach.state is DeadlineState.BREACHED
     assert after_breach.closed_at == clock.now()
+
+
+async def test_due_time_itself_is_on_time_for_the_scanner_and_for_closing(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic_prefix: str
+) -> None:
+    # "Within 2 h" includes the second it ends: a scan at exactly the due time breaches
+    # nothing and counts nothing overdue, and closing then is met.
+    clock = ManualClock(START)
+    sla = f"edge_{topic_prefix.strip('.')}"
+    due = START + timedelta(hours=2)
+    async with wired(engine, broker.bootstrap_servers, topic_prefix, clock=clock) as w:
+        async with w.uow() as uow:
+            await open_deadline(uow, sla=sla, subject="edge", opened_at=START, due_at=due)
+            await uow.commit()
+        scanner = DeadlineScanner(w.uow, service="test")
+        clock.advance(due - START)
+        at_due = await scanner.scan_once()
+        async with w.uow() as uow:
+            counts = await open_counts(uow.session, now=clock.now(), at_risk_fraction=0.8)
+            closed = await close_deadline(uow, sla=sla, subject="edge", closed_at=clock.now())
+            await uow.commit()
+    assert at_due == []
+    assert (counts[sla].overdue, counts[sla].at_risk) == (0, 1)
+    assert closed is not None
+    assert closed.state is DeadlineState.MET
 
 
 async def test_a_breached_deadline_stands_until_closed_and_is_not_opened_again(

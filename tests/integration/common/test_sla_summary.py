@@ -78,10 +78,10 @@ async def test_each_sla_is_counted_now_over_the_window_and_hour_by_hour(
     make_settings: Callable[..., OrderReviewSettings],
 ) -> None:
     async with board(make_settings) as (client, kernel):
-        # pick: breached by the scanner at 08:30 and still open; closed late at 07:40
+        # pick: breached by the scanner at 08:31 and still open; closed late at 07:40
         await opened(kernel, "pick", "scanned-late", at(6), at(8, 30))
         async with kernel.uow() as uow:
-            assert len(await breach_overdue(uow.session, now=at(8, 30), limit=10)) == 1
+            assert len(await breach_overdue(uow.session, now=at(8, 31), limit=10)) == 1
             await uow.commit()
         await decided(kernel, "pick", "closed-late", at(5), at(6), at(7, 40))
         # met at 06:59 (in the window, before the first of 4 hours), 07:00, 09:15 and 10:05

@@ -76,7 +76,7 @@ def forecast(
             predicted = (
                 now + timedelta(seconds=(position + 1) / per_second) if per_second > 0 else None
             )
-            if item.breached or item.due_at <= now:
+            if item.breached or item.due_at < now:
                 will_breach: bool | None = True
             elif predicted is None:
                 will_breach = None

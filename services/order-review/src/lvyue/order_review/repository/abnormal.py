@@ -120,9 +120,9 @@ def _filtered(
     if shop_id is not None:
         query = query.where(orders.c.shop_id == shop_id)
     if overdue is True:
-        query = query.where(latest.c.closed_at.is_(None), latest.c.due_at <= now)
+        query = query.where(latest.c.closed_at.is_(None), latest.c.due_at < now)
     elif overdue is False:
         query = query.where(
-            (latest.c.closed_at.is_not(None)) | (latest.c.due_at > now) | latest.c.due_at.is_(None)
+            (latest.c.closed_at.is_not(None)) | (latest.c.due_at >= now) | latest.c.due_at.is_(None)
         )
     return query

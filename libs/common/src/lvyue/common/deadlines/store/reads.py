@@ -134,7 +134,7 @@ async def predicted_breaches(
                 FROM line LEFT JOIN rates
                   ON rates.sla = line.sla AND rates.queue IS NOT DISTINCT FROM line.queue
                 WHERE NOT line.breached AND (
-                    line.due_at <= :now
+                    line.due_at < :now
                     OR (rates.closed > 0 AND :now + make_interval(
                             secs => line.place * :window_s / rates.closed) > line.due_at))
             )

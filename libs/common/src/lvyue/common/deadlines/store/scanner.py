@@ -13,11 +13,12 @@ from lvyue.common.tables import TZ, deadlines
 
 
 async def breach_overdue(session: AsyncSession, *, now: datetime, limit: int) -> list[Deadline]:
-    """Flips at most `limit` open deadlines due by `now` to breached, skipping rows another
-    scanner holds (FOR UPDATE SKIP LOCKED); those this call flipped."""
+    """Flips at most `limit` open deadlines due before `now` to breached, skipping rows another
+    scanner holds (FOR UPDATE SKIP LOCKED); those this call flipped. Due before, not at: closing
+    one exactly at its due time is on time (met), so the scanner must not breach it then."""
     due_ids = (
         select(deadlines.c.id)
-        .where(deadlines.c.state == "open", deadlines.c.due_at <= now)
+        .where(deadlines.c.state == "open", deadlines.c.due_at < now)
         .order_by(deadlines.c.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -47,9 +48,9 @@ _OPEN_COUNTS = text(
     SELECT sla,
            count(*) AS open,
            count(*) FILTER (
-               WHERE due_at > :now AND :now - opened_at >= (due_at - opened_at) * :fraction
+               WHERE due_at >= :now AND :now - opened_at >= (due_at - opened_at) * :fraction
            ) AS at_risk,
-           count(*) FILTER (WHERE due_at <= :now) AS overdue
+           count(*) FILTER (WHERE due_at < :now) AS overdue
     FROM deadlines
     WHERE state = 'open'
     GROUP BY sla
