@@ -7,7 +7,6 @@ some) and keeps money as Decimal, serialized to JSON as strings so no float ever
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +26,11 @@ from pydantic import (
     WrapValidator,
 )
 
+from lvyue.common.contracts.text import (
+    FREE_TEXT_KEEPS,
+    invisible_problem,
+)
+
 _CENT = Decimal("0.01")
 
 MONEY_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,2})?", re.ASCII)
@@ -39,12 +43,6 @@ LATEST_AHEAD = timedelta(days=1)
 _TAKEN_AT = "lvyue.order_taken_at"  # the validation context's key: the clock of an intake
 _ACCEPTED = "lvyue.accepted"  # the validation context's key: read back, not arriving
 
-# Unicode categories Cc (controls: ESC, TAB, LF, C1) and Cf (format: zero-width space, bidi
-# overrides, BOM, soft hyphen): invisible, or they reorder or break the text people read.
-_INVISIBLE = frozenset({"Cc", "Cf"})
-REMARK_KEEPS = frozenset("\t\n\r\u200c\u200d")
-"""What free text (remarks) keeps of them: line breaks and tabs of a multi-line remark, and
-the joiners (ZWNJ, ZWJ) that emoji sequences and some scripts are written with."""
 _PHONE_MASK = "\uff0a"  # ＊: the full-width mask some platforms send; review reads it as one
 
 
@@ -94,29 +92,6 @@ def _whole_count(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-def invisible_problem(value: str, keep: frozenset[str] = frozenset()) -> str | None:
-    """Why text cannot be kept: its first control or format character (Unicode Cc or Cf) not
-    in `keep`; None when it has none."""
-    if value.isprintable():  # the common case, in C: no Cc or Cf (nor any other unprintable)
-        return None
-    for char in value:
-        if char not in keep and unicodedata.category(char) in _INVISIBLE:
-            name = unicodedata.name(char, "a control character")
-            return (
-                f"must not contain U+{ord(char):04X} ({name}): control and format characters "
-                "are invisible, or reorder the text people read"
-            )
-    return None
-
-
-def without_invisible(value: str, keep: frozenset[str] = frozenset()) -> str:
-    """The text without the control and format characters invisible_problem refuses (for the
-    free text lvyue composes from a platform's, as it cuts it to length)."""
-    if value.isprintable():
-        return value
-    return "".join(c for c in value if c in keep or unicodedata.category(c) not in _INVISIBLE)
-
-
 def _single_line(value: str, info: ValidationInfo) -> str:
     problem = invisible_problem(value) if _arriving(info) else None
     if problem is not None:
@@ -125,7 +100,7 @@ def _single_line(value: str, info: ValidationInfo) -> str:
 
 
 def _free_text(value: str, info: ValidationInfo) -> str:
-    problem = invisible_problem(value, REMARK_KEEPS) if _arriving(info) else None
+    problem = invisible_problem(value, FREE_TEXT_KEEPS) if _arriving(info) else None
     if problem is not None:
         raise ValueError(problem)
     return value
@@ -205,7 +180,7 @@ PlatformSlug = Annotated[
 
 # Explicit aliases (not a factory) so mypy sees real types; strings are stripped first. Text
 # is one line (ids, names, addresses, SKUs): no control or format character at all; only the
-# free text of remarks keeps line breaks, tabs and joiners (REMARK_KEEPS).
+# free text of remarks keeps line breaks, tabs and joiners (FREE_TEXT_KEEPS).
 Phone = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=5, max_length=32),

@@ -16,14 +16,13 @@ from pydantic import (
 )
 
 from lvyue.aftersales.domain import CaseState, CaseType, Reason, Source
-from lvyue.common.contracts.order import Money, Quantity
+from lvyue.common.contracts.order import Money, Quantity, Text64, Text128
+from lvyue.common.contracts.text import FreeText
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
 
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Sku = Text128  # the order contract's one-line texts: no control or format character
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), FreeText]
 Amount = Annotated[Money, Field(gt=0)]
 """Money in: the order contract's (a string of ASCII digits, at most 2 places), above zero."""
 
@@ -139,7 +138,9 @@ class ApprovalCreate(_In):
 class RejectionCreate(_In):
     model_config = examples({"reason": "已超过七天无理由退货期限"})
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), FreeText
+    ]
 
 
 class ReturnLineCreate(LineCreate):

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lvyue.common.contracts.text import FreeText, OneLine
 from lvyue.common.deadlines.store import Deadline, DeadlineState
 from lvyue.common.events.catalog import Priority
 from lvyue.common.openapi import examples, page_of
@@ -86,10 +87,10 @@ class DispatchCreate(_In):
     """The warehouse's confirmation: the parcel left with this carrier under this number."""
 
     carrier_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), OneLine
     ] = Field(description="Carrier code, e.g. SF, YTO, ZTO, JD.")
     tracking_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), OneLine
     ]
     dispatched_at: ReportedTime = Field(
         description="When the parcel left, with a UTC offset; not before the shipment was "
@@ -100,7 +101,9 @@ class DispatchCreate(_In):
 class CancelCreate(_In):
     model_config = examples({"reason": "买家取消，仓库未出库"})
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), FreeText
+    ]
 
 
 class ShipmentLineRead(BaseModel):

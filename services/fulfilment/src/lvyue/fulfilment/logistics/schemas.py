@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lvyue.common.contracts.text import FreeText, OneLine
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
 from lvyue.common.records import model_from
@@ -37,8 +38,10 @@ class TrackingEventCreate(BaseModel):
 
     at: ReportedTime = Field(description="When the carrier scanned, with a UTC offset.")
     status: ScanStatus
-    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] = ""
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), OneLine] = ""
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), FreeText
+    ] = ""
 
     def to_scan(self) -> Scan:
         return Scan(self.at, self.status, self.location, self.description)

@@ -8,15 +8,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lvyue.common.contracts.order import Text64, Text128
+from lvyue.common.contracts.text import FreeText, OneLine
 from lvyue.common.openapi import examples, page_of
 from lvyue.common.paging import Page
 from lvyue.common.records import model_from
 from lvyue.inventory.domain import MovementKind, StockPolicy
 from lvyue.inventory.repository import Movement, StockRow
 
-WarehouseId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# The order contract's one-line texts: stripped, bounded, no control or format character.
+WarehouseId = Text64
+Sku = Text128
+Reference = Text128
 
 
 _SKU = {
@@ -60,7 +63,7 @@ class SkuCreate(_In):
 
     model_config = examples({"name": "明前龙井 250g", "safety_threshold": 30})
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), OneLine] = ""
     safety_threshold: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
@@ -81,7 +84,7 @@ class ReceiptCreate(_In):
     reference: Reference = Field(
         description="Idempotency key, e.g. the goods-receipt note: a repeat applies nothing."
     )
-    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    note: Annotated[str, StringConstraints(max_length=2000), FreeText] = ""
 
 
 class AdjustmentCreate(_In):
@@ -99,7 +102,9 @@ class AdjustmentCreate(_In):
     sku: Sku
     counted_on_hand: int = Field(ge=0, le=1_000_000_000, description="Units counted on hand.")
     reference: Reference = Field(description="Idempotency key, e.g. the stock-count sheet id.")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), FreeText
+    ]
 
 
 class SkuRead(BaseModel):

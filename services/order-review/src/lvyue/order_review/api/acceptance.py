@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lvyue.common.app import UowFactoryDep
+from lvyue.common.contracts.text import FreeText
 from lvyue.common.openapi import problem_responses
 from lvyue.common.routing import api_router
 from lvyue.common.security import GrantedRoles, require_role
@@ -48,7 +49,9 @@ class AcceptanceCreate(BaseModel):
         "blacklist_false_positive (blacklisted), phone_confirmed (phone_invalid), or other "
         "with a note."
     )
-    note: str = Field(default="", max_length=2000, description="What was done, for the audit.")
+    note: Annotated[str, FreeText] = Field(
+        default="", max_length=2000, description="What was done, for the audit."
+    )
 
 
 class AcceptanceRead(BaseModel):

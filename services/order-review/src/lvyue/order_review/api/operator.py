@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from lvyue.common.app import UowFactoryDep
 from lvyue.common.contracts.order import OrderLine, Receiver
+from lvyue.common.contracts.text import FreeText
 from lvyue.common.openapi import examples, page_of, problem_responses
 from lvyue.common.operator_header import OperatorName
 from lvyue.common.paging import Page
@@ -67,7 +68,7 @@ class ContactCreate(BaseModel):
 
     channel: Channel
     outcome: ContactOutcome
-    note: str = Field(default="", max_length=2000)
+    note: Annotated[str, FreeText] = Field(default="", max_length=2000)
 
 
 class ContactRead(BaseModel):
@@ -87,7 +88,7 @@ class CorrectionCreate(BaseModel):
 class CancellationCreate(BaseModel):
     model_config = examples({"reason": "买家要求取消：地址无法送达"})
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, FreeText] = Field(min_length=1, max_length=500)
 
 
 class StatusRead(BaseModel):

@@ -15,7 +15,6 @@ from typing import Any, TypedDict, TypeVar
 from pydantic import BaseModel
 
 from lvyue.common.contracts.order import (
-    REMARK_KEEPS,
     Address,
     Amounts,
     CanonicalOrder,
@@ -23,8 +22,8 @@ from lvyue.common.contracts.order import (
     Receiver,
     order_time_problem,
     taking_in,
-    without_invisible,
 )
+from lvyue.common.contracts.text import FREE_TEXT_KEEPS, without_invisible
 from lvyue.common.platform_signing import CHINA as CHINA
 from lvyue.common.platform_signing import parse_china_time
 from lvyue.common.webhooks.fields import digits_id, mapping, text
@@ -60,7 +59,7 @@ def remark(value: Any) -> str:
     """A platform's note as lvyue's remark: without the control and format characters the
     contract refuses, the first 2000 chars. A note is only read by people: like a long one, a
     note with a stray zero-width space must not bounce a paid order (the raw body keeps it)."""
-    return without_invisible(text(value) or "", REMARK_KEEPS).strip()[:MAX_REMARKS]
+    return without_invisible(text(value) or "", FREE_TEXT_KEEPS).strip()[:MAX_REMARKS]
 
 
 def remarks(*, buyer: Any, seller: Any) -> str:

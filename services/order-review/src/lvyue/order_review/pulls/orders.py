@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from lvyue.common.bootstrap import Kernel
 from lvyue.common.contracts.order import Receiver
+from lvyue.common.contracts.text import FREE_TEXT_KEEPS, without_invisible
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder
 from lvyue.order_review.commands.operator import CancelOrder, cancel_order
@@ -33,6 +34,8 @@ from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings, ShopPull
 
 log = structlog.get_logger(__name__)
+
+REASON_CHARS = 500  # a platform's cancel reason, cut as an operator's is limited
 
 
 class Unreadable(enum.Enum):
@@ -88,10 +91,15 @@ def cancellation(target: ShopSource, raw: RawOrder) -> str | Unreadable | None:
     """Why the platform cancelled the order (None if it did not); UNREADABLE, logged and
     counted, when the order cannot even be read for that (a status of the wrong type)."""
     try:
-        return target.source.cancellation(raw)
+        reason = target.source.cancellation(raw)
     except Exception as exc:  # the platform's data: this one order's failure
         unreadable(target, raw, exc)
         return UNREADABLE
+    # The platform's words go to the order's history and to events: kept as an operator's
+    # would be (one cut, no invisible characters), never refused, since the cancel must land.
+    if reason is None:
+        return None
+    return without_invisible(reason, FREE_TEXT_KEEPS).strip()[:REASON_CHARS]
 
 
 def unreadable(target: ShopSource, raw: RawOrder, exc: Exception) -> None:
