@@ -239,6 +239,11 @@ NOT_RUNNING_GRACE_S = 5.0
 # Tansu holds every fetch for the consumer's whole `fetch_max_wait`, records or not, so that
 # wait is each hop's latency here (Kafka's default, 500 ms, would be up to 2 s an order).
 BROKER_FETCH_MAX_WAIT_MS = 100
+# Its other two defects' workarounds, as `lvyue run` sets them for the embedded broker: a quiet
+# partition is nudged so that its last record shows, and a consumer whose fetch skipped a
+# record not stored yet reads the partition again from the gap.
+BROKER_NUDGE_QUIET_MS = 150
+BROKER_OFFSET_GAP_WAIT_MS = 5000
 
 
 @dataclass

@@ -25,6 +25,8 @@ from sqlalchemy import text
 
 from lvyue.cli.embedded import (
     BROKER_FETCH_MAX_WAIT_MS,
+    BROKER_NUDGE_QUIET_MS,
+    BROKER_OFFSET_GAP_WAIT_MS,
     EmbeddedBroker,
     EmbeddedPostgres,
     PortInUseError,
@@ -313,9 +315,9 @@ def service_env(
         # Tansu answers InitProducerId with an error; correctness never relied on it.
         env["LVYUE_KAFKA_IDEMPOTENT_PRODUCER"] = "false"
         # It can hide a partition's last record until the next write: nudge quiet partitions.
-        env.setdefault("LVYUE_KAFKA_NUDGE_QUIET_MS", "150")
+        env.setdefault("LVYUE_KAFKA_NUDGE_QUIET_MS", str(BROKER_NUDGE_QUIET_MS))
         # With racing writes a fetch can skip a record not stored yet: read again from the gap.
-        env.setdefault("LVYUE_KAFKA_OFFSET_GAP_WAIT_MS", "5000")
+        env.setdefault("LVYUE_KAFKA_OFFSET_GAP_WAIT_MS", str(BROKER_OFFSET_GAP_WAIT_MS))
         # It holds every fetch for the whole wait: the wait is each hop's latency.
         env.setdefault("LVYUE_CONSUMER_FETCH_MAX_WAIT_MS", str(BROKER_FETCH_MAX_WAIT_MS))
     if infra.postgres is not None or infra.embedded_broker:
