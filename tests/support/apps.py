@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -9,10 +10,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
+from lvyue.cli.embedded import free_port
 from lvyue.common.migrate import MigrationSet
 from lvyue.common.settings import KernelSettings
+from tests.support.polling import eventually
 
 
 @asynccontextmanager
@@ -93,3 +97,24 @@ def kernel_env(settings: KernelSettings, port: int, **extra: str) -> dict[str, s
         "LVYUE_LOG_JSON": "true",
         **extra,
     }
+
+
+@asynccontextmanager
+async def on_loopback(app: Any) -> AsyncIterator[int]:
+    """The ASGI app served over HTTP (and WebSocket) on a loopback port for the block, its
+    lifespan not run (a running app's is already): its port."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _started(server), bool, timeout_s=10)
+        yield port
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 10)
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started

@@ -11,20 +11,18 @@ import functools
 import re
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from rich.console import Console
 from sqlalchemy import func, select, update
 
 from lvyue.cli import dead_letters as letters
-from lvyue.cli.embedded import EmbeddedBroker, free_port
+from lvyue.cli.embedded import EmbeddedBroker
 from lvyue.common.app import create_app
 from lvyue.common.consumer import Subscription
 from lvyue.common.db import make_engine, make_session_factory
@@ -37,7 +35,7 @@ from lvyue.common.tables import dead_letters, outbox
 from lvyue.common.uow import UnitOfWork
 from lvyue.console.main import build_app as build_console
 from lvyue.console.settings import ConsoleSettings
-from tests.support.apps import serve
+from tests.support.apps import on_loopback, serve
 from tests.support.events import PING, Ping
 from tests.support.kafka import read_topic
 from tests.support.metrics import metric
@@ -278,26 +276,6 @@ async def _parked(served: Served, *ns: int) -> None:
         lambda p: p["total"] == len(ns),
         timeout_s=30,
     )
-
-
-@asynccontextmanager
-async def on_loopback(app: Any) -> AsyncIterator[int]:
-    """The app (its lifespan already running) also served over HTTP on a loopback port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: _started(server), bool, timeout_s=10)
-        yield port
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return server.started
 
 
 def test_an_unknown_service_is_named_with_the_known_ones() -> None:

@@ -25,10 +25,10 @@ from lvyue.order_review.main import build_app
 from lvyue.order_review.notifications.stream import message_streams_job
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications
-from tests.support.apps import QUIET, serve
+from tests.support.apps import QUIET, on_loopback, serve
 from tests.support.metrics import metric
 from tests.support.polling import eventually
-from tests.support.refusals import accept_rows, on_loopback, refuse_rows
+from tests.support.refusals import accept_rows, refuse_rows
 
 SKU = "TEA-LJ-250G"
 PLATFORM = "pinduoduo"

@@ -39,11 +39,11 @@ from lvyue.order_review.pulls.reconcile import PullTarget, pull_shop
 from lvyue.order_review.review import ReviewContext
 from lvyue.order_review.settings import OrderReviewSettings
 from lvyue.order_review.tables import order_notifications, orders
-from tests.support.apps import QUIET, serve
+from tests.support.apps import QUIET, on_loopback, serve
 from tests.support.held_orders import held_order
 from tests.support.metrics import metric
 from tests.support.polling import eventually
-from tests.support.refusals import REFUSAL, on_loopback, refuse_rows
+from tests.support.refusals import REFUSAL, refuse_rows
 
 SKU = "TEA-LJ-250G"
 END_OF_CALENDAR = "9999-12-31 23:59:59"  # China time: past the last UTC day once converted

@@ -36,6 +36,14 @@ def _errors(exc: pytest.ExceptionInfo[ValidationError]) -> list[tuple[tuple[Any,
     return [(tuple(e["loc"]), e["type"]) for e in exc.value.errors()]
 
 
+def _set(raw: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    """raw with `value` at `path` (keys and list indexes)."""
+    target: Any = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
 def test_sample_order_validates(raw: dict[str, Any]) -> None:
     order = CanonicalOrder.model_validate(raw)
     assert order.platform == "taobao"
@@ -175,10 +183,7 @@ def test_invalid_fields_are_rejected_with_their_location(
     expected_loc: tuple[Any, ...],
     expected_type: str,
 ) -> None:
-    target: Any = raw
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
+    _set(raw, path, value)
     with pytest.raises(ValidationError) as exc:
         CanonicalOrder.model_validate(raw)
     assert _errors(exc) == [(expected_loc, expected_type)]
@@ -274,10 +279,7 @@ HOSTILE_VALUES = [
 def test_hostile_values_are_refused_naming_their_field(
     raw: dict[str, Any], path: tuple[Any, ...], value: Any
 ) -> None:
-    target: Any = raw
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
+    _set(raw, path, value)
     with pytest.raises(ValidationError) as exc:
         CanonicalOrder.model_validate(raw)
     assert [loc for loc, _ in _errors(exc)] == [path]
@@ -309,10 +311,7 @@ MASKED = "+86 138＊＊＊＊8000"  # masked with full-width asterisks
 def test_real_world_values_are_kept(
     raw: dict[str, Any], path: tuple[Any, ...], value: Any, kept: Any
 ) -> None:
-    target: Any = raw
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
+    _set(raw, path, value)
     found: Any = CanonicalOrder.model_validate(raw)
     for key in path:
         found = found[key] if isinstance(key, int) else getattr(found, key)
@@ -377,10 +376,7 @@ def test_what_was_accepted_before_the_character_rules_still_reads_back(
     """An event's payload or a stored row is read under accepted(): an order taken in before
     these rules (or by an older release still serving) must not be refused by a consumer,
     which would park its event, nor by a read of the database."""
-    target: Any = raw
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
+    _set(raw, path, value)
     order = CanonicalOrder.model_validate(raw, context=accepted())
     assert order.model_dump(mode="json")  # and it writes back out
     with pytest.raises(ValidationError):
