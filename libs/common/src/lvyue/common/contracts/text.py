@@ -34,12 +34,15 @@ def invisible_problem(value: str, keep: frozenset[str] = frozenset()) -> str | N
     return None
 
 
-def without_invisible(value: str, keep: frozenset[str] = frozenset()) -> str:
-    """The text without the control and format characters invisible_problem refuses (for the
-    free text lvyue composes from a platform's, as it cuts it to length)."""
-    if value.isprintable():
-        return value
-    return "".join(c for c in value if c in keep or unicodedata.category(c) not in _INVISIBLE)
+def cleaned_free_text(value: str, limit: int) -> str:
+    """A platform's free text (a buyer's note, a cancel reason) as lvyue keeps it: without the
+    characters free_text refuses, stripped, at most `limit` characters. Cleaned, never refused:
+    it is only read by people, and must not bounce the order it comes with."""
+    if not value.isprintable():
+        value = "".join(
+            c for c in value if c in FREE_TEXT_KEEPS or unicodedata.category(c) not in _INVISIBLE
+        )
+    return value.strip()[:limit]
 
 
 def one_line(value: str) -> str:

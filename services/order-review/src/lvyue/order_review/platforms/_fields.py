@@ -23,7 +23,7 @@ from lvyue.common.contracts.order import (
     order_time_problem,
     taking_in,
 )
-from lvyue.common.contracts.text import FREE_TEXT_KEEPS, without_invisible
+from lvyue.common.contracts.text import cleaned_free_text
 from lvyue.common.platform_signing import CHINA as CHINA
 from lvyue.common.platform_signing import parse_china_time
 from lvyue.common.webhooks.fields import digits_id, mapping, text
@@ -59,7 +59,7 @@ def remark(value: Any) -> str:
     """A platform's note as lvyue's remark: without the control and format characters the
     contract refuses, the first 2000 chars. A note is only read by people: like a long one, a
     note with a stray zero-width space must not bounce a paid order (the raw body keeps it)."""
-    return without_invisible(text(value) or "", FREE_TEXT_KEEPS).strip()[:MAX_REMARKS]
+    return cleaned_free_text(text(value) or "", MAX_REMARKS)
 
 
 def remarks(*, buyer: Any, seller: Any) -> str:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from lvyue.common.bootstrap import Kernel
 from lvyue.common.contracts.order import Receiver
-from lvyue.common.contracts.text import FREE_TEXT_KEEPS, without_invisible
+from lvyue.common.contracts.text import cleaned_free_text
 from lvyue.order_review import repository
 from lvyue.order_review.commands.intake import AcceptOrder
 from lvyue.order_review.commands.operator import CancelOrder, cancel_order
@@ -99,7 +99,7 @@ def cancellation(target: ShopSource, raw: RawOrder) -> str | Unreadable | None:
     # would be (one cut, no invisible characters), never refused, since the cancel must land.
     if reason is None:
         return None
-    return without_invisible(reason, FREE_TEXT_KEEPS).strip()[:REASON_CHARS]
+    return cleaned_free_text(reason, REASON_CHARS)
 
 
 def unreadable(target: ShopSource, raw: RawOrder, exc: Exception) -> None:
